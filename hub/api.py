@@ -1,0 +1,170 @@
+"""The gRPC API: EventHubService, plus the standard health and reflection services."""
+from __future__ import annotations
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from campushub.v1 import event_hub_service_pb2 as pb
+from hub.auth import Authenticator, Subscriber
+from hub.events import category_name
+from hub.journal import Journal, RetentionExceeded
+from hub.metrics import HubMetrics
+from hub.registry import DeviceRegistry
+from hub.scope import FilterError, ScopeError, select
+from hub.streams import StreamOptions, stream_batches
+
+log = structlog.get_logger("api")
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["EventHubService"].full_name
+DEFAULT_BATCH, MAX_BATCH = 500, 5000
+DEFAULT_DELAY_MS, MAX_DELAY_MS = 5, 5000
+MIN_HEARTBEAT_MS, MAX_HEARTBEAT_MS = 1000, 600_000
+
+
+class EventHubService:
+    def __init__(self, journal: Journal, registry: DeviceRegistry, authenticator: Authenticator,
+                 metrics: HubMetrics, max_subscribers: int = 256) -> None:
+        self.journal = journal
+        self.registry = registry
+        self.authenticator = authenticator
+        self.metrics = metrics
+        self.max_subscribers = max_subscribers
+        self.open_streams = 0
+
+    def school_regions(self) -> dict[str, str]:
+        return {e.spec.site.school_id: e.spec.site.region_code for e in self.registry}
+
+    async def _caller(self, context) -> Subscriber:
+        subscriber = self.authenticator.authenticate(context.invocation_metadata())
+        if subscriber is None:
+            self.metrics.auth_failures.labels("token").inc()
+            log.warning("API call rejected: missing or wrong bearer token", peer=context.peer())
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED,
+                                "missing or invalid token: send metadata 'authorization: Bearer <token>'")
+        return subscriber
+
+    async def _selection(self, subscriber: Subscriber, event_filter, context):
+        try:
+            return select(subscriber.scope, event_filter, self.school_regions())
+        except FilterError as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except ScopeError as exc:
+            self.metrics.auth_failures.labels("scope").inc()
+            log.warning("API call rejected: filter outside scope", subscriber=subscriber.id, error=str(exc))
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, str(exc))
+
+    # --- Subscribe -----------------------------------------------------------------------------
+    async def Subscribe(self, request: pb.SubscribeRequest, context):
+        subscriber = await self._caller(context)
+        selection = await self._selection(subscriber, request.filter, context)
+        options = await self._stream_options(request, context)
+        after = await self._start_after(request, context)
+        if self.open_streams >= self.max_subscribers:
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                f"this hub serves at most {self.max_subscribers} streams; try again later")
+        stream_id = f"{id(context):x}"
+        lag = self.metrics.subscriber_lag.labels(subscriber.id, stream_id)
+        events_out = self.metrics.events_out
+
+        def on_batch(cursor: int, count: int, categories: list[int]) -> None:
+            lag.set(self.journal.head - cursor)
+            for category in categories:
+                events_out.labels(subscriber.id, category_name(category)).inc()
+
+        self.open_streams += 1
+        self.metrics.subscribers.set(self.open_streams)
+        log.info("subscriber connected", subscriber=subscriber.id, after_sequence=after,
+                 peer=context.peer(), max_batch=options.max_batch_size)
+        try:
+            async for response in stream_batches(self.journal, selection.matcher(), after, options, on_batch):
+                yield response
+        except RetentionExceeded as exc:
+            log.warning("subscriber fell behind retention", subscriber=subscriber.id, error=str(exc))
+            await context.abort(grpc.StatusCode.OUT_OF_RANGE, str(exc))
+        finally:
+            self.open_streams -= 1
+            self.metrics.subscribers.set(self.open_streams)
+            self.metrics.subscriber_lag.remove(subscriber.id, stream_id)
+            log.info("subscriber disconnected", subscriber=subscriber.id)
+
+    async def _stream_options(self, request, context) -> StreamOptions:
+        batch = request.max_batch_size or DEFAULT_BATCH
+        delay_ms = request.max_batch_delay_ms or DEFAULT_DELAY_MS
+        heartbeat_ms = request.heartbeat_interval_ms
+        problems = []
+        if not 1 <= batch <= MAX_BATCH:
+            problems.append(f"max_batch_size must be 1..{MAX_BATCH} (0 = {DEFAULT_BATCH}), got {batch}")
+        if delay_ms > MAX_DELAY_MS:
+            problems.append(f"max_batch_delay_ms must be 0..{MAX_DELAY_MS}, got {delay_ms}")
+        if heartbeat_ms and not MIN_HEARTBEAT_MS <= heartbeat_ms <= MAX_HEARTBEAT_MS:
+            problems.append(f"heartbeat_interval_ms must be 0 (off) or {MIN_HEARTBEAT_MS}..{MAX_HEARTBEAT_MS}, "
+                            f"got {heartbeat_ms}")
+        if problems:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "; ".join(problems))
+        return StreamOptions(batch, delay_ms / 1000, heartbeat_ms / 1000 if heartbeat_ms else None)
+
+    async def _start_after(self, request, context) -> int:
+        start = request.WhichOneof("start")
+        if start == "from_earliest":
+            return self.journal.earliest - 1
+        if start == "after_sequence":
+            after = request.after_sequence
+            if after > self.journal.head:
+                await context.abort(grpc.StatusCode.OUT_OF_RANGE,
+                                    f"after_sequence {after} is ahead of this hub's newest sequence "
+                                    f"{self.journal.head}; was the journal replaced? resume from_earliest")
+            if after + 1 < self.journal.earliest and after < self.journal.head:
+                await context.abort(grpc.StatusCode.OUT_OF_RANGE,
+                                    str(RetentionExceeded(after, self.journal.earliest)))
+            return after
+        return self.journal.head
+
+    # --- devices -------------------------------------------------------------------------------
+    async def ListDevices(self, request: pb.ListDevicesRequest, context) -> pb.ListDevicesResponse:
+        subscriber = await self._caller(context)
+        selection = await self._selection(subscriber, request.filter, context)
+        in_place = selection.place_matcher()
+        response = pb.ListDevicesResponse()
+        for entry in self.registry:
+            site = entry.spec.site
+            if in_place(site.region_code, site.school_id, entry.spec.id):
+                response.devices.append(entry.to_proto())
+        return response
+
+    async def GetDevice(self, request: pb.GetDeviceRequest, context) -> pb.GetDeviceResponse:
+        subscriber = await self._caller(context)
+        entry = self.registry.get(request.device_id)
+        in_place = select(subscriber.scope, None, {}).place_matcher()
+        if entry is None or not in_place(entry.spec.site.region_code, entry.spec.site.school_id, entry.spec.id):
+            # Out-of-scope devices look absent, so ids of other jurisdictions don't leak.
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"no device {request.device_id!r} in your scope")
+        return pb.GetDeviceResponse(device=entry.to_proto())
+
+
+def _identity(data: bytes) -> bytes:
+    return data
+
+
+def add_to_server(service: EventHubService, server: grpc.aio.Server) -> health.aio.HealthServicer:
+    handlers = {
+        "Subscribe": grpc.unary_stream_rpc_method_handler(
+            service.Subscribe, request_deserializer=pb.SubscribeRequest.FromString,
+            response_serializer=_identity),
+        "ListDevices": grpc.unary_unary_rpc_method_handler(
+            service.ListDevices, request_deserializer=pb.ListDevicesRequest.FromString,
+            response_serializer=pb.ListDevicesResponse.SerializeToString),
+        "GetDevice": grpc.unary_unary_rpc_method_handler(
+            service.GetDevice, request_deserializer=pb.GetDeviceRequest.FromString,
+            response_serializer=pb.GetDeviceResponse.SerializeToString),
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE_NAME, handlers),))
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    return health_servicer
+
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING

@@ -1,0 +1,64 @@
+"""A small asyncio client of the hub's API, used by `campus-hub tail/devices`, tests and benches."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+
+from campushub.v1 import event_hub_service_pb2 as pb
+from campushub.v1 import event_hub_service_pb2_grpc as pb_grpc
+
+
+def make_filter(*, regions=(), schools=(), categories=(), min_severity=0, types=(), devices=()) -> pb.EventFilter:
+    return pb.EventFilter(region_prefixes=list(regions), school_ids=list(schools), categories=list(categories),
+                          min_severity=min_severity, type_prefixes=list(types), device_ids=list(devices))
+
+
+class HubClient:
+    def __init__(self, target: str, token: str, *, ca_file: str | None = None) -> None:
+        if ca_file:
+            with open(ca_file, "rb") as ca:
+                credentials = grpc.ssl_channel_credentials(ca.read())
+            self.channel = grpc.aio.secure_channel(target, credentials)
+        else:
+            self.channel = grpc.aio.insecure_channel(target)
+        self.stub = pb_grpc.EventHubServiceStub(self.channel)
+        self.metadata = (("authorization", f"Bearer {token}"),)
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+    async def __aenter__(self) -> HubClient:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    def subscribe(self, event_filter: pb.EventFilter | None = None, *, after: int | None = None,
+                  from_earliest: bool = False, max_batch_size: int = 0, max_batch_delay_ms: int = 0,
+                  heartbeat_interval_ms: int = 0):
+        """The raw call; iterate it for SubscribeResponse messages, cancel() it to stop."""
+        request = pb.SubscribeRequest(filter=event_filter, max_batch_size=max_batch_size,
+                                      max_batch_delay_ms=max_batch_delay_ms,
+                                      heartbeat_interval_ms=heartbeat_interval_ms)
+        if after is not None:
+            request.after_sequence = after
+        elif from_earliest:
+            request.from_earliest = True
+        else:
+            request.from_now = True
+        return self.stub.Subscribe(request, metadata=self.metadata)
+
+    async def events(self, event_filter: pb.EventFilter | None = None, **kwargs) -> AsyncIterator:
+        """Events one by one, in sequence order."""
+        async for response in self.subscribe(event_filter, **kwargs):
+            for event in response.batch.events:
+                yield event
+
+    async def list_devices(self, event_filter: pb.EventFilter | None = None):
+        response = await self.stub.ListDevices(pb.ListDevicesRequest(filter=event_filter), metadata=self.metadata)
+        return list(response.devices)
+
+    async def get_device(self, device_id: str):
+        response = await self.stub.GetDevice(pb.GetDeviceRequest(device_id=device_id), metadata=self.metadata)
+        return response.device

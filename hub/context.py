@@ -1,0 +1,81 @@
+"""The hub's implementation of the adapter SPI (:class:`hub.spi.AdapterContext`)."""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import structlog
+
+from hub.events import Category, DeviceState, Event, Severity, State, new_event
+from hub.metrics import AdapterMetrics
+from hub.registry import DeviceRegistry
+from hub.spi import DeviceSpec
+
+# (type, severity, state) of the event a device state transition becomes.
+TRANSITION_EVENTS = {
+    DeviceState.DEVICE_STATE_ONLINE: ("device.online", Severity.SEVERITY_INFO, State.STATE_CLEARED),
+    DeviceState.DEVICE_STATE_OFFLINE: ("device.offline", Severity.SEVERITY_MAJOR, State.STATE_RAISED),
+    DeviceState.DEVICE_STATE_FAULTY: ("device.fault", Severity.SEVERITY_WARNING, State.STATE_RAISED),
+}
+
+
+class DeviceStates:
+    """Turns device state reports into registry transitions and ``device.*`` events."""
+
+    def __init__(self, registry: DeviceRegistry, submit: Callable[[Event, str], asyncio.Future[int]],
+                 on_change: Callable[[], None] = lambda: None) -> None:
+        self.registry = registry
+        self.submit = submit
+        self.on_change = on_change
+        self.log = structlog.get_logger("devices")
+
+    def report(self, adapter: str, device_id: str, state: int, reason: str) -> None:
+        entry = self.registry.transition(device_id, state, reason)
+        if entry is None:
+            return
+        type_, severity, event_state = TRANSITION_EVENTS[state]
+        self.log.info("device state changed", device=device_id, adapter=adapter, state=type_.split(".")[1],
+                      reason=reason)
+        event = new_event(device_id=device_id, type=type_, category=Category.CATEGORY_DEVICE,
+                          severity=severity, state=event_state,
+                          attributes={"reason": reason, "kind": entry.spec.kind} if reason else {"kind": entry.spec.kind})
+        self.submit(event, adapter)
+        self.on_change()
+
+
+class HubAdapterContext:
+    def __init__(self, instance: str, devices: Sequence[DeviceSpec], submit: Callable[[Event, str], asyncio.Future[int]],
+                 states: DeviceStates, metrics: AdapterMetrics, pool: concurrent.futures.Executor) -> None:
+        self.instance = instance
+        self.devices = list(devices)
+        self.log = structlog.get_logger("adapter").bind(adapter=instance)
+        self.metrics = metrics
+        self._submit = submit
+        self._states = states
+        self._pool = pool
+
+    def emit(self, event: Event) -> asyncio.Future[int]:
+        return self._submit(event, self.instance)
+
+    def device_seen(self, device_id: str) -> None:
+        self._states.registry.seen(device_id)
+        entry = self._states.registry.get(device_id)
+        if entry is not None and entry.state != DeviceState.DEVICE_STATE_ONLINE:
+            self._states.report(self.instance, device_id, DeviceState.DEVICE_STATE_ONLINE, "")
+
+    def device_online(self, device_id: str, reason: str = "") -> None:
+        self._states.report(self.instance, device_id, DeviceState.DEVICE_STATE_ONLINE, reason)
+
+    def device_offline(self, device_id: str, reason: str) -> None:
+        self._states.report(self.instance, device_id, DeviceState.DEVICE_STATE_OFFLINE, reason)
+
+    def device_faulty(self, device_id: str, reason: str) -> None:
+        self._states.report(self.instance, device_id, DeviceState.DEVICE_STATE_FAULTY, reason)
+
+    def set_device_facts(self, device_id: str, facts: Mapping[str, str]) -> None:
+        self._states.registry.set_facts(device_id, facts)
+
+    async def run_blocking(self, fn: Callable[..., Any], /, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)

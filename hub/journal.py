@@ -1,0 +1,388 @@
+"""The durable event journal: SQLite in WAL mode, group commit, retention, replay.
+
+One writer thread owns the write connection; the event loop hands it batches. Everything that
+arrives while a commit is in flight goes into the next commit ("group commit"), so the journal
+keeps up with bursts without one transaction per event. A sequence becomes visible (to
+subscribers and to the appender's future) only after its transaction committed, and sequences are
+assigned in commit order, so the journal is gap-free: a failed commit is retried with the same
+sequences before anything later is written.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import dataclasses
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+
+import structlog
+
+from hub.events import Event, timestamp_seconds
+
+log = structlog.get_logger("journal")
+
+SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL", "off": "OFF"}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    received_at REAL NOT NULL,
+    region TEXT NOT NULL,
+    school TEXT NOT NULL,
+    category INTEGER NOT NULL,
+    severity INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    device TEXT NOT NULL,
+    blob BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_received_at ON events (received_at);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+class JournalUnavailable(RuntimeError):
+    """The journal cannot take more events (write failures with a full backlog, or closed)."""
+
+
+class RetentionExceeded(LookupError):
+    """A reader asked for events older than the oldest one still retained."""
+
+    def __init__(self, after: int, earliest: int) -> None:
+        super().__init__(
+            f"events after sequence {after} are no longer retained: the earliest retained "
+            f"sequence is {earliest}; resume from the earliest or from now"
+        )
+        self.after = after
+        self.earliest = earliest
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Entry:
+    """A journaled event: its filterable columns plus the serialized `Event`.
+
+    ``framed`` is the event already encoded as field 1 of `EventBatch`, so a batch for the wire is
+    a concatenation, shared by every subscriber, with no re-serialization.
+    """
+
+    seq: int
+    received_at: float
+    region: str
+    school: str
+    category: int
+    severity: int
+    type: str
+    device: str
+    framed: bytes
+
+    @classmethod
+    def from_row(cls, row: tuple) -> Entry:
+        seq, received_at, region, school, category, severity, type_, device, blob = row
+        return cls(seq, received_at, region, school, category, severity, type_, device,
+                   b"\x0a" + _varint(len(blob)) + blob)
+
+    def event(self) -> Event:
+        event = Event()
+        event.MergeFromString(_unframe(self.framed))
+        return event
+
+
+def _unframe(framed: bytes) -> bytes:
+    # Skip the tag byte and the length varint.
+    i = 1
+    while framed[i] & 0x80:
+        i += 1
+    return framed[i + 1:]
+
+
+class TailCache:
+    """The newest entries in memory, contiguous by sequence, for subscribers that keep up."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._entries: list[Entry] = []
+        self._base = 0  # sequence of _entries[0]
+
+    def extend(self, entries: Sequence[Entry]) -> None:
+        if self.capacity <= 0 or not entries:
+            return
+        if not self._entries:
+            self._base = entries[0].seq
+        self._entries.extend(entries)
+        excess = len(self._entries) - self.capacity
+        if excess > self.capacity // 4:  # trim in chunks: deleting a list prefix is O(n)
+            del self._entries[:excess]
+            self._base = self._entries[0].seq
+
+    def after(self, seq: int, limit: int) -> list[Entry] | None:
+        """Entries with sequence > seq, or None when seq is older than the cache holds."""
+        if not self._entries or seq + 1 < self._base:
+            return None
+        start = seq + 1 - self._base
+        return self._entries[start:start + limit]
+
+
+class Journal:
+    def __init__(
+        self,
+        path: str,
+        *,
+        durability: str = "normal",
+        max_events_per_commit: int = 5000,
+        tail_cache_events: int = 200_000,
+        max_age: float | None = None,
+        max_bytes: int | None = None,
+        max_backlog: int = 200_000,
+        metrics=None,
+    ) -> None:
+        if durability not in SYNCHRONOUS:
+            raise ValueError(f"durability must be one of {', '.join(SYNCHRONOUS)}, got {durability!r}")
+        self.path = path
+        self.durability = durability
+        self.max_events_per_commit = max_events_per_commit
+        self.max_age = max_age
+        self.max_bytes = max_bytes
+        self.max_backlog = max_backlog
+        self.metrics = metrics
+        self.tail = TailCache(tail_cache_events)
+        self.head = 0  # newest committed sequence
+        self.earliest = 1  # oldest retained sequence (head + 1 when empty)
+        self.healthy = True
+        self.last_error: str | None = None
+        self._writer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal-writer")
+        self._readers = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="journal-reader")
+        self._reader_local = threading.local()
+        self._write_conn: sqlite3.Connection | None = None
+        self._pending: list[tuple[Event, asyncio.Future[int]]] = []
+        self._flusher: asyncio.Task | None = None
+        self._advanced: asyncio.Future | None = None
+        self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    async def open(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        directory = os.path.dirname(os.path.abspath(self.path))
+        try:
+            os.makedirs(directory, exist_ok=True)
+            self.head, self.earliest = await self._loop.run_in_executor(self._writer, self._open_writer)
+        except (OSError, sqlite3.Error) as exc:
+            raise JournalUnavailable(
+                f"cannot open the journal at {self.path}: {exc}. Check that the directory exists, "
+                f"is writable by this user and has free space"
+            ) from exc
+        log.info("journal opened", path=self.path, durability=self.durability,
+                 head_sequence=self.head, earliest_sequence=self.earliest)
+        self._set_gauges()
+
+    def _open_writer(self) -> tuple[int, int]:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # only takes effect on a new database
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise sqlite3.OperationalError(f"the file system refused WAL mode (got {mode})")
+        conn.execute(f"PRAGMA synchronous={SYNCHRONOUS[self.durability]}")
+        conn.executescript(_SCHEMA)
+        self._write_conn = conn
+        max_seq = conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0
+        row = conn.execute("SELECT value FROM meta WHERE key='last_sequence'").fetchone()
+        # The high-water mark survives retention deleting every row, so sequences are never reused.
+        head = max(max_seq, row[0] if row else 0)
+        min_seq = conn.execute("SELECT MIN(seq) FROM events").fetchone()[0]
+        return head, (min_seq if min_seq is not None else head + 1)
+
+    async def close(self) -> None:
+        """Commit what is pending, then close. Appends after this fail."""
+        self._closed = True
+        if self._flusher is not None:
+            await asyncio.shield(self._flusher)
+        loop = asyncio.get_running_loop()
+        if self._write_conn is not None:
+            await loop.run_in_executor(self._writer, self._write_conn.close)
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        if self._advanced is not None and not self._advanced.done():
+            self._advanced.set_result(None)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # --- appending ---------------------------------------------------------------------------
+    def append(self, event: Event) -> asyncio.Future[int]:
+        """Queue an event; the future resolves with its sequence once committed."""
+        future: asyncio.Future[int] = self._loop.create_future()
+        if self._closed:
+            future.set_exception(JournalUnavailable("the journal is closed"))
+            return future
+        if len(self._pending) >= self.max_backlog:
+            self._count("journal_rejected_total")
+            future.set_exception(JournalUnavailable(
+                f"journal backlog full ({self.max_backlog} events waiting): {self.last_error or 'writes too slow'}"))
+            return future
+        self._pending.append((event, future))
+        if self._flusher is None:
+            self._flusher = self._loop.create_task(self._flush())
+        return future
+
+    async def _flush(self) -> None:
+        try:
+            await asyncio.sleep(0)  # let the current burst of appends join this commit
+            while self._pending:
+                batch = self._pending[: self.max_events_per_commit]
+                del self._pending[: len(batch)]
+                await self._commit(batch)
+        finally:
+            self._flusher = None
+
+    async def _commit(self, batch: list[tuple[Event, asyncio.Future[int]]]) -> None:
+        first = self.head + 1
+        rows = []
+        for offset, (event, _) in enumerate(batch):
+            event.sequence = first + offset
+            site = event.site
+            rows.append((
+                first + offset, timestamp_seconds(event.received_at), site.region_code, site.school_id,
+                event.category, event.severity, event.type, event.source_device_id,
+                event.SerializeToString(),
+            ))
+        delay = 0.05
+        while True:
+            started = time.perf_counter()
+            try:
+                await self._loop.run_in_executor(self._writer, self._write_rows, rows)
+                break
+            except (sqlite3.Error, OSError) as exc:
+                self._count("journal_write_errors_total")
+                if self.healthy or str(exc) != self.last_error:
+                    log.error("journal write failed; events are held in memory and retried",
+                              path=self.path, error=str(exc), waiting=len(batch) + len(self._pending))
+                self.healthy, self.last_error = False, str(exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        if not self.healthy:
+            log.info("journal writes recovered", path=self.path)
+            self.healthy, self.last_error = True, None
+        self._observe_commit(time.perf_counter() - started, len(rows))
+        entries = [Entry.from_row(row) for row in rows]
+        self.head = rows[-1][0]
+        self.tail.extend(entries)
+        for (_, future), row in zip(batch, rows):
+            if not future.done():
+                future.set_result(row[0])
+        self._set_gauges()
+        if self._advanced is not None and not self._advanced.done():
+            self._advanced.set_result(None)
+        self._advanced = None
+
+    def _write_rows(self, rows: list[tuple]) -> None:
+        conn = self._write_conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_sequence', ?)", (rows[-1][0],))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    # --- reading -----------------------------------------------------------------------------
+    async def read_after(self, seq: int, limit: int) -> list[Entry]:
+        """Up to ``limit`` entries with sequence > seq, oldest first (empty when caught up).
+
+        Raises RetentionExceeded when events after ``seq`` were already deleted by retention.
+        """
+        cached = self.tail.after(seq, limit)
+        if cached is not None:
+            return cached
+        if seq + 1 < self.earliest:
+            raise RetentionExceeded(seq, self.earliest)
+        if seq >= self.head:
+            return []
+        return await self._loop.run_in_executor(self._readers, self._read_rows, seq, limit)
+
+    def _read_rows(self, seq: int, limit: int) -> list[Entry]:
+        conn = getattr(self._reader_local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            self._reader_local.conn = conn
+        rows = conn.execute(
+            "SELECT seq, received_at, region, school, category, severity, type, device, blob "
+            "FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
+        if rows and rows[0][0] != seq + 1 and seq + 1 >= 1:
+            # Retention removed what was asked for between the check and the read.
+            raise RetentionExceeded(seq, rows[0][0])
+        return [Entry.from_row(row) for row in rows]
+
+    async def wait_beyond(self, seq: int, timeout: float | None = None) -> bool:
+        """Wait until the head passes ``seq``; False on timeout."""
+        if self.head > seq:
+            return True
+        if self._advanced is None:
+            self._advanced = self._loop.create_future()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._advanced), timeout)
+        except TimeoutError:
+            return False
+        return self.head > seq
+
+    # --- retention ---------------------------------------------------------------------------
+    async def apply_retention(self, now: float | None = None) -> int:
+        """Delete events beyond the age and size limits; returns how many were deleted."""
+        now = time.time() if now is None else now
+        deleted = await self._loop.run_in_executor(self._writer, self._retain, now)
+        if deleted:
+            log.info("journal retention deleted old events", deleted=deleted, earliest_sequence=self.earliest)
+            self._count("journal_retention_deleted_total", deleted)
+        self._set_gauges()
+        return deleted
+
+    def _retain(self, now: float) -> int:
+        conn = self._write_conn
+        deleted = 0
+        if self.max_age:
+            deleted += conn.execute("DELETE FROM events WHERE received_at < ?", (now - self.max_age,)).rowcount
+        if self.max_bytes:
+            page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+            for _ in range(64):  # shrink in steps; each step removes a share of the oldest rows
+                used = (conn.execute("PRAGMA page_count").fetchone()[0]
+                        - conn.execute("PRAGMA freelist_count").fetchone()[0]) * page_size
+                if used <= self.max_bytes:
+                    break
+                count = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+                if count <= 1:
+                    break
+                share = max(1, min(count - 1, int(count * (1 - self.max_bytes / used)) + count // 100))
+                deleted += conn.execute(
+                    "DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?)", (share,)).rowcount
+                conn.execute("PRAGMA incremental_vacuum")
+        if deleted:
+            conn.execute("PRAGMA incremental_vacuum")
+        min_seq = conn.execute("SELECT MIN(seq) FROM events").fetchone()[0]
+        self.earliest = min_seq if min_seq is not None else self.head + 1
+        return deleted
+
+    # --- metrics -----------------------------------------------------------------------------
+    def _count(self, name: str, amount: float = 1) -> None:
+        if self.metrics is not None:
+            self.metrics.journal_counter(name, amount)
+
+    def _observe_commit(self, seconds: float, events: int) -> None:
+        if self.metrics is not None:
+            self.metrics.journal_commit(seconds, events)
+
+    def _set_gauges(self) -> None:
+        if self.metrics is not None:
+            self.metrics.journal_state(self.head, self.earliest, len(self._pending))

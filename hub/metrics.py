@@ -1,0 +1,92 @@
+"""Prometheus metrics of one hub (own registry, so several hubs can live in one test process)."""
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from hub.events import category_name
+
+
+class HubMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.events_in = Counter("campushub_events_in_total", "Events received from adapters",
+                                 ["adapter", "category"], registry=r)
+        self.events_out = Counter("campushub_events_out_total", "Events delivered to subscribers",
+                                  ["subscriber", "category"], registry=r)
+        self.unknown_device_events = Counter("campushub_unknown_device_events_total",
+                                             "Events from devices not in the registry (kept, flagged)",
+                                             ["adapter"], registry=r)
+        self.deduped = Counter("campushub_events_deduplicated_total",
+                               "Repeats folded into a count by the dedupe window", ["adapter"], registry=r)
+        self.append_latency = Histogram("campushub_journal_append_seconds",
+                                        "Time from append to durable commit of a group",
+                                        buckets=(.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5),
+                                        registry=r)
+        self.commit_events = Histogram("campushub_journal_commit_events", "Events per group commit",
+                                       buckets=(1, 10, 100, 500, 1000, 5000, 20000), registry=r)
+        self.journal_head = Gauge("campushub_journal_head_sequence", "Newest journaled sequence", registry=r)
+        self.journal_earliest = Gauge("campushub_journal_earliest_sequence", "Oldest retained sequence",
+                                      registry=r)
+        self.journal_backlog = Gauge("campushub_journal_backlog_events", "Events waiting for a commit",
+                                     registry=r)
+        self.journal_counters = Counter("campushub_journal_events_total",
+                                        "Journal happenings (write errors, rejections, retention)",
+                                        ["what"], registry=r)
+        self.subscriber_lag = Gauge("campushub_subscriber_lag_events",
+                                    "Journal head minus the subscriber's cursor", ["subscriber", "stream"],
+                                    registry=r)
+        self.subscribers = Gauge("campushub_subscribers", "Open Subscribe streams", registry=r)
+        self.auth_failures = Counter("campushub_auth_failures_total", "Rejected API calls", ["reason"],
+                                     registry=r)
+        self.devices = Gauge("campushub_devices", "Devices by state", ["state"], registry=r)
+        self.adapter_restarts = Counter("campushub_adapter_restarts_total", "Adapter crashes and restarts",
+                                        ["adapter"], registry=r)
+        self.adapter_counter = Counter("campushub_adapter_events_total",
+                                       "Adapter-reported counters (bad frames, timeouts...)",
+                                       ["adapter", "name", "labels"], registry=r)
+        self.adapter_gauge = Gauge("campushub_adapter_value", "Adapter-reported gauges",
+                                   ["adapter", "name", "labels"], registry=r)
+        self.adapter_histogram = Histogram("campushub_adapter_seconds", "Adapter-reported durations",
+                                           ["adapter", "name"], registry=r)
+
+    # Journal hooks
+    def journal_counter(self, name: str, amount: float) -> None:
+        self.journal_counters.labels(name.removeprefix("journal_").removesuffix("_total")).inc(amount)
+
+    def journal_commit(self, seconds: float, events: int) -> None:
+        self.append_latency.observe(seconds)
+        self.commit_events.observe(events)
+
+    def journal_state(self, head: int, earliest: int, backlog: int) -> None:
+        self.journal_head.set(head)
+        self.journal_earliest.set(earliest)
+        self.journal_backlog.set(backlog)
+
+    def event_in(self, adapter: str, category: int) -> None:
+        self.events_in.labels(adapter, category_name(category)).inc()
+
+    def for_adapter(self, instance: str) -> AdapterMetrics:
+        return AdapterMetrics(self, instance)
+
+
+def _labels(labels: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+class AdapterMetrics:
+    """The SPI's metrics for one adapter instance, folded into three labelled families so that
+    adapters can name what they count without registering collectors."""
+
+    def __init__(self, hub: HubMetrics, instance: str) -> None:
+        self._hub = hub
+        self._instance = instance
+
+    def count(self, name: str, amount: float = 1, **labels: str) -> None:
+        self._hub.adapter_counter.labels(self._instance, name, _labels(labels)).inc(amount)
+
+    def gauge(self, name: str, value: float, **labels: str) -> None:
+        self._hub.adapter_gauge.labels(self._instance, name, _labels(labels)).set(value)
+
+    def observe(self, name: str, seconds: float, **labels: str) -> None:
+        self._hub.adapter_histogram.labels(self._instance, name).observe(seconds)

@@ -1,0 +1,148 @@
+"""adapter → enrich → dedupe → journal → (subscribers read the journal).
+
+Enrich gives an event its hub identity and its device's site; an event from a device that is not
+in the registry is kept, flagged ``unknown_device`` and counted. Dedupe folds consecutive identical
+events of one device (same type and state inside the window) into a single later event carrying
+``repeat_count``, so a chattering device cannot flood subscribers while nothing is hidden: the
+first occurrence passes at once and a different event from the device flushes the count first.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+
+import structlog
+
+from hub.events import Event, stamp_received
+from hub.journal import Journal
+from hub.metrics import HubMetrics
+from hub.registry import DeviceRegistry
+
+log = structlog.get_logger("pipeline")
+
+
+@dataclasses.dataclass(slots=True)
+class _Fold:
+    """The last event a device sent, and the repeats folded since."""
+
+    type: str
+    state: int
+    opened: float
+    template: Event
+    journaled: asyncio.Future
+    repeats: int = 0
+    last_occurred: object = None
+
+
+class Pipeline:
+    def __init__(self, registry: DeviceRegistry, journal: Journal, metrics: HubMetrics,
+                 dedupe_window: float = 10.0) -> None:
+        self.registry = registry
+        self.journal = journal
+        self.metrics = metrics
+        self.dedupe_window = dedupe_window
+        self._folds: dict[str, _Fold] = {}
+        self._sweeper: asyncio.Task | None = None
+
+    def start(self) -> None:
+        if self.dedupe_window > 0:
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            try:
+                await self._sweeper
+            except asyncio.CancelledError:
+                pass
+        self.flush_folds(force=True)
+
+    def submit(self, event: Event, adapter: str) -> asyncio.Future[int]:
+        now = time.time()
+        stamp_received(event, now)
+        event.adapter = adapter
+        self._enrich(event)
+        self.metrics.event_in(adapter, event.category)
+        if self.dedupe_window > 0 and event.source_device_id:
+            folded = self._fold(event, now)
+            if folded is not None:
+                self.metrics.deduped.labels(adapter).inc()
+                return folded
+        return self._append(event, now)
+
+    def _enrich(self, event: Event) -> None:
+        entry = self.registry.get(event.source_device_id)
+        if entry is None:
+            event.unknown_device = True
+            self.metrics.unknown_device_events.labels(event.adapter).inc()
+            log.warning("event from a device that is not configured; kept and flagged",
+                        device=event.source_device_id, adapter=event.adapter, type=event.type)
+            return
+        site = entry.spec.site
+        event.site.region_code = site.region_code
+        event.site.school_id = site.school_id
+        # An adapter may know a finer location (a fire zone, a camera's view) than the device's.
+        for field in ("building", "floor", "zone"):
+            if not getattr(event.site, field):
+                setattr(event.site, field, getattr(site, field))
+
+    def _fold(self, event: Event, now: float) -> asyncio.Future[int] | None:
+        device = event.source_device_id
+        fold = self._folds.get(device)
+        if fold is not None:
+            if fold.type == event.type and fold.state == event.state and now - fold.opened < self.dedupe_window:
+                fold.repeats += 1
+                fold.last_occurred = event.occurred_at
+                return _follow(fold.journaled)
+            self._flush(device, fold)
+        return None
+
+    def _append(self, event: Event, now: float) -> asyncio.Future[int]:
+        future = self.journal.append(event)
+        if self.dedupe_window > 0 and event.source_device_id:
+            self._folds[event.source_device_id] = _Fold(event.type, event.state, now, event, future)
+        return future
+
+    def _flush(self, device: str, fold: _Fold) -> None:
+        del self._folds[device]
+        if fold.repeats:
+            summary = Event()
+            summary.CopyFrom(fold.template)
+            summary.id = ""
+            summary.sequence = 0
+            summary.repeat_count = fold.repeats
+            if fold.last_occurred is not None:
+                summary.occurred_at.CopyFrom(fold.last_occurred)
+            stamp_received(summary)
+            self.journal.append(summary)
+
+    def flush_folds(self, force: bool = False, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        for device, fold in list(self._folds.items()):
+            if force or now - fold.opened >= self.dedupe_window:
+                self._flush(device, fold)
+
+    async def _sweep_forever(self) -> None:
+        interval = max(0.05, self.dedupe_window / 4)
+        while True:
+            await asyncio.sleep(interval)
+            self.flush_folds()
+
+
+def _follow(source: asyncio.Future) -> asyncio.Future:
+    """A new future that settles like ``source`` (so one caller cancelling can't hurt another)."""
+    follower = asyncio.get_running_loop().create_future()
+
+    def settle(done: asyncio.Future) -> None:
+        if follower.done():
+            return
+        if done.cancelled():
+            follower.cancel()
+        elif done.exception() is not None:
+            follower.set_exception(done.exception())
+        else:
+            follower.set_result(done.result())
+
+    source.add_done_callback(settle)
+    return follower
