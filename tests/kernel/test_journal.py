@@ -1,0 +1,155 @@
+"""The journal on real SQLite files: group commit, replay, retention, crash and full-disk behaviour."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from hub.events import Category, Event, Severity, new_event, stamp_received
+from hub.journal import Journal, JournalUnavailable, RetentionExceeded
+
+
+def event(n: int, device: str = "dev-1") -> Event:
+    e = new_event(device_id=device, type="system.test", category=Category.CATEGORY_SYSTEM,
+                  severity=Severity.SEVERITY_INFO, attributes={"n": n}, raw_protocol="test",
+                  raw_data=os.urandom(64))
+    stamp_received(e)
+    return e
+
+
+async def test_sequences_are_gap_free_across_group_commits(tmp_path):
+    journal = Journal(str(tmp_path / "j.db"), max_events_per_commit=100)
+    await journal.open()
+    sequences = await asyncio.gather(*[journal.append(event(i)) for i in range(1050)])
+    assert sequences == list(range(1, 1051))
+    entries = await journal.read_after(1000, 100)
+    assert [e.seq for e in entries] == list(range(1001, 1051))
+    assert entries[0].event().attributes["n"] == "1000"
+    await journal.close()
+    reopened = Journal(str(tmp_path / "j.db"), tail_cache_events=0)
+    await reopened.open()
+    assert reopened.head == 1050
+    from_disk = await reopened.read_after(0, 5000)
+    assert [e.seq for e in from_disk] == list(range(1, 1051))
+    assert await reopened.append(event(9999)) == 1051
+    await reopened.close()
+
+
+async def test_retention_by_age_and_size_and_no_sequence_reuse(tmp_path):
+    journal = Journal(str(tmp_path / "j.db"), max_age=3600, max_bytes=200_000, tail_cache_events=0)
+    await journal.open()
+    old = [event(i) for i in range(100)]
+    for e in old:
+        e.received_at.seconds -= 7200  # two hours old
+    await asyncio.gather(*[journal.append(e) for e in old])
+    await asyncio.gather(*[journal.append(event(i)) for i in range(3000)])
+    deleted = await journal.apply_retention()
+    assert deleted >= 100
+    assert journal.earliest > 100
+    size = os.path.getsize(tmp_path / "j.db")
+    with pytest.raises(RetentionExceeded) as err:
+        await journal.read_after(0, 10)
+    assert "earliest retained sequence" in str(err.value)
+    remaining = await journal.read_after(journal.earliest - 1, 10_000)
+    assert remaining[0].seq == journal.earliest and remaining[-1].seq == 3100
+    # Retention of everything must not let sequences restart.
+    journal.max_age = 1e-9
+    await journal.apply_retention(now=time.time() + 10)
+    assert await journal.append(event(0)) == 3101
+    await journal.close()
+    assert size < 2_000_000
+
+
+async def test_unopenable_journal_gives_a_clear_error(tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    journal = Journal(str(blocker / "j.db"))
+    with pytest.raises(JournalUnavailable) as err:
+        await journal.open()
+    assert "cannot open the journal" in str(err.value) and "writable" in str(err.value)
+
+
+@contextlib.contextmanager
+def small_tmpfs(path, size):
+    path.mkdir()
+    try:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                       check=True, capture_output=True)
+    except (subprocess.CalledProcessError, FileNotFoundError) as exc:
+        pytest.skip(f"cannot mount a small tmpfs to fill up (needs root): {exc}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+async def test_full_disk_holds_events_and_loses_nothing_journaled(tmp_path):
+    with small_tmpfs(tmp_path / "small", "256k") as mount:
+        journal = Journal(str(mount / "j.db"), max_events_per_commit=50)
+        await journal.open()
+        acked = []
+        pending = []
+        for i in range(4000):
+            future = journal.append(event(i))
+            pending.append(future)
+            if i % 50 == 49:
+                done, _ = await asyncio.wait(pending, timeout=0.5)
+                if len(done) < len(pending):
+                    break  # the disk is full: appends stay pending
+                acked.extend(f.result() for f in pending)
+                pending = []
+        assert not journal.healthy and "full" in journal.last_error
+        assert acked and acked == list(range(1, len(acked) + 1))
+        # Room again: the held events commit, in order, with no gap.
+        subprocess.run(["mount", "-o", "remount,size=64m", str(mount)], check=True)
+        later = await asyncio.wait_for(asyncio.gather(*pending), 10)
+        assert later == list(range(len(acked) + 1, len(acked) + 1 + len(pending)))
+        assert journal.healthy
+        await journal.close()
+        with sqlite3.connect(str(mount / "j.db")) as conn:
+            seqs = [row[0] for row in conn.execute("SELECT seq FROM events ORDER BY seq")]
+        assert seqs == list(range(1, later[-1] + 1))
+
+
+async def test_backlog_limit_rejects_instead_of_growing_without_bound(tmp_path):
+    journal = Journal(str(tmp_path / "j.db"), max_backlog=10)
+    await journal.open()
+    futures = [journal.append(event(i)) for i in range(15)]
+    results = await asyncio.gather(*futures, return_exceptions=True)
+    assert sum(isinstance(r, JournalUnavailable) for r in results) == 5
+    assert [r for r in results if isinstance(r, int)] == list(range(1, 11))
+    await journal.close()
+
+
+async def test_kill_9_during_heavy_ingest_loses_nothing_acknowledged(tmp_path):
+    path = tmp_path / "j.db"
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.kernel.ingest_child", str(path), stdout=asyncio.subprocess.PIPE)
+    acknowledged = 0
+    try:
+        while acknowledged < 20_000:
+            line = await asyncio.wait_for(child.stdout.readline(), 30)
+            if not line:
+                break
+            acknowledged = max(acknowledged, int(line))
+    finally:
+        child.send_signal(signal.SIGKILL)
+        await child.wait()
+    assert acknowledged >= 20_000, "the ingest child died before acknowledging enough events"
+    with sqlite3.connect(str(path)) as conn:
+        seqs = [row[0] for row in conn.execute("SELECT seq FROM events ORDER BY seq")]
+        blob = conn.execute("SELECT blob FROM events WHERE seq = ?", (acknowledged,)).fetchone()[0]
+    assert seqs[:acknowledged] == list(range(1, acknowledged + 1))
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert Event.FromString(blob).sequence == acknowledged
+    journal = Journal(str(path))
+    await journal.open()
+    assert await journal.append(event(0)) == len(seqs) + 1
+    await journal.close()
