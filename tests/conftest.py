@@ -13,6 +13,10 @@ import pytest
 import pytest_twisted
 from twisted.internet.defer import Deferred
 
+from hub import logs
+
+logs.configure("debug", "console")
+
 
 def run_on_loop(awaitable):
     """Run a coroutine on the reactor's asyncio loop from synchronous test code; return its result."""
