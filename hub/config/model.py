@@ -259,7 +259,7 @@ class ScopeConfig(_Section):
                                          "sites:).")
     categories: list[CategoryName] = Field(default_factory=list, description="Event categories allowed; "
                                            "empty allows all: " + ", ".join(CATEGORY_CHOICES) + ".")
-    all_regions: bool = Field(False, description="Must be true, explicitly, for a scope that sees every "
+    all_regions: bool = Field(False, strict=True, description="Must be true, explicitly, for a scope that sees every "
                               "region (then leave region_prefixes and school_ids empty).")
 
 
