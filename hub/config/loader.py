@@ -59,11 +59,11 @@ def collect_problems(path: str | os.PathLike[str], *, env: Mapping[str, str] | N
 
 def _collect_text(text: str, source_name: str, base_dir: pathlib.Path, env: Mapping[str, str]
                   ) -> tuple[HubConfig | None, list[Problem]]:
-    doc, problems = parse_yaml(text, source_name)
+    doc, yaml_problems = parse_yaml(text, source_name)
     if doc is None:
-        return None, problems
+        return None, yaml_problems
     substituted, reference_problems = interpolate(doc, env, base_dir)
-    problems += reference_problems
+    problems = yaml_problems + reference_problems
     config = None
     try:
         config = HubConfig.model_validate(doc.data, context={"base_dir": base_dir})
@@ -73,14 +73,15 @@ def _collect_text(text: str, source_name: str, base_dir: pathlib.Path, env: Mapp
     options = check_plugin_options(doc, substituted, base_dir)
     problems += options.problems
     if problems:
-        return None, _distinct(problems, reported_first=reference_problems)
+        return None, _distinct(problems, reported_first=yaml_problems + reference_problems)
     assert config is not None
     return _with_plugin_options(config, options.adapters, options.devices), []
 
 
 def _distinct(problems: list[Problem], reported_first: list[Problem]) -> list[Problem]:
-    """Drop repeats, and follow-on problems at a path whose ${...} reference already failed."""
-    failed_references = {problem.path for problem in reported_first}
+    """Drop repeats, and follow-on problems at a path where YAML or a ${...} reference already
+    failed (the schema then sees a placeholder, not what the author meant)."""
+    failed_references = {problem.path for problem in reported_first if problem.path}
     seen: set[Problem] = set()
     kept = []
     for problem in problems:

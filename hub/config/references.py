@@ -33,7 +33,10 @@ def text_value(value: Any) -> str | None:
     return None
 
 
-def choices(names: Iterable[str], limit: int = 12) -> str:
+_SHOWN = 12
+
+
+def choices(names: Iterable[str], limit: int = _SHOWN) -> str:
     names = list(names)
     shown = ", ".join(names[:limit])
     return shown + (f" ... ({len(names) - limit} more)" if len(names) > limit else "")
@@ -63,7 +66,7 @@ class _Checker:
                 line = self.doc.mark((section, first[value], key))[0]
                 self.add((section, index, key),
                          f"{what} {value!r} is already used by {section}[{first[value]}] on line {line}",
-                         f"a {key} that no other entry under {section}: uses")
+                         f"a {what} that no other entry under {section}: uses")
             else:
                 first[value] = index
         return first
@@ -74,7 +77,9 @@ class _Checker:
             return
         expected = (f"one of the {where}: {choices(names)}" if names
                     else f"an entry in {where} (there are none yet)")
-        self.add(path, f"unknown {what} {value!r}{_did_you_mean(value, names)}", expected)
+        # Suggest a near name only when the list is too long to show; ids like sch-1 / sch-2 are all "near".
+        hint = _did_you_mean(value, names) if len(names) > _SHOWN else ""
+        self.add(path, f"unknown {what} {value!r}{hint}", expected)
 
 
 def check_references(doc: Document) -> list[Problem]:
@@ -114,8 +119,10 @@ def _check_scope(check: _Checker, path: Path, scope: dict[str, Any], schools: di
             check.known(path + ("school_ids", position), school_id, schools, "school", "school_ids under sites")
     if not all(value is None or isinstance(value, list) for value in (prefixes, school_ids)):
         return  # the schema reports the wrong type
+    all_regions = scope.get("all_regions", False)
+    if not isinstance(all_regions, bool):
+        return  # the schema reports the wrong type
     narrowed = bool(prefixes) or bool(school_ids)
-    all_regions = scope.get("all_regions")
     if all_regions is True and narrowed:
         check.add(path + ("all_regions",), "all_regions: true cannot be combined with region_prefixes or "
                   "school_ids", "either all_regions: true alone, or the lists without all_regions")

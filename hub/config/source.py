@@ -100,6 +100,9 @@ def parse_yaml(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = _position(mark) if mark else (1, 1)
+        last_line = max(1, len(text.splitlines()))
+        if line > last_line:  # "unexpected end of stream" points past the end: show the last line
+            line, column = last_line, len(text.splitlines()[-1]) + 1 if text.strip() else 1
         what = exc.problem or "invalid YAML"
         if exc.context and exc.context_mark and exc.context_mark is not mark:
             what += f" ({exc.context} on line {exc.context_mark.line + 1})"
@@ -226,5 +229,8 @@ class _Builder:
             first_seen[key] = key_node
             self.doc.key_marks[path + (key,)] = _position(key_node.start_mark)
             result[key] = self.build(value_node, path + (key,))
+            if isinstance(value_node, (yaml.MappingNode, yaml.SequenceNode)):
+                # A problem with a whole block ("this scope would see nothing") reads best at its key.
+                self.doc.value_marks[path + (key,)] = _position(key_node.start_mark)
         self.doc.value_marks[path] = _position(node.start_mark)
         return result
