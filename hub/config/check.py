@@ -21,8 +21,10 @@ def check(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None)
     return collect_problems(path, env=env)[1]
 
 
-def run_check(path: str, out: TextIO = sys.stdout, *, env: Mapping[str, str] | None = None) -> int:
-    """Print each problem and a summary line; return the exit status (0 valid, 1 problems)."""
+def run_check(path: str, out: TextIO | None = None, *, env: Mapping[str, str] | None = None) -> int:
+    """Print each problem and a summary line to ``out`` (default stdout); return the exit status
+    (0 valid, 1 problems)."""
+    out = sys.stdout if out is None else out
     config, problems = collect_problems(path, env=env)
     for problem in problems:
         print(problem, file=out)

@@ -90,7 +90,7 @@ def _scrub(problem: Problem, value: Any, template: str | None, secret: bool) -> 
     fields = {}
     for name in ("message", "expected"):
         text = getattr(problem, name)
-        fields[name] = text.replace(repr(value), replacement).replace(value, replacement)
+        fields[name] = text.replace(repr(value), repr(replacement)).replace(value, replacement)
     return Problem(problem.file, problem.line, problem.column, problem.path, **fields)
 
 

@@ -37,8 +37,10 @@ def token_matches(token: str, token_sha256: SecretStr | str) -> bool:
     return hmac.compare_digest(hash_token(token).encode("ascii"), expected.encode("ascii", "replace"))
 
 
-def run_hash_token(out: TextIO = sys.stdout) -> int:
-    """``campus-hub hash-token``: print a new token and its sha256; exit status 0."""
+def run_hash_token(out: TextIO | None = None) -> int:
+    """``campus-hub hash-token``: print a new token and its sha256 to ``out`` (default stdout);
+    exit status 0."""
+    out = sys.stdout if out is None else out
     token, digest = new_token()
     print(f"token:  {token}", file=out)
     print(f"sha256: {digest}", file=out)

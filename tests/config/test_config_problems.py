@@ -45,7 +45,8 @@ CASES = [
     ("region-length", "sites:\n  - school_id: s\n    region_code: 14080 #<\n", "sites[0].region_code", "'14080' is not six digits"),
     ("region-prefecture", 'sites:\n  - {school_id: s, region_code: "148502"} #<\n', "sites[0].region_code", "prefecture '85'"),
     ("site-missing-region", "sites:\n  - school_id: s #<\n", "sites[0]", "required key 'region_code' is missing; expected region_code: GB/T 2260"),
-    ("duplicate-school", SITE + 'sites2: x\n'.replace("sites2: x\n", "") + "", "", ""),  # placeholder, replaced below
+    ("duplicate-school", 'sites:\n  - {school_id: s1, region_code: "140802"}\n  - {school_id: s1, region_code: "140821"} #<\n',
+     "sites[1].school_id", "school_id 's1' is already used by sites[0] on line 2; expected a school_id that no other entry under sites: uses"),
     ("sites-not-list", "sites: #<\n  school_id: s\n", "sites", "is a mapping, not a list"),
     ("site-id-space", 'sites:\n  - {school_id: "sch 1", region_code: "140802"} #<\n', "sites[0].school_id", "'sch 1' is not a usable id"),
     # --- adapters
@@ -96,10 +97,6 @@ CASES = [
     ("file-missing", "hub:\n  name: ${file:/nonexistent/name.txt} #<\n", "hub.name", "cannot read /nonexistent/name.txt (for ${file:/nonexistent/name.txt}): No such file"),
     ("reference-unclosed", "hub:\n  name: ${HUB_NAME #<\n", "hub.name", "'${' without a closing '}'"),
     ("reference-bad-name", "hub:\n  name: ${1BAD} #<\n", "hub.name", "'${1BAD}' is not a valid reference"),
-]
-CASES = [case for case in CASES if case[0] != "duplicate-school"] + [
-    ("duplicate-school", 'sites:\n  - {school_id: s1, region_code: "140802"}\n  - {school_id: s1, region_code: "140821"} #<\n',
-     "sites[1].school_id", "school_id 's1' is already used by sites[0] on line 2; expected a school_id that no other entry under sites: uses"),
 ]
 
 
