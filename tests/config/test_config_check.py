@@ -87,3 +87,16 @@ def test_hash_token_command_prints_a_usable_pair() -> None:
             "subscribers: [{id: p, token_sha256: '${SHA}', scope: {school_ids: [s]}}]\n")
     config = hub.config.load_text(text, "hub.yaml", env={"SHA": digest})
     assert token_matches(token, config.subscribers[0].token_sha256)
+
+
+def test_integrator_guide_documents_every_field() -> None:
+    import pydantic
+
+    from hub.config import model
+
+    guide = (EXAMPLE.parents[1] / "docs" / "integrator-guide.md").read_text()
+    sections = [value for value in vars(model).values()
+                if isinstance(value, type) and issubclass(value, pydantic.BaseModel) and value.__module__ == model.__name__]
+    undocumented = [f"{section.__name__}.{name}" for section in sections for name in section.model_fields
+                    if not re.search(rf"`(?:[a-z_]+\.)*{name}[`.]", guide)]
+    assert undocumented == []
