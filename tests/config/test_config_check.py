@@ -1,0 +1,102 @@
+"""`campus-hub check FILE`, the example config, and token hashing."""
+from __future__ import annotations
+
+import hashlib
+import io
+import pathlib
+import re
+
+import pytest
+
+import hub.config
+from hub.config.check import check, main, run_check
+from hub.config.tokens import hash_token, new_token, run_hash_token, token_matches
+
+EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "config" / "hub.example.yaml"
+EXAMPLE_ENV = {"POLICE_TOKEN_SHA256": hash_token("police"), "EDU_TOKEN_SHA256": hash_token("education")}
+
+
+def test_example_config_loads_cleanly() -> None:
+    config = hub.config.load(EXAMPLE, env=EXAMPLE_ENV)
+    assert config.sites[0].region_code == "140802"
+    assert [a.type for a in config.adapters] == ["synthetic"]
+    assert {s.id: s.scope.region_prefixes for s in config.subscribers} == {
+        "yanhu-public-security": ["140802"], "yuncheng-education": ["1408"]}
+    assert all(spec.site.region_code == "140802" for spec in config.device_specs())
+    assert config.journal.path == EXAMPLE.parent / "data" / "journal.db"
+
+
+def test_example_config_documents_every_section() -> None:
+    text = EXAMPLE.read_text()
+    for section in ("hub", "journal", "listeners", "pipeline", "logging", "sites", "adapters", "devices", "subscribers"):
+        heading = re.search(rf"((?:^#.*\n)+)^{section}:", text, re.MULTILINE)
+        assert heading, f"section {section} has no comment above it"
+
+
+def test_check_reports_ok_with_a_summary() -> None:
+    out = io.StringIO()
+    assert run_check(str(EXAMPLE), out, env=EXAMPLE_ENV) == 0
+    assert out.getvalue() == f"{EXAMPLE}: OK (1 site, 1 adapter, 3 devices, 2 subscribers)\n"
+
+
+def test_check_prints_every_problem_then_a_count(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "hub.yaml"
+    path.write_text("journal:\n  durability: fast\nlogging: {level: loud}\nhub: {id: '${HUB_ID}'}\n")
+    out = io.StringIO()
+    assert run_check(str(path), out, env={}) == 1
+    assert out.getvalue().splitlines() == [
+        f"{path}:2:15: journal.durability: invalid value 'fast'; expected one of 'full', 'normal' or 'off'",
+        f"{path}:3:18: logging.level: invalid value 'loud'; expected one of 'debug', 'info', 'warning' or 'error'",
+        f"{path}:4:11: hub.id: environment variable HUB_ID is not set (for ${{HUB_ID}}); "
+        "expected HUB_ID set in the hub's environment, or a ${file:/path} reference",
+        f"{path}: 3 problems",
+    ]
+    assert [p.line for p in check(path, env={})] == [2, 3, 4]
+
+
+def test_check_of_a_missing_file(tmp_path: pathlib.Path, capsys) -> None:
+    assert main([str(tmp_path / "nope.yaml")]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{tmp_path / 'nope.yaml'}: cannot read the file: No such file or directory; expected a readable YAML file",
+        f"{tmp_path / 'nope.yaml'}: 1 problem",
+    ]
+
+
+def test_check_of_a_binary_file(tmp_path: pathlib.Path) -> None:
+    path = tmp_path / "hub.yaml"
+    path.write_bytes(b"hub: \xff\xfe\n")
+    [problem] = check(path)
+    assert "is not UTF-8 text" in str(problem)
+
+
+def test_new_token_is_random_and_hashes_to_its_digest() -> None:
+    (token, digest), (other, _) = new_token(), new_token()
+    assert token != other and len(token) >= 43
+    assert digest == hashlib.sha256(token.encode()).hexdigest() == hash_token(token)
+    assert token_matches(token, digest) and not token_matches(other, digest)
+    assert not token_matches(token, "not-hex-\u00e9")
+
+
+def test_hash_token_command_prints_a_usable_pair() -> None:
+    out = io.StringIO()
+    assert run_hash_token(out) == 0
+    token = re.search(r"^token:\s+(\S+)$", out.getvalue(), re.MULTILINE).group(1)
+    digest = re.search(r"^sha256:\s+([0-9a-f]{64})$", out.getvalue(), re.MULTILINE).group(1)
+    assert hash_token(token) == digest
+    text = ("sites: [{school_id: s, region_code: '140802'}]\n"
+            "subscribers: [{id: p, token_sha256: '${SHA}', scope: {school_ids: [s]}}]\n")
+    config = hub.config.load_text(text, "hub.yaml", env={"SHA": digest})
+    assert token_matches(token, config.subscribers[0].token_sha256)
+
+
+def test_integrator_guide_documents_every_field() -> None:
+    import pydantic
+
+    from hub.config import model
+
+    guide = (EXAMPLE.parents[1] / "docs" / "integrator-guide.md").read_text()
+    sections = [value for value in vars(model).values()
+                if isinstance(value, type) and issubclass(value, pydantic.BaseModel) and value.__module__ == model.__name__]
+    undocumented = [f"{section.__name__}.{name}" for section in sections for name in section.model_fields
+                    if not re.search(rf"`(?:[a-z_]+\.)*{name}[`.]", guide)]
+    assert undocumented == []

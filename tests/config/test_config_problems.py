@@ -1,0 +1,175 @@
+"""Every kind of config mistake is reported at the right file:line with a message that says
+what is wrong and what is expected. The line of each expected problem is marked ``#<`` in the
+snippet."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from config_helpers import BASE, GOOD_HASH, problems_of
+
+SITE = 'sites: [{school_id: sch-1, region_code: "140802"}]\n'
+ADAPTER = "adapters: [{name: alpha-main, type: alpha}]\n"
+DEVICE_HEAD = SITE + ADAPTER + "devices:\n  - id: d1\n    kind: panel\n    adapter: alpha-main\n"
+
+CASES = [
+    # --- YAML itself
+    ("syntax", "sites: [\n  {school_id: a,\n#<\n", "", "YAML syntax error"),
+    ("bad-indent", "hub:\n  id: x\n name: y #<\n", "", "YAML syntax error"),
+    ("duplicate-key", "hub:\n  id: a\n  id: b #<\n", "hub.id", "duplicate key 'id' (first given on line 2)"),
+    ("empty-file", "#<\n", "", "the file is empty"),
+    ("tag", "hub: {id: !!binary aGk=} #<\n", "hub.id", "unsupported YAML tag"),
+    ("top-level-list", "- a #<\n- b\n", "", "not a mapping; expected a mapping with keys: hub, journal"),
+    ("recursive-alias", "sites: &s [*s] #<\n", "sites[0]", "alias refers to a node that contains it"),
+    # --- unknown keys
+    ("unknown-section", "hub: {}\ndevice: [] #<\n", "device", "unknown key 'device' (did you mean 'devices'?)"),
+    ("unknown-key-nested", "journal:\n  max_agee: 3d #<\n", "journal.max_agee", "expected one of: path, durability"),
+    # --- scalar fields
+    ("durability", "journal:\n  durability: fsync #<\n", "journal.durability", "invalid value 'fsync'; expected one of 'full', 'normal' or 'off'"),
+    ("duration", "journal:\n  max_age: 3 days #<\n", "journal.max_age", 'not a duration; expected a duration like "500ms"'),
+    ("negative-duration", "pipeline: {dedupe_window: -5} #<\n", "pipeline.dedupe_window", "duration must be zero or more"),
+    ("size", "journal:\n  max_bytes: 2 gigs #<\n", "journal.max_bytes", "is not a size"),
+    ("commit-range", "journal:\n  max_events_per_commit: 0 #<\n", "journal.max_events_per_commit", "invalid value 0; expected greater than or equal to 1"),
+    ("int-type", "journal:\n  tail_cache_events: lots #<\n", "journal.tail_cache_events", "invalid value 'lots'; expected a valid integer"),
+    ("ipv6-brackets", "listeners:\n  grpc: {address: '::1:50051'} #<\n", "listeners.grpc.address", "needs brackets; expected [::1]:50051"),
+    ("port-range", "listeners:\n  metrics:\n    address: 0.0.0.0:70000 #<\n", "listeners.metrics.address", "port '70000' is not a number from 0 to 65535"),
+    ("tls-files", f"listeners:\n  grpc:\n    tls:\n      cert_file: /nonexistent/hub.pem #<\n      key_file: {__file__}\n",
+     "listeners.grpc.tls.cert_file", "does not exist; expected a readable PEM file"),
+    ("tls-missing-key", f"listeners:\n  grpc:\n    tls: {{key_file: {__file__}}} #<\n", "listeners.grpc.tls", "required key 'cert_file' is missing"),
+    ("log-level", "logging: {level: verbose} #<\n", "logging.level", "expected one of 'debug', 'info', 'warning' or 'error'"),
+    ("yaml12-no-yes-bool", SITE + "subscribers:\n  - id: p\n    token_sha256: " + GOOD_HASH + "\n    scope: {all_regions: yes} #<\n",
+     "subscribers[0].scope.all_regions", "invalid value 'yes'; expected a valid boolean"),
+    # --- sites
+    ("region-province", 'sites:\n  - school_id: s\n    region_code: "190802" #<\n', "sites[0].region_code", "province '19' in '190802' does not exist"),
+    ("region-length", "sites:\n  - school_id: s\n    region_code: 14080 #<\n", "sites[0].region_code", "'14080' is not six digits"),
+    ("region-prefecture", 'sites:\n  - {school_id: s, region_code: "148502"} #<\n', "sites[0].region_code", "prefecture '85'"),
+    ("site-missing-region", "sites:\n  - school_id: s #<\n", "sites[0]", "required key 'region_code' is missing; expected region_code: GB/T 2260"),
+    ("duplicate-school", 'sites:\n  - {school_id: s1, region_code: "140802"}\n  - {school_id: s1, region_code: "140821"} #<\n',
+     "sites[1].school_id", "school_id 's1' is already used by sites[0] on line 2; expected a school_id that no other entry under sites: uses"),
+    ("sites-not-list", "sites: #<\n  school_id: s\n", "sites", "is a mapping, not a list"),
+    ("site-id-space", 'sites:\n  - {school_id: "sch 1", region_code: "140802"} #<\n', "sites[0].school_id", "'sch 1' is not a usable id"),
+    # --- adapters
+    ("adapter-name", "adapters:\n  - name: Alpha Main #<\n    type: alpha\n", "adapters[0].name", "'Alpha Main' is not a valid adapter name"),
+    ("adapter-duplicate", "adapters:\n  - {name: a, type: alpha}\n  - {name: a, type: alpha} #<\n", "adapters[1].name", "adapter name 'a' is already used by adapters[0] on line 2"),
+    ("adapter-unknown-type", "adapters:\n  - name: a\n    type: modbuss #<\n", "adapters[0].type", "unknown adapter type 'modbuss'; expected one of the installed types: alpha,"),
+    ("adapter-options-type", "adapters:\n  - name: a\n    type: alpha\n    options:\n      port: http #<\n", "adapters[0].options.port", "invalid value 'http'; expected a valid integer"),
+    ("adapter-options-unknown", "adapters:\n  - name: a\n    type: alpha\n    options: {prot: 1} #<\n", "adapters[0].options.prot", "unknown key 'prot' (did you mean 'port'?); expected one of: port, password"),
+    ("adapter-options-not-mapping", "adapters:\n  - name: a\n    type: alpha\n    options: [1] #<\n", "adapters[0].options", "is not a mapping"),
+    # --- devices
+    ("device-unknown-school", DEVICE_HEAD + "    options: {account: '1'}\n    site: {school_id: sch-9} #<\n", "devices[0].site.school_id",
+     "unknown school 'sch-9'; expected one of the school_ids under sites: sch-1"),
+    ("device-unknown-adapter", SITE + ADAPTER + "devices:\n  - id: d1\n    kind: panel\n    adapter: alpha #<\n    site: {school_id: sch-1}\n    options: {account: '1'}\n",
+     "devices[0].adapter", "unknown adapter 'alpha'; expected one of the names under adapters: alpha-main"),
+    ("device-missing-site", DEVICE_HEAD.replace("  - id: d1\n", "  - id: d1 #<\n") + "    options: {account: '1'}\n", "devices[0]", "required key 'site' is missing"),
+    ("device-options-missing", DEVICE_HEAD + "    site: {school_id: sch-1}\n    options: {poll_interval: 2} #<\n", "devices[0].options",
+     "required key 'account' is missing; expected account: Account number of the panel."),
+    ("device-options-range", DEVICE_HEAD + "    site: {school_id: sch-1}\n    options:\n      account: '1'\n      poll_interval: 0 #<\n",
+     "devices[0].options.poll_interval", "invalid value 0; expected greater than 0"),
+    ("device-item-scalar", SITE + "devices:\n  - just-a-name #<\n", "devices[0]", "is 'just-a-name', not a mapping; expected a mapping with keys: id, name, kind"),
+    ("upstream-unknown", DEVICE_HEAD + "    site: {school_id: sch-1}\n    options: {account: '1'}\n    upstream: {device: sw-9, port: 3} #<\n",
+     "devices[0].upstream.device", "unknown device 'sw-9'"),
+    ("upstream-self", DEVICE_HEAD + "    site: {school_id: sch-1}\n    options: {account: '1'}\n    upstream: {device: d1, port: 3} #<\n",
+     "devices[0].upstream.device", "cannot hang off itself"),
+    ("upstream-port", DEVICE_HEAD + "    site: {school_id: sch-1}\n    options: {account: '1'}\n    upstream:\n      device: sw\n      port: 0 #<\n"
+     "  - {id: sw, kind: switch, adapter: alpha-main, site: {school_id: sch-1}, options: {account: '2'}}\n",
+     "devices[0].upstream.port", "greater than or equal to 1"),
+    # --- subscribers
+    ("token-not-hex", SITE + "subscribers:\n  - id: p\n    token_sha256: my-secret-token #<\n    scope: {all_regions: true}\n",
+     "subscribers[0].token_sha256", "is not a sha256 hex digest (the value has 15 characters)"),
+    ("token-uppercase", SITE + f"subscribers:\n  - id: p\n    token_sha256: {GOOD_HASH.upper()} #<\n    scope: {{all_regions: true}}\n",
+     "subscribers[0].token_sha256", "uppercase hex digits"),
+    ("scope-sees-nothing", SITE + f"subscribers:\n  - id: p\n    token_sha256: {GOOD_HASH}\n    scope: #<\n      categories: [fire]\n",
+     "subscribers[0].scope", "this scope would see nothing"),
+    ("scope-all-and-list", SITE + f"subscribers:\n  - id: p\n    token_sha256: {GOOD_HASH}\n    scope:\n      school_ids: [sch-1]\n      all_regions: true #<\n",
+     "subscribers[0].scope.all_regions", "cannot be combined"),
+    ("scope-prefix", SITE + f"subscribers:\n  - id: p\n    token_sha256: {GOOD_HASH}\n    scope:\n      region_prefixes: ['140'] #<\n",
+     "subscribers[0].scope.region_prefixes[0]", "'140' is not 2, 4 or 6 digits"),
+    ("scope-category", SITE + f"subscribers:\n  - id: p\n    token_sha256: {GOOD_HASH}\n    scope:\n      all_regions: true\n      categories: [fire, burglary] #<\n",
+     "subscribers[0].scope.categories[1]", "unknown category 'burglary'; expected one of: fire, intrusion"),
+    ("scope-unknown-school", SITE + f"subscribers:\n  - id: p\n    token_sha256: {GOOD_HASH}\n    scope:\n      school_ids: [sch-1, sch-3] #<\n",
+     "subscribers[0].scope.school_ids[1]", "unknown school 'sch-3'"),
+    ("subscriber-duplicate", SITE + f"subscribers:\n  - {{id: p, token_sha256: {GOOD_HASH}, scope: {{all_regions: true}}}}\n  - {{id: p, token_sha256: {GOOD_HASH}, scope: {{all_regions: true}}}} #<\n",
+     "subscribers[1].id", "subscriber id 'p' is already used by subscribers[0] on line 3; expected a subscriber id that no other entry under subscribers: uses"),
+    ("subscriber-missing-token", SITE + "subscribers:\n  - id: p #<\n    scope: {all_regions: true}\n", "subscribers[0]", "required key 'token_sha256' is missing"),
+    # --- references
+    ("env-missing", "hub:\n  name: ${HUB_NAME} #<\n", "hub.name", "environment variable HUB_NAME is not set (for ${HUB_NAME})"),
+    ("file-missing", "hub:\n  name: ${file:/nonexistent/name.txt} #<\n", "hub.name", "cannot read /nonexistent/name.txt (for ${file:/nonexistent/name.txt}): No such file"),
+    ("reference-unclosed", "hub:\n  name: ${HUB_NAME #<\n", "hub.name", "'${' without a closing '}'"),
+    ("reference-bad-name", "hub:\n  name: ${1BAD} #<\n", "hub.name", "'${1BAD}' is not a valid reference"),
+]
+
+
+@pytest.mark.parametrize(("text", "path", "expected"), [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+def test_problem_is_reported_at_its_line(text: str, path: str, expected: str) -> None:
+    line = next(number for number, content in enumerate(text.splitlines(), 1) if "#<" in content)
+    problems = problems_of(text)
+    assert len(problems) == 1, "\n".join(map(str, problems))
+    problem = problems[0]
+    assert (problem.file, problem.line, problem.path) == ("hub.yaml", line, path), str(problem)
+    assert expected in str(problem)
+    assert str(problem).startswith(f"hub.yaml:{line}:{problem.column}: ")
+
+
+def test_problem_reads_file_line_column_path_message_expected() -> None:
+    text = BASE.replace("site: {school_id: sch-1}", "site: {school_id: sch-9}")
+    [problem] = problems_of(text)
+    assert str(problem) == ("hub.yaml:14:23: devices[0].site.school_id: unknown school 'sch-9'; "
+                            "expected one of the school_ids under sites: sch-1, sch-2")
+
+
+def test_every_problem_is_reported_not_just_the_first() -> None:
+    text = textwrap.dedent("""\
+        journal:
+          durability: sometimes
+        sites:
+          - school_id: sch-1
+            region_code: "999999"
+          - school_id: sch-1
+            region_code: "140802"
+        adapters:
+          - {name: a, type: nosuchtype}
+        devices:
+          - id: d1
+            kind: panel
+            adapter: b
+            site: {school_id: sch-7}
+            colour: red
+        subscribers:
+          - id: p
+            token_sha256: nope
+            scope: {}
+        """)
+    problems = problems_of(text)
+    assert [(p.line, p.path) for p in problems] == [
+        (2, "journal.durability"),
+        (5, "sites[0].region_code"),
+        (6, "sites[1].school_id"),
+        (9, "adapters[0].type"),
+        (13, "devices[0].adapter"),
+        (14, "devices[0].site.school_id"),
+        (15, "devices[0].colour"),
+        (18, "subscribers[0].token_sha256"),
+        (19, "subscribers[0].scope"),
+    ]
+
+
+def test_problem_under_yaml_merge_points_at_the_line_that_wrote_the_value() -> None:
+    text = BASE + textwrap.dedent("""\
+        x-defaults: &panel
+          kind: alarm_panel
+          adapter: alpha-main
+        """)
+    problems = problems_of(text)
+    assert [p.path for p in problems] == ["x-defaults"]  # an unknown top-level key, even if only an anchor holder
+    text = BASE.replace("devices:\n", "devices:\n  - &panel\n    id: panel-0\n    kind: alarm_panel\n    adapter: alpha-main\n"
+                        "    site: {school_id: sch-1}\n    options: {account: '12', poll_interval: -1}\n"
+                        "  - <<: *panel\n    id: panel-00\n")
+    problems = problems_of(text)
+    # Both the anchor and the merged copy carry poll_interval from line 16; the merged one says so.
+    assert [(p.line, p.path) for p in problems] == [(16, "devices[0].options.poll_interval"),
+                                                    (16, "devices[1].options.poll_interval")]
+
+
+def test_empty_sections_are_empty_not_errors() -> None:
+    assert problems_of("hub:\ndevices:\nsites:\n# nothing yet\n") == []
