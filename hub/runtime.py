@@ -1,0 +1,104 @@
+"""From a loaded config to a running hub, and the one place that runs the reactor for commands."""
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+from hub import reactor as hub_reactor
+
+log = structlog.get_logger("runtime")
+
+
+def settings_from_config(config):
+    """`HubSettings` for a loaded, validated :class:`hub.config.HubConfig`."""
+    from hub.app import AdapterInstance, HubSettings, TlsFiles
+    from hub.auth import Subscriber
+    from hub.events import parse_category
+    from hub.plugins import load_adapter_class
+    from hub.scope import Scope
+
+    grpc_listener = config.listeners.grpc
+    tls = grpc_listener.tls
+    metrics = config.listeners.metrics
+    return HubSettings(
+        journal_path=str(config.journal.path),
+        durability=config.journal.durability,
+        max_events_per_commit=config.journal.max_events_per_commit,
+        tail_cache_events=config.journal.tail_cache_events,
+        max_age=config.journal.max_age,
+        max_bytes=config.journal.max_bytes,
+        dedupe_window=config.pipeline.dedupe_window,
+        grpc_address=grpc_listener.address,
+        tls=TlsFiles(str(tls.cert_file), str(tls.key_file)) if tls else None,
+        max_subscribers=grpc_listener.max_subscribers,
+        metrics_address=metrics.address if metrics else None,
+        devices=config.device_specs(),
+        adapters=[AdapterInstance(a.name, load_adapter_class(a.type), a.options) for a in config.adapters],
+        subscribers=[
+            Subscriber(s.id, s.token_sha256.get_secret_value(), Scope(
+                region_prefixes=tuple(s.scope.region_prefixes), school_ids=frozenset(s.scope.school_ids),
+                categories=frozenset(parse_category(c) for c in s.scope.categories),
+                all_regions=s.scope.all_regions))
+            for s in config.subscribers
+        ],
+    )
+
+
+def run(main: Callable[[], Awaitable[int | None]]) -> int:
+    """Run ``main()`` on the asyncio reactor until it returns or Ctrl-C / SIGTERM cancels it.
+
+    Returns the exit status: main's result, 130 after Ctrl-C, 1 after an unexpected error.
+    """
+    hub_reactor.install()
+    from twisted.internet import reactor
+
+    loop = asyncio.get_event_loop()
+    outcome = {"status": 1}
+    interrupted = []
+
+    async def supervise() -> None:
+        try:
+            outcome["status"] = (await main()) or 0
+        except asyncio.CancelledError:
+            outcome["status"] = 130 if interrupted else 0
+        except Exception:
+            log.exception("stopped by an unexpected error")
+            outcome["status"] = 1
+        finally:
+            reactor.stop()
+
+    task = loop.create_task(supervise())
+
+    def interrupt(signame: str) -> None:
+        if interrupted:
+            return
+        interrupted.append(signame)
+        log.info("stopping", signal=signame)
+        task.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, interrupt, signal.Signals(signum).name)
+    reactor.run(installSignalHandlers=False)
+    return outcome["status"]
+
+
+async def serve(config) -> int:
+    """Run a hub from a loaded config until cancelled."""
+    from hub.app import Hub
+    from hub.journal import JournalUnavailable
+
+    hub = Hub(settings_from_config(config))
+    try:
+        await hub.start()
+    except (JournalUnavailable, OSError) as exc:
+        log.error("hub could not start", error=str(exc))
+        await hub.stop()
+        return 2
+    try:
+        await asyncio.Future()
+    finally:
+        await hub.stop()
+    return 0
