@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import hmac
-import secrets
 from collections.abc import Iterable
 
+from hub.config.tokens import hash_token
 from hub.scope import Scope
 
 
@@ -15,16 +14,6 @@ class Subscriber:
     id: str
     token_sha256: str = dataclasses.field(repr=False)
     scope: Scope
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_token() -> tuple[str, str]:
-    """A fresh random bearer token and its SHA-256 (the value for the config)."""
-    token = secrets.token_urlsafe(32)
-    return token, hash_token(token)
 
 
 class Authenticator:

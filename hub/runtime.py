@@ -63,7 +63,7 @@ def run(main: Callable[[], Awaitable[int | None]]) -> int:
         try:
             outcome["status"] = (await main()) or 0
         except asyncio.CancelledError:
-            outcome["status"] = 130 if interrupted else 0
+            outcome["status"] = 130 if interrupted == ["SIGINT"] else 0  # SIGTERM is an orderly stop
         except Exception:
             log.exception("stopped by an unexpected error")
             outcome["status"] = 1

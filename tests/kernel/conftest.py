@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from hub.app import AdapterInstance, Hub, HubSettings
-from hub.auth import Subscriber, hash_token
+from hub.auth import Subscriber
+from hub.config.tokens import hash_token
 from hub.events import Site
 from hub.scope import Scope
 from hub.spi import DeviceSpec
