@@ -1,6 +1,8 @@
 """The gRPC API: EventHubService, plus the standard health and reflection services."""
 from __future__ import annotations
 
+import collections
+
 import grpc
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -68,17 +70,23 @@ class EventHubService:
         lag = self.metrics.subscriber_lag.labels(subscriber.id, stream_id)
         events_out = self.metrics.events_out
 
+        out_by_category: dict[int, object] = {}
+
         def on_batch(cursor: int, count: int, categories: list[int]) -> None:
             lag.set(self.journal.head - cursor)
-            for category in categories:
-                events_out.labels(subscriber.id, category_name(category)).inc()
+            for category, n in collections.Counter(categories).items():
+                child = out_by_category.get(category)
+                if child is None:
+                    child = out_by_category[category] = events_out.labels(subscriber.id, category_name(category))
+                child.inc(n)
 
         self.open_streams += 1
         self.metrics.subscribers.set(self.open_streams)
         log.info("subscriber connected", subscriber=subscriber.id, after_sequence=after,
                  peer=context.peer(), max_batch=options.max_batch_size)
         try:
-            async for response in stream_batches(self.journal, selection.matcher(), after, options, on_batch):
+            match = None if selection.selects_everything else selection.matcher()
+            async for response in stream_batches(self.journal, match, after, options, on_batch):
                 yield response
         except RetentionExceeded as exc:
             log.warning("subscriber fell behind retention", subscriber=subscriber.id, error=str(exc))

@@ -6,8 +6,8 @@ pipeline, journal and gRPC server pass them on without conversion.
 from __future__ import annotations
 
 import datetime as _dt
+import random
 import time
-import uuid
 from collections.abc import Iterable, Mapping
 
 from campushub.v1.device_pb2 import Device, DeviceState
@@ -79,14 +79,27 @@ def new_event(
     return event
 
 
+_random_bits = random.Random(random.SystemRandom().getrandbits(128)).getrandbits
+
+
+def new_event_id() -> str:
+    """A random (version 4) UUID string. Drawn from a PRNG seeded by the OS once, not from
+    os.urandom per event: ids must be unique, not unguessable, and this is on the hot path."""
+    h = f"{_random_bits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+
+
 def stamp_received(event: Event, now: float | None = None) -> None:
     """Give a new event its hub identity: id and received time (occurred_at defaults to it)."""
     if not event.id:
-        event.id = str(uuid.uuid4())
+        event.id = new_event_id()
     now = time.time() if now is None else now
-    set_timestamp(event.received_at, now)
+    received = event.received_at
+    seconds = int(now)
+    received.seconds = seconds
+    received.nanos = int((now - seconds) * 1e9)
     if not event.HasField("occurred_at"):
-        event.occurred_at.CopyFrom(event.received_at)
+        event.occurred_at.CopyFrom(received)
 
 
 def _short(enum, prefix: str):

@@ -80,6 +80,9 @@ class Pipeline:
                         device=event.source_device_id, adapter=event.adapter, type=event.type)
             return
         site = entry.spec.site
+        if not event.HasField("site"):
+            event.site.CopyFrom(site)
+            return
         event.site.region_code = site.region_code
         event.site.school_id = site.school_id
         # An adapter may know a finer location (a fire zone, a camera's view) than the device's.

@@ -56,6 +56,14 @@ class Selection:
     type_prefixes: tuple[str, ...] = ()
     device_ids: frozenset[str] = frozenset()
 
+    @property
+    def selects_everything(self) -> bool:
+        """True when nothing narrows the stream (an all-regions scope with an empty filter), so
+        streams can skip per-event matching."""
+        return (self.scope.all_regions and not self.scope.categories and not self.region_prefixes
+                and not self.school_ids and not self.categories and not self.min_severity
+                and not self.type_prefixes and not self.device_ids)
+
     def matcher(self) -> Callable[[str, str, int, int, str, str], bool]:
         """A fast predicate over an event's (region, school, category, severity, type, device)."""
         in_place = self.place_matcher()

@@ -31,12 +31,14 @@ def encode_response(framed_events: list[bytes], last_sequence: int, head_sequenc
 
 async def stream_batches(
     journal: Journal,
-    match: Callable[..., bool],
+    match: Callable[..., bool] | None,
     after: int,
     options: StreamOptions,
     on_batch: Callable[[int, int, list[int]], None] | None = None,
 ) -> AsyncIterator[bytes]:
     """Yield encoded responses for every matching event with sequence > ``after``, forever.
+
+    ``match`` None means every event matches (no per-event check).
 
     ``on_batch(cursor, events, categories)`` is called per batch for metrics.
     Raises journal.RetentionExceeded if the cursor falls behind retention.
@@ -58,9 +60,17 @@ async def stream_batches(
 
     while True:
         entries = await journal.read_after(cursor, READ_CHUNK)
+        if entries and match is None and len(pending) + len(entries) < max_batch:
+            if not pending:
+                first_pending_at = loop.time()
+            pending.extend([entry.framed for entry in entries])
+            categories.extend([entry.category for entry in entries])
+            cursor = entries[-1].seq
+            continue
         if entries:
             for entry in entries:
-                if match(entry.region, entry.school, entry.category, entry.severity, entry.type, entry.device):
+                if match is None or match(entry.region, entry.school, entry.category, entry.severity, entry.type,
+                                          entry.device):
                     if not pending:
                         first_pending_at = loop.time()
                     pending.append(entry.framed)
