@@ -106,6 +106,23 @@ def _unframe(framed: bytes) -> bytes:
     return framed[i + 1:]
 
 
+def _diagnose(directory: str) -> str:
+    """Why a journal directory may be unusable, in words an integrator can act on."""
+    if not os.path.isdir(directory):
+        return f"{directory} is not a directory"
+    try:
+        stats = os.statvfs(directory)
+    except OSError as exc:
+        return f"cannot inspect {directory}: {exc.strerror}"
+    if stats.f_flag & os.ST_RDONLY:
+        return f"{directory} is on a read-only file system"
+    if not os.access(directory, os.W_OK):
+        return f"{directory} is not writable by this user"
+    if stats.f_bavail * stats.f_frsize < 1 << 20:
+        return f"{directory} has less than 1 MiB free"
+    return "check that the directory is writable by this user and has free space"
+
+
 class TailCache:
     """The newest entries in memory, contiguous by sequence, for subscribers that keep up."""
 
@@ -178,10 +195,7 @@ class Journal:
             os.makedirs(directory, exist_ok=True)
             self.head, self.earliest = await self._loop.run_in_executor(self._writer, self._open_writer)
         except (OSError, sqlite3.Error) as exc:
-            raise JournalUnavailable(
-                f"cannot open the journal at {self.path}: {exc}. Check that the directory exists, "
-                f"is writable by this user and has free space"
-            ) from exc
+            raise JournalUnavailable(f"cannot open the journal at {self.path}: {exc}; {_diagnose(directory)}") from exc
         log.info("journal opened", path=self.path, durability=self.durability,
                  head_sequence=self.head, earliest_sequence=self.earliest)
         self._set_gauges()

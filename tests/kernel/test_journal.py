@@ -73,7 +73,7 @@ async def test_unopenable_journal_gives_a_clear_error(tmp_path):
     journal = Journal(str(blocker / "j.db"))
     with pytest.raises(JournalUnavailable) as err:
         await journal.open()
-    assert "cannot open the journal" in str(err.value) and "writable" in str(err.value)
+    assert "cannot open the journal" in str(err.value) and "is not a directory" in str(err.value)
 
 
 @contextlib.contextmanager
@@ -153,3 +153,22 @@ async def test_kill_9_during_heavy_ingest_loses_nothing_acknowledged(tmp_path):
     await journal.open()
     assert await journal.append(event(0)) == len(seqs) + 1
     await journal.close()
+
+
+async def test_read_only_journal_directory_is_a_clear_error_and_keeps_what_was_journaled(tmp_path):
+    with small_tmpfs(tmp_path / "ro", "16m") as mount:
+        journal = Journal(str(mount / "j.db"))
+        await journal.open()
+        assert await asyncio.gather(*[journal.append(event(i)) for i in range(100)]) == list(range(1, 101))
+        await journal.close()
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        for name in ("j.db", "new.db"):  # the existing journal, and a new one
+            with pytest.raises(JournalUnavailable) as err:
+                await Journal(str(mount / name)).open()
+            assert "cannot open the journal" in str(err.value) and "read-only" in str(err.value).lower()
+        subprocess.run(["mount", "-o", "remount,rw", str(mount)], check=True)
+        journal = Journal(str(mount / "j.db"), tail_cache_events=0)
+        await journal.open()
+        assert [e.seq for e in await journal.read_after(0, 1000)] == list(range(1, 101))
+        assert await journal.append(event(100)) == 101
+        await journal.close()
