@@ -155,8 +155,15 @@ class Hub(service.MultiService):
             raise OSError(f"cannot listen for gRPC on {self.settings.grpc_address} (address in use or not local?)")
         await server.start()
         self.grpc_server, self.grpc_port = server, port
-        await self._health.set(api.SERVICE_NAME, api.SERVING)
-        await self._health.set("", api.SERVING)
+        await self._set_health(True)
+        # A journal that cannot write makes the hub NOT_SERVING, so load balancers and
+        # monitoring see it; events are held and retried meanwhile.
+        self.journal.on_health = lambda ok: asyncio.ensure_future(self._set_health(ok))
+
+    async def _set_health(self, serving: bool) -> None:
+        status = api.SERVING if serving else api.NOT_SERVING
+        await self._health.set(api.SERVICE_NAME, status)
+        await self._health.set("", status)
 
     def _start_metrics(self) -> None:
         if not self.settings.metrics_address:

@@ -16,7 +16,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import structlog
 
@@ -177,6 +177,8 @@ class Journal:
         self.earliest = 1  # oldest retained sequence (head + 1 when empty)
         self.healthy = True
         self.last_error: str | None = None
+        #: Called with False when writes start failing and True when they recover.
+        self.on_health: Callable[[bool], None] = lambda healthy: None
         self._writer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal-writer")
         self._readers = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="journal-reader")
         self._reader_local = threading.local()
@@ -282,12 +284,15 @@ class Journal:
                 if self.healthy or str(exc) != self.last_error:
                     log.error("journal write failed; events are held in memory and retried",
                               path=self.path, error=str(exc), waiting=len(batch) + len(self._pending))
+                if self.healthy:
+                    self.on_health(False)
                 self.healthy, self.last_error = False, str(exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
         if not self.healthy:
             log.info("journal writes recovered", path=self.path)
             self.healthy, self.last_error = True, None
+            self.on_health(True)
         self._observe_commit(time.perf_counter() - started, len(rows))
         entries = [Entry.from_row(row) for row in rows]
         self.head = rows[-1][0]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import grpc
 import pytest
@@ -137,3 +138,27 @@ async def test_list_and_get_devices_respect_scope(hub):
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await client.get_device("far-1")
         assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_resuming_behind_retention_is_out_of_range_with_the_earliest_sequence(hub):
+    for i in range(20):
+        await hub.submit(fire(n=i), "test")
+    hub.journal.max_age = 1e-9
+    hub.journal.tail = type(hub.journal.tail)(0)  # the in-memory tail would still serve them
+    await hub.journal.apply_retention(now=time.time() + 60)
+    await hub.submit(fire(n=99), "test")
+    async with HubClient(f"127.0.0.1:{hub.grpc_port}", ALL_TOKEN) as client:
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await collect(client.subscribe(after=5), 1)
+        assert err.value.code() == grpc.StatusCode.OUT_OF_RANGE
+        assert "earliest retained sequence is 21" in err.value.details()
+        [event] = await collect(client.subscribe(from_earliest=True), 1)
+        assert event.sequence == 21
+
+
+async def test_health_service_reports_serving(hub):
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{hub.grpc_port}") as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        reply = await stub.Check(health_pb2.HealthCheckRequest(service="campushub.v1.EventHubService"))
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
