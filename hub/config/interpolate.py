@@ -58,11 +58,13 @@ def interpolate(doc: Document, env: Mapping[str, str], base_dir: FsPath) -> tupl
         if not name.strip():
             problems.append(doc.problem(path, f"{token!r} names no file", "${file:/path/to/file}"))
             return token
-        target = FsPath(name).expanduser()
-        target = target if target.is_absolute() else base_dir / target
+        target = FsPath(name)
         try:
+            target = target.expanduser()
+            target = target if target.is_absolute() else base_dir / target
             content = target.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, ValueError, RuntimeError) as exc:
+            # RuntimeError: "~nosuchuser"; ValueError: a NUL byte in the path
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
             problems.append(doc.problem(path, f"cannot read {target} (for {token}): {reason}",
                                         "a readable UTF-8 file"))

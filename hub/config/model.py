@@ -43,7 +43,10 @@ def _identifier(value: str) -> str:
 def _resolve_path(value: pathlib.Path, info: pydantic.ValidationInfo) -> pathlib.Path:
     """Relative paths are relative to the config file's directory."""
     base = (info.context or {}).get("base_dir") or pathlib.Path.cwd()
-    value = value.expanduser()
+    try:
+        value = value.expanduser()
+    except RuntimeError:  # ~nosuchuser
+        raise ValueError(f"cannot expand {str(value)!r}: no such user; expected a path without ~user") from None
     return value if value.is_absolute() else pathlib.Path(base, value).resolve()
 
 
