@@ -140,7 +140,21 @@ class TlsConfig(_Section):
     key_file: ExistingFile = Field(description="PEM private key of that certificate.")
 
 
-class GrpcListenerConfig(_Section):
+class _Endpoint(_Section):
+    """A listener; subclasses define ``address``."""
+
+    address: str
+
+    @property
+    def host(self) -> str:
+        return split_host_port(self.address)[0]
+
+    @property
+    def port(self) -> int:
+        return split_host_port(self.address)[1]
+
+
+class GrpcListenerConfig(_Endpoint):
     """The gRPC endpoint platforms subscribe to."""
 
     address: HostPort = Field("127.0.0.1:50051", description="host:port to listen on; [::1]:50051 for "
@@ -150,27 +164,11 @@ class GrpcListenerConfig(_Section):
     max_subscribers: int = Field(256, ge=1, le=100_000, description="Concurrent Subscribe streams "
                                  "accepted; more are refused with RESOURCE_EXHAUSTED.")
 
-    @property
-    def host(self) -> str:
-        return split_host_port(self.address)[0]
 
-    @property
-    def port(self) -> int:
-        return split_host_port(self.address)[1]
-
-
-class MetricsListenerConfig(_Section):
+class MetricsListenerConfig(_Endpoint):
     """Prometheus scrape endpoint."""
 
     address: HostPort = Field("127.0.0.1:9464", description="host:port serving /metrics.")
-
-    @property
-    def host(self) -> str:
-        return split_host_port(self.address)[0]
-
-    @property
-    def port(self) -> int:
-        return split_host_port(self.address)[1]
 
 
 class ListenersConfig(_Section):
