@@ -345,6 +345,13 @@ class HubConfig(_Section):
             for device in chosen
         ]
 
+    def subscriber_for_token(self, token: str) -> SubscriberConfig | None:
+        """The subscriber whose ``token_sha256`` is the hash of the presented bearer ``token``."""
+        from hub.config.tokens import token_matches
+
+        matches = [s for s in self.subscribers if token_matches(token, s.token_sha256)]
+        return matches[0] if matches else None
+
     def summary(self) -> str:
         """``2 sites, 3 adapters, 41 devices, 2 subscribers``."""
         def count(n: int, word: str) -> str:

@@ -19,6 +19,7 @@ from hub.config.problems import Path, Problem, format_path
 __all__ = ["Document", "parse_yaml"]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_TOO_DEEP = ("YAML is nested too deeply", "at most a few hundred levels")
 _TAG = "tag:yaml.org,2002:"
 
 
@@ -118,7 +119,7 @@ def parse_yaml(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     except yaml.YAMLError as exc:  # anything else PyYAML may raise without a mark
         return None, [Problem(file, 1, 1, "", f"YAML error: {exc}", "valid YAML")]
     except RecursionError:
-        return None, [Problem(file, 1, 1, "", "YAML is nested too deeply", "at most a few hundred levels")]
+        return None, [Problem(file, 1, 1, "", *_TOO_DEEP)]
     if root is None:
         return None, [Problem(file, 1, 1, "", "the file is empty",
                               "a mapping of sections such as sites:, adapters:, devices:, subscribers:")]
@@ -126,7 +127,7 @@ def parse_yaml(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     try:
         builder.doc.data = builder.build(root, ())
     except RecursionError:
-        builder.problems.append(Problem(file, 1, 1, "", "YAML is nested too deeply", "at most a few hundred levels"))
+        builder.problems.append(Problem(file, 1, 1, "", *_TOO_DEEP))
         return None, builder.problems
     except _TooLarge:
         line, column = _position(root.start_mark)
