@@ -10,7 +10,6 @@ Every substituted value is remembered by path so that problems about it quote th
 """
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path as FsPath
@@ -89,7 +88,3 @@ def interpolate(doc: Document, env: Mapping[str, str], base_dir: FsPath) -> tupl
 
     doc.data = walk(doc.data, ())
     return substituted, problems
-
-
-def default_env() -> Mapping[str, str]:
-    return os.environ
