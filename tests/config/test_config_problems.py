@@ -41,7 +41,7 @@ CASES = [
     ("tls-missing-key", f"listeners:\n  grpc:\n    tls: {{key_file: {__file__}}} #<\n", "listeners.grpc.tls", "required key 'cert_file' is missing"),
     ("log-level", "logging: {level: verbose} #<\n", "logging.level", "expected one of 'debug', 'info', 'warning' or 'error'"),
     ("yaml12-no-yes-bool", SITE + "subscribers:\n  - id: p\n    token_sha256: " + GOOD_HASH + "\n    scope: {all_regions: yes} #<\n",
-     "subscribers[0].scope.all_regions", "invalid value 'yes'; expected a valid boolean"),
+     "subscribers[0].scope.all_regions", "invalid value 'yes'; expected true or false"),
     # --- sites
     ("region-province", 'sites:\n  - school_id: s\n    region_code: "190802" #<\n', "sites[0].region_code", "province '19' in '190802' does not exist"),
     ("region-length", "sites:\n  - school_id: s\n    region_code: 14080 #<\n", "sites[0].region_code", "'14080' is not six digits"),
