@@ -8,6 +8,7 @@ wrong. Load a file with :func:`hub.config.load`, not with these models directly.
 from __future__ import annotations
 
 import difflib
+import os
 import pathlib
 import re
 from typing import Annotated, Any, Literal
@@ -16,8 +17,10 @@ import pydantic
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 
 from hub.config.regions import validate_region_code, validate_region_prefix
+from hub.config.tokens import token_matches
 from hub.config.units import parse_duration, parse_host_port, parse_size, split_host_port
-from hub.events import CATEGORY_CHOICES
+from hub.events import CATEGORY_CHOICES, Site
+from hub.spi import DeviceSpec, Upstream
 
 __all__ = [
     "AdapterConfig", "DeviceConfig", "DeviceSiteConfig", "GrpcListenerConfig", "HubConfig",
@@ -51,8 +54,10 @@ def _resolve_path(value: pathlib.Path, info: pydantic.ValidationInfo) -> pathlib
 
 
 def _existing_file(value: pathlib.Path) -> pathlib.Path:
-    if not value.is_file():
+    if not value.exists():
         raise ValueError(f"file {str(value)!r} does not exist; expected a readable PEM file")
+    if not value.is_file() or not os.access(value, os.R_OK):
+        raise ValueError(f"{str(value)!r} is not a readable file; expected a readable PEM file")
     return value
 
 
@@ -323,12 +328,9 @@ class HubConfig(_Section):
         """Devices handled by adapter instance ``adapter_name``, in config order."""
         return [device for device in self.devices if device.adapter == adapter_name]
 
-    def device_specs(self, adapter_name: str | None = None) -> list[Any]:
+    def device_specs(self, adapter_name: str | None = None) -> list[DeviceSpec]:
         """Devices as :class:`hub.spi.DeviceSpec` (all, or those of one adapter instance), with a
         campushub ``Site`` whose region_code is the school's."""
-        from hub.events import Site
-        from hub.spi import DeviceSpec, Upstream
-
         regions = {site.school_id: site.region_code for site in self.sites}
         chosen = self.devices if adapter_name is None else self.devices_of(adapter_name)
         return [
@@ -347,8 +349,6 @@ class HubConfig(_Section):
 
     def subscriber_for_token(self, token: str) -> SubscriberConfig | None:
         """The subscriber whose ``token_sha256`` is the hash of the presented bearer ``token``."""
-        from hub.config.tokens import token_matches
-
         matches = [s for s in self.subscribers if token_matches(token, s.token_sha256)]
         return matches[0] if matches else None
 
