@@ -21,6 +21,14 @@ __all__ = ["validation_problems", "describe_value"]
 
 _SECRET_TYPES = (pydantic.SecretStr, pydantic.SecretBytes)
 
+#: Plainer words for pydantic error types whose own message is worded for programmers.
+_EXPECTED = {
+    "path_type": "a file path",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "text",
+}
+
 
 def validation_problems(
     error: pydantic.ValidationError,
@@ -60,7 +68,8 @@ def _problem(doc: Document, detail: dict[str, Any], path: Path, loc: Path, model
         allowed = _model_keys(_field_at(model, loc[:-1])[0])
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return doc.problem(path, f"unknown key {key!r}{hint}", f"one of: {', '.join(allowed)}", key=True)
+        expected = f"one of: {', '.join(allowed)}" if allowed else "no keys here"
+        return doc.problem(path, f"unknown key {key!r}{hint}", expected, key=True)
     if kind == "literal_error":
         return doc.problem(path, f"invalid value{got}", f"one of {detail['ctx']['expected']}")
     if kind in ("value_error", "assertion_error"):
@@ -75,6 +84,8 @@ def _problem(doc: Document, detail: dict[str, Any], path: Path, loc: Path, model
     if kind in ("list_type", "tuple_type", "set_type"):
         return doc.problem(path, f"is {describe_value(value)}, not a list",
                            "a list: one '- ' item per entry, or [] for none")
+    if kind in _EXPECTED:
+        return doc.problem(path, f"invalid value{got}", _EXPECTED[kind])
     message = detail["msg"]
     for lead in ("Input should be ", "Input should "):
         if message.startswith(lead):

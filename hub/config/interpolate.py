@@ -10,7 +10,6 @@ Every substituted value is remembered by path so that problems about it quote th
 """
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path as FsPath
@@ -58,11 +57,13 @@ def interpolate(doc: Document, env: Mapping[str, str], base_dir: FsPath) -> tupl
         if not name.strip():
             problems.append(doc.problem(path, f"{token!r} names no file", "${file:/path/to/file}"))
             return token
-        target = FsPath(name).expanduser()
-        target = target if target.is_absolute() else base_dir / target
+        target = FsPath(name)
         try:
+            target = target.expanduser()
+            target = target if target.is_absolute() else base_dir / target
             content = target.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, ValueError, RuntimeError) as exc:
+            # RuntimeError: "~nosuchuser"; ValueError: a NUL byte in the path
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
             problems.append(doc.problem(path, f"cannot read {target} (for {token}): {reason}",
                                         "a readable UTF-8 file"))
@@ -87,7 +88,3 @@ def interpolate(doc: Document, env: Mapping[str, str], base_dir: FsPath) -> tupl
 
     doc.data = walk(doc.data, ())
     return substituted, problems
-
-
-def default_env() -> Mapping[str, str]:
-    return os.environ

@@ -8,6 +8,7 @@ wrong. Load a file with :func:`hub.config.load`, not with these models directly.
 from __future__ import annotations
 
 import difflib
+import os
 import pathlib
 import re
 from typing import Annotated, Any, Literal
@@ -16,8 +17,10 @@ import pydantic
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 
 from hub.config.regions import validate_region_code, validate_region_prefix
+from hub.config.tokens import token_matches
 from hub.config.units import parse_duration, parse_host_port, parse_size, split_host_port
-from hub.events import CATEGORY_CHOICES
+from hub.events import CATEGORY_CHOICES, Site
+from hub.spi import DeviceSpec, Upstream
 
 __all__ = [
     "AdapterConfig", "DeviceConfig", "DeviceSiteConfig", "GrpcListenerConfig", "HubConfig",
@@ -43,13 +46,18 @@ def _identifier(value: str) -> str:
 def _resolve_path(value: pathlib.Path, info: pydantic.ValidationInfo) -> pathlib.Path:
     """Relative paths are relative to the config file's directory."""
     base = (info.context or {}).get("base_dir") or pathlib.Path.cwd()
-    value = value.expanduser()
+    try:
+        value = value.expanduser()
+    except RuntimeError:  # ~nosuchuser
+        raise ValueError(f"cannot expand {str(value)!r}: no such user; expected a path without ~user") from None
     return value if value.is_absolute() else pathlib.Path(base, value).resolve()
 
 
 def _existing_file(value: pathlib.Path) -> pathlib.Path:
-    if not value.is_file():
+    if not value.exists():
         raise ValueError(f"file {str(value)!r} does not exist; expected a readable PEM file")
+    if not value.is_file() or not os.access(value, os.R_OK):
+        raise ValueError(f"{str(value)!r} is not a readable file; expected a readable PEM file")
     return value
 
 
@@ -137,7 +145,21 @@ class TlsConfig(_Section):
     key_file: ExistingFile = Field(description="PEM private key of that certificate.")
 
 
-class GrpcListenerConfig(_Section):
+class _Endpoint(_Section):
+    """A listener; subclasses define ``address``."""
+
+    address: str
+
+    @property
+    def host(self) -> str:
+        return split_host_port(self.address)[0]
+
+    @property
+    def port(self) -> int:
+        return split_host_port(self.address)[1]
+
+
+class GrpcListenerConfig(_Endpoint):
     """The gRPC endpoint platforms subscribe to."""
 
     address: HostPort = Field("127.0.0.1:50051", description="host:port to listen on; [::1]:50051 for "
@@ -147,27 +169,11 @@ class GrpcListenerConfig(_Section):
     max_subscribers: int = Field(256, ge=1, le=100_000, description="Concurrent Subscribe streams "
                                  "accepted; more are refused with RESOURCE_EXHAUSTED.")
 
-    @property
-    def host(self) -> str:
-        return split_host_port(self.address)[0]
 
-    @property
-    def port(self) -> int:
-        return split_host_port(self.address)[1]
-
-
-class MetricsListenerConfig(_Section):
+class MetricsListenerConfig(_Endpoint):
     """Prometheus scrape endpoint."""
 
     address: HostPort = Field("127.0.0.1:9464", description="host:port serving /metrics.")
-
-    @property
-    def host(self) -> str:
-        return split_host_port(self.address)[0]
-
-    @property
-    def port(self) -> int:
-        return split_host_port(self.address)[1]
 
 
 class ListenersConfig(_Section):
@@ -322,12 +328,9 @@ class HubConfig(_Section):
         """Devices handled by adapter instance ``adapter_name``, in config order."""
         return [device for device in self.devices if device.adapter == adapter_name]
 
-    def device_specs(self, adapter_name: str | None = None) -> list[Any]:
+    def device_specs(self, adapter_name: str | None = None) -> list[DeviceSpec]:
         """Devices as :class:`hub.spi.DeviceSpec` (all, or those of one adapter instance), with a
         campushub ``Site`` whose region_code is the school's."""
-        from hub.events import Site
-        from hub.spi import DeviceSpec, Upstream
-
         regions = {site.school_id: site.region_code for site in self.sites}
         chosen = self.devices if adapter_name is None else self.devices_of(adapter_name)
         return [
@@ -343,6 +346,11 @@ class HubConfig(_Section):
             )
             for device in chosen
         ]
+
+    def subscriber_for_token(self, token: str) -> SubscriberConfig | None:
+        """The subscriber whose ``token_sha256`` is the hash of the presented bearer ``token``."""
+        matches = [s for s in self.subscribers if token_matches(token, s.token_sha256)]
+        return matches[0] if matches else None
 
     def summary(self) -> str:
         """``2 sites, 3 adapters, 41 devices, 2 subscribers``."""

@@ -19,10 +19,16 @@ from hub.config.problems import Path, Problem, format_path
 __all__ = ["Document", "parse_yaml"]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_TOO_DEEP = ("YAML is nested too deeply", "at most a few hundred levels")
 _TAG = "tag:yaml.org,2002:"
 
 
-class _CoreSchemaLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it: the pure-Python scanner takes seconds per MB.
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_C_PARSER = _BaseLoader is not yaml.SafeLoader
+
+
+class _CoreSchemaLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """SafeLoader whose implicit typing is the YAML 1.2 core schema, not YAML 1.1's."""
 
 
@@ -98,27 +104,13 @@ def parse_yaml(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     try:
         root = yaml.compose(text, Loader=_CoreSchemaLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = _position(mark) if mark else (1, 1)
-        last_line = max(1, len(text.splitlines()))
-        if line > last_line:  # "unexpected end of stream" points past the end: show the last line
-            line, column = last_line, len(text.splitlines()[-1]) + 1 if text.strip() else 1
-        what = exc.problem or "invalid YAML"
-        if exc.context and exc.context_mark and exc.context_mark is not mark:
-            what += f" ({exc.context} on line {exc.context_mark.line + 1})"
-        elif exc.context:
-            what += f" ({exc.context})"
-        return None, [Problem(file, line, column, "", f"YAML syntax error: {what}",
-                              "valid YAML (check indentation, quotes and colons)")]
+        return None, [_syntax_problem(exc, text, file)]
     except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        return None, [Problem(file, line, column, "", f"character {exc.character!r} is not allowed in YAML",
-                              "printable text (UTF-8)")]
+        return None, [_reader_problem(exc, text, file)]
     except yaml.YAMLError as exc:  # anything else PyYAML may raise without a mark
         return None, [Problem(file, 1, 1, "", f"YAML error: {exc}", "valid YAML")]
     except RecursionError:
-        return None, [Problem(file, 1, 1, "", "YAML is nested too deeply", "at most a few hundred levels")]
+        return None, [Problem(file, 1, 1, "", *_TOO_DEEP)]
     if root is None:
         return None, [Problem(file, 1, 1, "", "the file is empty",
                               "a mapping of sections such as sites:, adapters:, devices:, subscribers:")]
@@ -126,7 +118,7 @@ def parse_yaml(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     try:
         builder.doc.data = builder.build(root, ())
     except RecursionError:
-        builder.problems.append(Problem(file, 1, 1, "", "YAML is nested too deeply", "at most a few hundred levels"))
+        builder.problems.append(Problem(file, 1, 1, "", *_TOO_DEEP))
         return None, builder.problems
     except _TooLarge:
         line, column = _position(root.start_mark)
@@ -135,6 +127,31 @@ def parse_yaml(text: str, file: str) -> tuple[Document | None, list[Problem]]:
                                         "fewer or smaller aliases (*name)"))
         return None, builder.problems
     return builder.doc, builder.problems
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
+    lines = text.splitlines() or [""]
+    mark = exc.problem_mark or exc.context_mark
+    line, column = _position(mark) if mark else (1, 1)
+    if line > len(lines):  # "unexpected end of stream" points past the end: show the last line
+        line, column = len(lines), len(lines[-1]) + 1
+    what = exc.problem or "invalid YAML"
+    if exc.context and exc.context_mark and exc.context_mark is not mark:
+        what += f" ({exc.context} on line {min(exc.context_mark.line + 1, len(lines))})"
+    elif exc.context:
+        what += f" ({exc.context})"
+    expected = ("spaces for indentation (YAML does not allow tabs)" if "\t" in lines[line - 1]
+                else "valid YAML (check indentation, quotes and colons)")
+    return Problem(file, line, column, "", f"YAML syntax error: {what}", expected)
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:
+    # libyaml reports a byte offset into the UTF-8 text, the Python reader a character offset.
+    before = text.encode("utf-8")[:exc.position].decode("utf-8", "ignore") if _C_PARSER else text[:exc.position]
+    line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    return Problem(file, line, column, "", f"control character U+{code:04X} is not allowed in YAML",
+                   "printable text (UTF-8)")
 
 
 def _count_nodes(root: yaml.Node) -> int:

@@ -87,6 +87,8 @@ def test_hash_token_command_prints_a_usable_pair() -> None:
             "subscribers: [{id: p, token_sha256: '${SHA}', scope: {school_ids: [s]}}]\n")
     config = hub.config.load_text(text, "hub.yaml", env={"SHA": digest})
     assert token_matches(token, config.subscribers[0].token_sha256)
+    assert config.subscriber_for_token(token).id == "p"
+    assert config.subscriber_for_token(token + "x") is None
 
 
 def test_integrator_guide_documents_every_field() -> None:

@@ -17,9 +17,10 @@ YAMLISH = st.lists(
 
 KEYS = st.sampled_from(list(HubConfig.model_fields) + ["school_id", "region_code", "id", "kind", "adapter",
                                                         "site", "options", "scope", "region_prefixes", "type",
-                                                        "name", "token_sha256", "all_regions", "<<"])
+                                                        "name", "token_sha256", "all_regions", "<<", "path", "grpc", "tls",
+                                                        "cert_file", "address", "max_age", "upstream"])
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=12),
-                    st.sampled_from(["140802", "1408", "alpha", "sch-1", "${HOME}", "${NOPE}", "${file:/}", "10s", "2GiB"]))
+                    st.sampled_from(["140802", "1408", "alpha", "sch-1", "${HOME}", "${NOPE}", "${file:/}", "10s", "2GiB", "~x/y", "[::1]:0"]))
 TREES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                        st.dictionaries(KEYS, inner, max_size=5)), max_leaves=25)
 
@@ -61,3 +62,14 @@ def test_deep_nesting_is_a_problem() -> None:
             hub.config.load_text(text, "deep.yaml", env={})
         except hub.config.ConfigError:
             pass
+
+
+def test_paths_naming_unknown_users_or_nul_bytes_are_problems() -> None:
+    for text in ["hub: {name: '${file:~nosuchuser-xyz/x}'}\n", "hub: {name: \"${file:/tmp/a\\0b}\"}\n",
+                 "journal: {path: ~nosuchuser-xyz/j.db}\n"]:
+        try:
+            hub.config.load_text(text, "paths.yaml", env={})
+        except hub.config.ConfigError as exc:
+            assert len(exc.problems) == 1
+        else:
+            raise AssertionError(f"no problem for {text!r}")

@@ -17,6 +17,8 @@ CASES = [
     # --- YAML itself
     ("syntax", "sites: [\n  {school_id: a,\n#<\n", "", "YAML syntax error"),
     ("bad-indent", "hub:\n  id: x\n name: y #<\n", "", "YAML syntax error"),
+    ("tab-indent", "hub:\n\tid: x #<\n", "", "expected spaces for indentation (YAML does not allow tabs)"),
+    ("control-character", "hub: {name: \"a\"}\n# \x07 #<\n", "", "control character U+0007 is not allowed"),
     ("duplicate-key", "hub:\n  id: a\n  id: b #<\n", "hub.id", "duplicate key 'id' (first given on line 2)"),
     ("empty-file", "#<\n", "", "the file is empty"),
     ("tag", "hub: {id: !!binary aGk=} #<\n", "hub.id", "unsupported YAML tag"),
@@ -39,7 +41,7 @@ CASES = [
     ("tls-missing-key", f"listeners:\n  grpc:\n    tls: {{key_file: {__file__}}} #<\n", "listeners.grpc.tls", "required key 'cert_file' is missing"),
     ("log-level", "logging: {level: verbose} #<\n", "logging.level", "expected one of 'debug', 'info', 'warning' or 'error'"),
     ("yaml12-no-yes-bool", SITE + "subscribers:\n  - id: p\n    token_sha256: " + GOOD_HASH + "\n    scope: {all_regions: yes} #<\n",
-     "subscribers[0].scope.all_regions", "invalid value 'yes'; expected a valid boolean"),
+     "subscribers[0].scope.all_regions", "invalid value 'yes'; expected true or false"),
     # --- sites
     ("region-province", 'sites:\n  - school_id: s\n    region_code: "190802" #<\n', "sites[0].region_code", "province '19' in '190802' does not exist"),
     ("region-length", "sites:\n  - school_id: s\n    region_code: 14080 #<\n", "sites[0].region_code", "'14080' is not six digits"),
@@ -173,3 +175,11 @@ def test_problem_under_yaml_merge_points_at_the_line_that_wrote_the_value() -> N
 
 def test_empty_sections_are_empty_not_errors() -> None:
     assert problems_of("hub:\ndevices:\nsites:\n# nothing yet\n") == []
+
+
+def test_columns_count_characters_not_bytes() -> None:
+    [control] = problems_of("hub:\n  name: 学校学校 \x00\n")
+    line = "sites: [{name: 学校, school_id: a, region_code: '140802', 校: 1}]"
+    [unknown] = problems_of(f"hub:\n  name: 学校学校\n{line}\n")
+    assert (control.line, control.column) == (2, len("  name: 学校学校 ") + 1)
+    assert (unknown.line, unknown.column, unknown.path) == (3, line.index("校:") + 1, "sites[0]['校']")
