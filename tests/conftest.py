@@ -13,9 +13,15 @@ import pytest
 import pytest_twisted
 from twisted.internet.defer import Deferred
 
+from hypothesis import HealthCheck, settings
+
 from hub import logs
 
 logs.configure("debug", "console")
+
+# Machines here are small and shared: time limits per example would only make tests flaky.
+settings.register_profile("campus-hub", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("campus-hub")
 
 
 def run_on_loop(awaitable):
