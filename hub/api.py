@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections
+from collections.abc import Callable, Iterable
 
 import grpc
 import structlog
@@ -10,11 +11,12 @@ from grpc_reflection.v1alpha import reflection
 
 from campushub.v1 import event_hub_service_pb2 as pb
 from hub.auth import Authenticator, Subscriber
-from hub.events import category_name
+from hub.events import category_name, set_timestamp
 from hub.journal import Journal, RetentionExceeded
 from hub.metrics import HubMetrics
 from hub.registry import DeviceRegistry
 from hub.scope import FilterError, ScopeError, select
+from hub.spi import TerminalInventorySource
 from hub.streams import StreamOptions, stream_batches
 
 log = structlog.get_logger("api")
@@ -27,7 +29,9 @@ MIN_HEARTBEAT_MS, MAX_HEARTBEAT_MS = 1000, 600_000
 
 class EventHubService:
     def __init__(self, journal: Journal, registry: DeviceRegistry, authenticator: Authenticator,
-                 metrics: HubMetrics, max_subscribers: int = 256) -> None:
+                 metrics: HubMetrics, max_subscribers: int = 256,
+                 inventories: Callable[[], Iterable[TerminalInventorySource]] = tuple) -> None:
+        self.inventories = inventories
         self.journal = journal
         self.registry = registry
         self.authenticator = authenticator
@@ -151,6 +155,25 @@ class EventHubService:
         return pb.GetDeviceResponse(device=entry.to_proto())
 
 
+    async def ListTerminals(self, request: pb.ListTerminalsRequest, context) -> pb.ListTerminalsResponse:
+        subscriber = await self._caller(context)
+        selection = await self._selection(subscriber, request.filter, context)
+        in_place = selection.place_matcher()
+        response = pb.ListTerminalsResponse()
+        for source in self.inventories():
+            for row in source.terminals():
+                switch = self.registry.get(row.switch)
+                site = switch.spec.site if switch is not None else None
+                if site is None or not in_place(site.region_code, site.school_id, row.switch):
+                    continue
+                terminal = response.terminals.add(mac=row.mac, switch_device_id=row.switch, if_index=row.port,
+                                                  fdb_id=row.fdb_id or 0)
+                set_timestamp(terminal.first_seen, row.first_seen)
+                set_timestamp(terminal.last_seen, row.last_seen)
+                terminal.site.CopyFrom(site)
+        return response
+
+
 def _identity(data: bytes) -> bytes:
     return data
 
@@ -166,6 +189,9 @@ def add_to_server(service: EventHubService, server: grpc.aio.Server) -> health.a
         "GetDevice": grpc.unary_unary_rpc_method_handler(
             service.GetDevice, request_deserializer=pb.GetDeviceRequest.FromString,
             response_serializer=pb.GetDeviceResponse.SerializeToString),
+        "ListTerminals": grpc.unary_unary_rpc_method_handler(
+            service.ListTerminals, request_deserializer=pb.ListTerminalsRequest.FromString,
+            response_serializer=pb.ListTerminalsResponse.SerializeToString),
     }
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE_NAME, handlers),))
     health_servicer = health.aio.HealthServicer()

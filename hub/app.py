@@ -19,7 +19,7 @@ from hub.journal import Journal
 from hub.metrics import HubMetrics
 from hub.pipeline import Pipeline
 from hub.registry import STATE_NAMES, DeviceRegistry
-from hub.spi import Adapter, DeviceSpec
+from hub.spi import Adapter, DeviceSpec, TerminalInventorySource
 from hub.supervisor import AdapterService
 
 log = structlog.get_logger("hub")
@@ -77,7 +77,7 @@ class Hub(service.MultiService):
         self.blocking_pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=settings.blocking_threads, thread_name_prefix="adapter-blocking")
         self.api = api.EventHubService(self.journal, self.registry, Authenticator(settings.subscribers),
-                                       self.metrics, settings.max_subscribers)
+                                       self.metrics, settings.max_subscribers, self.terminal_inventories)
         self.grpc_server: grpc.aio.Server | None = None
         self.grpc_port: int | None = None
         self.metrics_port: int | None = None
@@ -103,6 +103,11 @@ class Hub(service.MultiService):
         """The running adapter object of an instance (None while it is restarting)."""
         svc = self.getServiceNamed(f"adapter:{name}")
         return svc.running_adapter
+
+    def terminal_inventories(self) -> list[TerminalInventorySource]:
+        """Running adapters that keep a terminal MAC inventory."""
+        adapters = (svc.running_adapter for svc in self if isinstance(svc, AdapterService))
+        return [a for a in adapters if isinstance(a, TerminalInventorySource)]
 
     def submit(self, event: Event, adapter: str = "hub") -> asyncio.Future[int]:
         return self.pipeline.submit(event, adapter)

@@ -62,3 +62,7 @@ class HubClient:
     async def get_device(self, device_id: str):
         response = await self.stub.GetDevice(pb.GetDeviceRequest(device_id=device_id), metadata=self.metadata)
         return response.device
+
+    async def list_terminals(self, event_filter: pb.EventFilter | None = None):
+        response = await self.stub.ListTerminals(pb.ListTerminalsRequest(filter=event_filter), metadata=self.metadata)
+        return list(response.terminals)

@@ -19,7 +19,7 @@ import abc
 import asyncio
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 import pydantic
 
@@ -27,7 +27,8 @@ from hub.events import Event, Site
 
 T = TypeVar("T")
 
-__all__ = ["Adapter", "AdapterContext", "AdapterMetrics", "DeviceSpec", "NoOptions", "Upstream"]
+__all__ = ["Adapter", "AdapterContext", "AdapterMetrics", "DeviceSpec", "NoOptions", "TerminalInventorySource",
+           "TerminalRecord", "Upstream"]
 
 
 class NoOptions(pydantic.BaseModel):
@@ -104,6 +105,25 @@ class AdapterContext(Protocol):
 
     async def run_blocking(self, fn: Callable[..., T], /, *args: Any) -> T:
         """Run blocking code (a sync SOAP client, MIB file loading) on the hub's bounded pool."""
+
+
+class TerminalRecord(Protocol):
+    """One row of a terminal MAC inventory (see :class:`TerminalInventorySource`)."""
+
+    mac: str
+    switch: str  # device id of the switch
+    port: int  # ifIndex
+    fdb_id: int | None
+    first_seen: float
+    last_seen: float
+
+
+@runtime_checkable
+class TerminalInventorySource(Protocol):
+    """Optional adapter capability: an adapter that learns which terminal MAC sits on which
+    switch port implements ``terminals()``, and the hub serves it as ``ListTerminals``."""
+
+    def terminals(self, switch: str | None = None) -> Sequence[TerminalRecord]: ...
 
 
 class Adapter(abc.ABC):

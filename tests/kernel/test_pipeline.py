@@ -132,3 +132,38 @@ async def test_metrics_are_served_over_http(hub):
     assert 'campushub_events_in_total{adapter="test",category="fire"} 1.0' in text
     assert "campushub_journal_append_seconds_bucket" in text
     assert 'campushub_devices{state="unknown"} 5.0' in text
+
+
+class InventoryAdapter(Adapter):
+    """Keeps a fixed terminal inventory, as an SNMP adapter would after reading forwarding tables."""
+
+    def terminals(self, switch=None):
+        import types
+        rows = [types.SimpleNamespace(mac="00:1a:2b:3c:4d:5e", switch="sw-1", port=7, fdb_id=10,
+                                      first_seen=1_700_000_000.0, last_seen=1_700_000_060.0),
+                types.SimpleNamespace(mac="00:1a:2b:3c:4d:99", switch="sw-far", port=1, fdb_id=None,
+                                      first_seen=1_700_000_000.0, last_seen=1_700_000_000.0)]
+        return [r for r in rows if switch in (None, r.switch)]
+
+    async def run(self) -> None:
+        await asyncio.Future()
+
+
+async def test_terminal_inventory_is_served_within_scope(tmp_path):
+    from hub.events import Site
+    from hub.spi import DeviceSpec
+    from .conftest import DEVICES, POLICE_TOKEN
+    switches = [DeviceSpec(id="sw-1", kind="switch", adapter="inv", site=Site(region_code="140802", school_id="sch-a")),
+                DeviceSpec(id="sw-far", kind="switch", adapter="inv", site=Site(region_code="110101", school_id="sch-bj"))]
+    hub = Hub(settings(tmp_path, devices=DEVICES + switches,
+                       adapters=[AdapterInstance("inv", InventoryAdapter, None)]))
+    await hub.start()
+    try:
+        await asyncio.sleep(0.05)
+        async with HubClient(f"127.0.0.1:{hub.grpc_port}", POLICE_TOKEN) as client:
+            [terminal] = await client.list_terminals()
+        assert (terminal.mac, terminal.switch_device_id, terminal.if_index, terminal.fdb_id) == (
+            "00:1a:2b:3c:4d:5e", "sw-1", 7, 10)
+        assert terminal.site.school_id == "sch-a" and terminal.last_seen.seconds == 1_700_000_060
+    finally:
+        await hub.stop()
