@@ -205,7 +205,7 @@ class PanelConnection(TimeoutMixin, Protocol):
     def timeoutConnection(self) -> None:
         self.receiver.ctx.metrics.count("idle_timeouts")
         self.receiver.ctx.log.info("sia.idle_timeout", peer=self.peer)
-        self.transport.abortConnection()
+        self.transport.loseConnection()
 
     def connectionLost(self, reason: Any = None) -> None:
         self.setTimeout(None)
