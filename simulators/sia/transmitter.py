@@ -9,6 +9,7 @@ make it a faulty panel on purpose.
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import datetime as dt
 import os
@@ -135,6 +136,8 @@ class SiaTransmitter:
         self.clock_offset_s = 0.0  # learned from NAKs
         self.log = log or (lambda line: None)
         self.link = _Link(host, port, transport)
+        #: every frame put on the wire, newest last (bounded), for tests and differential checks
+        self.sent: collections.deque[bytes] = collections.deque(maxlen=1000)
         self.where = f"{transport}://{host}:{port}"
 
     @classmethod
@@ -186,6 +189,7 @@ class SiaTransmitter:
                 template, sequence=sequence, account=self.account, receiver=self.receiver, prefix=self.prefix,
                 timestamp=self._clock(), encrypted=self.key is not None)
             raw = self._wire(frame)
+            self.sent.append(raw)
             sent = time.monotonic()
             try:
                 await self.link.send(raw)
