@@ -29,22 +29,26 @@ def _answer(request: Envelope | Frame, id_: str, *, encrypted: bool, timestamp: 
     )
 
 
+def _acknowledgement(request: Envelope | Frame, id_: str, now: dt.datetime, key: bytes | None,
+                     pad_source: PadSource) -> bytes:
+    # Encrypted like the request; DC-09 makes the timestamp mandatory inside encryption.
+    stamp = response_timestamp(now) if request.encrypted else None
+    return encode_frame(_answer(request, id_, encrypted=request.encrypted, timestamp=stamp), key,
+                        pad_source=pad_source)
+
+
 def build_ack(
     request: Envelope | Frame, now: dt.datetime, key: bytes | None = None, *, pad_source: PadSource = random_pad
 ) -> bytes:
     """ACK ``request``; encrypted with ``key`` when the request was encrypted."""
-    stamp = response_timestamp(now) if request.encrypted else None
-    frame = _answer(request, ACK, encrypted=request.encrypted, timestamp=stamp)
-    return encode_frame(frame, key, pad_source=pad_source)
+    return _acknowledgement(request, ACK, now, key, pad_source)
 
 
 def build_rsp(
     request: Envelope | Frame, now: dt.datetime, key: bytes | None = None, *, pad_source: PadSource = random_pad
 ) -> bytes:
     """RSP to a key-change request; acknowledges it like an ACK."""
-    stamp = response_timestamp(now) if request.encrypted else None
-    frame = _answer(request, RSP, encrypted=request.encrypted, timestamp=stamp)
-    return encode_frame(frame, key, pad_source=pad_source)
+    return _acknowledgement(request, RSP, now, key, pad_source)
 
 
 def build_duh(request: Envelope | Frame) -> bytes:
