@@ -29,7 +29,7 @@ from adapters.sia.codes import load_tables
 from adapters.sia.content import EventCode, Modifier
 from adapters.sia.crypto import parse_key
 from adapters.sia.errors import SiaError
-from adapters.sia.frame import Frame, decode_frame, encode_frame
+from adapters.sia.frame import Frame, decode_frame, encode_frame, parse_envelope
 from adapters.sia.mapping import alarms_in
 from simulators.sia import SiaTransmitter
 
@@ -81,6 +81,13 @@ class PysiaReceiver:
         raise AssertionError(f"pysiaalarm delivered {len(self.events)} events, expected {count}")
 
 
+def by_sequence(sent: list[bytes], events: list) -> list[tuple[bytes, object]]:
+    """Pair each frame we sent with pysiaalarm's event for it (its threaded UDP server may reorder)."""
+    theirs = {int(event.sequence): event for event in events}
+    assert len(theirs) == len(sent) == len(events)
+    return [(raw, theirs[parse_envelope(raw).sequence]) for raw in sent]
+
+
 def ours(raw: bytes, account: str):
     key = parse_key(ASCII_KEY, "ascii") if account == ENCRYPTED else None
     frame = decode_frame(raw, key)
@@ -103,7 +110,7 @@ async def test_pysiaalarm_acks_our_frames_and_agrees_on_sia_dcs(transport, accou
             theirs = await pysia.wait_events(len(sent) + 1)
         finally:
             await tx.stop()
-    for raw, event in zip(tx.sent, theirs):
+    for raw, event in by_sequence(tx.sent, theirs):
         frame, alarms = ours(raw, account)
         assert event.account == frame.account == account
         assert event.timestamp == frame.timestamp.replace(tzinfo=dt.UTC)
@@ -127,7 +134,7 @@ async def test_pysiaalarm_agrees_on_contact_id(account):
         finally:
             await tx.stop()
     tables = load_tables()
-    for raw, event in zip(tx.sent, theirs):
+    for raw, event in by_sequence(tx.sent, theirs):
         frame, (alarm,) = ours(raw, account)
         assert event.account == frame.account
         assert (event.event_qualifier, event.event_type) == (alarm.attributes["contact_id_qualifier"],

@@ -48,7 +48,7 @@ async def test_cli_scenario_with_misbehaviour(tmp_path, capsys):
     try:
         host, port = receiver.tcp
         args = parse_cli("--host", host, "--port", str(port), "--udp", "--account", "1234", "--scenario",
-                         str(scenario), "--ack-timeout", "0.2", "--attempts", "2")
+                         str(scenario), "--ack-timeout", "0.5", "--attempts", "2")
         args.port = receiver.udp[1]
         assert await args.main(args) == 1  # the PH sent with a bad CRC is never acknowledged
         assert [e.type for e in receiver.ctx.events] == ["panic.alarm", "panic.duress"]
@@ -81,12 +81,13 @@ async def test_retries_resend_the_same_sequence_until_answered():
 
     server = await asyncio.start_server(flaky_receiver, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    tx = await SiaTransmitter.start("127.0.0.1", port, account="1234", ack_timeout_s=0.2, attempts=4)
+    tx = await SiaTransmitter.start("127.0.0.1", port, account="1234", ack_timeout_s=0.5, attempts=4)
     try:
         delivery = await tx.send_sia("PA", 1)
         assert delivery.outcome == "ACK" and delivery.attempts == 3
         frames = [decode_frame(raw) for raw in seen]
         assert {f.sequence for f in frames} == {1} and {f.data for f in frames} == {"#1234|NPA01"}
+        tx.attempts = 1
         assert (await tx.send_null()).outcome == "timeout"  # the server answers only once
         assert tx.sequence == 3
     finally:
