@@ -191,3 +191,26 @@ async def test_unmapped_codes_emit_or_duh():
     finally:
         await tx.stop()
         await receiver.stop()
+
+
+async def test_many_panels_at_once_over_tcp_and_udp():
+    accounts = [f"{0x2000 + n:X}" for n in range(30)]
+    devices = [panel(f"panel-{a}", a, **({"key": HEX_KEY, "key_format": "hex"} if n % 3 == 2 else {}))
+               for n, a in enumerate(accounts)]
+    receiver = await start_receiver(devices, journal_delay=0.01)
+
+    async def panel_life(n: int, account: str) -> list[str]:
+        key = {"key": HEX_KEY, "key_format": "hex"} if n % 3 == 2 else {}
+        tx = await receiver.transmitter(account, transport="udp" if n % 3 == 1 else "tcp", ack_timeout_s=5, **key)
+        try:
+            return [(await tx.send_sia("BA", zone)).outcome for zone in range(1, 6)]
+        finally:
+            await tx.stop()
+
+    try:
+        outcomes = await asyncio.gather(*(panel_life(n, a) for n, a in enumerate(accounts)))
+        assert all(o == ["ACK"] * 5 for o in outcomes)
+        seen = sorted((e.source_device_id, e.attributes["zone"]) for e in receiver.ctx.events)
+        assert seen == sorted((f"panel-{a}", f"{z:02d}") for a in accounts for z in range(1, 6))
+    finally:
+        await receiver.stop()
