@@ -17,7 +17,7 @@ from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import DatagramProtocol, Protocol, ServerFactory
 from twisted.protocols.policies import TimeoutMixin
 
-from adapters.sia.frame import Frame, encode_frame
+from adapters.sia.frame import encode_frame
 from adapters.sia.framer import Discarded, FrameSplitter
 from adapters.sia.options import SiaDeviceOptions, SiaOptions
 from adapters.sia.receiver import AccountPolicy, Outcome, ReceiverCore, RecentMessages, Verdict, duplicate_key
@@ -138,7 +138,7 @@ class SiaAdapter(Adapter):
                 attributes={**alarm.attributes, "description": alarm.meaning.description},
                 raw_protocol=RAW_PROTOCOL,
                 raw_data=raw,
-                raw_text=_readable(frame),
+                raw_text=_readable(verdict, raw),
                 media=media,
             )
             for alarm in verdict.alarms
@@ -149,10 +149,12 @@ class SiaAdapter(Adapter):
         self.ctx.log.warning("sia.bytes_discarded", peer=peer, transport=transport, reason=note.reason, size=note.size)
 
 
-def _readable(frame: Frame) -> str:
+def _readable(verdict: Verdict, raw: bytes) -> str:
     """The frame as cleartext DC-09 (decrypted; without CRC/length), for forensics."""
+    if not verdict.frame.encrypted:
+        return raw[7 if verdict.envelope.binary_crc else 9:-1].decode("ascii")
     try:
-        return encode_frame(dataclasses.replace(frame, encrypted=False, pad=None))[9:-1].decode("ascii")
+        return encode_frame(dataclasses.replace(verdict.frame, encrypted=False, pad=None))[9:-1].decode("ascii")
     except ValueError:
         return ""
 
