@@ -103,11 +103,11 @@ class ReceiverCore:
             return Verdict(Outcome.IGNORE, exc.reason, str(exc))
         if envelope.id not in MESSAGE_IDS:
             return Verdict(Outcome.DUH, "unknown_id", f"cannot process {envelope.id!r} messages", envelope,
-                           reply=build_duh(envelope))
+                           reply=build_duh(envelope, binary_crc=envelope.binary_crc))
         policy = self.policies.get((envelope.account or "").upper())
         if policy is None:
             return Verdict(Outcome.NAK, "unknown_account", f"account {envelope.account!r} is not configured",
-                           envelope, reply=build_nak(now))
+                           envelope, reply=build_nak(now, binary_crc=envelope.binary_crc))
         verdict = Verdict(Outcome.NAK, "", envelope=envelope, policy=policy)
         if not envelope.encrypted and policy.key is not None and not policy.allow_plaintext:
             return self._nak(verdict, now, "encryption_required", "plaintext frame for an account with a key")
@@ -138,21 +138,24 @@ class ReceiverCore:
         verdict.alarms = [a if a.meaning else dataclasses.replace(a, meaning=UNMAPPED) for a in alarms]
         if frame.xdata_value("K") is not None:
             verdict.outcome, verdict.reason = Outcome.RSP, "key_change"
-            verdict.reply = build_rsp(frame, now, policy.key, pad_source=self.pad_source)
+            verdict.reply = build_rsp(frame, now, policy.key, pad_source=self.pad_source,
+                                      binary_crc=envelope.binary_crc)
         else:
             verdict.outcome, verdict.reason = Outcome.ACK, "ok"
-            verdict.reply = build_ack(frame, now, policy.key, pad_source=self.pad_source)
+            verdict.reply = build_ack(frame, now, policy.key, pad_source=self.pad_source,
+                                      binary_crc=envelope.binary_crc)
         return verdict
 
     @staticmethod
     def _nak(verdict: Verdict, now: dt.datetime, reason: str, detail: str) -> Verdict:
-        verdict.outcome, verdict.reason, verdict.detail, verdict.reply = Outcome.NAK, reason, detail, build_nak(now)
+        verdict.outcome, verdict.reason, verdict.detail = Outcome.NAK, reason, detail
+        verdict.reply = build_nak(now, binary_crc=verdict.envelope.binary_crc)
         return verdict
 
     @staticmethod
     def _duh(verdict: Verdict, reason: str, detail: str) -> Verdict:
         verdict.outcome, verdict.reason, verdict.detail = Outcome.DUH, reason, detail
-        verdict.reply = build_duh(verdict.envelope)
+        verdict.reply = build_duh(verdict.envelope, binary_crc=verdict.envelope.binary_crc)
         return verdict
 
 

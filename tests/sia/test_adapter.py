@@ -5,7 +5,7 @@ import asyncio
 import datetime as dt
 
 from adapters.sia.content import EventCode, Modifier
-from adapters.sia.frame import Frame, XData, decode_frame, encode_frame
+from adapters.sia.frame import Frame, XData, decode_frame, encode_frame, parse_envelope
 from hub.events import Category, Severity, State, timestamp_seconds
 
 from .helpers import ASCII_KEY, HEX_KEY, exchange, panel, start_receiver
@@ -212,5 +212,20 @@ async def test_many_panels_at_once_over_tcp_and_udp():
         assert all(o == ["ACK"] * 5 for o in outcomes)
         seen = sorted((e.source_device_id, e.attributes["zone"]) for e in receiver.ctx.events)
         assert seen == sorted((f"panel-{a}", f"{z:02d}") for a in accounts for z in range(1, 6))
+    finally:
+        await receiver.stop()
+
+
+async def test_old_panel_with_binary_crc_is_answered_in_kind():
+    receiver = await start_receiver()
+    try:
+        stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        raw = encode_frame(Frame("SIA-DCS", 8, account="1234", data="#1234|NFA02", timestamp=stamp), binary_crc=True)
+        reader, writer = await asyncio.open_connection(*receiver.tcp)
+        writer.write(raw)
+        answer = await asyncio.wait_for(reader.readexactly(7 + len(b'"ACK"0008L0#1234[]') + 1), 3)
+        writer.close()
+        assert parse_envelope(answer).binary_crc and decode_frame(answer).id == "ACK"
+        assert receiver.ctx.events[0].raw.text.startswith('"SIA-DCS"0008L0#1234[')
     finally:
         await receiver.stop()
