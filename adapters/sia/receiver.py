@@ -53,7 +53,7 @@ class AccountPolicy:
     account: str
     device_id: str
     key: bytes | None = None
-    allow_plaintext: bool = True
+    allow_plaintext: bool = False  # only matters when a key is set
     check_timestamp: bool = True
     timezone: dt.tzinfo = dt.UTC
     window_before_s: float = 40.0
