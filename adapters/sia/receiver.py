@@ -73,9 +73,10 @@ class Verdict:
     reply: bytes | None = None
 
     @property
-    def authenticated(self) -> bool:
-        """The frame provably comes from the account's transmitter (proof of life for supervision)."""
-        return self.frame is not None and self.policy is not None
+    def alive(self) -> bool:
+        """Proof of life for supervision: readable with the account's key and fresh. A stale frame
+        (NAKed for its time) proves nothing: it may be a recording replayed to hide a cut line."""
+        return self.frame is not None and self.policy is not None and self.outcome != Outcome.NAK
 
 
 class ReceiverCore:

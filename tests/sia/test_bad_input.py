@@ -133,6 +133,7 @@ async def test_replayed_encrypted_frame_is_refused_once_stale():
                                       encrypted=True), key)
         assert decode_frame(await exchange(receiver.tcp, captured)).id == "NAK"
         assert not receiver.ctx.events
+        assert receiver.ctx.state("hex-1") == "unknown"  # a replay is no proof of life
     finally:
         await receiver.stop()
 
