@@ -27,6 +27,7 @@ import collections
 import dataclasses
 import datetime as dt
 import enum
+import re
 from collections.abc import Hashable, Mapping
 from typing import Any
 
@@ -105,7 +106,7 @@ class ReceiverCore:
         if envelope.id not in MESSAGE_IDS:
             return Verdict(Outcome.DUH, "unknown_id", f"cannot process {envelope.id!r} messages", envelope,
                            reply=build_duh(envelope, binary_crc=envelope.binary_crc))
-        policy = self.policies.get((envelope.account or "").upper())
+        policy = self.policies.get(_account_of(envelope))
         if policy is None:
             return Verdict(Outcome.NAK, "unknown_account", f"account {envelope.account!r} is not configured",
                            envelope, reply=build_nak(now, binary_crc=envelope.binary_crc))
@@ -158,6 +159,18 @@ class ReceiverCore:
         verdict.outcome, verdict.reason, verdict.detail = Outcome.DUH, reason, detail
         verdict.reply = build_duh(verdict.envelope, binary_crc=verdict.envelope.binary_crc)
         return verdict
+
+
+_DATA_ACCOUNT = re.compile(r"#([0-9A-Fa-f]{3,16})\|")
+
+
+def _account_of(envelope: Envelope) -> str:
+    """The header's account; for plaintext frames without one, the ``#acct|`` of the data block
+    (some transmitters put it only there, and pysiaalarm accepts that)."""
+    if envelope.account is not None or envelope.encrypted:
+        return (envelope.account or "").upper()
+    match = _DATA_ACCOUNT.match(envelope.body)
+    return match[1].upper() if match else ""
 
 
 def duplicate_key(frame: Frame) -> tuple:

@@ -87,6 +87,8 @@ def test_decision_table_rows():
         (encode_frame(dataclasses.replace(base, data="#1234|NZZ01")), Outcome.DUH, "unmapped_code"),
         (encode_frame(dataclasses.replace(base, xdata=(XData("K", ""),))), Outcome.RSP, "key_change"),
         (encode_frame(base), Outcome.ACK, "ok"),
+        (encode_frame(dataclasses.replace(base, account=None)), Outcome.ACK, "ok"),  # account only in the data
+        (encode_frame(dataclasses.replace(base, account=None, data="NPA01")), Outcome.NAK, "unknown_account"),
     ]
     for raw, outcome, reason in cases:
         verdict = core.assess(raw, NOW)
