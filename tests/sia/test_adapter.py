@@ -229,3 +229,19 @@ async def test_old_panel_with_binary_crc_is_answered_in_kind():
         assert receiver.ctx.events[0].raw.text.startswith('"SIA-DCS"0008L0#1234[')
     finally:
         await receiver.stop()
+
+
+async def test_pipelined_frames_are_answered_in_order_with_back_pressure():
+    receiver = await start_receiver(journal_delay=0.01, max_pending_frames=4)
+    stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    burst = b"".join(encode_frame(Frame("SIA-DCS", n, account="1234", data=f"#1234|NBA{n:02d}", timestamp=stamp))
+                     for n in range(1, 41))
+    reader, writer = await asyncio.open_connection(*receiver.tcp)
+    try:
+        writer.write(burst)  # one write, forty frames: more than max_pending_frames at once
+        answers = [decode_frame(await asyncio.wait_for(reader.readuntil(b"\r"), 5)) for _ in range(40)]
+        assert [(a.id, a.sequence) for a in answers] == [("ACK", n) for n in range(1, 41)]
+        assert [e.attributes["zone"] for e in receiver.ctx.events] == [f"{n:02d}" for n in range(1, 41)]
+    finally:
+        writer.close()
+        await receiver.stop()
