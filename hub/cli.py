@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     devices.add_argument("--json", action="store_true")
     devices.set_defaults(handler=cmd_devices)
 
+    terminals = commands.add_parser("terminals", help="terminal MAC inventory: which MAC is on which switch port")
+    _client_arguments(terminals)
+    terminals.add_argument("--switch", action="append", default=[], metavar="DEVICE_ID")
+    terminals.add_argument("--json", action="store_true")
+    terminals.set_defaults(handler=cmd_terminals)
+
     demo = commands.add_parser("demo", help="run a hub on a simulated campus and show its events live")
     demo.add_argument("--grpc", default=DEFAULT_TARGET, metavar="HOST:PORT", help=f"default {DEFAULT_TARGET}")
     demo.add_argument("--metrics", default="127.0.0.1:9464", metavar="HOST:PORT")
@@ -178,6 +184,31 @@ def cmd_devices(args) -> int:
             print(json_format.MessageToJson(device, preserving_proto_field_name=True, indent=None))
     else:
         print(render.devices_table(found))
+    return 0
+
+
+def cmd_terminals(args) -> int:
+    import grpc
+    from google.protobuf import json_format
+
+    from hub import render
+    from hub.client import HubClient, make_filter
+    if not _need_token(args):
+        return 2
+
+    async def terminals():
+        async with HubClient(args.target, args.token, ca_file=args.ca) as client:
+            return await client.list_terminals(make_filter(devices=args.switch))
+
+    try:
+        found = asyncio.run(terminals())
+    except grpc.aio.AioRpcError as exc:
+        return _rpc_error(exc, args.target)
+    if args.json:
+        for terminal in found:
+            print(json_format.MessageToJson(terminal, preserving_proto_field_name=True, indent=None))
+    else:
+        print(render.terminals_table(found))
     return 0
 
 

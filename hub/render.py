@@ -50,8 +50,20 @@ def devices_table(devices) -> str:
                      _local_time(d.state_since) if d.state_since.seconds else "-",
                      _local_time(d.last_seen) if d.last_seen.seconds else "never",
                      place(d.site), d.adapter, d.state_reason))
+    return _table(rows)
+
+
+def _table(rows) -> str:
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def terminals_table(terminals) -> str:
+    rows = [("MAC", "SWITCH", "IFINDEX", "VLAN/FDB", "FIRST SEEN", "LAST SEEN", "SCHOOL / PLACE")]
+    for t in terminals:
+        rows.append((t.mac, t.switch_device_id, t.if_index, t.fdb_id or "-", _local_time(t.first_seen),
+                     _local_time(t.last_seen), place(t.site)))
+    return _table(rows)
 
 
 def stdout_is_terminal() -> bool:
