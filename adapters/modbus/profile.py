@@ -14,22 +14,25 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.modbus.yaml_lines import LocatedYaml, YamlLoadError, load_located
+from adapters.modbus.yaml_lines import LocatedYaml, Problem, YamlLoadError, load_located, problems_from_validation
 from hub.events import CATEGORY_CHOICES, SEVERITY_CHOICES
 
 __all__ = [
     "Block", "Condition", "Profile", "ProfileError", "Signal", "SignalInstance", "Table",
-    "load_profile", "parse_profile", "MAX_ADDRESS",
+    "load_profile", "parse_profile", "resolve_profile", "MAX_ADDRESS", "DEFAULT_PROFILE_DIR",
 ]
 
 MAX_ADDRESS = 0xFFFF
+PROFILE_DOCS = "docs/adapters/modbus.md for the profile format"
+#: Where profile names (``profile: generic``) are looked up unless configured otherwise.
+DEFAULT_PROFILE_DIR = Path(__file__).resolve().parents[2] / "config" / "profiles"
 _EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 
@@ -230,16 +233,6 @@ def _labels(signal: Signal, index: int) -> tuple[tuple[str, str], ...]:
     return ()
 
 
-@dataclasses.dataclass(frozen=True)
-class Problem:
-    source: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.line}: {self.message}"
-
-
 class ProfileError(ValueError):
     """A profile is invalid; ``problems`` lists each as file:line: message."""
 
@@ -258,6 +251,19 @@ def load_profile(path: str | Path) -> Profile:
     return parse_profile(text, str(path))
 
 
+def resolve_profile(name_or_path: str, search_dirs: Sequence[Path] = (DEFAULT_PROFILE_DIR,)) -> Profile:
+    """Load a profile given as a file path, or as a name looked up as ``<dir>/<name>.yaml``."""
+    if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path:
+        return load_profile(name_or_path)
+    for directory in search_dirs:
+        candidate = Path(directory) / f"{name_or_path}.yaml"
+        if candidate.is_file():
+            return load_profile(candidate)
+    known = sorted({p.stem for d in search_dirs if Path(d).is_dir() for p in Path(d).glob("*.yaml")})
+    raise ProfileError([Problem(str(name_or_path), 1, f"no profile named {name_or_path!r} in "
+                                f"{', '.join(str(d) for d in search_dirs)}; known: {', '.join(known) or 'none'}")])
+
+
 def parse_profile(text: str, source: str = "<profile>") -> Profile:
     """Validate profile YAML text; ``source`` names it in error messages."""
     try:
@@ -269,22 +275,11 @@ def parse_profile(text: str, source: str = "<profile>") -> Profile:
     try:
         profile = Profile.model_validate(located.data)
     except pydantic.ValidationError as exc:
-        raise ProfileError([_problem_from_pydantic(located, error) for error in exc.errors()]) from None
+        raise ProfileError(problems_from_validation(located, exc, PROFILE_DOCS)) from None
     problems = _layout_problems(profile, located)
     if problems:
         raise ProfileError(problems)
     return profile
-
-
-def _problem_from_pydantic(located: LocatedYaml, error) -> Problem:
-    loc = error["loc"]
-    where = ".".join(str(p) for p in loc) or "profile"
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        message = "unknown key (check spelling; see docs/adapters/modbus.md for the profile format)"
-    elif error["type"] == "missing":
-        message = "required key is missing"
-    return Problem(located.source, located.line_of(loc), f"{where}: {message}")
 
 
 def _layout_problems(profile: Profile, located: LocatedYaml) -> list[Problem]:

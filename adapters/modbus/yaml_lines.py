@@ -9,9 +9,10 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+import pydantic
 import yaml
 
-__all__ = ["LocatedYaml", "YamlLoadError", "load_located"]
+__all__ = ["LocatedYaml", "Problem", "YamlLoadError", "load_located", "problems_from_validation"]
 
 
 class YamlLoadError(ValueError):
@@ -79,3 +80,30 @@ def load_located(text: str, source: str) -> LocatedYaml:
         mark = exc.problem_mark
         raise YamlLoadError(source, (mark.line + 1) if mark else 1, f"unsupported YAML value: {exc.problem}") from None
     return LocatedYaml(source, data, lines)
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One mistake in a file: where and what."""
+
+    source: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.message}"
+
+
+def problems_from_validation(located: LocatedYaml, exc: pydantic.ValidationError, docs: str) -> list[Problem]:
+    """pydantic errors as file:line problems; ``docs`` names where the format is described."""
+    problems = []
+    for error in exc.errors():
+        loc = error["loc"]
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = f"unknown key (check spelling; see {docs})"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        where = ".".join(str(p) for p in loc)
+        problems.append(Problem(located.source, located.line_of(loc), f"{where}: {message}" if where else message))
+    return problems
