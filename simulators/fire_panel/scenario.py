@@ -36,9 +36,10 @@ __all__ = ["Scenario", "ScenarioFileError", "Step", "apply_step", "load_scenario
 SCENARIO_DOCS = "docs/adapters/modbus.md, section 'Scenario files'"
 Action = Literal[
     "fire", "fault", "raise", "clear", "reset", "ac_loss", "ac_restore",
-    "converter_drop", "silent", "answer", "exception", "stop", "restart",
+    "converter_drop", "silent", "answer", "exception", "short_answers", "full_answers", "stop", "restart",
 ]
-_PANEL_ACTIONS = {"fire", "fault", "raise", "clear", "reset", "ac_loss", "ac_restore", "exception"}
+_PANEL_ACTIONS = {"fire", "fault", "raise", "clear", "reset", "ac_loss", "ac_restore", "exception",
+                  "short_answers", "full_answers"}
 
 
 class ScenarioFileError(ValueError):
@@ -158,6 +159,9 @@ async def apply_step(sim: FirePanelSimulator, step: Step) -> str:
     if step.do == "exception":
         sim.set_exception(step.panel, step.code)
         return f"{step.panel}: " + (f"answers exception {step.code}" if step.code else "answers normally")
+    if step.do in ("short_answers", "full_answers"):
+        sim.set_short_answers(step.panel, step.do == "short_answers")
+        return f"{step.panel}: answers reads {'short' if step.do == 'short_answers' else 'in full'}"
     if step.do == "converter_drop" and not step.seconds:
         dropped = sim.drop_connections(step.port)
         return f"converter dropped {dropped} connection(s)"

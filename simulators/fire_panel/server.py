@@ -7,7 +7,8 @@ TCP (MBAP) or RTU framing over TCP, as cheap RS-485 converters do.
 Misbehaviour switches, per endpoint or panel, for testing integrators' setups:
 ``drop_connections`` (a converter resetting: every TCP connection closed),
 ``set_answering(False)`` (a converter that accepts TCP but never answers),
-``set_exception(code)`` (a panel answering every request with a Modbus exception).
+``set_exception(code)`` (a panel answering every request with a Modbus exception),
+``set_short_answers(True)`` (a panel answering reads with fewer registers than asked).
 """
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ class _Panel:
     unit_id: int
     endpoint: _Endpoint
     exception: int | None = None
+    short_answers: bool = False
     requests: int = 0
 
 
@@ -140,6 +142,11 @@ class FirePanelSimulator:
                 endpoint.resume = asyncio.Event()
             self.say(f"port {endpoint.port}: {'answering again' if answering else 'silent (accepts TCP, never answers)'}")
 
+    def set_short_answers(self, name: str, short: bool) -> None:
+        """Answer reads to the panel with one value less than asked (a buggy gateway)."""
+        self.panels[name].short_answers = short
+        self.say(f"{name}: " + ("answers reads short by one value" if short else "answers reads in full"))
+
     def set_exception(self, name: str, code: int | None) -> None:
         """Answer every request to the panel with Modbus exception ``code`` (None: behave)."""
         self.panels[name].exception = None if code is None else ExcCodes(code)
@@ -152,7 +159,8 @@ class FirePanelSimulator:
     async def _listen(self, endpoint: _Endpoint, port: int) -> None:
         devices = [self._sim_device(panel) for panel in self.panels.values() if panel.endpoint is endpoint]
         devices.append(self._unknown_unit_device(endpoint))
-        server = ModbusTcpServer(devices, address=(self.host, port), framer=FRAMERS[endpoint.spec.framer])
+        server = ModbusTcpServer(devices, address=(self.host, port), framer=FRAMERS[endpoint.spec.framer],
+                                 trace_pdu=self._answer_tamperer(endpoint))
         await server.serve_forever(background=True)
         endpoint.server = server
         endpoint.port = server.transport.sockets[0].getsockname()[1]
@@ -165,6 +173,21 @@ class FirePanelSimulator:
             server, endpoint.server = endpoint.server, None
             await server.shutdown()
             self.say(f"port {endpoint.port} closed")
+
+    def _answer_tamperer(self, endpoint: _Endpoint) -> Callable:
+        """pymodbus' documented PDU hook, used to send short answers for misbehaving panels."""
+        units = {p.unit_id: p for p in self.panels.values() if p.endpoint is endpoint}
+
+        def tamper(sending: bool, pdu):
+            panel = units.get(pdu.dev_id)
+            if sending and panel is not None and panel.short_answers and not pdu.isError():
+                if pdu.registers:
+                    pdu.registers = pdu.registers[:-1]
+                elif len(pdu.bits) > 8:
+                    pdu.bits = pdu.bits[:-8]  # bits travel in whole bytes
+            return pdu
+
+        return tamper
 
     def _sim_device(self, panel: _Panel) -> SimDevice:
         """pymodbus device whose registers mirror the panel model on every request."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from pathlib import Path
 
@@ -105,7 +106,7 @@ async def test_panels_behind_one_converter_and_a_wrong_unit_id():
         await sim.stop()
 
 
-async def test_illegal_address_and_exception_responses_make_the_panel_faulty():
+async def test_illegal_address_exception_and_short_responses_make_the_panel_faulty():
     # The panel really is a Siemens map; the integrator configured the Notifier profile.
     sim = await FirePanelSimulator.start([EndpointSpec([PanelSpec("p", resolve_profile("siemens-fc20"), 1),
                                                         PanelSpec("q", resolve_profile("generic"), 2)])])
@@ -119,6 +120,10 @@ async def test_illegal_address_and_exception_responses_make_the_panel_faulty():
         assert "server device failure" in run.ctx.records["q"].reason
         sim.set_exception("q", None)
         await run.online("q")
+        sim.set_short_answers("q", True)
+        await run.ctx.wait_for(lambda: run.ctx.state("q") == "faulty", what="q faulty again")
+        assert re.search(r"asked for (\d+) values, got (\d+)", run.ctx.records["q"].reason)
+        assert run.ctx.metrics.total("requests", result="short_response") > 0
     finally:
         await run.stop()
         await sim.stop()
