@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import random
 import statistics
 import sys
@@ -35,6 +36,12 @@ from adapters.modbus.profile import resolve_profile  # noqa: E402
 from hub.events import Site, State  # noqa: E402
 from hub.spi import DeviceSpec  # noqa: E402
 from hub.testing import RecordingContext  # noqa: E402
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """user+sys CPU seconds of another process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def panel_name(endpoint: int, unit: int) -> str:
@@ -105,6 +112,7 @@ async def bench(args: argparse.Namespace) -> None:
     last_touched: dict[tuple[str, int], float] = {}
     requests_before = ctx.metrics.total("requests")
     cpu_before, wall_before = time.process_time(), time.monotonic()
+    sim_cpu_before = process_cpu_seconds(process.pid)
     deadline = wall_before + args.seconds
     rng = random.Random(1)
     names = list(ports)
@@ -120,6 +128,7 @@ async def bench(args: argparse.Namespace) -> None:
         changes.setdefault((reply[0], str(reply[1]), reply[2]), []).append(reply[3])
         await asyncio.sleep(1 / args.change_rate)
     cpu = time.process_time() - cpu_before
+    sim_cpu = process_cpu_seconds(process.pid) - sim_cpu_before
     wall = time.monotonic() - wall_before
     requests = ctx.metrics.total("requests") - requests_before
     await asyncio.sleep(args.interval * 2 + 0.5)  # let the last changes be polled
@@ -135,6 +144,7 @@ async def bench(args: argparse.Namespace) -> None:
                     for changed, seen in zip(times, ctx.resolved.get(key, [])))
     missed = sum(len(times) for times in changes.values()) - len(delays)
     print(f"hub CPU share:        {100 * cpu / wall:.1f}% of one core (user+sys, whole hub process)")
+    print(f"simulator CPU share:  {100 * sim_cpu / wall:.1f}% of one core (child process; 2-core machine shared)")
     print(f"requests/s:           {requests / wall:.0f} ({requests:.0f} in {wall:.1f} s)")
     if delays:
         p99 = delays[min(len(delays) - 1, int(len(delays) * 0.99))]

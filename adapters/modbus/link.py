@@ -16,6 +16,7 @@ import asyncio
 import dataclasses
 import heapq
 import itertools
+import random
 import time
 from collections.abc import Callable, Sequence
 
@@ -132,7 +133,10 @@ class Link:
         loop = asyncio.get_running_loop()
         order = itertools.count()
         now = loop.time()
-        # Everything is due at once: a full re-read after every (re)connect.
+        # Everything is due at once: a full re-read after every (re)connect. After that each link
+        # keeps its own phase within the interval, so hundreds of links don't all poll in the
+        # same instant (the second poll comes early, never late).
+        phase = random.Random(self.name).random()
         due = [(now, next(order), panel, request) for panel in self.panels for request in panel.requests]
         heapq.heapify(due)
         while due:
@@ -141,6 +145,8 @@ class Link:
             if wait > 0:
                 await asyncio.sleep(wait)
             await self._read(client, panel, request)
+            if when == now:
+                when -= request.interval * (1 - phase)
             if asyncio.current_task().cancelling():
                 # Python 3.11's wait_for (inside pymodbus) swallows a cancel that races with the
                 # answer arriving; honour it here or the link would outlive the adapter.
