@@ -144,6 +144,10 @@ async def bench(args: argparse.Namespace) -> None:
                     for changed, seen in zip(times, ctx.resolved.get(key, [])))
     missed = sum(len(times) for times in changes.values()) - len(delays)
     print(f"hub CPU share:        {100 * cpu / wall:.1f}% of one core (user+sys, whole hub process)")
+    results = {dict(labels).get("result"): n for (name, labels), n in ctx.metrics.counters.items() if name == "requests"}
+    rtts = sorted(v for (name, _), values in ctx.metrics.observations.items() if name == "request" for v in values)
+    print(f"request results:      {results}; round trip p50={1000 * statistics.median(rtts):.1f} ms "
+          f"p99={1000 * rtts[int(len(rtts) * 0.99)]:.1f} ms")
     print(f"simulator CPU share:  {100 * sim_cpu / wall:.1f}% of one core (child process; 2-core machine shared)")
     print(f"requests/s:           {requests / wall:.0f} ({requests:.0f} in {wall:.1f} s)")
     if delays:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+import time
 from pathlib import Path
 
 import pydantic
@@ -70,8 +71,11 @@ async def test_every_profile_raises_once_and_clears_on_reset(profile_name, frame
         await run.online("fp")
         assert run.ctx.events == []  # a quiet panel says nothing
         for command, event_type, labels in CASES[profile_name]:
+            changed_at = time.time()
             await apply_step(sim, parse_command(command.format(p="fp")))
             event = await run.ctx.wait_for_event(event_type, state=State.STATE_RAISED)
+            # Stamped with the read that saw the change, not an earlier one.
+            assert event.occurred_at.ToMicroseconds() >= int(changed_at * 1e6)
             assert labels.items() <= dict(event.attributes).items()
             assert event.attributes["profile"] == profile_name and event.raw.protocol == "modbus"
         await asyncio.sleep(0.2)  # several polls of an unchanged panel...

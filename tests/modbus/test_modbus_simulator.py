@@ -131,3 +131,24 @@ def test_scenario_file_errors_have_lines(tmp_path):
     path.write_text("endpoints:\n  - port: 5020\n    panels:\n      - {name: a, profile: nope}\n")
     with pytest.raises(ScenarioFileError, match=r"s.yaml:4: .*no profile named 'nope'"):
         load_scenario(path)
+
+
+async def test_cli_main_serves_and_plays_a_scenario(tmp_path, capsys):
+    import argparse
+
+    from simulators.fire_panel.cli import configure
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("endpoints:\n  - port: 0\n    panels:\n      - {name: a, profile: siemens-fc20, unit: 3}\n"
+                        "steps:\n  - {at: 0, do: fire, panel: a, zone: 2}\n  - {at: 0.05, do: ac_loss, panel: a}\n")
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    args = parser.parse_args(["--scenario", str(scenario), "--duration", "0.3"])
+    assert await args.main(args) == 0
+    out = capsys.readouterr().out
+    assert "fire-panel: listening on 127.0.0.1:" in out and "a (unit 3, siemens-fc20)" in out
+    assert "fire-panel: [t=0s] a: fire.alarm raised at zone 2" in out
+    assert "fire-panel: [t=0.05s] a: mains power lost" in out
+    bad = parser.parse_args(["--profile", "nope", "--port", "0", "--duration", "0.1"])
+    assert await bad.main(bad) == 2
+    assert "no profile named 'nope'" in capsys.readouterr().err
