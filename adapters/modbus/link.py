@@ -47,6 +47,12 @@ _READ = {
 }
 
 
+def _is_timeout(exc: Exception) -> bool:
+    # pymodbus raises ModbusIOException both for "no response" and for answers with the wrong
+    # unit or transaction id; only the message tells them apart.
+    return isinstance(exc, asyncio.TimeoutError) or "No response" in str(exc)
+
+
 class LinkLost(Exception):
     """The connection is gone or answers nothing at all: reconnect."""
 
@@ -69,6 +75,7 @@ class Panel:
     requests: list[ReadRequest]
     tracker: PanelTracker
     failing: dict[ReadRequest, str] = dataclasses.field(default_factory=dict)
+    timeouts_in_a_row: int = 0
 
     @classmethod
     def build(cls, device_id: str, unit_id: int, profile: Profile, poll_interval: float | None) -> Panel:
@@ -89,7 +96,6 @@ class Link:
         self.clock = clock
         self.name = f"{host}:{port}"
         self.log = ctx.log.bind(link=self.name)
-        self._timeouts_in_a_row = 0
 
     async def run(self) -> None:
         delay = self.settings.reconnect_min
@@ -151,8 +157,12 @@ class Link:
                 # Python 3.11's wait_for (inside pymodbus) swallows a cancel that races with the
                 # answer arriving; honour it here or the link would outlive the adapter.
                 raise asyncio.CancelledError
-            # Fall behind rather than burst: a late poll moves the next one, never doubles up.
-            heapq.heappush(due, (max(when + request.interval, loop.time()), next(order), panel, request))
+            # Fall behind rather than burst: a late poll moves the next one, never doubles up. A
+            # panel that stopped answering is asked less and less often, as each unanswered
+            # request holds the connection (and its neighbours) for a whole timeout.
+            interval = min(request.interval * 2 ** min(panel.timeouts_in_a_row, 10),
+                           max(request.interval, self.settings.reconnect_max))
+            heapq.heappush(due, (max(when + interval, loop.time()), next(order), panel, request))
 
     async def _read(self, client: AsyncModbusTcpClient, panel: Panel, request: ReadRequest) -> None:
         if not client.connected:
@@ -166,16 +176,20 @@ class Link:
         except (ModbusIOException, asyncio.TimeoutError) as exc:
             if not client.connected:
                 raise LinkLost(f"connection to {self.name} lost") from None
-            self._timeouts_in_a_row += 1
+            if not _is_timeout(exc):  # an answer that does not belong to the request
+                self._fail(panel, request, "bad_response", f"bad response: {exc}")
+                return
+            panel.timeouts_in_a_row += 1
             self._fail(panel, request, "timeout", f"no answer within {self.settings.timeout:g} s")
-            if self._timeouts_in_a_row >= self.settings.drop_after_timeouts:
+            # Only when no panel on the connection answers is the connection itself suspect.
+            if all(p.timeouts_in_a_row >= self.settings.drop_after_timeouts for p in self.panels):
                 raise LinkLost(f"{self.name} accepted TCP but answered none of the last "
-                               f"{self._timeouts_in_a_row} requests") from exc
+                               f"{panel.timeouts_in_a_row} requests") from exc
             return
         except ModbusException as exc:  # a frame pymodbus could not make sense of
             self._fail(panel, request, "bad_response", f"bad response: {exc}")
             return
-        self._timeouts_in_a_row = 0
+        panel.timeouts_in_a_row = 0
         self.ctx.metrics.observe("request", time.perf_counter() - started, link=self.name)
         if response.isError():
             code = getattr(response, "exception_code", 0)
