@@ -96,6 +96,7 @@ class Link:
         self.clock = clock
         self.name = f"{host}:{port}"
         self.log = ctx.log.bind(link=self.name)
+        self._answered = False  # any answer since the last connect (resets the reconnect backoff)
 
     async def run(self) -> None:
         delay = self.settings.reconnect_min
@@ -108,11 +109,11 @@ class Link:
             # pymodbus would drop the link after a few unanswered requests; one silent unit on a
             # converter must not take its neighbours offline, so we decide (drop_after_timeouts).
             client.set_max_no_responses(1 << 30)
+            self._answered = False
             try:
                 if await client.connect():
                     self.ctx.metrics.count("connects", link=self.name)
                     self.log.info("modbus.connected", framer=self.framer, panels=len(self.panels))
-                    delay = self.settings.reconnect_min
                     await self._poll(client)
                 else:
                     self._all_offline(f"cannot connect to {self.name}")
@@ -128,6 +129,9 @@ class Link:
                 self._all_offline(f"internal error: {exc!r}")
             finally:
                 client.close()
+            # A connection that answered was healthy: start the backoff over. One that accepted
+            # TCP and answered nothing backs off like one that refused.
+            delay = self.settings.reconnect_min if self._answered else delay
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.settings.reconnect_max)
 
@@ -138,12 +142,12 @@ class Link:
     async def _poll(self, client: AsyncModbusTcpClient) -> None:
         loop = asyncio.get_running_loop()
         order = itertools.count()
-        now = loop.time()
+        connected_at = loop.time()
         # Everything is due at once: a full re-read after every (re)connect. After that each link
         # keeps its own phase within the interval, so hundreds of links don't all poll in the
         # same instant (the second poll comes early, never late).
         phase = random.Random(self.name).random()
-        due = [(now, next(order), panel, request) for panel in self.panels for request in panel.requests]
+        due = [(connected_at, next(order), panel, request) for panel in self.panels for request in panel.requests]
         heapq.heapify(due)
         while due:
             when, _, panel, request = heapq.heappop(due)
@@ -151,7 +155,7 @@ class Link:
             if wait > 0:
                 await asyncio.sleep(wait)
             await self._read(client, panel, request)
-            if when == now:
+            if when == connected_at:
                 when -= request.interval * (1 - phase)
             if asyncio.current_task().cancelling():
                 # Python 3.11's wait_for (inside pymodbus) swallows a cancel that races with the
@@ -190,6 +194,7 @@ class Link:
             self._fail(panel, request, "bad_response", f"bad response: {exc}")
             return
         panel.timeouts_in_a_row = 0
+        self._answered = True
         self.ctx.metrics.observe("request", time.perf_counter() - started, link=self.name)
         if response.isError():
             code = getattr(response, "exception_code", 0)
