@@ -177,8 +177,12 @@ class TerminalInventory:
             sighting.last_seen = max(sighting.last_seen, now)
         return changes
 
-    def sweep(self, now: float) -> list[TerminalChange]:
-        gone = [mac for mac, s in self._terminals.items() if now - s.last_seen >= self.gone_after]
+    def sweep(self, now: float, *, unknown_switches: Iterable[str] = ()) -> list[TerminalChange]:
+        """Report and drop terminals unseen for ``gone_after``; terminals on ``unknown_switches``
+        (switches that cannot be read right now) are kept: their absence says nothing."""
+        skip = set(unknown_switches)
+        gone = [mac for mac, s in self._terminals.items()
+                if now - s.last_seen >= self.gone_after and s.location.switch not in skip]
         return [TerminalChange("gone", mac, self._terminals.pop(mac).location) for mac in sorted(gone)]
 
     def terminals(self, switch: str | None = None) -> list[Terminal]:

@@ -76,6 +76,12 @@ TRAP_RULES: Mapping[OID, TrapRule] = {
     oids.UPS_TRAP_ALARM_ENTRY_ADDED: TrapRule(None, State.STATE_RAISED, "upsTrapAlarmEntryAdded"),
     oids.UPS_TRAP_ALARM_ENTRY_REMOVED: TrapRule(None, State.STATE_CLEARED, "upsTrapAlarmEntryRemoved"),
 }
+# UPS-MIB puts its notifications directly under upsTraps (33.2.N). Sent as SNMPv1 traps they become
+# enterprise 33.2, specific N, which RFC 3584 turns back into 33.2.0.N: accept both spellings.
+TRAP_RULES = {
+    **TRAP_RULES,
+    **{oids.UPS_TRAPS + (0, oid[-1]): rule for oid, rule in TRAP_RULES.items() if oids.is_under(oid, oids.UPS_TRAPS)},
+}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -102,9 +102,11 @@ class Report:
 class DeviceWatch:
     """The last known conditions of one switch or UPS; ``on_poll``/``on_trap`` report changes."""
 
-    def __init__(self, watched_ports: frozenset[int] | None = None) -> None:
+    def __init__(self, watched_ports: frozenset[int] | None = None, *, reboot_slack: float = 5.0) -> None:
         #: None watches every port the device lists
         self.watched_ports = watched_ports
+        #: seconds sysUpTime may fall short of the elapsed time before it counts as a restart
+        self.reboot_slack = reboot_slack
         self._active: dict[tuple, bool] = {}
         self._uptime: tuple[int, float] | None = None
 
@@ -139,7 +141,7 @@ class DeviceWatch:
     def on_poll(self, result: PollResult, now: float) -> Report:
         report = Report()
         if result.uptime is not None:
-            if self._uptime is not None and detect_reboot(*self._uptime, result.uptime, now):
+            if self._uptime is not None and detect_reboot(*self._uptime, result.uptime, now, slack=self.reboot_slack):
                 report.findings.append(Finding("network.device_restarted", State.STATE_MOMENTARY, {
                     "source": "poll", "uptime_ticks": str(result.uptime)}))
             self._uptime = (result.uptime, now)

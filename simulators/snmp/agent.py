@@ -179,7 +179,7 @@ class SnmpSimulator:
     async def _serve(self, port: int) -> None:
         now = self.clock()
         for device in self.devices.values():
-            device.booted_at = now
+            device.booted_at = now - device.up_for
         addresses = sorted({d.address for d in self.devices.values()})
         communities = sorted({d.community for d in self.devices.values()})
         loop = asyncio.get_running_loop()

@@ -50,7 +50,8 @@ class UpsState:
 class SimDevice:
     """One simulated switch (ports, forwarding table) and/or UPS.
 
-    ``address`` is the loopback IP it answers on and sends traps from; ``community`` selects it in
+    ``up_for`` is its sysUpTime (seconds) when the simulator starts. ``address`` is the loopback IP
+    it answers on and sends traps from; ``community`` selects it in
     v2c requests; ``engine_id`` is its SNMPv3 engine id (traps). Misbehaviour switches:
     ``silent`` (answers nothing), ``answer_limit`` (answers that many requests, then goes silent:
     a walk times out midway), ``error_after`` (answers genErr after that many requests).
@@ -59,14 +60,15 @@ class SimDevice:
     def __init__(
         self, name: str, *, address: str = "127.0.0.1", community: str = "public", engine_id: bytes | None = None,
         ports: int = 0, if_index_base: int = 0, vlan: int = 1, ups: bool = False, now: float = 0.0,
-        sys_descr: str = "",
+        sys_descr: str = "", up_for: float = 86400.0,
     ) -> None:
         self.name = name
         self.address = address
         self.community = community
         self.engine_id = engine_id or b"\x80\x00\x4f\xb8\x05" + name.encode()[:27]
         self.vlan = vlan
-        self.booted_at = now
+        self.up_for = up_for  # uptime when the simulator starts: real gear has been up a while
+        self.booted_at = now - up_for
         self.sys_descr = sys_descr or (f"campus-hub simulated {'UPS' if ups else 'switch'} {name}")
         self.ports = {n: Port(n, if_index_base + n) for n in range(1, ports + 1)}
         self.fdb: dict[str, int] = {}  # MAC -> port number

@@ -82,3 +82,8 @@ def test_classify_never_raises_and_types_are_known(trap_oid, varbinds):
     finding = classify_trap(Trap(trap_oid=trap_oid, varbinds=tuple(varbinds)))
     assert finding.type in EVENT_TYPES
     assert all(isinstance(v, str) for v in finding.attributes.values())
+
+
+def test_ups_traps_sent_as_snmpv1_map_like_their_v2_form():
+    v1_form = oids.UPS_TRAPS + (0, 1)  # enterprise upsTraps, specific 1, per RFC 3584
+    assert classify_trap(trap(v1_form)).type == "power.on_battery"
