@@ -13,9 +13,10 @@ from typing import Any
 
 from pysnmp.hlapi.v3arch import asyncio as hlapi
 from pysnmp.hlapi.varbinds import CommandGeneratorVarBinds
+from pysnmp.proto import errind
 
 from .oids import OID, format_oid, is_under
-from .receiver import AUTH_PROTOCOLS, PRIV_PROTOCOLS, UsmUser
+from .receiver import AUTH_PROTOCOLS, PRIV_PROTOCOLS, UsmUser, preload_mib_modules
 from .values import plain, plain_varbinds
 
 
@@ -69,7 +70,7 @@ class Poller:
     @classmethod
     async def create(cls, run_blocking, **kwargs) -> Poller:
         def build():
-            snmp_engine = hlapi.SnmpEngine()
+            snmp_engine = preload_mib_modules(hlapi.SnmpEngine())
             _warm(snmp_engine)
             return snmp_engine
         return cls(await run_blocking(build), **kwargs)
@@ -77,8 +78,8 @@ class Poller:
     @staticmethod
     def _check(error_indication, error_status, error_index, varbinds) -> None:
         if error_indication:
-            text = str(error_indication)
-            raise PollError("timeout" if "timed out" in text.lower() else "error", text)
+            timed_out = isinstance(error_indication, errind.RequestTimedOut)
+            raise PollError("timeout" if timed_out else "error", str(error_indication))
         if error_status:
             where = ""
             if error_index and 0 < int(error_index) <= len(varbinds):

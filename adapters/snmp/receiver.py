@@ -50,6 +50,22 @@ REJECTION_COUNTERS = (
 VERSIONS = {0: "v1", 1: "v2c", 3: "v3"}
 
 
+INSTRUMENTATION_MODULES = (
+    "__PYSNMP-USM-MIB", "__SNMP-FRAMEWORK-MIB", "__SNMP-MPD-MIB", "__SNMP-TARGET-MIB",
+    "__SNMP-USER-BASED-SM-MIB", "__SNMP-VIEW-BASED-ACM-MIB", "__SNMPv2-MIB",
+)
+
+
+def preload_mib_modules(snmp_engine: engine.SnmpEngine) -> engine.SnmpEngine:
+    """Load pysnmp's instrumentation MIB modules (blocking file I/O: call off the loop).
+
+    An engine imports its instrumentation modules lazily, e.g. on the first message it receives;
+    loaded up front, nothing touches the disk on the loop later.
+    """
+    snmp_engine.get_mib_builder().load_modules(*INSTRUMENTATION_MODULES)
+    return snmp_engine
+
+
 @dataclasses.dataclass(frozen=True)
 class UsmUser:
     """An SNMPv3 user the receiver accepts; ``engine_ids`` are the senders' (for traps)."""
@@ -156,7 +172,7 @@ class TrapReceiver:
     @staticmethod
     def build_engine(communities: Sequence[str], users: Sequence[UsmUser]) -> engine.SnmpEngine:
         """Configure an engine (blocking: run it off the loop)."""
-        snmp_engine = engine.SnmpEngine()
+        snmp_engine = preload_mib_modules(engine.SnmpEngine())
         for i, community in enumerate(communities):
             config.add_v1_system(snmp_engine, f"community-{i}", community)
         for user in users:

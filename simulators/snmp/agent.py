@@ -25,6 +25,7 @@ from pysnmp.proto import api, rfc1902, rfc1905
 from pysnmp.smi import error as smi_error
 
 from adapters.snmp import oids
+from adapters.snmp.receiver import preload_mib_modules
 
 from .model import Notification, SimDevice, Value, describe
 
@@ -201,7 +202,7 @@ class SnmpSimulator:
                  f"{addresses[0]}{'..' + addresses[-1] if len(addresses) > 1 else ''}")
 
     def _build_engine(self, communities: Sequence[str]) -> engine.SnmpEngine:
-        snmp_engine = engine.SnmpEngine()
+        snmp_engine = preload_mib_modules(engine.SnmpEngine())
         for i, community in enumerate(communities):
             security_name = f"community-{i}"
             self._security_communities[security_name] = community
@@ -324,7 +325,7 @@ class SnmpSimulator:
         snmp_engine = self._trap_engines.get(device.name)
         if snmp_engine is None:
             snmp_engine = await asyncio.get_running_loop().run_in_executor(
-                None, lambda: hlapi.SnmpEngine(snmpEngineID=rfc1902.OctetString(device.engine_id)))
+                None, lambda: preload_mib_modules(hlapi.SnmpEngine(snmpEngineID=rfc1902.OctetString(device.engine_id))))
             self._trap_engines[device.name] = snmp_engine
         transport = await hlapi.UdpTransportTarget.create(target, timeout=1, retries=0)
         transport.set_local_address((device.address, 0))
