@@ -131,6 +131,9 @@ class SnmpAdapter(Adapter):
                         loop.stop()
                 for pending in device.pending:
                     pending.cancel()
+            # answers already read from the socket are queued callbacks: let them run before the
+            # transports they name are unregistered
+            await asyncio.sleep(0)
             if self.receiver is not None:
                 self.receiver.close()
             if self.poller is not None:

@@ -48,6 +48,7 @@ REJECTION_COUNTERS = (
     ("__SNMP-USER-BASED-SM-MIB", "usmStatsNotInTimeWindows", "sync:not_in_time_window"),
 )
 VERSIONS = {0: "v1", 1: "v2c", 3: "v3"}
+RECEIVE_BUFFER = 4 * 1024 * 1024  # bytes asked for; the kernel caps it at net.core.rmem_max
 
 
 INSTRUMENTATION_MODULES = (
@@ -198,6 +199,8 @@ class TrapReceiver:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
+            # a trap storm (a switch stack rebooting) arrives in one burst: let the kernel hold it
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
             sock.bind((host, port))
         except OSError:
             sock.close()

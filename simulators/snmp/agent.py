@@ -286,10 +286,11 @@ class SnmpSimulator:
             await self._send_v3(device, full, target)
         else:
             transport = await self._trap_socket(device.address)
-            transport.sendto(self._encode_community_trap(device, trap_oid, full), target)
+            transport.sendto(self.encode_community_trap(device, trap_oid, full), target)
         self.traps_sent += 1
 
-    def _encode_community_trap(self, device: SimDevice, trap_oid, varbinds) -> bytes:
+    def encode_community_trap(self, device: SimDevice, trap_oid, varbinds) -> bytes:
+        """A v1 or v2c trap message (per ``trap_version``) as bytes."""
         if self.trap_version == "v2c":
             module = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
             pdu = module.SNMPv2TrapPDU()
