@@ -22,6 +22,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -209,6 +210,8 @@ async def bench_poll(args) -> None:
     try:
         first = await asyncio.get_running_loop().run_in_executor(None, simulator.stdout.readline)
         print(f"simulator: {first.strip()}")
+        # keep reading what it prints, or a full pipe would stop it
+        threading.Thread(target=simulator.stdout.read, daemon=True).start()
         devices = [_trap_sender_device()]
         for i in range(args.switches):
             host = str(_address(i))

@@ -27,7 +27,8 @@ from .fdb import (
 )
 from .options import SnmpDeviceOptions, SnmpOptions, UsmUserOptions
 from .poller import Poller, PollError, Target
-from .receiver import Notification, Rejection, TrapReceiver, UsmUser
+from .receiver import Notification, Rejection, TrapReceiver
+from .usm import UsmUser
 from .taxonomy import Finding, Trap, render_value
 from .watch import DeviceWatch, PollResult, UpsReading
 
@@ -54,8 +55,8 @@ class _Device:
 
 def _to_usm(user: UsmUserOptions, extra_engine_ids: list[bytes]) -> UsmUser:
     engine_ids = {bytes.fromhex(e) for e in user.engine_ids} | set(extra_engine_ids)
-    return UsmUser(user.name, user.auth_protocol, user.auth_key.get_secret_value(), user.priv_protocol,
-                   user.priv_key.get_secret_value(), tuple(sorted(engine_ids)))
+    return UsmUser(user.name, user.auth_key.get_secret_value(), user.priv_key.get_secret_value(),
+                   user.auth_protocol, user.priv_protocol, tuple(sorted(engine_ids)))
 
 
 class SnmpAdapter(Adapter):

@@ -7,7 +7,9 @@ import pathlib
 
 import pydantic
 
-from .agent import AUTH_PROTOCOLS, PRIV_PROTOCOLS, SnmpSimulator, V3User
+from adapters.snmp.usm import AUTH_PROTOCOLS, PRIV_PROTOCOLS
+
+from .agent import SnmpSimulator, V3User
 from .scenario import build_devices, fleet, load_scenario, run_steps
 
 
