@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import ipaddress
 import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -135,6 +136,9 @@ class SnmpSimulator:
         self.traps_sent = 0
         self._engine: engine.SnmpEngine | None = None
         self._domains: dict[tuple, str] = {}
+        self._by_address: dict[str, list[SimDevice]] = {}
+        for device in self.devices.values():
+            self._by_address.setdefault(device.address, []).append(device)
         self._security_communities: dict[str, str] = {}
         self._trap_sockets: dict[str, asyncio.DatagramTransport] = {}
         self._trap_engines: dict[str, engine.SnmpEngine] = {}
@@ -150,7 +154,7 @@ class SnmpSimulator:
         now = self.clock()
         for device in self.devices.values():
             device.booted_at = now - device.up_for
-        addresses = sorted({d.address for d in self.devices.values()})
+        addresses = sorted({d.address for d in self.devices.values()}, key=ipaddress.ip_address)
         communities = sorted({d.community for d in self.devices.values()})
         loop = asyncio.get_running_loop()
         # engine construction loads pysnmp's MIB modules from disk: keep that off the loop
@@ -182,8 +186,7 @@ class SnmpSimulator:
 
     def route(self, domain: tuple, security_name, context_name) -> SimDevice | None:
         """The device a request addresses: by receiving address, then community or context name."""
-        address = self._domains.get(tuple(domain))
-        here = [d for d in self.devices.values() if d.address == address]
+        here = self._by_address.get(self._domains.get(tuple(domain)), [])
         context_name = bytes(context_name).decode(errors="replace")
         if context_name:
             here = [d for d in here if d.name == context_name]
