@@ -50,6 +50,7 @@ class HubAdapterContext:
                  states: DeviceStates, metrics: AdapterMetrics, pool: concurrent.futures.Executor) -> None:
         self.instance = instance
         self.devices = list(devices)
+        self.all_devices = [entry.spec for entry in states.registry]
         self.log = structlog.get_logger("adapter").bind(adapter=instance)
         self.metrics = metrics
         self._submit = submit

@@ -82,6 +82,9 @@ class AdapterContext(Protocol):
     metrics: AdapterMetrics
     #: Devices configured with ``adapter: <instance>``, in config order.
     devices: Sequence[DeviceSpec]
+    #: Every configured device, of any adapter: for correlation (an SNMP adapter marks the cameras
+    #: behind a switch port offline when the port goes down; the device_* calls accept any id).
+    all_devices: Sequence[DeviceSpec]
 
     def emit(self, event: Event) -> asyncio.Future[int]:
         """Hand an event to the pipeline. The future resolves with the event's journal sequence

@@ -56,13 +56,15 @@ class RecordingContext:
     ``fail_emits`` makes emits fail (to test a journal that cannot take events).
     """
 
-    def __init__(self, instance: str, devices: Sequence[DeviceSpec] = (), *, journal_delay: float = 0.0) -> None:
+    def __init__(self, instance: str, devices: Sequence[DeviceSpec] = (), *, journal_delay: float = 0.0,
+                 other_devices: Sequence[DeviceSpec] = ()) -> None:
         self.instance = instance
         self.devices = list(devices)
+        self.all_devices = self.devices + list(other_devices)
         self.log = structlog.get_logger("adapter").bind(adapter=instance)
         self.metrics = RecordingMetrics()
         self.events: list[Event] = []
-        self.records: dict[str, DeviceRecord] = {d.id: DeviceRecord() for d in devices}
+        self.records: dict[str, DeviceRecord] = {d.id: DeviceRecord() for d in self.all_devices}
         self.journal_delay = journal_delay
         self.fail_emits = False
         self._next_sequence = 1

@@ -67,7 +67,7 @@ class SnmpAdapter(Adapter):
         super().__init__(ctx, options)
         self.options: SnmpOptions = options
         self.inventory = TerminalInventory(options.terminal_gone_after)
-        self.upstream = UpstreamMap(getattr(ctx, "all_devices", ctx.devices))
+        self.upstream = UpstreamMap(ctx.all_devices)
         self.devices: dict[str, _Device] = {}
         self.receiver: TrapReceiver | None = None
         self.poller: Poller | None = None

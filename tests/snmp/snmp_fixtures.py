@@ -65,8 +65,8 @@ class Rig:
                     journal_delay: float = 0.0, **device_overrides) -> Rig:
         sim = await SnmpSimulator.start(fleet(), trap_version=trap_version,
                                         v3_user=V3User("trapuser", AUTH_KEY, PRIV_KEY))
-        ctx = RecordingContext("snmp", device_specs(sim.port, **device_overrides), journal_delay=journal_delay)
-        ctx.all_devices = [*ctx.devices, CAMERA]
+        ctx = RecordingContext("snmp", device_specs(sim.port, **device_overrides), journal_delay=journal_delay,
+                               other_devices=[CAMERA])
         adapter = SnmpAdapter(ctx, options or adapter_options())
         task = asyncio.ensure_future(adapter.run())
         await asyncio.wait_for(adapter.wait_ready(), 10)
