@@ -33,6 +33,8 @@ class Notification:
     operation: PropertyOperation
     source: tuple[tuple[str, str], ...] = ()
     data: tuple[tuple[str, str], ...] = ()
+    #: The NotificationMessage as received, for forensics (empty when built locally).
+    raw: bytes = dataclasses.field(default=b"", compare=False, repr=False)
 
     def data_value(self, name: str) -> str | None:
         return next((value for key, value in self.data if key == name), None)
@@ -88,6 +90,7 @@ def parse_notification(element: etree._Element) -> Notification:
         operation=operation,  # type: ignore[arg-type]
         source=_items(message.find("tt:Source", NS), "Source"),
         data=_items(message.find("tt:Data", NS), "Data"),
+        raw=etree.tostring(element),
     )
 
 
