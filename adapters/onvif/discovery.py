@@ -66,7 +66,7 @@ def _parse(data: bytes, action: str):
     if root.tag != f"{{{_NS['env']}}}Envelope":
         raise SoapError("not a SOAP 1.2 envelope")
     header = root.find("env:Header", _NS)
-    if text_of(header, "wsa:Action") != f"{_ACTION}/{action}":
+    if text_of(header, "wsa:Action", _NS) != f"{_ACTION}/{action}":
         raise SoapError(f"not a WS-Discovery {action}")
     return root, header
 
@@ -74,10 +74,10 @@ def _parse(data: bytes, action: str):
 def parse_probe(data: bytes) -> tuple[str, tuple[str, ...]]:
     """(MessageID, requested type QNames as written) of a Probe."""
     root, header = _parse(data, "Probe")
-    message_id = text_of(header, "wsa:MessageID")
+    message_id = text_of(header, "wsa:MessageID", _NS)
     if not message_id:
         raise SoapError("Probe without MessageID")
-    types = tuple(text_of(root, "env:Body/wsd:Probe/wsd:Types").split())
+    types = tuple(text_of(root, "env:Body/wsd:Probe/wsd:Types", _NS).split())
     return message_id, types
 
 
@@ -102,14 +102,14 @@ def parse_probe_matches(data: bytes) -> tuple[str, list[ProbeMatch]]:
     root, header = _parse(data, "ProbeMatches")
     matches = []
     for element in root.iterfind("env:Body/wsd:ProbeMatches/wsd:ProbeMatch", _NS):
-        version = text_of(element, "wsd:MetadataVersion") or "1"
+        version = text_of(element, "wsd:MetadataVersion", _NS) or "1"
         if not version.isdigit() or len(version) > 9:
             raise SoapError(f"bad MetadataVersion {version[:20]!r}")
         matches.append(ProbeMatch(
-            endpoint=text_of(element, "wsa:EndpointReference/wsa:Address"),
-            types=tuple(text_of(element, "wsd:Types").split()),
-            scopes=tuple(text_of(element, "wsd:Scopes").split()),
-            xaddrs=tuple(text_of(element, "wsd:XAddrs").split()),
+            endpoint=text_of(element, "wsa:EndpointReference/wsa:Address", _NS),
+            types=tuple(text_of(element, "wsd:Types", _NS).split()),
+            scopes=tuple(text_of(element, "wsd:Scopes", _NS).split()),
+            xaddrs=tuple(text_of(element, "wsd:XAddrs", _NS).split()),
             metadata_version=int(version),
         ))
-    return text_of(header, "wsa:RelatesTo"), matches
+    return text_of(header, "wsa:RelatesTo", _NS), matches

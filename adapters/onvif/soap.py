@@ -113,12 +113,12 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
     return root
 
 
-def text_of(element: etree._Element | None, path: str | None = None) -> str:
+def text_of(element: etree._Element | None, path: str | None = None, namespaces: Mapping[str, str] = NS) -> str:
     """Stripped text of ``element`` (or of its first descendant matching ``path``); '' if absent."""
     if element is None:
         return ""
     if path is not None:
-        element = element.find(path, NS)
+        element = element.find(path, namespaces)
         if element is None:
             return ""
     return (element.text or "").strip()
