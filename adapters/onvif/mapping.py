@@ -85,6 +85,8 @@ class EventStateTracker:
 
     def __init__(self) -> None:
         self._active: dict[tuple[str, str], bool] = {}
+        #: Conditions we reported raised: only those get a CLEARED (never a clear out of nowhere).
+        self._raised: set[tuple[str, str]] = set()
 
     def active(self, topic: str, source_key: str = "") -> bool | None:
         return self._active.get((topic, source_key))
@@ -104,16 +106,20 @@ class EventStateTracker:
             return self._event(rule, State.STATE_MOMENTARY, notification)
         key = (notification.topic, notification.source_key)
         previous = self._active.get(key)
-        if operation == "Deleted":
-            self._active.pop(key, None)
-            return self._event(rule, State.STATE_CLEARED, notification) if previous else None
-        self._active[key] = flag
-        if previous == flag:
+        if operation == "Deleted" or not flag:
+            if operation == "Deleted":
+                self._active.pop(key, None)
+            else:
+                self._active[key] = False
+            if key in self._raised:
+                self._raised.discard(key)
+                return self._event(rule, State.STATE_CLEARED, notification)
             return None
-        if flag:
-            return None if operation == "Initialized" else self._event(rule, State.STATE_RAISED, notification)
-        # Cleared: only meaningful if we knew it was raised.
-        return self._event(rule, State.STATE_CLEARED, notification) if previous else None
+        self._active[key] = True
+        if previous or operation == "Initialized":
+            return None
+        self._raised.add(key)
+        return self._event(rule, State.STATE_RAISED, notification)
 
     @staticmethod
     def _event(rule: TopicRule, state: int, notification: Notification) -> MappedEvent:

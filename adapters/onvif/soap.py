@@ -204,7 +204,8 @@ _DURATION = re.compile(
 
 def format_duration(seconds: float) -> str:
     """xs:duration for a number of seconds (``PT10S``, ``PT0.5S``)."""
-    return f"PT{seconds:g}S"
+    text = f"{seconds:.3f}".rstrip("0").rstrip(".")
+    return f"PT{text or '0'}S"
 
 
 def parse_duration(text: str) -> float:
