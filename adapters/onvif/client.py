@@ -105,6 +105,8 @@ def _classify(exc: BaseException, operation: str) -> CameraError:
     if isinstance(exc, CameraError):
         return exc
     if isinstance(exc, zeep.exceptions.Fault):
+        if not exc.code:  # zeep could not read a fault out of an error answer (HTML, mangled XML)
+            return CameraError(FailureKind.BAD_RESPONSE, f"unreadable fault: {exc.message}", operation=operation)
         subcodes = tuple(getattr(code, "localname", str(code)) for code in (exc.subcodes or ()))
         return fault_error(Fault(code=str(exc.code or ""), subcodes=subcodes, reason=str(exc.message or "")), operation)
     if isinstance(exc, requests.Timeout):

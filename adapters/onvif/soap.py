@@ -142,13 +142,15 @@ def parse_envelope(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Envelo
 
 def _parse_fault(element: etree._Element) -> Fault:
     code = text_of(element, "env:Code/env:Value")
+    if not code:
+        raise SoapError("SOAP fault without env:Code/env:Value")
     subcodes = []
     node = element.find("env:Code/env:Subcode", NS)
     while node is not None and len(subcodes) < 8:
         subcodes.append(text_of(node, "env:Value"))
         node = node.find("env:Subcode", NS)
     reason = text_of(element, "env:Reason/env:Text")
-    return Fault(code=code or "env:Receiver", subcodes=tuple(subcodes), reason=reason[:500])
+    return Fault(code=code, subcodes=tuple(subcodes), reason=reason[:500])
 
 
 _ENVELOPE_NAMESPACES = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in NS.items())
@@ -198,7 +200,7 @@ def parse_datetime(text: str) -> float:
 
 
 _DURATION = re.compile(
-    r"^P(?:(?P<d>\d{1,6})D)?(?:T(?:(?P<h>\d{1,6})H)?(?:(?P<m>\d{1,6})M)?(?:(?P<s>\d{1,6}(?:\.\d{1,9})?)S)?)?$"
+    r"^P(?:(?P<d>\d{1,9})D)?(?:T(?:(?P<h>\d{1,9})H)?(?:(?P<m>\d{1,9})M)?(?:(?P<s>\d{1,9}(?:\.\d{1,9})?)S)?)?$"
 )
 
 

@@ -45,7 +45,7 @@ def test_subscription_and_renew_round_trip(now, lifetime):
         pullpoint.create_subscription_response(address, now, now + lifetime))))
     assert created == pullpoint.Subscription(address, now, now + lifetime)
     assert pullpoint.parse_renew_response(parse_envelope(build_envelope(
-        pullpoint.renew_response(now, now + lifetime)))) == now + lifetime
+        pullpoint.renew_response(now, now + lifetime)))) == (now + lifetime, now)
 
 
 @given(st.floats(0, 10**6, allow_nan=False).map(lambda f: round(f, 3)))
