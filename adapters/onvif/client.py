@@ -157,7 +157,9 @@ class CameraSession:
         except (AttributeError, TypeError, ValueError, OverflowError):
             raise CameraError(FailureKind.BAD_RESPONSE, "GetSystemDateAndTime without a UTC time",
                               operation="GetSystemDateAndTime") from None
-        self.clock_offset = camera_now - (before + after) / 2
+        # The answer has whole seconds: centre it, and call anything under that resolution no offset.
+        offset = camera_now + 0.5 - (before + after) / 2
+        self.clock_offset = 0.0 if abs(offset) < 1.0 else offset
         return self.clock_offset
 
     # --- discovery of what the camera is --------------------------------------------------------

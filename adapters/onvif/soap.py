@@ -177,9 +177,12 @@ def build_fault(code: str, subcodes: Iterable[str], reason: str) -> bytes:
 
 
 # --- time ---------------------------------------------------------------------------------------
-def format_datetime(epoch: float) -> str:
-    """xs:dateTime in UTC with a Z, whole seconds (what cameras send)."""
-    return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def format_datetime(epoch: float, *, millis: bool = False) -> str:
+    """xs:dateTime in UTC with a Z: whole seconds, or milliseconds (as many cameras stamp events)."""
+    if not millis:
+        return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    seconds, milliseconds = divmod(round(epoch * 1000), 1000)
+    return _dt.datetime.fromtimestamp(seconds, _dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{milliseconds:03d}Z"
 
 
 def parse_datetime(text: str) -> float:

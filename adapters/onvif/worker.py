@@ -147,7 +147,7 @@ class CameraWorker:
         return new_event(
             device_id=self.device.id, type=mapped.type, category=mapped.category, severity=mapped.severity,
             state=mapped.state, occurred_at=occurred,
-            attributes={**mapped.attributes, "camera_time": format_datetime(mapped.utc_time)},
+            attributes={**mapped.attributes, "camera_time": format_datetime(mapped.utc_time, millis=True)},
             raw_protocol="onvif", raw_data=notification.raw, media=media,
         )
 
