@@ -171,11 +171,15 @@ class CameraSession:
             firmware=str(info.FirmwareVersion or ""), serial=str(info.SerialNumber or ""),
             hardware_id=str(info.HardwareId or ""),
         )
-        capabilities = self._call("devicemgmt", "GetCapabilities", {"Category": "All"})
-        facts.events_url = self._xaddr(capabilities, "Events")
-        facts.media_url = self._xaddr(capabilities, "Media")
-        facts.ptz_url = self._xaddr(capabilities, "PTZ")
-        if not facts.media_url:  # GetCapabilities is deprecated: fall back to GetServices
+        try:
+            capabilities = self._call("devicemgmt", "GetCapabilities", {"Category": "All"})
+            facts.events_url = self._xaddr(capabilities, "Events")
+            facts.media_url = self._xaddr(capabilities, "Media")
+            facts.ptz_url = self._xaddr(capabilities, "PTZ")
+        except CameraError as exc:
+            if exc.kind is not FailureKind.FAULT:
+                raise
+        if not facts.media_url:  # GetCapabilities is deprecated: newer firmware may only do GetServices
             services = self._call("devicemgmt", "GetServices", {"IncludeCapability": False})
             for service in services or ():
                 if service.Namespace == SERVICES["media"]["ns"]:

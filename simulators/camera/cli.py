@@ -24,6 +24,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--auth-window", type=float, default=60.0,
                         help="accepted distance of a token's Created from the camera clock, seconds")
     parser.add_argument("--no-ptz", action="store_true", help="cameras without a PTZ service")
+    parser.add_argument("--services-only", action="store_true",
+                        help="refuse the deprecated GetCapabilities, like newer firmware (clients must use GetServices)")
     parser.add_argument("--unsubscribe-all", action="store_true",
                         help="misbehave like cameras whose Unsubscribe cancels every subscription")
     parser.add_argument("--misbehave", choices=MISBEHAVIOURS, default="none", help="answer every request badly")
@@ -38,7 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def _configs(args: argparse.Namespace) -> list[CameraConfig]:
     return numbered_cameras(
         args.cameras, username=args.username, password=args.password, clock_skew=args.clock_skew,
-        auth_window=args.auth_window, ptz=not args.no_ptz,
+        auth_window=args.auth_window, ptz=not args.no_ptz, legacy_capabilities=not args.services_only,
         unsubscribe_scope="all" if args.unsubscribe_all else "one",
     )
 

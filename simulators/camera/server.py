@@ -175,9 +175,7 @@ class CameraResource(resource.Resource):
             request.setHeader(b"content-type", b"text/html")
             return b"<html><body><h1>500 Internal Server Error</h1></body></html>"
         if mode == "slow":
-            from twisted.internet import reactor
-
-            call = reactor.callLater(self.camera.slow_delay, self._finish, request, payload)
+            call = self.camera.reactor.callLater(self.camera.slow_delay, self._finish, request, payload)
             request.notifyFinish().addErrback(lambda _: call.active() and call.cancel())
             return server.NOT_DONE_YET
         raise AssertionError(mode)
@@ -224,7 +222,7 @@ class CameraResource(resource.Resource):
         if operation == "GetDeviceInformation":
             return responses.device_information(
                 config.manufacturer, config.model, config.firmware, config.serial or config.name, config.hardware_id)
-        if operation == "GetCapabilities":
+        if operation == "GetCapabilities" and config.legacy_capabilities:
             return responses.capabilities(base, ptz=config.ptz)
         if operation == "GetServices":
             return responses.services(base, ptz=config.ptz)

@@ -197,3 +197,26 @@ def test_options_explain_mistakes(monkeypatch):
     options = CameraOptions(host="fe80::1", port=8000, password_env="CAM_PW")
     assert options.resolve_password() == "s3cret" and options.device_url == "http://[fe80::1]:8000/onvif/device_service"
     assert "s3cret" not in repr(CameraOptions(host="h", password="s3cret"))
+
+
+async def test_services_only_camera_without_ptz_and_without_event_pulls():
+    from adapters.onvif.errors import CameraError
+    from simulators.camera.camera import CameraConfig
+    from simulators.camera.simulator import CameraSimulator
+
+    sim = await CameraSimulator.start([CameraConfig(name="cam-9", legacy_capabilities=False, ptz=False)])
+    cam = sim["cam-9"].camera
+    try:
+        async with watching([camera_spec(sim["cam-9"], events=False)]) as (ctx, adapter):
+            await ctx.wait_for(lambda: "stream_uri" in ctx.records["cam-9"].facts, what="facts via GetServices")
+            await eventually(lambda: cam.requests["GetDeviceInformation"] >= 3, what="health checks")
+            with pytest.raises(CameraError, match="no PTZ service"):
+                await adapter.goto_preset("cam-9", "1")
+            cam.set_silent(True)
+            await ctx.wait_for(lambda: ctx.state("cam-9") == "offline", what="offline")
+            cam.set_silent(False)
+            await ctx.wait_for(lambda: ctx.state("cam-9") == "online", what="online again")
+    finally:
+        await sim.stop()
+    assert cam.requests["GetServices"] >= 1 and cam.requests["CreatePullPointSubscription"] == 0
+    assert "ptz_url" not in ctx.records["cam-9"].facts
