@@ -150,12 +150,15 @@ class CameraSession:
         before = time.time()
         answer = self._call("devicemgmt", "GetSystemDateAndTime")
         after = time.time()
+        utc = getattr(answer, "UTCDateTime", None)
+        if utc is None:  # some cameras only give local time: sign with our clock and hope it is close
+            self.clock_offset = 0.0
+            return 0.0
         try:
-            utc = answer.UTCDateTime
             camera_now = calendar.timegm((utc.Date.Year, utc.Date.Month, utc.Date.Day,
                                           utc.Time.Hour, utc.Time.Minute, utc.Time.Second))
         except (AttributeError, TypeError, ValueError, OverflowError):
-            raise CameraError(FailureKind.BAD_RESPONSE, "GetSystemDateAndTime without a UTC time",
+            raise CameraError(FailureKind.BAD_RESPONSE, "GetSystemDateAndTime with an unreadable UTC time",
                               operation="GetSystemDateAndTime") from None
         # The answer has whole seconds: centre it, and call anything under that resolution no offset.
         offset = camera_now + 0.5 - (before + after) / 2

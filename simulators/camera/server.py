@@ -199,7 +199,9 @@ class CameraResource(resource.Resource):
                 request.finish()
 
         def failed(failure) -> None:
-            if failure.check(_SoapFault) and not (request._disconnected or request.finished):
+            if self.camera.is_down() and not (request._disconnected or request.finished):
+                request.channel.transport.abortConnection()  # rebooted while the pull was waiting
+            elif failure.check(_SoapFault) and not (request._disconnected or request.finished):
                 fault = failure.value
                 request.setResponseCode(fault.status)
                 payload = self._write(request, build_fault(fault.code, fault.subcodes, fault.reason))

@@ -159,7 +159,8 @@ class CameraSimulator:
             for sub in running.camera.subscriptions.values():
                 if sub.waiter is not None:
                     sub.waiter.cancel()
-            waits.append(defer.maybeDeferred(running.port.stopListening))
+            if getattr(running.port, "connected", True):  # a test may have stopped it already
+                waits.append(defer.maybeDeferred(running.port.stopListening))
         if self.discovery_port is not None:
             waits.append(defer.maybeDeferred(self.discovery_port.stopListening))
         if waits:

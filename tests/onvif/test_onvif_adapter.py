@@ -120,9 +120,10 @@ async def test_wrong_password_is_offline_with_the_reason_then_recovers(sim):
     assert cam.requests["auth_failures"] >= 2
 
 
-async def test_silent_camera_goes_offline_with_timeout_and_comes_back(sim):
+async def test_silent_camera_goes_offline_with_timeout_and_comes_back_on_the_same_pull_point(sim):
     cam = sim["cam-1"].camera
-    async with watching([camera_spec(sim["cam-1"]), camera_spec(sim["cam-2"])]) as (ctx, _):
+    async with watching([camera_spec(sim["cam-1"]), camera_spec(sim["cam-2"])], subscription_lifetime=30.0,
+                        renew_before=5.0, request_timeout=0.4) as (ctx, _):
         await _subscribed(sim)
         cam.set_silent(True)
         await ctx.wait_for(lambda: ctx.state("cam-1") == "offline", what="offline")
@@ -131,6 +132,8 @@ async def test_silent_camera_goes_offline_with_timeout_and_comes_back(sim):
         await ctx.wait_for_event("video.motion", source_device_id="cam-2")
         cam.set_silent(False)
         await ctx.wait_for(lambda: ctx.state("cam-1") == "online", what="back online")
+    # A timeout is not a dead subscription (only a SOAP fault is): the pull point was kept.
+    assert cam.requests["CreatePullPointSubscription"] == 1
 
 
 async def test_unreachable_camera_is_offline(sim):
