@@ -50,7 +50,8 @@ async def _subscriber(target: str, token: str, delays: list[float]) -> None:
             now = time.time()
             for event in response.batch.events:
                 if event.type == "video.motion":
-                    delays.append(now - parse_datetime(event.attributes["camera_time"]))
+                    sent = parse_datetime(event.attributes["camera_time"])
+                    delays.append((sent, now - sent))
 
 
 async def serve(args: argparse.Namespace) -> int:
@@ -67,7 +68,7 @@ async def serve(args: argparse.Namespace) -> int:
         await asyncio.sleep(0.2)
     print("SUBSCRIBED", flush=True)
     command = (await loop.run_in_executor(None, sys.stdin.readline)).split()  # go [target token]
-    delays: list[float] = []
+    delays: list[tuple[float, float]] = []
     listener = asyncio.ensure_future(_subscriber(command[1], command[2], delays)) if len(command) == 3 else None
     state: dict[str, bool] = {}
 
@@ -114,12 +115,13 @@ class _InMemoryHub:
     def mark(self) -> None:
         self.first_event = len(self.ctx.events)
 
-    def delays(self, _child_lines: list[str]) -> list[float]:
+    def delays(self, _child_lines: list[str]) -> list[tuple[float, float]]:
         from adapters.onvif.soap import parse_datetime
         from hub.events import timestamp_seconds
 
-        return [timestamp_seconds(e.received_at) - parse_datetime(e.attributes["camera_time"])
+        sent = [(parse_datetime(e.attributes["camera_time"]), timestamp_seconds(e.received_at))
                 for e in self.ctx.events[self.first_event:] if e.type == "video.motion"]
+        return [(at, received - at) for at, received in sent]
 
     def not_online(self) -> list[str]:
         return [d for d, r in self.ctx.records.items() if r.state != "online"]
@@ -156,7 +158,7 @@ class _RealHub:
     def mark(self) -> None:
         pass
 
-    def delays(self, child_lines: list[str]) -> list[float]:
+    def delays(self, child_lines: list[str]) -> list[tuple[float, float]]:
         line = next((line for line in child_lines if line.startswith("DELAYS ")), "DELAYS []")
         return json.loads(line[len("DELAYS "):])
 
@@ -213,7 +215,10 @@ async def watch(args: argparse.Namespace) -> int:
         lines.append(line)
     cpu, wall, child_cpu = time.process_time() - cpu0, time.monotonic() - wall0, _child_cpu(child.pid) - child_cpu0
     max_threads = max(max_threads, threading.active_count())
-    delays, offline = hub.delays(lines), hub.not_online()
+    samples, offline = hub.delays(lines), hub.not_online()
+    delays = [delay for _, delay in samples]
+    first = min((at for at, _ in samples), default=0.0)
+    worst = sorted(samples, key=lambda sample: -sample[1])[:5]
     child.stdin.write("stop\n")
     child.stdin.flush()
     await loop.run_in_executor(None, child.wait)
@@ -226,6 +231,7 @@ async def watch(args: argparse.Namespace) -> int:
     print(f"motion events at {end:<6} {len(delays)} (triggered at {args.rate:g}/s for {args.duration:g} s)")
     print(f"camera event -> {end:<7} p50 {1000 * _percentile(delays, 0.5):.1f} ms  "
           f"p99 {1000 * _percentile(delays, 0.99):.1f} ms  max {1000 * max(delays, default=float('nan')):.1f} ms")
+    print(f"worst (at s: delay ms)  {', '.join(f'{at - first:.1f}: {1000 * d:.0f}' for at, d in worst)}")
     print(f"not online at the end   {len(offline)} {offline[:5]}")
     return 0
 

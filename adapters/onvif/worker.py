@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import time
 
 from adapters.onvif import pullpoint
@@ -109,6 +110,8 @@ class CameraWorker:
         self.log.info("onvif.subscribed", address=sub.address, terminates=format_datetime(sub.termination_time))
         self._healthy()
         backoff = options.retry_initial
+        # Hundreds of cameras subscribed at once would otherwise time their empty pulls out together.
+        spread = random.uniform(0.5, 1.0)
         while True:
             try:
                 if loop.time() >= ends_at - options.renew_before:
@@ -117,7 +120,8 @@ class CameraWorker:
                     # Both times from the camera's clock when it gave them; else our estimate of it.
                     ends_at = loop.time() + termination - (current if current is not None else self._camera_now())
                     self.ctx.metrics.count("subscriptions_renewed")
-                timeout = max(0.0, min(options.pull_timeout, ends_at - options.renew_before - loop.time()))
+                timeout = max(0.0, min(options.pull_timeout * spread, ends_at - options.renew_before - loop.time()))
+                spread = 1.0
                 result = _parsed(pullpoint.parse_pull_messages_response, await self._soap(
                     sub.address, "PullMessages", pullpoint.pull_messages_request(timeout, options.message_limit),
                     timeout=timeout + options.request_timeout), "PullMessages")
