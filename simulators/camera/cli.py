@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 from collections.abc import Awaitable, Callable
 
 from simulators.camera.camera import MISBEHAVIOURS, CameraConfig
@@ -64,7 +65,8 @@ async def main(args: argparse.Namespace) -> int:
 
 
 def run_on_reactor(main: Callable[[], Awaitable[int | None]]) -> int:
-    """Run ``main()`` with the (asyncio) reactor really running, as the hub CLI does; Ctrl-C stops it.
+    """Run ``main()`` with the (asyncio) reactor really running, as the hub CLI does; Ctrl-C or
+    SIGTERM cancel it (so it cleans up) and then the reactor stops.
 
     The reactor must run, not just its loop: Twisted starts its thread pool (name resolution for
     HTTP clients) only then. For standalone entry points; ``campus-hub sim camera`` does this itself.
@@ -72,6 +74,7 @@ def run_on_reactor(main: Callable[[], Awaitable[int | None]]) -> int:
     from twisted.internet import reactor
 
     outcome = {"status": 1}
+    loop = asyncio.get_event_loop()
 
     async def supervise() -> None:
         try:
@@ -79,9 +82,13 @@ def run_on_reactor(main: Callable[[], Awaitable[int | None]]) -> int:
         except asyncio.CancelledError:
             outcome["status"] = 130
         finally:
-            if reactor.running:
-                reactor.stop()
+            reactor.stop()
 
-    reactor.callWhenRunning(lambda: asyncio.ensure_future(supervise()))
-    reactor.run()
+    def start() -> None:
+        task = asyncio.ensure_future(supervise())
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, task.cancel)
+
+    reactor.callWhenRunning(start)
+    reactor.run(installSignalHandlers=False)
     return outcome["status"]
