@@ -10,8 +10,9 @@ import pytest
 from twisted.internet import defer
 
 from adapters.onvif.options import CameraOptions, OnvifOptions
-from conftest import camera_spec, eventually, watching
 from hub.events import Category, State, timestamp_seconds
+
+from .helpers import camera_spec, eventually, watching
 
 EVENT_KINDS = [
     ("motion", "video.motion", Category.CATEGORY_VIDEO),
