@@ -192,16 +192,26 @@ class CameraSession:
                 elif service.Namespace == SERVICES["ptz"]["ns"]:
                     facts.ptz_url = facts.ptz_url or str(service.XAddr)
         if facts.media_url:
-            profiles = self._call("media", "GetProfiles", url=facts.media_url)
-            if profiles:
-                facts.profile_token = str(profiles[0].token)
-                setup = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
-                facts.stream_uri = str(self._call("media", "GetStreamUri", {
-                    "StreamSetup": setup, "ProfileToken": facts.profile_token}, url=facts.media_url).Uri)
-                facts.snapshot_uri = str(self._call("media", "GetSnapshotUri", {
-                    "ProfileToken": facts.profile_token}, url=facts.media_url).Uri)
+            self._describe_media(facts)
         self.facts = facts
         return facts
+
+    def _describe_media(self, facts: CameraFacts) -> None:
+        """Profile, stream and snapshot URIs; a camera refusing one of them (a fault) still works,
+        its alarms just carry fewer media references."""
+        setup = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
+        try:
+            profiles = self._call("media", "GetProfiles", url=facts.media_url)
+            if not profiles:
+                return
+            facts.profile_token = str(profiles[0].token)
+            facts.stream_uri = str(self._call("media", "GetStreamUri", {
+                "StreamSetup": setup, "ProfileToken": facts.profile_token}, url=facts.media_url).Uri)
+            facts.snapshot_uri = str(self._call("media", "GetSnapshotUri", {
+                "ProfileToken": facts.profile_token}, url=facts.media_url).Uri)
+        except CameraError as exc:
+            if exc.kind is not FailureKind.FAULT:
+                raise
 
     def goto_preset(self, preset: str, profile_token: str | None = None) -> None:
         """PTZ GotoPreset (returns once the camera accepted it, not when it arrived)."""
