@@ -233,7 +233,7 @@ class CameraResource(resource.Resource):
         if operation == "GetStreamUri":
             self._require_profile(body)
             return responses.media_uri("GetStreamUriResponse", f"rtsp://{self._rtsp_host}:554/{config.name}/main")
-        if operation == "GetSnapshotUri":
+        if operation == "GetSnapshotUri" and config.snapshot:
             self._require_profile(body)
             return responses.media_uri("GetSnapshotUriResponse", f"{base}/onvif/snapshot.jpg")
         if operation == "CreatePullPointSubscription":

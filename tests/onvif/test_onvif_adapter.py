@@ -203,6 +203,17 @@ def test_options_explain_mistakes(monkeypatch):
     assert "s3cret" not in repr(CameraOptions(host="h", password="s3cret"))
 
 
+async def test_camera_without_snapshot_still_reports_alarms_with_the_stream(sim):
+    cam = sim["cam-2"].camera
+    cam.config.snapshot = False
+    async with watching([camera_spec(sim["cam-2"])]) as (ctx, _):
+        await _subscribed(sim, "cam-2")
+        cam.trigger("video_loss", True)
+        event = await ctx.wait_for_event("video.signal_loss", state=State.STATE_RAISED)
+    assert [m.kind for m in event.media] == ["rtsp"]
+    assert "snapshot_uri" not in ctx.records["cam-2"].facts and cam.requests["GetSnapshotUri"] >= 1
+
+
 async def test_services_only_camera_without_ptz_and_without_event_pulls():
     from adapters.onvif.errors import CameraError
     from simulators.camera.camera import CameraConfig
