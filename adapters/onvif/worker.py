@@ -229,6 +229,9 @@ class CameraWorker:
                                                 pullpoint.unsubscribe_request(), timeout=2.0))
             except (CameraError, asyncio.CancelledError):
                 pass
-        await self.http.close()
+        try:
+            await asyncio.wait_for(self.http.close(), 5.0)  # never let one camera hold up a shutdown
+        except TimeoutError:
+            self.log.warning("onvif.close_timeout")
         if self.session is not None:
             self.session.close()
