@@ -181,7 +181,9 @@ async def run_load(port: int, connections: int, frames: int, rate: float | None,
 async def measure(name: str, start: Callable[[], Awaitable[Receiver]], args) -> dict:
     receiver = await start()
     try:
+        cpu = time.process_time()  # this process is the receiver alone: the load is generated elsewhere
         throughput = await run_load(receiver.port, args.connections, args.frames, None, run=1)
+        cpu = time.process_time() - cpu
         latency = await run_load(receiver.port, args.latency_connections, int(args.rate * args.seconds), args.rate,
                                  run=2)
     finally:
@@ -189,12 +191,14 @@ async def measure(name: str, start: Callable[[], Awaitable[Receiver]], args) -> 
     journaled, commits = receiver.journal.head, receiver.commits
     print(f"{name} throughput: {throughput['acked']}/{throughput['frames']} ACKed in "
           f"{throughput['seconds']:.2f}s = {throughput['frames_per_s']:.0f} frames/s "
-          f"(p50 {throughput['p50_ms']:.2f} ms, p99 {throughput['p99_ms']:.2f} ms, {args.connections} panels)")
+          f"(p50 {throughput['p50_ms']:.2f} ms, p99 {throughput['p99_ms']:.2f} ms, {args.connections} panels; "
+          f"receiver CPU {1e6 * cpu / max(1, throughput['acked']):.0f} us/frame)")
     print(f"  at {args.rate:g} frames/s: {latency['acked']}/{latency['frames']} ACKed, achieved "
           f"{latency['frames_per_s']:.0f}/s, frame-to-ACK p50 {latency['p50_ms']:.2f} ms, "
           f"p99 {latency['p99_ms']:.2f} ms ({args.latency_connections} panels)")
     print(f"  journal: {journaled} events in {commits} group commits", flush=True)
-    return {"throughput": throughput, "latency": latency, "journaled": journaled, "commits": commits}
+    return {"throughput": throughput, "latency": latency, "journaled": journaled, "commits": commits,
+            "cpu_us": 1e6 * cpu / max(1, throughput["acked"])}
 
 
 async def bench(args) -> None:
@@ -218,9 +222,10 @@ async def bench(args) -> None:
         print(f"  durability={durability:<6} campus-hub {ours_fps:6.0f}/s  pysiaalarm {theirs_fps:6.0f}/s  "
               f"ratio {ours_fps / theirs_fps:.2f}x (target >= 2x)  "
               f"p99 ours {ours['latency']['p99_ms']:.2f} ms (target <= 10 ms), "
-              f"pysiaalarm {theirs['latency']['p99_ms']:.2f} ms")
+              f"pysiaalarm {theirs['latency']['p99_ms']:.2f} ms; "
+              f"CPU/frame ours {ours['cpu_us']:.0f} us, pysiaalarm {theirs['cpu_us']:.0f} us")
     print(f"  pysiaalarm without any journal: {bare['throughput']['frames_per_s']:.0f}/s, "
-          f"p99 {bare['latency']['p99_ms']:.2f} ms")
+          f"p99 {bare['latency']['p99_ms']:.2f} ms, CPU/frame {bare['cpu_us']:.0f} us")
 
 
 def main() -> None:
