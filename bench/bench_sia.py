@@ -121,8 +121,8 @@ async def start_pysiaalarm(path: str, durability: str, accounts: list[str], jour
 
 
 # --- load generator (separate process) --------------------------------------------------------------
-async def panel(port: int, account: str, frames: int, period: float | None, latencies: list[float],
-                run: int) -> int:
+async def panel(port: int, account: str, frames: int, period: float | None, offset: float,
+                latencies: list[float], run: int) -> int:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     splitter = FrameSplitter(4106)
     answers: list[bytes] = []
@@ -131,7 +131,7 @@ async def panel(port: int, account: str, frames: int, period: float | None, late
     try:
         for i in range(frames):
             if period is not None:
-                delay = start + i * period - time.monotonic()
+                delay = start + offset + i * period - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
@@ -156,9 +156,12 @@ async def loadgen(port: int, connections: int, frames: int, rate: float | None, 
     latencies: list[float] = []
     per_panel = frames // connections
     period = connections / rate if rate else None
+    # Panels are not synchronized: spread their sending times evenly over the period, so the
+    # receiver sees a steady rate rather than bursts of one frame from every panel at once.
+    offsets = [c * period / connections if period else 0.0 for c in range(connections)]
     start = time.monotonic()
-    acked = await asyncio.gather(*(panel(port, f"{ACCOUNT_BASE + c:X}", per_panel, period, latencies, run)
-                                   for c in range(connections)))
+    acked = await asyncio.gather(*(panel(port, f"{ACCOUNT_BASE + c:X}", per_panel, period, offsets[c], latencies,
+                                         run) for c in range(connections)))
     elapsed = time.monotonic() - start
     latencies.sort()
     return {
