@@ -110,7 +110,9 @@ class SiaAdapter(Adapter):
             self.ctx.metrics.count("duplicates", transport=transport)
             self.ctx.log.info("sia.duplicate", peer=peer, account=account, sequence=verdict.frame.sequence)
         elif verdict.alarms:
-            journaled = asyncio.gather(*(self.ctx.emit(event) for event in self._events(verdict, raw)))
+            emitted = [self.ctx.emit(event) for event in self._events(verdict, raw)]
+            # Most frames carry one event: await its future itself, saving gather's extra hop.
+            journaled = emitted[0] if len(emitted) == 1 else asyncio.gather(*emitted)
             self._recent.remember(account, key, journaled, time.monotonic())
         if journaled is not None:
             try:
