@@ -174,6 +174,9 @@ class PanelConnection(TimeoutMixin, Protocol):
         self.peer = "?"
 
     def connectionMade(self) -> None:
+        # Answers are small and the panel waits for each: Nagle would hold an ACK back while an
+        # earlier one is unacknowledged (pipelined frames meet the peer's delayed ACK, ~40 ms).
+        self.transport.setTcpNoDelay(True)
         self.peer = _peer(self.transport.getPeer())
         self.receiver.connections.add(self)
         self.receiver.ctx.metrics.gauge("connections", len(self.receiver.connections))
