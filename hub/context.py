@@ -21,6 +21,10 @@ TRANSITION_EVENTS = {
 }
 
 
+# Adapters call device_seen per message; protobuf enum attribute lookups are slow Python code.
+_ONLINE = DeviceState.DEVICE_STATE_ONLINE
+
+
 class DeviceStates:
     """Turns device state reports into registry transitions and ``device.*`` events."""
 
@@ -63,8 +67,8 @@ class HubAdapterContext:
     def device_seen(self, device_id: str) -> None:
         self._states.registry.seen(device_id)
         entry = self._states.registry.get(device_id)
-        if entry is not None and entry.state != DeviceState.DEVICE_STATE_ONLINE:
-            self._states.report(self.instance, device_id, DeviceState.DEVICE_STATE_ONLINE, "")
+        if entry is not None and entry.state != _ONLINE:
+            self._states.report(self.instance, device_id, _ONLINE, "")
 
     def device_online(self, device_id: str, reason: str = "") -> None:
         self._states.report(self.instance, device_id, DeviceState.DEVICE_STATE_ONLINE, reason)

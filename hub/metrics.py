@@ -87,12 +87,28 @@ class AdapterMetrics:
     def __init__(self, hub: HubMetrics, instance: str) -> None:
         self._hub = hub
         self._instance = instance
+        # Adapters count per frame; labels() plus the label string cost microseconds, so keep
+        # the children (as many as prometheus_client keeps anyway).
+        self._counters: dict[tuple, object] = {}
+        self._gauges: dict[tuple, object] = {}
+        self._histograms: dict[str, object] = {}
 
     def count(self, name: str, amount: float = 1, **labels: str) -> None:
-        self._hub.adapter_counter.labels(self._instance, name, _labels(labels)).inc(amount)
+        key = (name, *labels.items())
+        child = self._counters.get(key)
+        if child is None:
+            child = self._counters[key] = self._hub.adapter_counter.labels(self._instance, name, _labels(labels))
+        child.inc(amount)
 
     def gauge(self, name: str, value: float, **labels: str) -> None:
-        self._hub.adapter_gauge.labels(self._instance, name, _labels(labels)).set(value)
+        key = (name, *labels.items())
+        child = self._gauges.get(key)
+        if child is None:
+            child = self._gauges[key] = self._hub.adapter_gauge.labels(self._instance, name, _labels(labels))
+        child.set(value)
 
     def observe(self, name: str, seconds: float, **labels: str) -> None:
-        self._hub.adapter_histogram.labels(self._instance, name).observe(seconds)
+        child = self._histograms.get(name)
+        if child is None:
+            child = self._histograms[name] = self._hub.adapter_histogram.labels(self._instance, name)
+        child.observe(seconds)

@@ -110,7 +110,9 @@ class SiaAdapter(Adapter):
             self.ctx.metrics.count("duplicates", transport=transport)
             self.ctx.log.info("sia.duplicate", peer=peer, account=account, sequence=verdict.frame.sequence)
         elif verdict.alarms:
-            journaled = asyncio.gather(*(self.ctx.emit(event) for event in self._events(verdict, raw)))
+            emitted = [self.ctx.emit(event) for event in self._events(verdict, raw)]
+            # Most frames carry one event: await its future itself, saving gather's extra hop.
+            journaled = emitted[0] if len(emitted) == 1 else asyncio.gather(*emitted)
             self._recent.remember(account, key, journaled, time.monotonic())
         if journaled is not None:
             try:
@@ -172,6 +174,9 @@ class PanelConnection(TimeoutMixin, Protocol):
         self.peer = "?"
 
     def connectionMade(self) -> None:
+        # Answers are small and the panel waits for each: Nagle would hold an ACK back while an
+        # earlier one is unacknowledged (pipelined frames meet the peer's delayed ACK, ~40 ms).
+        self.transport.setTcpNoDelay(True)
         self.peer = _peer(self.transport.getPeer())
         self.receiver.connections.add(self)
         self.receiver.ctx.metrics.gauge("connections", len(self.receiver.connections))

@@ -116,11 +116,14 @@ def _split_account(data: str) -> tuple[str | None, str]:
     return match[1], data[match.end():]
 
 
+_NEW_EVENT = re.compile(r"N(?:[a-z]|[A-Z]{2})")
+
+
 def parse_sia_dcs(data: str) -> SiaDcsData:
     """Read a SIA-DCS data block (the text between the first ``[`` and ``]``)."""
     account, rest = _split_account(data)
     # 'N' is the new-event qualifier unless it starts an event code itself (e.g. 'NA01').
-    new_event = re.match(r"N(?:[a-z]|[A-Z]{2})", rest) is not None
+    new_event = _NEW_EVENT.match(rest) is not None
     if new_event:
         rest = rest[1:]
     if not rest:

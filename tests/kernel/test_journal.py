@@ -67,6 +67,20 @@ async def test_retention_by_age_and_size_and_no_sequence_reuse(tmp_path):
     assert size < 2_000_000
 
 
+async def test_sequences_continue_after_a_reopen_when_retention_deleted_everything(tmp_path):
+    journal = Journal(str(tmp_path / "j.db"), max_age=3600)
+    await journal.open()
+    await asyncio.gather(*[journal.append(event(i)) for i in range(50)])
+    journal.max_age = 1e-9
+    assert await journal.apply_retention(now=time.time() + 10) == 50
+    await journal.close()
+    reopened = Journal(str(tmp_path / "j.db"))
+    await reopened.open()
+    assert (reopened.head, reopened.earliest) == (50, 51)
+    assert await reopened.append(event(0)) == 51
+    await reopened.close()
+
+
 async def test_unopenable_journal_gives_a_clear_error(tmp_path):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")

@@ -245,3 +245,19 @@ async def test_pipelined_frames_are_answered_in_order_with_back_pressure():
     finally:
         writer.close()
         await receiver.stop()
+
+
+async def test_panel_connections_send_answers_without_nagle_delay():
+    # With Nagle, an ACK waits while an earlier ACK is unacknowledged: pipelined frames then meet
+    # the panel's delayed ACK (~40 ms each). Our answers are small and awaited, so TCP_NODELAY.
+    receiver = await start_receiver()
+    reader, writer = await asyncio.open_connection(*receiver.tcp)
+    try:
+        stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        writer.write(encode_frame(Frame("SIA-DCS", 1, account="1234", data="#1234|NBA01", timestamp=stamp)))
+        assert decode_frame(await asyncio.wait_for(reader.readuntil(b"\r"), 5)).id == "ACK"
+        [connection] = receiver.adapter.connections
+        assert connection.transport.getTcpNoDelay()
+    finally:
+        writer.close()
+        await receiver.stop()
