@@ -258,9 +258,26 @@ class Journal:
             while self._pending:
                 batch = self._pending[: self.max_events_per_commit]
                 del self._pending[: len(batch)]
-                await self._commit(batch)
+                try:
+                    await self._commit(batch)
+                except Exception as exc:  # a bug, not an I/O error (those are retried in _commit)
+                    await self._fail_batch(batch, exc)
         finally:
             self._flusher = None
+
+    async def _fail_batch(self, batch: list[tuple[Event, asyncio.Future[int]]], exc: Exception) -> None:
+        """Fail the batch's appenders (so no device is acknowledged) and re-read the head, so the
+        journal stays gap-free whether or not the batch reached the database."""
+        log.error("journal commit failed unexpectedly; the batch's appenders are told", error=repr(exc),
+                  events=len(batch), exc_info=exc)
+        self._count("journal_internal_errors_total")
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(JournalUnavailable(f"journal internal error: {exc!r}"))
+        self.head = await self._loop.run_in_executor(self._writer, self._max_sequence)
+
+    def _max_sequence(self) -> int:
+        return self._write_conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or self.head
 
     async def _commit(self, batch: list[tuple[Event, asyncio.Future[int]]]) -> None:
         first = self.head + 1

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from hub.events import Category, Event, Severity, new_event, stamp_received
-from hub.journal import Journal, JournalUnavailable, RetentionExceeded
+from hub.journal import Entry, Journal, JournalUnavailable, RetentionExceeded
 
 
 def event(n: int, device: str = "dev-1") -> Event:
@@ -186,3 +186,21 @@ async def test_read_only_journal_directory_is_a_clear_error_and_keeps_what_was_j
         assert [e.seq for e in await journal.read_after(0, 1000)] == list(range(1, 101))
         assert await journal.append(event(100)) == 101
         await journal.close()
+
+
+async def test_an_unexpected_commit_error_fails_its_appenders_and_the_journal_goes_on(tmp_path, monkeypatch):
+    journal = Journal(str(tmp_path / "j.db"))
+    await journal.open()
+    assert await journal.append(event(0)) == 1
+    real = Entry.from_row
+
+    def buggy(row):  # a bug after the rows were written
+        raise KeyError("bug")
+
+    monkeypatch.setattr(Entry, "from_row", staticmethod(buggy))
+    results = await asyncio.gather(journal.append(event(1)), return_exceptions=True)
+    assert isinstance(results[0], JournalUnavailable) and "internal error" in str(results[0])
+    monkeypatch.setattr(Entry, "from_row", real)
+    # Sequence 2 reached the database before the bug: it is not reused.
+    assert await journal.append(event(2)) == 3
+    await journal.close()
