@@ -85,8 +85,11 @@ _random_bits = random.Random(random.SystemRandom().getrandbits(128)).getrandbits
 def new_event_id() -> str:
     """A random (version 4) UUID string. Drawn from a PRNG seeded by the OS once, not from
     os.urandom per event: ids must be unique, not unguessable, and this is on the hot path."""
-    h = f"{_random_bits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    h = "%032x" % _random_bits(128)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def stamp_received(event: Event, now: float | None = None) -> None:
