@@ -13,7 +13,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.modbus.link import Link, LinkSettings, Panel
-from adapters.modbus.profile import ProfileError, resolve_profile
+from adapters.modbus.profile import ProfileError, UnknownProfile, resolve_profile
 from hub.spi import Adapter
 
 __all__ = ["ModbusAdapter"]
@@ -60,11 +60,10 @@ class ModbusDeviceOptions(BaseModel):
     @pydantic.field_validator("profile")
     @classmethod
     def _profile_loads(cls, value: str) -> str:
-        # Config mistakes surface at config load, with the profile's own file:line problems.
-        try:
-            resolve_profile(value)
-        except ProfileError as exc:
-            raise ValueError(str(exc)) from None
+        # Config mistakes surface at config load. Both errors are ValueErrors: an unknown name is
+        # reported at this value, a broken profile file at its own file:line (ProfileError is a
+        # hub ConfigError).
+        resolve_profile(value)
         return value
 
 
@@ -83,7 +82,7 @@ class ModbusAdapter(Adapter):
             opts: ModbusDeviceOptions = device.options
             try:
                 profile = await self.ctx.run_blocking(resolve_profile, opts.profile)
-            except ProfileError as exc:
+            except (ProfileError, UnknownProfile) as exc:
                 self.ctx.metrics.count("bad_profiles")
                 self.ctx.log.error("modbus.bad_profile", device=device.id, error=str(exc))
                 self.ctx.device_faulty(device.id, str(exc))
