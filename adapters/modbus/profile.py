@@ -30,7 +30,7 @@ from hub.events import CATEGORY_CHOICES, SEVERITY_CHOICES
 
 __all__ = [
     "Block", "Condition", "Profile", "ProfileError", "Signal", "SignalInstance", "Table", "UnknownProfile",
-    "load_profile", "parse_profile", "resolve_profile", "MAX_ADDRESS", "DEFAULT_PROFILE_DIR",
+    "ProfileName", "load_profile", "parse_profile", "resolve_profile", "MAX_ADDRESS", "DEFAULT_PROFILE_DIR",
 ]
 
 MAX_ADDRESS = 0xFFFF
@@ -246,10 +246,6 @@ class ProfileError(ConfigError, ValueError):
 class UnknownProfile(ValueError):
     """A profile name that names no file: the mistake is where the name was written."""
 
-    def __init__(self, message: str, expected: str) -> None:
-        super().__init__(f"{message}; expected {expected}")
-        self.message, self.expected = message, expected
-
 
 def load_profile(path: str | Path) -> Profile:
     """Read and validate a profile file."""
@@ -275,8 +271,8 @@ def resolve_profile(name_or_path: str, search_dirs: Sequence[Path] = (DEFAULT_PR
         if candidate.is_file():
             return _load_cached(candidate)
     known = sorted({p.stem for d in search_dirs if Path(d).is_dir() for p in Path(d).glob("*.yaml")})
-    raise UnknownProfile(f"no profile named {name_or_path!r} in {', '.join(str(d) for d in search_dirs)}",
-                         f"one of: {', '.join(known) or '(none there)'}; or a path to a profile .yaml file")
+    raise UnknownProfile(f"no profile named {name_or_path!r} in {', '.join(str(d) for d in search_dirs)}; "
+                         f"expected one of: {', '.join(known) or '(none there)'}; or a path to a profile .yaml file")
 
 
 _cache: dict[tuple[str, int, int], Profile] = {}
@@ -291,6 +287,17 @@ def _load_cached(path: Path) -> Profile:
     if key not in _cache:
         _cache[key] = load_profile(path)
     return _cache[key]
+
+
+def _loads(name_or_path: str) -> str:
+    resolve_profile(name_or_path)
+    return name_or_path
+
+
+#: A config field naming a profile that loads. Both errors are ValueErrors, so pydantic reports
+#: them: an unknown name at the value, a broken profile file at its own file:line (ProfileError
+#: is a hub ConfigError; see hub.config.errors).
+ProfileName = Annotated[str, pydantic.AfterValidator(_loads)]
 
 
 def parse_profile(text: str, source: str = "<profile>") -> Profile:

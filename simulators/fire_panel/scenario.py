@@ -26,7 +26,7 @@ from typing import Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.modbus.profile import resolve_profile
+from adapters.modbus.profile import ProfileName, resolve_profile
 from hub.config.problems import ConfigError, Problem
 from hub.config.yaml_model import load_yaml_model
 from simulators.fire_panel.panel import ScenarioError
@@ -52,16 +52,8 @@ class _Strict(BaseModel):
 
 class PanelEntry(_Strict):
     name: str = Field(description="Panel name used by steps.")
-    profile: str = Field("generic", description="Profile name (config/profiles/<name>.yaml) or path.")
+    profile: ProfileName = Field("generic", description="Profile name (config/profiles/<name>.yaml) or path.")
     unit: int = Field(1, ge=1, le=247, description="Modbus unit id on this endpoint.")
-
-    @pydantic.field_validator("profile")
-    @classmethod
-    def _profile_loads(cls, value: str) -> str:
-        # Both errors are ValueErrors: an unknown name is reported at this value, a broken profile
-        # file at its own file:line (see hub.config.errors).
-        resolve_profile(value)
-        return value
 
 
 class EndpointEntry(_Strict):
