@@ -13,7 +13,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.modbus.link import Link, LinkSettings, Panel
-from adapters.modbus.profile import ProfileError, resolve_profile
+from adapters.modbus.profile import ProfileError, ProfileName, UnknownProfile, resolve_profile
 from hub.spi import Adapter
 
 __all__ = ["ModbusAdapter"]
@@ -51,21 +51,11 @@ class ModbusDeviceOptions(BaseModel):
     unit_id: int = Field(
         1, ge=0, le=255, description="Modbus unit (slave) id of the panel on that connection: 1-247 behind a "
         "converter; devices with their own TCP interface often use 0 or 255.")
-    profile: str = Field(
+    profile: ProfileName = Field(
         "generic", description="Device profile: a name from config/profiles (generic, notifier-gw, siemens-fc20) "
         "or a path to a profile YAML file.")
     poll_interval: float | None = Field(
         None, gt=0, le=7200, description="Poll every block at this interval (seconds) instead of the profile's.")
-
-    @pydantic.field_validator("profile")
-    @classmethod
-    def _profile_loads(cls, value: str) -> str:
-        # Config mistakes surface at config load, with the profile's own file:line problems.
-        try:
-            resolve_profile(value)
-        except ProfileError as exc:
-            raise ValueError(str(exc)) from None
-        return value
 
 
 class ModbusAdapter(Adapter):
@@ -83,7 +73,7 @@ class ModbusAdapter(Adapter):
             opts: ModbusDeviceOptions = device.options
             try:
                 profile = await self.ctx.run_blocking(resolve_profile, opts.profile)
-            except ProfileError as exc:
+            except (ProfileError, UnknownProfile) as exc:
                 self.ctx.metrics.count("bad_profiles")
                 self.ctx.log.error("modbus.bad_profile", device=device.id, error=str(exc))
                 self.ctx.device_faulty(device.id, str(exc))

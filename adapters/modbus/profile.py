@@ -6,8 +6,10 @@ enumerated values, or a scaled measurement with thresholds. Each condition names
 raises while present and clears when gone. See docs/adapters/modbus.md for the format.
 
 :func:`load_profile` validates a file and raises :class:`ProfileError` listing every problem as
-``file:line: what is wrong``; :class:`Profile` then expands signals into :class:`SignalInstance`
-(one per zone / point / panel word) for the decoder.
+``file:line:column: path: what is wrong; expected what is right`` (read and worded by the hub
+config's own machinery, so ``campus-hub check`` reports a broken profile named in the config at
+the profile's lines); :class:`Profile` then expands signals into :class:`SignalInstance` (one per
+zone / point / panel word) for the decoder.
 """
 from __future__ import annotations
 
@@ -21,16 +23,17 @@ from typing import Annotated, Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.modbus.yaml_lines import LocatedYaml, Problem, YamlLoadError, load_located, problems_from_validation
+from hub.config.problems import ConfigError, Problem
+from hub.config.source import Document
+from hub.config.yaml_model import load_yaml_model
 from hub.events import CATEGORY_CHOICES, SEVERITY_CHOICES
 
 __all__ = [
-    "Block", "Condition", "Profile", "ProfileError", "Signal", "SignalInstance", "Table",
-    "load_profile", "parse_profile", "resolve_profile", "MAX_ADDRESS", "DEFAULT_PROFILE_DIR",
+    "Block", "Condition", "Profile", "ProfileError", "Signal", "SignalInstance", "Table", "UnknownProfile",
+    "ProfileName", "load_profile", "parse_profile", "resolve_profile", "MAX_ADDRESS", "DEFAULT_PROFILE_DIR",
 ]
 
 MAX_ADDRESS = 0xFFFF
-PROFILE_DOCS = "docs/adapters/modbus.md for the profile format"
 #: Where profile names (``profile: generic``) are looked up unless configured otherwise.
 DEFAULT_PROFILE_DIR = Path(__file__).resolve().parents[2] / "config" / "profiles"
 _EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -233,12 +236,15 @@ def _labels(signal: Signal, index: int) -> tuple[tuple[str, str], ...]:
     return ()
 
 
-class ProfileError(ValueError):
-    """A profile is invalid; ``problems`` lists each as file:line: message."""
+class ProfileError(ConfigError, ValueError):
+    """A profile file is invalid; ``problems`` lists every problem, each at the profile's file:line.
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems, key=lambda p: (p.source, p.line))
-        super().__init__("invalid device profile:\n  " + "\n  ".join(str(p) for p in self.problems))
+    A ValueError too, so a pydantic validator that loads a profile can let it through: the hub
+    config check then reports these problems at the profile's lines."""
+
+
+class UnknownProfile(ValueError):
+    """A profile name that names no file: the mistake is where the name was written."""
 
 
 def load_profile(path: str | Path) -> Profile:
@@ -247,7 +253,8 @@ def load_profile(path: str | Path) -> Profile:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError([Problem(str(path), 1, f"cannot read profile: {exc}")]) from None
+        raise ProfileError([Problem(str(path), 0, 0, "", f"cannot read profile: {exc}",
+                                    "a readable UTF-8 YAML file")]) from None
     return parse_profile(text, str(path))
 
 
@@ -264,8 +271,8 @@ def resolve_profile(name_or_path: str, search_dirs: Sequence[Path] = (DEFAULT_PR
         if candidate.is_file():
             return _load_cached(candidate)
     known = sorted({p.stem for d in search_dirs if Path(d).is_dir() for p in Path(d).glob("*.yaml")})
-    raise ProfileError([Problem(str(name_or_path), 1, f"no profile named {name_or_path!r} in "
-                                f"{', '.join(str(d) for d in search_dirs)}; known: {', '.join(known) or 'none'}")])
+    raise UnknownProfile(f"no profile named {name_or_path!r} in {', '.join(str(d) for d in search_dirs)}; "
+                         f"expected one of: {', '.join(known) or '(none there)'}; or a path to a profile .yaml file")
 
 
 _cache: dict[tuple[str, int, int], Profile] = {}
@@ -282,41 +289,49 @@ def _load_cached(path: Path) -> Profile:
     return _cache[key]
 
 
+def _loads(name_or_path: str) -> str:
+    resolve_profile(name_or_path)
+    return name_or_path
+
+
+#: A config field naming a profile that loads. Both errors are ValueErrors, so pydantic reports
+#: them: an unknown name at the value, a broken profile file at its own file:line (ProfileError
+#: is a hub ConfigError; see hub.config.errors).
+ProfileName = Annotated[str, pydantic.AfterValidator(_loads)]
+
+
 def parse_profile(text: str, source: str = "<profile>") -> Profile:
     """Validate profile YAML text; ``source`` names it in error messages."""
-    try:
-        located = load_located(text, source)
-    except YamlLoadError as exc:
-        raise ProfileError([Problem(exc.source, exc.line, exc.message)]) from None
-    if not isinstance(located.data, dict):
-        raise ProfileError([Problem(source, 1, "a profile is a mapping with 'profile:', 'blocks:' and 'signals:'")])
-    try:
-        profile = Profile.model_validate(located.data)
-    except pydantic.ValidationError as exc:
-        raise ProfileError(problems_from_validation(located, exc, PROFILE_DOCS)) from None
-    problems = _layout_problems(profile, located)
+    profile, doc, problems = load_yaml_model(text, source, Profile)
+    if profile is None:
+        raise ProfileError(problems)
+    problems = _layout_problems(profile, doc)
     if problems:
         raise ProfileError(problems)
     return profile
 
 
-def _layout_problems(profile: Profile, located: LocatedYaml) -> list[Problem]:
+def _layout_problems(profile: Profile, doc: Document) -> list[Problem]:
     """Checks across entries: overlapping blocks, overlapping signals, signals nobody polls."""
     problems: list[Problem] = []
 
-    def add(loc: tuple, message: str) -> None:
-        problems.append(Problem(located.source, located.line_of(loc), message))
+    def add(path: tuple, message: str, expected: str) -> None:
+        problems.append(doc.problem(path, message, expected))
+
+    def line_of(path: tuple) -> int:
+        return doc.mark(path)[0]
 
     blocks = sorted(enumerate(profile.blocks), key=lambda ib: (ib[1].table.value, ib[1].start))
     for (ia, a), (ib, b) in zip(blocks, blocks[1:]):
         if a.table == b.table and b.start < a.end:
             add(("blocks", ib), f"block {b.name!r} overlaps block {a.name!r} "
-                f"(line {located.line_of(('blocks', ia))}) in the {a.table.value} table")
+                f"(line {line_of(('blocks', ia))}) in the {a.table.value} table",
+                "blocks that do not share addresses (merge them or move one)")
     names = {}
     for i, signal in enumerate(profile.signals):
         if signal.name in names:
             add(("signals", i, "name"), f"signal name {signal.name!r} is already used at line "
-                f"{located.line_of(('signals', names[signal.name]))}")
+                f"{line_of(('signals', names[signal.name]))}", "a name no other signal uses")
         names.setdefault(signal.name, i)
 
     # (table, address) -> [(signal index, bits it reads)]
@@ -330,13 +345,14 @@ def _layout_problems(profile: Profile, located: LocatedYaml) -> list[Problem]:
         ):
             reported.add((i, "unpolled"))
             add(("signals", i), f"signal {name!r} reads {instance.table.value} address {instance.address}, "
-                "which no block polls")
+                "which no block polls", "a block under blocks: that covers the signal's addresses")
         where = (instance.table, instance.address)
         for other, mask in readers.get(where, ()):
             if mask & instance.signal.mask and (i, "overlap") not in reported:
                 reported.add((i, "overlap"))
                 add(("signals", i), f"signal {name!r} overlaps signal {profile.signals[other].name!r} (line "
-                    f"{located.line_of(('signals', other))}) at {instance.table.value} address {instance.address}")
+                    f"{line_of(('signals', other))}) at {instance.table.value} address {instance.address}",
+                    "signals that read different addresses, or different bits of one word")
         readers.setdefault(where, []).append((i, instance.signal.mask))
 
     for i, signal in enumerate(profile.signals):

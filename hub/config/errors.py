@@ -4,6 +4,10 @@ Each error's ``loc`` is mapped back to the YAML node it came from (falling back 
 written ancestor: a missing key is reported where its mapping starts), and its message is
 rephrased as "what is wrong; expected what is right". Values that came from ``${...}``
 references or that sit in secret fields (SecretStr) are never quoted.
+
+A validator that reads another file (a device profile named in adapter options) may raise a
+:class:`ConfigError` that is also a ValueError: that file's problems are then reported at their
+own file:line, plus one problem at the value that named the file.
 """
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 import pydantic
 
-from hub.config.problems import Path, Problem
+from hub.config.problems import ConfigError, Path, Problem
 from hub.config.source import Document
 
 __all__ = ["validation_problems", "describe_value"]
@@ -48,9 +52,21 @@ def validation_problems(
         annotation, field = _field_at(model, loc)
         secret = _is_secret(annotation)
         template = substituted.get(path)
+        cause = detail.get("ctx", {}).get("error")
+        if isinstance(cause, ConfigError):
+            problems += [_file_problem(doc, path, cause), *cause.problems]
+            continue
         problem = _problem(doc, detail, path, loc, model, annotation, field, secret, template)
         problems.append(_scrub(problem, detail.get("input"), template, secret))
     return problems
+
+
+def _file_problem(doc: Document, path: Path, error: ConfigError) -> Problem:
+    """The problem at a value that named a file with problems of its own."""
+    count = len(error.problems)
+    files = ", ".join(dict.fromkeys(problem.file for problem in error.problems))
+    return doc.problem(path, f"{files} does not load: see the {count} problem{'s' if count != 1 else ''} "
+                             "reported for it", "a file without problems")
 
 
 def _problem(doc: Document, detail: dict[str, Any], path: Path, loc: Path, model: type[pydantic.BaseModel],
@@ -84,6 +100,13 @@ def _problem(doc: Document, detail: dict[str, Any], path: Path, loc: Path, model
     if kind in ("list_type", "tuple_type", "set_type"):
         return doc.problem(path, f"is {describe_value(value)}, not a list",
                            "a list: one '- ' item per entry, or [] for none")
+    if kind in ("too_short", "too_long"):
+        context = detail["ctx"]
+        actual = context["actual_length"]
+        has = "is empty" if actual == 0 else f"has {actual} item{'s' if actual != 1 else ''}"
+        limit = context.get("min_length", context.get("max_length"))
+        bound = "at least" if kind == "too_short" else "at most"
+        return doc.problem(path, has, f"{bound} {limit} item{'s' if limit != 1 else ''}")
     if kind in _EXPECTED:
         return doc.problem(path, f"invalid value{got}", _EXPECTED[kind])
     message = detail["msg"]

@@ -73,23 +73,24 @@ def _collect_text(text: str, source_name: str, base_dir: pathlib.Path, env: Mapp
     options = check_plugin_options(doc, substituted, base_dir)
     problems += options.problems
     if problems:
-        return None, _distinct(problems, reported_first=yaml_problems + reference_problems)
+        return None, _distinct(problems, reported_first=yaml_problems + reference_problems, main_file=source_name)
     assert config is not None
     return _with_plugin_options(config, options.adapters, options.devices), []
 
 
-def _distinct(problems: list[Problem], reported_first: list[Problem]) -> list[Problem]:
-    """Drop repeats, and follow-on problems at a path where YAML or a ${...} reference already
-    failed (the schema then sees a placeholder, not what the author meant)."""
-    failed_references = {problem.path for problem in reported_first if problem.path}
+def _distinct(problems: list[Problem], reported_first: list[Problem], main_file: str) -> list[Problem]:
+    """Drop repeats (a profile several devices name is reported once), and follow-on problems at
+    a path where YAML or a ${...} reference already failed (the schema then sees a placeholder, not
+    what the author meant). The config file's own problems come first, then other files'."""
+    failed_references = {(problem.file, problem.path) for problem in reported_first if problem.path}
     seen: set[Problem] = set()
     kept = []
     for problem in problems:
-        if problem in seen or (problem.path in failed_references and problem not in reported_first):
+        if problem in seen or ((problem.file, problem.path) in failed_references and problem not in reported_first):
             continue
         seen.add(problem)
         kept.append(problem)
-    return sorted(kept, key=lambda p: (p.line, p.column, p.path))
+    return sorted(kept, key=lambda p: (p.file != main_file, p.file, p.line, p.column, p.path))
 
 
 def _with_plugin_options(config: HubConfig, adapters: dict[int, pydantic.BaseModel],

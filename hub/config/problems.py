@@ -50,10 +50,13 @@ class Problem:
 
 
 class ConfigError(Exception):
-    """The config is invalid; ``problems`` lists every problem found, in file order."""
+    """The config is invalid; ``problems`` lists every problem found, in file order (files in the
+    order they were first named: a config's own problems before those of a profile it names)."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems: list[Problem] = sorted(problems, key=lambda p: (p.file, p.line, p.column, p.path))
+        problems = list(problems)
+        file_order = {file: index for index, file in reversed(list(enumerate(p.file for p in problems)))}
+        self.problems: list[Problem] = sorted(problems, key=lambda p: (file_order[p.file], p.line, p.column, p.path))
         if not self.problems:
             raise ValueError("ConfigError needs at least one problem")
         super().__init__(self._describe(self.problems))

@@ -99,8 +99,13 @@ def _position(mark: yaml.Mark) -> tuple[int, int]:
     return mark.line + 1, mark.column + 1
 
 
-def parse_yaml(text: str, file: str) -> tuple[Document | None, list[Problem]]:
-    """Parse ``text``; return the document (None if unusable) and every problem found."""
+#: What an empty hub.yaml should hold instead.
+HUB_TOP_LEVEL = "a mapping of sections such as sites:, adapters:, devices:, subscribers:"
+
+
+def parse_yaml(text: str, file: str, *, expected: str = HUB_TOP_LEVEL) -> tuple[Document | None, list[Problem]]:
+    """Parse ``text``; return the document (None if unusable) and every problem found.
+    ``expected`` says what the file should hold, for the message about an empty file."""
     try:
         root = yaml.compose(text, Loader=_CoreSchemaLoader)
     except yaml.MarkedYAMLError as exc:
@@ -112,8 +117,7 @@ def parse_yaml(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     except RecursionError:
         return None, [Problem(file, 1, 1, "", *_TOO_DEEP)]
     if root is None:
-        return None, [Problem(file, 1, 1, "", "the file is empty",
-                              "a mapping of sections such as sites:, adapters:, devices:, subscribers:")]
+        return None, [Problem(file, 1, 1, "", "the file is empty", expected)]
     builder = _Builder(Document(file, None), _count_nodes(root))
     try:
         builder.doc.data = builder.build(root, ())

@@ -13,7 +13,7 @@ import argparse
 import asyncio
 import sys
 
-from adapters.modbus.profile import ProfileError, resolve_profile
+from adapters.modbus.profile import ProfileError, UnknownProfile, resolve_profile
 from simulators.fire_panel.panel import ScenarioError
 from simulators.fire_panel.scenario import ScenarioFileError, apply_step, load_scenario, parse_command, run_steps
 from simulators.fire_panel.server import FRAMERS, EndpointSpec, FirePanelSimulator, PanelSpec
@@ -87,7 +87,7 @@ async def main(args: argparse.Namespace) -> int:
         scenario, endpoints = load_scenario(args.scenario) if args.scenario else (None, [])
         if not endpoints:
             endpoints = _endpoints_from_flags(args)
-    except (ScenarioFileError, ProfileError) as exc:
+    except (ScenarioFileError, ProfileError, UnknownProfile) as exc:
         print(exc, file=sys.stderr)
         return 2
     try:

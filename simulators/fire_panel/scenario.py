@@ -26,14 +26,14 @@ from typing import Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.modbus.profile import ProfileError, resolve_profile
-from adapters.modbus.yaml_lines import Problem, YamlLoadError, load_located, problems_from_validation
+from adapters.modbus.profile import ProfileName, resolve_profile
+from hub.config.problems import ConfigError, Problem
+from hub.config.yaml_model import load_yaml_model
 from simulators.fire_panel.panel import ScenarioError
 from simulators.fire_panel.server import ANSWER_FAULTS, EndpointSpec, FirePanelSimulator, PanelSpec
 
 __all__ = ["Scenario", "ScenarioFileError", "Step", "apply_step", "load_scenario", "parse_command", "run_steps"]
 
-SCENARIO_DOCS = "docs/adapters/modbus.md, section 'Scenario files'"
 Action = Literal[
     "fire", "fault", "raise", "clear", "reset", "ac_loss", "ac_restore",
     "converter_drop", "silent", "answer", "exception", "answer_fault", "stop", "restart",
@@ -42,10 +42,8 @@ _PANEL_ACTIONS = {"fire", "fault", "raise", "clear", "reset", "ac_loss", "ac_res
                   "answer_fault"}
 
 
-class ScenarioFileError(ValueError):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("invalid scenario:\n  " + "\n  ".join(str(p) for p in problems))
+class ScenarioFileError(ConfigError):
+    """The scenario file is invalid; ``problems`` lists every problem, each with file:line."""
 
 
 class _Strict(BaseModel):
@@ -54,7 +52,7 @@ class _Strict(BaseModel):
 
 class PanelEntry(_Strict):
     name: str = Field(description="Panel name used by steps.")
-    profile: str = Field("generic", description="Profile name (config/profiles/<name>.yaml) or path.")
+    profile: ProfileName = Field("generic", description="Profile name (config/profiles/<name>.yaml) or path.")
     unit: int = Field(1, ge=1, le=247, description="Modbus unit id on this endpoint.")
 
 
@@ -97,29 +95,17 @@ def load_scenario(path: str | Path) -> tuple[Scenario, list[EndpointSpec]]:
     """Read a scenario file and load the profiles its panels use."""
     path = Path(path)
     try:
-        located = load_located(path.read_text(encoding="utf-8"), str(path))
-    except OSError as exc:
-        raise ScenarioFileError([Problem(str(path), 1, f"cannot read scenario: {exc}")]) from None
-    except YamlLoadError as exc:
-        raise ScenarioFileError([Problem(exc.source, exc.line, exc.message)]) from None
-    try:
-        scenario = Scenario.model_validate(located.data or {})
-    except pydantic.ValidationError as exc:
-        raise ScenarioFileError(problems_from_validation(located, exc, SCENARIO_DOCS)) from None
-    endpoints = []
-    for i, entry in enumerate(scenario.endpoints):
-        panels = []
-        for j, panel in enumerate(entry.panels):
-            try:
-                profile = resolve_profile(panel.profile)
-            except ProfileError as exc:
-                # A name that resolves nowhere is this file's mistake; errors inside a profile keep
-                # the profile's own file:line.
-                line = located.line_of(("endpoints", i, "panels", j, "profile"))
-                raise ScenarioFileError([Problem(str(path), line, p.message) if p.source == panel.profile else p
-                                         for p in exc.problems]) from None
-            panels.append(PanelSpec(panel.name, profile, panel.unit))
-        endpoints.append(EndpointSpec(panels, entry.port, entry.framer))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioFileError([Problem(str(path), 0, 0, "", f"cannot read scenario: {exc}",
+                                         "a readable UTF-8 YAML file")]) from None
+    scenario, _, problems = load_yaml_model(text, str(path), Scenario)
+    if scenario is None:
+        raise ScenarioFileError(problems)
+    # Validation loaded every profile once; these come from resolve_profile's cache.
+    endpoints = [EndpointSpec([PanelSpec(panel.name, resolve_profile(panel.profile), panel.unit)
+                               for panel in entry.panels], entry.port, entry.framer)
+                 for entry in scenario.endpoints]
     return scenario, endpoints
 
 

@@ -219,7 +219,7 @@ def test_config_mistakes_are_clear(tmp_path):
         ModbusDeviceOptions(host="h", profile="nope")
     bad = tmp_path / "bad.yaml"
     bad.write_text("profile: bad\nblocks: []\nsignals: []\n")
-    with pytest.raises(pydantic.ValidationError, match=r"bad.yaml:2: blocks: List should have at least 1 item"):
+    with pytest.raises(pydantic.ValidationError, match=r"bad.yaml:2:1: blocks: is empty; expected at least 1 item"):
         ModbusDeviceOptions(host="h", profile=str(bad))
     with pytest.raises(pydantic.ValidationError, match="unit_id"):
         ModbusDeviceOptions(host="h", unit_id=300)
@@ -236,7 +236,7 @@ async def test_a_profile_broken_after_config_load_makes_only_that_device_faulty(
     run = Running([broken, device("ok", sim.port_of("ok"))])
     try:
         await run.online("ok")
-        assert run.ctx.state("broken") == "faulty" and "not valid YAML" in run.ctx.records["broken"].reason
+        assert run.ctx.state("broken") == "faulty" and "p.yaml:1:11: YAML syntax error" in run.ctx.records["broken"].reason
     finally:
         await run.stop()
         await sim.stop()

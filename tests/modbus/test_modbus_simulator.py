@@ -127,10 +127,28 @@ def test_scenario_file_errors_have_lines(tmp_path):
                     "steps:\n  - {at: 1, do: explode}\n")
     with pytest.raises(ScenarioFileError) as info:
         load_scenario(path)
-    assert str(info.value.problems[0]).startswith(f"{path}:6: steps.0.do: Input should be")
+    # Every problem at once: the unknown profile name (line 4) and the unknown action (line 6).
+    first, second = info.value.problems
+    assert str(first).startswith(f"{path}:4:28: endpoints[0].panels[0].profile: no profile named 'nope'")
+    assert str(second).startswith(f"{path}:6:17: steps[0].do: invalid value 'explode'; expected one of 'fire', 'fault',")
     path.write_text("endpoints:\n  - port: 5020\n    panels:\n      - {name: a, profile: nope}\n")
-    with pytest.raises(ScenarioFileError, match=r"s.yaml:4: .*no profile named 'nope'"):
+    with pytest.raises(ScenarioFileError, match=r"s.yaml:4:\d+: endpoints\[0\]\.panels\[0\]\.profile: "
+                       r"no profile named 'nope' .*; expected one of: generic, "):
         load_scenario(path)
+
+
+def test_scenario_with_a_broken_profile_reports_the_profile_lines(tmp_path):
+    profile = tmp_path / "p.yaml"
+    profile.write_text("profile: p\nblocks: []\nsignals: []\n")
+    path = tmp_path / "s.yaml"
+    path.write_text(f"endpoints:\n  - panels:\n      - {{name: a, profile: {profile}}}\n"
+                    "      - {name: b, profile: nope}\n")
+    with pytest.raises(ScenarioFileError) as info:
+        load_scenario(path)
+    assert [str(p).split(": ", 1)[0] for p in info.value.problems] == [
+        f"{path}:3:28", f"{path}:4:28", f"{profile}:2:1", f"{profile}:3:1"]
+    assert f"{profile} does not load: see the 2 problems reported for it" in str(info.value.problems[0])
+    assert str(info.value.problems[2]).endswith("blocks: is empty; expected at least 1 item")
 
 
 async def test_cli_main_serves_and_plays_a_scenario(tmp_path, capsys):
