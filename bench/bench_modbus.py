@@ -167,15 +167,15 @@ async def wait_all_online(hub, timeout: float = 120.0) -> None:
         await asyncio.sleep(0.2)
 
 
-def request_results(hub) -> dict[str, float]:
-    """The adapter's request counters: {result: count} (ok, timeout, exception, ...)."""
-    results = {}
+def adapter_counts(hub, name: str) -> dict[str, float]:
+    """One of the adapter's counters by its labels: for "requests" {"result=ok": n, "result=timeout": n...}."""
+    counts = {}
     for metric in hub.metrics.adapter_counter.collect():
         for sample in metric.samples:
             labels = sample.labels
-            if sample.name.endswith("_total") and labels["adapter"] == INSTANCE and labels["name"] == "requests":
-                results[labels["labels"].removeprefix("result=")] = sample.value
-    return results
+            if sample.name.endswith("_total") and labels["adapter"] == INSTANCE and labels["name"] == name:
+                counts[labels["labels"]] = sample.value
+    return counts
 
 
 def round_trip_buckets(hub) -> str:
@@ -245,7 +245,7 @@ async def bench(args: argparse.Namespace) -> None:
         await loop.run_in_executor(None, sub_conn.recv)  # subscribed
         await asyncio.sleep(args.warmup)
 
-        requests_before = sum(request_results(hub).values())
+        requests_before = sum(adapter_counts(hub, "requests").values())
         lags: list[float] = []
         lag_task = asyncio.ensure_future(measure_loop_lag(lags))
         cpu_before, wall_before = time.process_time(), time.monotonic()
@@ -256,11 +256,12 @@ async def bench(args: argparse.Namespace) -> None:
         sim_cpu, sub_cpu = (process_cpu_seconds(p.pid) - before for p, before in zip((simulator, subscriber),
                                                                                       others_before))
         lag_task.cancel()
-        requests = sum(request_results(hub).values()) - requests_before
+        requests = sum(adapter_counts(hub, "requests").values()) - requests_before
         await asyncio.sleep(args.interval * 2 + 0.5)  # let the last changes be polled and delivered
         sub_conn.send("stop")
         received = await loop.run_in_executor(None, sub_conn.recv)
-        results, round_trips = request_results(hub), round_trip_buckets(hub)
+        results, round_trips = adapter_counts(hub, "requests"), round_trip_buckets(hub)
+        connects = sum(adapter_counts(hub, "connects").values())
         not_online = sum(entry.state != DeviceState.DEVICE_STATE_ONLINE for entry in hub.registry)
         await hub.stop()
     sim_conn.send("stop")
@@ -274,7 +275,7 @@ async def bench(args: argparse.Namespace) -> None:
     print(f"other processes:      simulator {100 * sim_cpu / wall:.1f}%, subscriber {100 * sub_cpu / wall:.1f}% "
           f"of one core")
     print(f"requests/s:           {requests / wall:.0f} ({requests:.0f} in {wall:.1f} s); results since start "
-          f"{ {k: int(v) for k, v in results.items()} }")
+          f"{ {k.removeprefix('result='): int(v) for k, v in results.items()} }, {connects:.0f} connects")
     print(f"request round trip:   {round_trips}")
     lags.sort()
     print(f"hub loop lag (10 ms): p50={1000 * statistics.median(lags):.1f} ms p99={1000 * percentile(lags, 0.99):.1f} "
@@ -297,7 +298,8 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=1.0, help="poll interval, seconds")
     parser.add_argument("--profile", default="generic")
     parser.add_argument("--seconds", type=float, default=30.0, help="measurement window")
-    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--warmup", type=float, default=10.0,
+                        help="seconds between every panel online and measuring (a hub busy connecting runs late)")
     parser.add_argument("--change-rate", type=float, default=20.0, help="register changes per second")
     parser.add_argument("--dedupe-window", type=float, default=10.0,
                         help="the hub's pipeline.dedupe_window, seconds (10 = the hub's default; 0 = off)")
