@@ -2,7 +2,7 @@
 
 Enrich gives an event its hub identity and its device's site; an event from a device that is not
 in the registry is kept, flagged ``unknown_device`` and counted. Dedupe folds consecutive identical
-events of one device (same type and state inside the window) into a single later event carrying
+events of one device (same type, state, place and attributes inside the window) into a single later event carrying
 ``repeat_count``, so a chattering device cannot flood subscribers while nothing is hidden: the
 first occurrence passes at once and a different event from the device flushes the count first.
 """
@@ -94,7 +94,8 @@ class Pipeline:
         device = event.source_device_id
         fold = self._folds.get(device)
         if fold is not None:
-            if fold.type == event.type and fold.state == event.state and now - fold.opened < self.dedupe_window:
+            if (fold.type == event.type and fold.state == event.state and now - fold.opened < self.dedupe_window
+                    and _same_content(fold.template, event)):
                 fold.repeats += 1
                 fold.last_occurred = event.occurred_at
                 return _follow(fold.journaled)
@@ -131,6 +132,12 @@ class Pipeline:
         while True:
             await asyncio.sleep(interval)
             self.flush_folds()
+
+
+def _same_content(first: Event, repeat: Event) -> bool:
+    """Is ``repeat`` the same happening as ``first``? Place and attributes must match too: a fire
+    in zone 5 is not a repeat of a fire in zone 3 of the same panel."""
+    return first.site == repeat.site and dict(first.attributes) == dict(repeat.attributes)
 
 
 def _follow(source: asyncio.Future) -> asyncio.Future:

@@ -188,8 +188,9 @@ class ListenersConfig(_Section):
 class PipelineConfig(_Section):
     """Processing between adapters and the journal."""
 
-    dedupe_window: Duration = Field("10s", description="Identical device+type+state repeats inside this "
-                                    "window are folded into a count; 0 disables dedupe.")
+    dedupe_window: Duration = Field("10s", description="Consecutive identical events of one device (same "
+                                    "type, state, place and attributes) inside this window are folded into a count; "
+                                    "0 disables dedupe.")
 
 
 class LoggingConfig(_Section):

@@ -29,7 +29,7 @@ async def test_dedupe_folds_repeats_into_a_count(tmp_path):
     await hub.start()
     try:
         first = await hub.submit(fire(n=0), "test")
-        repeats = [await hub.submit(fire(n=i), "test") for i in range(1, 6)]
+        repeats = [await hub.submit(fire(n=0), "test") for i in range(1, 6)]
         assert repeats == [first] * 5  # folded: acknowledged as the event they repeat
         cleared = await hub.submit(fire(state=State.STATE_CLEARED), "test")  # a change flushes the count
         entries = await hub.journal.read_after(0, 10)
@@ -37,11 +37,14 @@ async def test_dedupe_folds_repeats_into_a_count(tmp_path):
         assert [(e.state, e.repeat_count) for e in events] == [
             (State.STATE_RAISED, 0), (State.STATE_RAISED, 5), (State.STATE_CLEARED, 0)]
         assert cleared == 3
-        # Repeats of the clear are summarised when the window closes by itself.
-        await hub.submit(fire(state=State.STATE_CLEARED), "test")
+        # The same type and state with other content (another zone) is news, never folded.
+        other_zone = await hub.submit(fire(state=State.STATE_CLEARED, n=7), "test")
+        assert other_zone == 4
+        # Its repeats are summarised when the window closes by itself.
+        assert await hub.submit(fire(state=State.STATE_CLEARED, n=7), "test") == 4
         await asyncio.sleep(0.6)
-        last = (await hub.journal.read_after(3, 10))[0].event()
-        assert last.state == State.STATE_CLEARED and last.repeat_count == 1
+        last = (await hub.journal.read_after(4, 10))[0].event()
+        assert last.state == State.STATE_CLEARED and last.repeat_count == 1 and last.attributes["n"] == "7"
     finally:
         await hub.stop()
 
