@@ -203,11 +203,23 @@ class SubscriberProcess:
 
 
 # --- the hub --------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    cpu: float  # this process's CPU seconds
+    wall: float
+    head: int  # journal head sequence
+
+    @classmethod
+    def take(cls, hub) -> Snapshot:
+        return cls(time.process_time(), time.perf_counter(), hub.journal.head)
+
+
 @dataclasses.dataclass
 class BenchHub:
     hub: object
     adapter: SnmpAdapter
     subscriber: SubscriberProcess
+    ready: Snapshot  # when the adapter listened and its polling started
 
     def adapter_count(self, name: str, **labels: str) -> int:
         """An adapter counter (``count``) or the number of observations of a duration (``observe``)."""
@@ -243,10 +255,13 @@ async def start_hub(tmp: str, devices: list[DeviceSpec]) -> BenchHub:
         subscribers=[Subscriber("bench", token_sha, Scope(all_regions=True))],
         grpc_address="127.0.0.1:0", metrics_address=None, dedupe_window=0))
     await hub.start()
+    # the subscriber starts meanwhile, so no polling happens before measuring starts
+    subscriber = asyncio.ensure_future(SubscriberProcess.start(hub.grpc_port, token))
     while (adapter := hub.adapter("snmp")) is None:  # the supervisor builds it on its first loop turn
         await asyncio.sleep(0.01)
     await asyncio.wait_for(adapter.wait_ready(), 120)
-    return BenchHub(hub, adapter, await SubscriberProcess.start(hub.grpc_port, token))
+    ready = Snapshot.take(hub)
+    return BenchHub(hub, adapter, await subscriber, ready)
 
 
 def _trap_sender_device() -> DeviceSpec:
@@ -350,7 +365,8 @@ async def bench_poll(args) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             wall_start = time.perf_counter()
             bench = await start_hub(tmp, devices)
-            print(f"hub ready for {args.switches} switches in {time.perf_counter() - wall_start:.1f} s", flush=True)
+            print(f"adapter ready for {args.switches} switches {bench.ready.wall - wall_start:.1f} s after the hub "
+                  "was built; measuring from then", flush=True)
             try:
                 await _measure_polling(bench, args)
             finally:
@@ -362,17 +378,18 @@ async def bench_poll(args) -> None:
 
 
 async def _measure_polling(bench: BenchHub, args) -> None:
-    cpu_start, wall_start, head_start = time.process_time(), time.perf_counter(), bench.hub.journal.head
+    start = bench.ready
     traps_before = bench.journaled_traps
     sender_task = asyncio.ensure_future(_run_sender(bench.adapter.trap_port, "v2c", int(args.rate * args.duration),
                                                     args.rate))
-    windows = []
-    while (elapsed := time.perf_counter() - wall_start) < args.duration - 1e-3:
-        window_cpu = time.process_time()
-        step = min(args.interval, args.duration - elapsed)
-        await asyncio.sleep(step)
-        windows.append((time.process_time() - window_cpu) / step * 100)
-    cpu, wall = time.process_time() - cpu_start, time.perf_counter() - wall_start
+    windows, window_start = [], start
+    while window_start.wall - start.wall < args.duration - 1e-3:
+        end = min(window_start.wall + args.interval, start.wall + args.duration)
+        await asyncio.sleep(max(0.0, end - time.perf_counter()))
+        window_end = Snapshot.take(bench.hub)
+        windows.append((window_end.cpu - window_start.cpu) / (window_end.wall - window_start.wall) * 100)
+        window_start = window_end
+    cpu, wall, events = window_start.cpu - start.cpu, window_start.wall - start.wall, window_start.head - start.head
     sent = await sender_task
     await asyncio.sleep(1)  # the last paced traps reach the journal
     journaled = bench.journaled_traps - traps_before
@@ -381,7 +398,7 @@ async def _measure_polling(bench: BenchHub, args) -> None:
     print(f"polling {args.switches} switches every {args.interval:.0f} s for {wall:.0f} s: "
           f"hub process CPU {cpu / wall * 100:.1f} % of one core; polls ok {polls['ok']}, "
           f"timeout {polls['timeout']}, error {polls['error']}; terminals {len(bench.adapter.terminals())}; "
-          f"events journaled {bench.hub.journal.head - head_start}")
+          f"events journaled {events}")
     print("hub CPU per polling interval (the first also reads every forwarding table): "
           + ", ".join(f"{share:.1f} %" for share in windows))
     print(f"v2c traps paced at {args.rate:.0f}/s meanwhile: journaled {journaled}/{sent}, {_delays(received)}")
