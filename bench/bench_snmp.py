@@ -53,7 +53,7 @@ from hub.spi import DeviceSpec  # noqa: E402
 VENDOR_TRAP = (1, 3, 6, 1, 4, 1, 99999, 0, 1)
 STAMP = (1, 3, 6, 1, 4, 1, 99999, 1)  # varbind carrying the sender's send time
 STAMP_ATTRIBUTE = "vb." + oids.format_oid(STAMP)
-SENDER_ADDRESS = "127.0.2.1"
+SENDER_ADDRESS = "127.0.200.1"  # outside the simulated switches' 127.0.1.1 and up
 ENGINE_ID = "80001f8880aabbccdd01"
 KEYS = ("authpass123", "privpass123")
 SITE = Site(region_code="140802", school_id="sch-bench")
@@ -146,7 +146,7 @@ async def _run_sender(port: int, version: str, total: int, rate: float, processe
 async def subscriber_main(target: str, token: str) -> None:
     """Stream ``network.trap`` events; print READY once subscribed. For each line N read from stdin,
     wait until N more traps arrived (at most 60 s), then print them as one JSON line: count, first
-    and last receipt time, and each trap's send-to-receipt delay."""
+    and last receipt time, each trap's send time and its send-to-receipt delay."""
     from hub.client import HubClient, make_filter
 
     received: list[tuple[float, float]] = []  # (receipt time, send time)
@@ -170,6 +170,7 @@ async def subscriber_main(target: str, token: str) -> None:
             phase, received[:] = received[:expect], received[expect:]
             print(json.dumps({"count": len(phase), "first": phase[0][0] if phase else 0,
                               "last": phase[-1][0] if phase else 0,
+                              "sent": [sent for _, sent in phase],
                               "delays": [at - sent for at, sent in phase]}), flush=True)
         call.cancel()
         consumer.cancel()
@@ -185,7 +186,7 @@ class SubscriberProcess:
     async def start(cls, grpc_port: int, token: str) -> SubscriberProcess:
         process = await asyncio.create_subprocess_exec(
             sys.executable, os.path.abspath(__file__), "subscribe", f"127.0.0.1:{grpc_port}", token,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, limit=1 << 26)  # a phase is one long JSON line
         line = await asyncio.wait_for(process.stdout.readline(), 60)
         if line.strip() != b"READY":
             raise RuntimeError(f"subscriber did not start: {line!r}")
@@ -293,10 +294,9 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _delays(received: dict) -> str:
-    delays = received["delays"]
+def _delays(delays: list[float]) -> str:
     return (f"trap->subscriber p50 {_percentile(delays, 0.5) * 1000:.1f} ms, p99 {_percentile(delays, 0.99) * 1000:.1f} "
-            f"ms, max {max(delays, default=float('nan')) * 1000:.1f} ms ({received['count']} traps)")
+            f"ms, max {max(delays, default=float('nan')) * 1000:.1f} ms ({len(delays)} traps)")
 
 
 async def _trap_phase(bench: BenchHub, version: str, total: int, rate: float, senders: int) -> tuple[int, int, dict,
@@ -324,8 +324,8 @@ async def bench_traps(args) -> None:
                       f"at {received['count'] / delivered_for:,.0f}/s", flush=True)
                 paced = int(args.rate * args.paced_seconds)
                 sent, journaled, received, _, _ = await _trap_phase(bench, version, paced, args.rate, 1)
-                print(f"{name} paced at {args.rate:.0f}/s: journaled {journaled}/{sent}, {_delays(received)}",
-                      flush=True)
+                print(f"{name} paced at {args.rate:.0f}/s: journaled {journaled}/{sent}, "
+                      f"{_delays(received['delays'])}", flush=True)
             finally:
                 await bench.stop()
 
@@ -379,6 +379,7 @@ async def bench_poll(args) -> None:
 
 async def _measure_polling(bench: BenchHub, args) -> None:
     start = bench.ready
+    epoch_start = time.time() - (time.perf_counter() - start.wall)
     traps_before = bench.journaled_traps
     sender_task = asyncio.ensure_future(_run_sender(bench.adapter.trap_port, "v2c", int(args.rate * args.duration),
                                                     args.rate))
@@ -397,11 +398,16 @@ async def _measure_polling(bench: BenchHub, args) -> None:
     polls = {result: bench.adapter_count("snmp_polls", result=result) for result in ("ok", "timeout", "error")}
     print(f"polling {args.switches} switches every {args.interval:.0f} s for {wall:.0f} s: "
           f"hub process CPU {cpu / wall * 100:.1f} % of one core; polls ok {polls['ok']}, "
-          f"timeout {polls['timeout']}, error {polls['error']}; terminals {len(bench.adapter.terminals())}; "
+          f"timeout {polls['timeout']} (one is the trap sender's: it runs no agent), error {polls['error']}; terminals {len(bench.adapter.terminals())}; "
           f"events journaled {events}")
     print("hub CPU per polling interval (the first also reads every forwarding table): "
           + ", ".join(f"{share:.1f} %" for share in windows))
-    print(f"v2c traps paced at {args.rate:.0f}/s meanwhile: journaled {journaled}/{sent}, {_delays(received)}")
+    print(f"v2c traps paced at {args.rate:.0f}/s meanwhile: journaled {journaled}/{sent}, {_delays(received['delays'])}")
+    by_window: dict[int, list[float]] = {}
+    for sent_at, delay in zip(received["sent"], received["delays"]):
+        by_window.setdefault(int((sent_at - epoch_start) // args.interval), []).append(delay)
+    for window, delays in sorted(by_window.items()):
+        print(f"  traps sent in polling interval {window + 1}: {_delays(delays)}")
 
 
 def _address(i: int):
