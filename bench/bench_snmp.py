@@ -377,37 +377,58 @@ async def bench_poll(args) -> None:
             simulator.wait()
 
 
+POLL_RESULTS = ("ok", "timeout", "error")
+
+
+async def _loop_lag(lags: list[tuple[float, float]], period: float = 0.05) -> None:
+    """Record (when, how late) a timer on the hub's loop fired: stalls of the loop, or of the
+    process waiting for a CPU on a busy machine."""
+    while True:
+        asked = time.perf_counter()
+        await asyncio.sleep(period)
+        lags.append((asked, time.perf_counter() - asked - period))
+
+
 async def _measure_polling(bench: BenchHub, args) -> None:
     start = bench.ready
     epoch_start = time.time() - (time.perf_counter() - start.wall)
     traps_before = bench.journaled_traps
     sender_task = asyncio.ensure_future(_run_sender(bench.adapter.trap_port, "v2c", int(args.rate * args.duration),
                                                     args.rate))
+    lags: list[tuple[float, float]] = []
+    lag_task = asyncio.ensure_future(_loop_lag(lags))
     windows, window_start = [], start
+    polls_before = dict.fromkeys(POLL_RESULTS, 0)  # polling starts when the adapter is ready
     while window_start.wall - start.wall < args.duration - 1e-3:
         end = min(window_start.wall + args.interval, start.wall + args.duration)
         await asyncio.sleep(max(0.0, end - time.perf_counter()))
         window_end = Snapshot.take(bench.hub)
-        windows.append((window_end.cpu - window_start.cpu) / (window_end.wall - window_start.wall) * 100)
-        window_start = window_end
+        polls = {result: bench.adapter_count("snmp_polls", result=result) for result in POLL_RESULTS}
+        windows.append({
+            "cpu": (window_end.cpu - window_start.cpu) / (window_end.wall - window_start.wall) * 100,
+            "polls": {result: polls[result] - polls_before[result] for result in POLL_RESULTS},
+            "lags": [lag for at, lag in lags if window_start.wall <= at < window_end.wall]})
+        window_start, polls_before = window_end, polls
+    lag_task.cancel()
     cpu, wall, events = window_start.cpu - start.cpu, window_start.wall - start.wall, window_start.head - start.head
     sent = await sender_task
     await asyncio.sleep(1)  # the last paced traps reach the journal
     journaled = bench.journaled_traps - traps_before
     received = await bench.subscriber.received(journaled)
-    polls = {result: bench.adapter_count("snmp_polls", result=result) for result in ("ok", "timeout", "error")}
     print(f"polling {args.switches} switches every {args.interval:.0f} s for {wall:.0f} s: "
           f"hub process CPU {cpu / wall * 100:.1f} % of one core; polls ok {polls['ok']}, "
-          f"timeout {polls['timeout']} (one is the trap sender's: it runs no agent), error {polls['error']}; terminals {len(bench.adapter.terminals())}; "
-          f"events journaled {events}")
-    print("hub CPU per polling interval (the first also reads every forwarding table): "
-          + ", ".join(f"{share:.1f} %" for share in windows))
+          f"timeout {polls['timeout']} (one is the trap sender's: it runs no agent), error {polls['error']}; "
+          f"terminals {len(bench.adapter.terminals())}; events journaled {events}")
     print(f"v2c traps paced at {args.rate:.0f}/s meanwhile: journaled {journaled}/{sent}, {_delays(received['delays'])}")
     by_window: dict[int, list[float]] = {}
     for sent_at, delay in zip(received["sent"], received["delays"]):
         by_window.setdefault(int((sent_at - epoch_start) // args.interval), []).append(delay)
-    for window, delays in sorted(by_window.items()):
-        print(f"  traps sent in polling interval {window + 1}: {_delays(delays)}")
+    print("per polling interval (the first also reads every forwarding table):")
+    for i, window in enumerate(windows):
+        polls = window["polls"]
+        print(f"  {i + 1}: hub CPU {window['cpu']:.1f} %, polls ok {polls['ok']} timeout {polls['timeout']} "
+              f"error {polls['error']}, hub loop timer late p99 {_percentile(window['lags'], 0.99) * 1000:.0f} ms "
+              f"max {max(window['lags'], default=float('nan')) * 1000:.0f} ms; {_delays(by_window.get(i, []))}")
 
 
 def _address(i: int):
