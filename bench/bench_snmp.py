@@ -271,18 +271,19 @@ def _trap_sender_device() -> DeviceSpec:
 
 
 async def _journaling_window(bench: BenchHub, work: asyncio.Future, quiet_for: float = 1.0) -> tuple[float, float]:
-    """Watch the journaled trap count while ``work`` runs and until it stood still for ``quiet_for``
-    seconds after; returns the times the first and the last of those traps were journaled."""
-    start = bench.journaled_traps
+    """Watch the journaled trap count while ``work`` runs and until, after it, nothing waited for the
+    journal and the count stood still for ``quiet_for`` seconds (a commit can take over a second in
+    a trap storm); returns the times the first and the last of those traps were journaled."""
     first = last = 0.0
-    seen = start
-    while not work.done() or time.perf_counter() - last < quiet_for:
+    seen = bench.journaled_traps
+    busy_at = time.perf_counter()
+    while not work.done() or time.perf_counter() - busy_at < quiet_for:
         await asyncio.sleep(0.02)
         now, count = time.perf_counter(), bench.journaled_traps
+        if count != seen or bench.hub.journal._pending:
+            busy_at = now
         if count != seen:
             first, last, seen = first or now, now, count
-        elif not last:
-            last = now  # nothing journaled yet: the quiet period counts from here
     await work
     return first, last
 
@@ -299,15 +300,24 @@ def _delays(delays: list[float]) -> str:
             f"ms, max {max(delays, default=float('nan')) * 1000:.1f} ms ({len(delays)} traps)")
 
 
-async def _trap_phase(bench: BenchHub, version: str, total: int, rate: float, senders: int) -> tuple[int, int, dict,
-                                                                                                   float, float]:
-    """Send, wait until journaling stops, collect what the subscriber got:
-    (sent, journaled, subscriber's report, first and last journal time)."""
-    before = bench.journaled_traps
+@dataclasses.dataclass
+class TrapPhase:
+    sent: int
+    journaled: int
+    received: dict  # the subscriber's report
+    journal_rate: float  # traps/s from the first to the last one journaled
+    cpu_per_trap: float  # hub process CPU seconds over the phase per trap journaled
+
+
+async def _trap_phase(bench: BenchHub, version: str, total: int, rate: float, senders: int) -> TrapPhase:
+    """Send, wait until journaling stops, collect what the subscriber got."""
+    before, start = bench.journaled_traps, Snapshot.take(bench.hub)
     work = asyncio.ensure_future(_run_sender(bench.adapter.trap_port, version, total, rate, senders))
     first, last = await _journaling_window(bench, work)
+    end = Snapshot.take(bench.hub)
     journaled = bench.journaled_traps - before
-    return work.result(), journaled, await bench.subscriber.received(journaled), first, last
+    return TrapPhase(work.result(), journaled, await bench.subscriber.received(journaled),
+                     journaled / max(1e-9, last - first), (end.cpu - start.cpu) / max(1, journaled))
 
 
 async def bench_traps(args) -> None:
@@ -317,15 +327,16 @@ async def bench_traps(args) -> None:
             try:
                 name = "v3 authPriv" if version == "v3" else version
                 count = args.count if version == "v2c" else args.count_v3
-                sent, journaled, received, first, last = await _trap_phase(bench, version, count, 0, args.senders)
+                burst = await _trap_phase(bench, version, count, 0, args.senders)
+                received = burst.received
                 delivered_for = max(1e-9, received["last"] - received["first"])
-                print(f"{name} burst: sent {sent}, journaled {journaled} ({sent - journaled} lost) at "
-                      f"{journaled / max(1e-9, last - first):,.0f} traps/s; subscriber received {received['count']} "
-                      f"at {received['count'] / delivered_for:,.0f}/s", flush=True)
-                paced = int(args.rate * args.paced_seconds)
-                sent, journaled, received, _, _ = await _trap_phase(bench, version, paced, args.rate, 1)
-                print(f"{name} paced at {args.rate:.0f}/s: journaled {journaled}/{sent}, "
-                      f"{_delays(received['delays'])}", flush=True)
+                print(f"{name} burst: sent {burst.sent}, journaled {burst.journaled} ({burst.sent - burst.journaled} "
+                      f"lost) at {burst.journal_rate:,.0f} traps/s; subscriber received {received['count']} at "
+                      f"{received['count'] / delivered_for:,.0f}/s; hub CPU {burst.cpu_per_trap * 1e6:.0f} us/trap",
+                      flush=True)
+                paced = await _trap_phase(bench, version, int(args.rate * args.paced_seconds), args.rate, 1)
+                print(f"{name} paced at {args.rate:.0f}/s: journaled {paced.journaled}/{paced.sent}, "
+                      f"{_delays(paced.received['delays'])}; hub CPU {paced.cpu_per_trap * 1e6:.0f} us/trap", flush=True)
             finally:
                 await bench.stop()
 
