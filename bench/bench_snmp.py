@@ -11,13 +11,15 @@ default batching) times each trap at receipt against the send time the trap carr
 process's CPU time is the hub's alone.
 
 ``traps``: a burst of distinct unknown vendor traps (each becomes a ``network.trap`` event) sent as
-fast as possible -> traps/s journaled and delivered, traps lost; then traps paced at ``--rate``
--> trap-to-subscriber delay p50/p99.
+fast as possible -> traps/s journaled and delivered, traps lost (a burst faster than the hub
+overflows the receiver's socket buffer), hub CPU per trap; then traps paced at ``--rate`` ->
+trap-to-subscriber delay p50/p99.
 
 ``poll``: N simulated switches (24 ports, one terminal per port) in ``--sim-processes``
 simulator processes, polled every ``--interval`` s (ifOperStatus walk), forwarding tables read
 every ``--terminal-interval`` s, while v2c traps are paced at ``--rate`` -> hub CPU share, polls
-ok / timed out, p99 trap-to-subscriber delay under that load.
+ok / timed out, p99 trap-to-subscriber delay under that load, overall and per polling interval
+(with how late a 50 ms timer on the hub's loop fired: loop stalls or CPU starvation).
 
 The pipeline's dedupe is off (``dedupe_window=0``): with it, a storm of identical traps from one
 device is folded into one event with a repeat count, and we want every trap journaled.
