@@ -1,27 +1,42 @@
-"""SNMP adapter benchmark: trap throughput (v2c, v3 authPriv) and polling 1000 switches.
+"""SNMP adapter benchmark in a real hub: traps journaled (v2c, v3 authPriv) and polling 1000 switches.
 
-    python bench/bench_snmp.py traps --count 20000
+    python bench/bench_snmp.py traps --count 20000 --count-v3 3000
     python bench/bench_snmp.py poll --switches 1000 --interval 60 --duration 150
 
-``traps``: a sender *process* replays distinct pre-encoded traps (unknown vendor traps, so each one
-becomes an event) as fast as it can; we report traps/s turned into journaled events (the
-in-memory RecordingContext journal: the kernel's SQLite journal is measured by its own bench) and
-how many were lost. Then it paces traps at ``--rate`` and reports trap->journal latency p50/p99.
+The SNMP adapter runs inside :class:`hub.app.Hub` (SQLite journal, durability ``normal``, gRPC API
+on loopback), so every trap goes receiver -> adapter -> pipeline -> journal -> gRPC stream. A
+subscriber *process* (:class:`hub.client.HubClient`, streaming ``network.trap`` events with the
+default batching) times each trap at receipt against the send time the trap carries in a varbind
+(same machine, same wall clock). Trap senders and simulators are processes of their own, so this
+process's CPU time is the hub's alone.
 
-``poll``: the simulator runs in its own process with N switches (24 ports, a terminal per port);
-the adapter polls them all every ``--interval`` seconds (ifOperStatus walk, UPS-less) and reads
-their forwarding tables every ``--terminal-interval``, while a sender process paces v2c traps
-at ``--rate``. Reported: hub process CPU share, polls done, p99 trap->journal delay.
+``traps``: a burst of distinct unknown vendor traps (each becomes a ``network.trap`` event) sent as
+fast as possible -> traps/s journaled and delivered, traps lost (a burst faster than the hub
+overflows the receiver's socket buffer), hub CPU share while journaling; then traps paced at ``--rate`` ->
+trap-to-subscriber delay p50/p99.
+
+``poll``: N simulated switches (24 ports, one terminal per port) in ``--sim-processes``
+simulator processes, polled every ``--interval`` s (ifOperStatus walk), forwarding tables read
+every ``--terminal-interval`` s, while v2c traps are paced at ``--rate`` -> hub CPU share, polls
+ok / timed out, p99 trap-to-subscriber delay under that load, overall and per polling interval
+(with how late a 50 ms timer on the hub's loop fired: loop stalls or CPU starvation).
+
+The pipeline's dedupe is off (``dedupe_window=0``): with it, a storm of identical traps from one
+device is folded into one event with a repeat count, and we want every trap journaled.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import ipaddress
+import json
 import multiprocessing
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -36,17 +51,17 @@ from adapters.snmp.adapter import SnmpAdapter  # noqa: E402
 from adapters.snmp.options import SnmpDeviceOptions, SnmpOptions  # noqa: E402
 from hub.events import Site  # noqa: E402
 from hub.spi import DeviceSpec  # noqa: E402
-from hub.testing import RecordingContext  # noqa: E402
 
 VENDOR_TRAP = (1, 3, 6, 1, 4, 1, 99999, 0, 1)
 STAMP = (1, 3, 6, 1, 4, 1, 99999, 1)  # varbind carrying the sender's send time
-SENDER_ADDRESS = "127.0.2.1"
+STAMP_ATTRIBUTE = "vb." + oids.format_oid(STAMP)
+SENDER_ADDRESS = "127.0.200.1"  # outside the simulated switches' 127.0.1.1 and up
 ENGINE_ID = "80001f8880aabbccdd01"
 KEYS = ("authpass123", "privpass123")
 SITE = Site(region_code="140802", school_id="sch-bench")
 
 
-# --- the sender process ---------------------------------------------------------------------------
+# --- the trap sender processes --------------------------------------------------------------------
 def _v2c_templates(count: int) -> list[bytes]:
     """Distinct v2c traps whose last 20 bytes (the STAMP value) the sender overwrites with its clock.
     (v3 authPriv traps are encrypted and signed, so those are encoded per send.)"""
@@ -107,57 +122,6 @@ async def _send_v3(port: int, total: int, rate: float, ready) -> int:
     return total
 
 
-# --- the hub side ---------------------------------------------------------------------------------
-class LatencyContext(RecordingContext):
-    """RecordingContext that keeps only counts and the stamp -> journaled delays (memory-flat)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.delays: list[float] = []
-        self.journaled = 0
-        self.first_at = self.last_at = 0.0
-
-    def emit(self, event):
-        future = super().emit(event)
-        future.add_done_callback(lambda _f: self._journaled(event))
-        return future
-
-    def _journaled(self, event) -> None:
-        now = time.time()
-        self.journaled += 1
-        self.first_at = self.first_at or now
-        self.last_at = now
-        stamp = event.attributes.get("vb." + oids.format_oid(STAMP))
-        if stamp:
-            self.delays.append(now - float(stamp))
-        self.events.clear()
-
-
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def _trap_sender_device() -> DeviceSpec:
-    return DeviceSpec(id="bench-sender", kind="switch", adapter="snmp", site=SITE, options=SnmpDeviceOptions(
-        host=SENDER_ADDRESS, engine_id=ENGINE_ID, poll_interval=3600, timeout=0.2, retries=0, interfaces=False))
-
-
-def _options() -> SnmpOptions:
-    return SnmpOptions.model_validate({
-        "trap_host": "127.0.0.1", "trap_port": 0, "max_concurrent_polls": 256,
-        "users": [{"name": "bench", "auth_key": KEYS[0], "priv_key": KEYS[1], "engine_ids": [ENGINE_ID]}]})
-
-
-async def _start(ctx) -> tuple[SnmpAdapter, asyncio.Task]:
-    adapter = SnmpAdapter(ctx, _options())
-    task = asyncio.ensure_future(adapter.run())
-    await asyncio.wait_for(adapter.wait_ready(), 60)
-    return adapter, task
-
-
 async def _run_sender(port: int, version: str, total: int, rate: float, processes: int = 1) -> int:
     """Send from ``processes`` sender processes sharing ``total`` and ``rate``; returns traps sent."""
     mp = multiprocessing.get_context("spawn")
@@ -180,35 +144,208 @@ async def _run_sender(port: int, version: str, total: int, rate: float, processe
     return sent
 
 
-async def _quiet(ctx: LatencyContext, quiet_for: float = 1.0) -> None:
-    """Wait until no event was journaled for ``quiet_for`` seconds (the backlog is done)."""
-    while True:
-        seen = ctx.journaled
-        await asyncio.sleep(quiet_for)
-        if ctx.journaled == seen:
-            return
+# --- the gRPC subscriber process ------------------------------------------------------------------
+async def subscriber_main(target: str, token: str) -> None:
+    """Stream ``network.trap`` events; print READY once subscribed. For each line N read from stdin,
+    wait until N more traps arrived (at most 60 s), then print them as one JSON line: count, first
+    and last receipt time, each trap's send time and its send-to-receipt delay."""
+    from hub.client import HubClient, make_filter
+
+    received: list[tuple[float, float]] = []  # (receipt time, send time)
+    loop = asyncio.get_running_loop()
+    async with HubClient(target, token) as client:
+        call = client.subscribe(make_filter(types=["network.trap"]), heartbeat_interval_ms=1000)
+        responses = call.__aiter__()
+        await responses.__anext__()  # the first heartbeat: the stream is open
+        print("READY", flush=True)
+
+        async def consume() -> None:
+            async for response in responses:
+                now = time.time()
+                received.extend((now, float(event.attributes.get(STAMP_ATTRIBUTE) or "nan"))
+                                for event in response.batch.events)
+        consumer = asyncio.create_task(consume())
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            expect, deadline = int(line), time.monotonic() + 60
+            while len(received) < expect and time.monotonic() < deadline and not consumer.done():
+                await asyncio.sleep(0.02)
+            phase, received[:] = received[:expect], received[expect:]
+            print(json.dumps({"count": len(phase), "first": phase[0][0] if phase else 0,
+                              "last": phase[-1][0] if phase else 0,
+                              "sent": [sent for _, sent in phase],
+                              "delays": [at - sent for at, sent in phase]}), flush=True)
+        call.cancel()
+        consumer.cancel()
+
+
+class SubscriberProcess:
+    """The parent's handle on the subscriber process."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    @classmethod
+    async def start(cls, grpc_port: int, token: str) -> SubscriberProcess:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, os.path.abspath(__file__), "subscribe", f"127.0.0.1:{grpc_port}", token,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, limit=1 << 26)  # a phase is one long JSON line
+        line = await asyncio.wait_for(process.stdout.readline(), 60)
+        if line.strip() != b"READY":
+            raise RuntimeError(f"subscriber did not start: {line!r}")
+        return cls(process)
+
+    async def received(self, expect: int) -> dict:
+        """The next ``expect`` traps the subscriber received (fewer if they never came)."""
+        self.process.stdin.write(f"{expect}\n".encode())
+        await self.process.stdin.drain()
+        return json.loads(await self.process.stdout.readline())
+
+    async def close(self) -> None:
+        self.process.stdin.close()
+        await self.process.wait()
+
+
+# --- the hub --------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    cpu: float  # this process's CPU seconds
+    wall: float
+    head: int  # journal head sequence
+
+    @classmethod
+    def take(cls, hub) -> Snapshot:
+        return cls(time.process_time(), time.perf_counter(), hub.journal.head)
+
+
+@dataclasses.dataclass
+class BenchHub:
+    hub: object
+    adapter: SnmpAdapter
+    subscriber: SubscriberProcess
+    ready: Snapshot  # when the adapter listened and its polling started
+
+    def adapter_count(self, name: str, **labels: str) -> int:
+        """An adapter counter (``count``) or the number of observations of a duration (``observe``)."""
+        sample = self.hub.metrics.registry.get_sample_value
+        if name == "snmp_trap_to_journal":
+            return int(sample("campushub_adapter_seconds_count", {"adapter": "snmp", "name": name}) or 0)
+        label_text = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+        return int(sample("campushub_adapter_events_total", {"adapter": "snmp", "name": name,
+                                                             "labels": label_text}) or 0)
+
+    @property
+    def journaled_traps(self) -> int:
+        return self.adapter_count("snmp_trap_to_journal")
+
+    async def stop(self) -> None:
+        await self.subscriber.close()
+        await self.hub.stop()
+
+
+async def start_hub(tmp: str, devices: list[DeviceSpec]) -> BenchHub:
+    from hub.app import AdapterInstance, Hub, HubSettings
+    from hub.auth import Subscriber
+    from hub.config.tokens import new_token
+    from hub.scope import Scope
+
+    token, token_sha = new_token()
+    options = SnmpOptions.model_validate({
+        "trap_host": "127.0.0.1", "trap_port": 0, "max_concurrent_polls": 256,
+        "users": [{"name": "bench", "auth_key": KEYS[0], "priv_key": KEYS[1], "engine_ids": [ENGINE_ID]}]})
+    hub = Hub(HubSettings(
+        journal_path=os.path.join(tmp, "journal.db"), durability="normal", devices=devices,
+        adapters=[AdapterInstance("snmp", SnmpAdapter, options)],
+        subscribers=[Subscriber("bench", token_sha, Scope(all_regions=True))],
+        grpc_address="127.0.0.1:0", metrics_address=None, dedupe_window=0))
+    await hub.start()
+    # the subscriber starts meanwhile, so no polling happens before measuring starts
+    subscriber = asyncio.ensure_future(SubscriberProcess.start(hub.grpc_port, token))
+    while (adapter := hub.adapter("snmp")) is None:  # the supervisor builds it on its first loop turn
+        await asyncio.sleep(0.01)
+    await asyncio.wait_for(adapter.wait_ready(), 120)
+    ready = Snapshot.take(hub)
+    return BenchHub(hub, adapter, await subscriber, ready)
+
+
+def _trap_sender_device() -> DeviceSpec:
+    return DeviceSpec(id="bench-sender", kind="switch", adapter="snmp", site=SITE, options=SnmpDeviceOptions(
+        host=SENDER_ADDRESS, engine_id=ENGINE_ID, poll_interval=3600, timeout=0.2, retries=0, interfaces=False))
+
+
+async def _journaling_window(bench: BenchHub, work: asyncio.Future, quiet_for: float = 1.0) -> tuple[Snapshot, Snapshot]:
+    """Watch the journal while ``work`` runs and until, after it, nothing waited for the journal and
+    its head stood still for ``quiet_for`` seconds (a commit can take over a second in a trap
+    storm); returns snapshots taken when the first and the last event were journaled. (The head, not the metrics
+    registry: collecting that 50 times a second would cost the hub a quarter of a core.)"""
+    journal = bench.hub.journal
+    first = last = None
+    seen = journal.head
+    busy_at = time.perf_counter()
+    while not work.done() or time.perf_counter() - busy_at < quiet_for:
+        await asyncio.sleep(0.02)
+        now, head = time.perf_counter(), journal.head
+        if head != seen or journal._pending:
+            busy_at = now
+        if head != seen:
+            last, seen = Snapshot.take(bench.hub), head
+            first = first or last
+    await work
+    if first is None:
+        raise RuntimeError("nothing was journaled")
+    return first, last
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _delays(delays: list[float]) -> str:
+    return (f"trap->subscriber p50 {_percentile(delays, 0.5) * 1000:.1f} ms, p99 {_percentile(delays, 0.99) * 1000:.1f} "
+            f"ms, max {max(delays, default=float('nan')) * 1000:.1f} ms ({len(delays)} traps)")
+
+
+@dataclasses.dataclass
+class TrapPhase:
+    sent: int
+    journaled: int
+    received: dict  # the subscriber's report
+    journal_rate: float  # traps/s from the first to the last one journaled
+    hub_cpu: float  # % of one core the hub process used meanwhile
+
+
+async def _trap_phase(bench: BenchHub, version: str, total: int, rate: float, senders: int) -> TrapPhase:
+    """Send, wait until journaling stops, collect what the subscriber got."""
+    before = bench.journaled_traps
+    work = asyncio.ensure_future(_run_sender(bench.adapter.trap_port, version, total, rate, senders))
+    first, last = await _journaling_window(bench, work)
+    journaled = bench.journaled_traps - before
+    wall = max(1e-9, last.wall - first.wall)
+    return TrapPhase(work.result(), journaled, await bench.subscriber.received(journaled),
+                     (last.head - first.head) / wall, (last.cpu - first.cpu) / wall * 100)
 
 
 async def bench_traps(args) -> None:
     for version in args.versions:
-        ctx = LatencyContext("snmp", [_trap_sender_device()])
-        adapter, task = await _start(ctx)
-        count = args.count if version == "v2c" else args.count_v3
-        sent = await _run_sender(adapter.trap_port, version, count, 0, args.senders)
-        await _quiet(ctx)
-        elapsed = max(1e-9, ctx.last_at - ctx.first_at)
-        print(f"{version}{' authPriv' if version == 'v3' else ''} burst: sent {sent}, journaled {ctx.journaled} "
-              f"({sent - ctx.journaled} lost), {ctx.journaled / elapsed:,.0f} traps/s")
-        ctx.delays.clear()
-        paced = int(args.rate * args.paced_seconds)
-        before = ctx.journaled
-        await _run_sender(adapter.trap_port, version, paced, args.rate)
-        await _quiet(ctx)
-        print(f"{version} paced at {args.rate:.0f}/s: journaled {ctx.journaled - before}/{paced}, trap->journal "
-              f"p50 {_percentile(ctx.delays, 0.5) * 1000:.2f} ms, p99 {_percentile(ctx.delays, 0.99) * 1000:.2f} ms")
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        ctx.close()
+        with tempfile.TemporaryDirectory() as tmp:
+            bench = await start_hub(tmp, [_trap_sender_device()])
+            try:
+                name = "v3 authPriv" if version == "v3" else version
+                count = args.count if version == "v2c" else args.count_v3
+                burst = await _trap_phase(bench, version, count, 0, args.senders)
+                received = burst.received
+                delivered_for = max(1e-9, received["last"] - received["first"])
+                print(f"{name} burst: sent {burst.sent}, journaled {burst.journaled} ({burst.sent - burst.journaled} "
+                      f"lost) at {burst.journal_rate:,.0f} traps/s; subscriber received {received['count']} at "
+                      f"{received['count'] / delivered_for:,.0f}/s; hub CPU meanwhile {burst.hub_cpu:.0f} % of one core",
+                      flush=True)
+                paced = await _trap_phase(bench, version, int(args.rate * args.paced_seconds), args.rate, 1)
+                print(f"{name} paced at {args.rate:.0f}/s: journaled {paced.journaled}/{paced.sent}, "
+                      f"{_delays(paced.received['delays'])}; hub CPU {paced.hub_cpu:.0f} %", flush=True)
+            finally:
+                await bench.stop()
 
 
 def _start_simulators(args) -> tuple[list[subprocess.Popen], list[tuple[str, int]]]:
@@ -243,44 +380,76 @@ async def bench_poll(args) -> None:
                                       options=SnmpDeviceOptions(
                                           host=host, port=port, poll_interval=args.interval, timeout=2, retries=1,
                                           terminals=True, terminal_interval=args.terminal_interval)))
-        ctx = LatencyContext("snmp", devices)
-        wall_start = time.perf_counter()
-        adapter, task = await _start(ctx)
-        setup = time.perf_counter() - wall_start
-        print(f"adapter ready for {args.switches} switches in {setup:.1f} s")
-        cpu_start, wall_start = time.process_time(), time.perf_counter()
-        ctx.delays.clear()
-        sender_task = asyncio.ensure_future(_run_sender(adapter.trap_port, "v2c", int(args.rate * args.duration),
-                                                        args.rate))
-        windows = []
-        while (elapsed := time.perf_counter() - wall_start) < args.duration - 1e-3:
-            window_cpu = time.process_time()
-            step = min(args.interval, args.duration - elapsed)
-            await asyncio.sleep(step)
-            windows.append((time.process_time() - window_cpu) / step * 100)
-        cpu, wall = time.process_time() - cpu_start, time.perf_counter() - wall_start
-        await sender_task
-        metrics = ctx.metrics
-        print(f"polling {args.switches} switches every {args.interval:.0f} s for {wall:.0f} s: "
-              f"hub CPU {cpu / wall * 100:.1f} % of one core; polls ok {metrics.total('snmp_polls', result='ok'):.0f}, "
-              f"timeout {metrics.total('snmp_polls', result='timeout'):.0f}, "
-              f"error {metrics.total('snmp_polls', result='error'):.0f}; terminals {len(adapter.terminals())}")
-        print("hub CPU per polling interval (the first also reads every forwarding table): "
-              + ", ".join(f"{share:.1f} %" for share in windows))
-        print(f"traps paced at {args.rate:.0f}/s meanwhile: trap->journal p50 {_percentile(ctx.delays, 0.5) * 1000:.2f} ms, "
-              f"p99 {_percentile(ctx.delays, 0.99) * 1000:.2f} ms ({len(ctx.delays)} traps)")
-        print(f"machine load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        ctx.close()
+        with tempfile.TemporaryDirectory() as tmp:
+            wall_start = time.perf_counter()
+            bench = await start_hub(tmp, devices)
+            print(f"adapter ready for {args.switches} switches {bench.ready.wall - wall_start:.1f} s after the hub "
+                  "was built; measuring from then", flush=True)
+            try:
+                await _measure_polling(bench, args)
+            finally:
+                await bench.stop()
     finally:
         for simulator in simulators:
             simulator.terminate()
             simulator.wait()
 
 
+POLL_RESULTS = ("ok", "timeout", "error")
+
+
+async def _loop_lag(lags: list[tuple[float, float]], period: float = 0.05) -> None:
+    """Record (when, how late) a timer on the hub's loop fired: stalls of the loop, or of the
+    process waiting for a CPU on a busy machine."""
+    while True:
+        asked = time.perf_counter()
+        await asyncio.sleep(period)
+        lags.append((asked, time.perf_counter() - asked - period))
+
+
+async def _measure_polling(bench: BenchHub, args) -> None:
+    start = bench.ready
+    epoch_start = time.time() - (time.perf_counter() - start.wall)
+    traps_before = bench.journaled_traps
+    sender_task = asyncio.ensure_future(_run_sender(bench.adapter.trap_port, "v2c", int(args.rate * args.duration),
+                                                    args.rate))
+    lags: list[tuple[float, float]] = []
+    lag_task = asyncio.ensure_future(_loop_lag(lags))
+    windows, window_start = [], start
+    polls_before = dict.fromkeys(POLL_RESULTS, 0)  # polling starts when the adapter is ready
+    while window_start.wall - start.wall < args.duration - 1e-3:
+        end = min(window_start.wall + args.interval, start.wall + args.duration)
+        await asyncio.sleep(max(0.0, end - time.perf_counter()))
+        window_end = Snapshot.take(bench.hub)
+        polls = {result: bench.adapter_count("snmp_polls", result=result) for result in POLL_RESULTS}
+        windows.append({
+            "cpu": (window_end.cpu - window_start.cpu) / (window_end.wall - window_start.wall) * 100,
+            "polls": {result: polls[result] - polls_before[result] for result in POLL_RESULTS},
+            "lags": [lag for at, lag in lags if window_start.wall <= at < window_end.wall]})
+        window_start, polls_before = window_end, polls
+    lag_task.cancel()
+    cpu, wall, events = window_start.cpu - start.cpu, window_start.wall - start.wall, window_start.head - start.head
+    sent = await sender_task
+    await asyncio.sleep(1)  # the last paced traps reach the journal
+    journaled = bench.journaled_traps - traps_before
+    received = await bench.subscriber.received(journaled)
+    print(f"polling {args.switches} switches every {args.interval:.0f} s for {wall:.0f} s: "
+          f"hub process CPU {cpu / wall * 100:.1f} % of one core; polls ok {polls['ok']}, "
+          f"timeout {polls['timeout']} (one is the trap sender's: it runs no agent), error {polls['error']}; "
+          f"terminals {len(bench.adapter.terminals())}; events journaled {events}")
+    print(f"v2c traps paced at {args.rate:.0f}/s meanwhile: journaled {journaled}/{sent}, {_delays(received['delays'])}")
+    by_window: dict[int, list[float]] = {}
+    for sent_at, delay in zip(received["sent"], received["delays"]):
+        by_window.setdefault(int((sent_at - epoch_start) // args.interval), []).append(delay)
+    print("per polling interval (the first also reads every forwarding table):")
+    for i, window in enumerate(windows):
+        polls = window["polls"]
+        print(f"  {i + 1}: hub CPU {window['cpu']:.1f} %, polls ok {polls['ok']} timeout {polls['timeout']} "
+              f"error {polls['error']}, hub loop timer late p99 {_percentile(window['lags'], 0.99) * 1000:.0f} ms "
+              f"max {max(window['lags'], default=float('nan')) * 1000:.0f} ms; {_delays(by_window.get(i, []))}")
+
+
 def _address(i: int):
-    import ipaddress
     return ipaddress.IPv4Address("127.0.1.1") + i
 
 
@@ -290,7 +459,20 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def main() -> None:
+async def main(args) -> None:
+    import logging
+
+    from hub import logs
+
+    logs.configure("error")
+    logging.disable(logging.WARNING)
+    print(f"campus-hub SNMP benchmark on {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start",
+          flush=True)
+    await (bench_traps if args.what == "traps" else bench_poll)(args)
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
     traps = sub.add_parser("traps")
@@ -307,19 +489,17 @@ def main() -> None:
     poll.add_argument("--duration", type=float, default=150.0, help="seconds measured (after setup)")
     poll.add_argument("--rate", type=float, default=20.0, help="v2c traps per second during polling")
     poll.add_argument("--sim-processes", type=int, default=4, help="simulator processes sharing the switches")
-    args = parser.parse_args()
-    run = bench_traps if args.what == "traps" else bench_poll
-
-    from twisted.internet import defer, reactor
-
-    def go():
-        deferred = defer.Deferred.fromFuture(asyncio.ensure_future(run(args)))
-        deferred.addErrback(lambda failure: failure.printTraceback())
-        deferred.addBoth(lambda _: reactor.stop())
-
-    reactor.callWhenRunning(go)
-    reactor.run()
+    subscribe = sub.add_parser("subscribe", help="(internal) the gRPC subscriber process")
+    subscribe.add_argument("target")
+    subscribe.add_argument("token")
+    return parser.parse_args()
 
 
 if __name__ == "__main__":
-    main()
+    arguments = parse_args()
+    if arguments.what == "subscribe":
+        asyncio.run(subscriber_main(arguments.target, arguments.token))
+    else:
+        from hub.runtime import run
+
+        sys.exit(run(lambda: main(arguments)))

@@ -208,6 +208,8 @@ class TrapReceiver:
 
     def _process(self, transport, address, datagram: bytes) -> None:
         """Let pysnmp process one datagram (synchronously) and classify what became of it."""
+        if self.engine is None:  # read just before close(): the engine is gone, nobody waits for it
+            return
         before = self._snapshot()
         self._request, self._accepted = None, False
         try:

@@ -127,3 +127,21 @@ async def test_unknown_sender_is_counted_not_attributed(rig):
     send_raw(rig.adapter.trap_port, vectors.V2C_LINK_DOWN, source="127.0.2.99")
     await wait_until(lambda: rig.ctx.metrics.total("snmp_traps_unknown_sender") == 1)
     assert [e for e in rig.ctx.of_type("network.link_down") if e.attributes.get("source") == "trap"] == []
+
+
+async def test_datagram_read_just_before_close_is_dropped_without_an_error():
+    """A datagram read from the socket is processed on the next loop turn; if the receiver closed
+    in between (adapter shutdown), it is dropped, not fed to the closed engine."""
+    from pysnmp.carrier.asyncio.dgram import udp
+
+    from adapters.snmp.receiver import TrapReceiver
+
+    errors, notifications, rejections = [], [], []
+    receiver = await TrapReceiver.start(host="127.0.0.1", port=0, communities=["public"], users=[],
+                                        on_notification=notifications.append, on_rejection=rejections.append,
+                                        on_error=lambda exc, source: errors.append(exc))
+    transport = receiver.engine.transport_dispatcher.get_transport(udp.DOMAIN_NAME)
+    transport.datagram_received(vectors.V2C_LINK_DOWN, ("127.0.1.1", 40000))  # as the socket read does
+    receiver.close()
+    await asyncio.sleep(0.01)
+    assert (errors, notifications, rejections) == ([], [], [])
