@@ -1,0 +1,328 @@
+"""Device profiles: a fire panel's Modbus register map, as data.
+
+A profile (YAML in ``config/profiles/``) says which register ranges to poll and how often
+(``blocks``), and how to decode registers into conditions (``signals``): bits of a status word,
+enumerated values, or a scaled measurement with thresholds. Each condition names the event it
+raises while present and clears when gone. See docs/adapters/modbus.md for the format.
+
+:func:`load_profile` validates a file and raises :class:`ProfileError` listing every problem as
+``file:line: what is wrong``; :class:`Profile` then expands signals into :class:`SignalInstance`
+(one per zone / point / panel word) for the decoder.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+
+from adapters.modbus.yaml_lines import LocatedYaml, Problem, YamlLoadError, load_located, problems_from_validation
+from hub.events import CATEGORY_CHOICES, SEVERITY_CHOICES
+
+__all__ = [
+    "Block", "Condition", "Profile", "ProfileError", "Signal", "SignalInstance", "Table",
+    "load_profile", "parse_profile", "resolve_profile", "MAX_ADDRESS", "DEFAULT_PROFILE_DIR",
+]
+
+MAX_ADDRESS = 0xFFFF
+PROFILE_DOCS = "docs/adapters/modbus.md for the profile format"
+#: Where profile names (``profile: generic``) are looked up unless configured otherwise.
+DEFAULT_PROFILE_DIR = Path(__file__).resolve().parents[2] / "config" / "profiles"
+_EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+
+class Table(str, enum.Enum):
+    """The four Modbus data tables."""
+
+    holding = "holding"    # 4x, function 3
+    input = "input"        # 3x, function 4
+    coil = "coil"          # 0x, function 1
+    discrete = "discrete"  # 1x, function 2
+
+    @property
+    def is_bits(self) -> bool:
+        return self in (Table.coil, Table.discrete)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Condition(_Strict):
+    """What a decoded state means: the event raised while it holds and cleared when it ends."""
+
+    event: str = Field(description="Dotted event type raised/cleared, e.g. fire.alarm, power.ac_loss.")
+    category: str = Field(
+        "", description=f"Event category ({', '.join(CATEGORY_CHOICES)}); default: the event type's first word."
+    )
+    severity: str = Field("major", description=f"Severity: {', '.join(SEVERITY_CHOICES)}.")
+    text: str = Field("", description="Human-readable label copied into the event's attributes.")
+
+    @pydantic.field_validator("event")
+    @classmethod
+    def _dotted(cls, value: str) -> str:
+        if not _EVENT_TYPE.match(value):
+            raise ValueError(f"event type must be dotted lower-case words like 'fire.alarm', got {value!r}")
+        return value
+
+    @pydantic.field_validator("severity")
+    @classmethod
+    def _severity(cls, value: str) -> str:
+        if value not in SEVERITY_CHOICES:
+            raise ValueError(f"severity must be one of {', '.join(SEVERITY_CHOICES)}, got {value!r}")
+        return value
+
+    @pydantic.model_validator(mode="after")
+    def _category(self) -> Condition:
+        category = self.category or self.event.split(".", 1)[0]
+        if category not in CATEGORY_CHOICES:
+            raise ValueError(
+                f"category {category!r} is not one of {', '.join(CATEGORY_CHOICES)}; "
+                f"set 'category:' explicitly for event {self.event!r}"
+            )
+        object.__setattr__(self, "category", category)
+        return self
+
+
+class Threshold(Condition):
+    """A condition on a scaled value: holds while the value is below or above a limit."""
+
+    below: float | None = Field(None, description="Condition holds while the scaled value is < this.")
+    above: float | None = Field(None, description="Condition holds while the scaled value is > this.")
+
+    @pydantic.model_validator(mode="after")
+    def _one_limit(self) -> Threshold:
+        if (self.below is None) == (self.above is None):
+            raise ValueError("a threshold needs exactly one of 'below:' or 'above:'")
+        return self
+
+
+class ScaledValue(_Strict):
+    """A measurement: engineering value = raw * scale + offset."""
+
+    scale: float = Field(1.0, description="Multiplier applied to the raw register value.")
+    offset: float = Field(0.0, description="Added after scaling.")
+    signed: bool = Field(False, description="Read the register as a signed 16-bit integer.")
+    unit: str = Field("", description="Unit of the engineering value, e.g. V.")
+    normal: float = Field(0.0, description="Value of a healthy panel (the simulator starts with it).")
+    thresholds: list[Threshold] = Field(default_factory=list, description="Conditions on the value.")
+
+
+class Block(_Strict):
+    """A register range polled together at one interval."""
+
+    name: str = Field(description="Name used in logs and metrics.")
+    table: Table = Field(Table.holding, description="holding, input, coil or discrete.")
+    start: int = Field(ge=0, le=MAX_ADDRESS, description="First address (0-based protocol address).")
+    count: int = Field(ge=1, le=MAX_ADDRESS + 1, description="Number of registers (or bits for coil/discrete).")
+    interval: float = Field(1.0, gt=0, le=7200, description="Poll interval in seconds (GB 50440: at most 2 h).")
+
+    @pydantic.model_validator(mode="after")
+    def _in_range(self) -> Block:
+        if self.start + self.count - 1 > MAX_ADDRESS:
+            raise ValueError(
+                f"block ends at address {self.start + self.count - 1}, past the last Modbus address {MAX_ADDRESS}"
+            )
+        return self
+
+    @property
+    def end(self) -> int:
+        """One past the last address."""
+        return self.start + self.count
+
+
+class Signal(_Strict):
+    """One status word (or ``repeat`` of them, one per zone / point) and how to decode it."""
+
+    name: str = Field(description="Signal name, e.g. panel, zone, point.")
+    scope: Literal["panel", "zone", "point"] = Field(
+        "panel", description="panel: one word for the whole panel; zone/point: one per zone/point."
+    )
+    table: Table = Field(Table.holding, description="holding, input, coil or discrete.")
+    address: int = Field(ge=0, le=MAX_ADDRESS, description="Address of the first word.")
+    repeat: int = Field(1, ge=1, le=MAX_ADDRESS + 1, description="How many zones/points (words) follow.")
+    stride: int = Field(1, ge=1, le=256, description="Addresses from one zone/point word to the next.")
+    first: int = Field(1, ge=0, description="Number of the first zone (or first address in a loop).")
+    loop_size: int = Field(
+        0, ge=0, description="Points only: addresses per loop; point i is loop i // loop_size + 1, address "
+        "i % loop_size + first. 0: points are numbered like zones."
+    )
+    bits: dict[Annotated[int, Field(ge=0, le=15)], Condition] | None = Field(
+        None, description="Bit number (0 = least significant) -> condition while the bit is set."
+    )
+    enum: dict[Annotated[int, Field(ge=0, le=0xFFFF)], Condition] | None = Field(
+        None, description="Register value -> condition while the register holds that value."
+    )
+    value: ScaledValue | None = Field(None, description="Decode as a scaled measurement with thresholds.")
+
+    @pydantic.model_validator(mode="after")
+    def _one_decoding(self) -> Signal:
+        given = [k for k in ("bits", "enum", "value") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"a signal needs exactly one of 'bits:', 'enum:' or 'value:', got {given or 'none'}")
+        if self.table.is_bits and (self.bits is None or set(self.bits) - {0}):
+            raise ValueError(f"a {self.table.value} signal is one bit per address: use 'bits:' with bit 0 only")
+        if self.scope == "panel" and self.repeat != 1:
+            raise ValueError("a panel-scope signal has one word; use scope zone or point with 'repeat:'")
+        if self.loop_size and self.scope != "point":
+            raise ValueError("'loop_size:' applies to scope point only")
+        if self.last_address > MAX_ADDRESS:
+            raise ValueError(f"signal ends at address {self.last_address}, past the last Modbus address {MAX_ADDRESS}")
+        return self
+
+    @property
+    def last_address(self) -> int:
+        return self.address + (self.repeat - 1) * self.stride
+
+    def instances(self) -> Iterator[SignalInstance]:
+        for index in range(self.repeat):
+            yield SignalInstance(self, index, self.table, self.address + index * self.stride, _labels(self, index))
+
+    @property
+    def mask(self) -> int:
+        """Bits of the word this signal reads (for overlap checks)."""
+        if self.bits is not None:
+            return sum(1 << bit for bit in self.bits)
+        return 0xFFFF
+
+
+@dataclasses.dataclass(frozen=True)
+class SignalInstance:
+    """One decoded word: a signal at one zone / point (or the panel)."""
+
+    signal: Signal
+    index: int
+    table: Table
+    address: int
+    labels: tuple[tuple[str, str], ...]  # zone=3 or loop=1, point=17: copied into event attributes
+
+    @property
+    def key(self) -> str:
+        """Stable identity of this word, e.g. ``zone[2]``."""
+        return f"{self.signal.name}[{self.index}]"
+
+
+class Profile(_Strict):
+    """A fire panel register map."""
+
+    profile: str = Field(description="Profile name, referenced from device options.")
+    description: str = Field("", description="What panel or gateway this models, with its source.")
+    vendor: str = Field("", description="Vendor and model, recorded as a device fact.")
+    blocks: list[Block] = Field(min_length=1, description="What to poll, and how often.")
+    signals: list[Signal] = Field(min_length=1, description="How to decode polled registers.")
+
+    def instances(self) -> Iterator[SignalInstance]:
+        """Every decoded word of the panel, in profile order."""
+        for signal in self.signals:
+            yield from signal.instances()
+
+
+def _labels(signal: Signal, index: int) -> tuple[tuple[str, str], ...]:
+    if signal.scope == "zone":
+        return (("zone", str(signal.first + index)),)
+    if signal.scope == "point":
+        if signal.loop_size:
+            return (("loop", str(index // signal.loop_size + 1)),
+                    ("point", str(index % signal.loop_size + signal.first)))
+        return (("point", str(signal.first + index)),)
+    return ()
+
+
+class ProfileError(ValueError):
+    """A profile is invalid; ``problems`` lists each as file:line: message."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.source, p.line))
+        super().__init__("invalid device profile:\n  " + "\n  ".join(str(p) for p in self.problems))
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Read and validate a profile file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError([Problem(str(path), 1, f"cannot read profile: {exc}")]) from None
+    return parse_profile(text, str(path))
+
+
+def resolve_profile(name_or_path: str, search_dirs: Sequence[Path] = (DEFAULT_PROFILE_DIR,)) -> Profile:
+    """Load a profile given as a file path, or as a name looked up as ``<dir>/<name>.yaml``."""
+    if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path:
+        return load_profile(name_or_path)
+    for directory in search_dirs:
+        candidate = Path(directory) / f"{name_or_path}.yaml"
+        if candidate.is_file():
+            return load_profile(candidate)
+    known = sorted({p.stem for d in search_dirs if Path(d).is_dir() for p in Path(d).glob("*.yaml")})
+    raise ProfileError([Problem(str(name_or_path), 1, f"no profile named {name_or_path!r} in "
+                                f"{', '.join(str(d) for d in search_dirs)}; known: {', '.join(known) or 'none'}")])
+
+
+def parse_profile(text: str, source: str = "<profile>") -> Profile:
+    """Validate profile YAML text; ``source`` names it in error messages."""
+    try:
+        located = load_located(text, source)
+    except YamlLoadError as exc:
+        raise ProfileError([Problem(exc.source, exc.line, exc.message)]) from None
+    if not isinstance(located.data, dict):
+        raise ProfileError([Problem(source, 1, "a profile is a mapping with 'profile:', 'blocks:' and 'signals:'")])
+    try:
+        profile = Profile.model_validate(located.data)
+    except pydantic.ValidationError as exc:
+        raise ProfileError(problems_from_validation(located, exc, PROFILE_DOCS)) from None
+    problems = _layout_problems(profile, located)
+    if problems:
+        raise ProfileError(problems)
+    return profile
+
+
+def _layout_problems(profile: Profile, located: LocatedYaml) -> list[Problem]:
+    """Checks across entries: overlapping blocks, overlapping signals, signals nobody polls."""
+    problems: list[Problem] = []
+
+    def add(loc: tuple, message: str) -> None:
+        problems.append(Problem(located.source, located.line_of(loc), message))
+
+    blocks = sorted(enumerate(profile.blocks), key=lambda ib: (ib[1].table.value, ib[1].start))
+    for (ia, a), (ib, b) in zip(blocks, blocks[1:]):
+        if a.table == b.table and b.start < a.end:
+            add(("blocks", ib), f"block {b.name!r} overlaps block {a.name!r} "
+                f"(line {located.line_of(('blocks', ia))}) in the {a.table.value} table")
+    names = {}
+    for i, signal in enumerate(profile.signals):
+        if signal.name in names:
+            add(("signals", i, "name"), f"signal name {signal.name!r} is already used at line "
+                f"{located.line_of(('signals', names[signal.name]))}")
+        names.setdefault(signal.name, i)
+
+    # (table, address) -> [(signal index, bits it reads)]
+    readers: dict[tuple[Table, int], list[tuple[int, int]]] = {}
+    reported: set[tuple[int, str]] = set()  # one message per signal and kind: its other words share the cause
+
+    def _check_instance(i: int, instance: SignalInstance) -> None:
+        name = instance.signal.name
+        if (i, "unpolled") not in reported and not any(
+            b.table == instance.table and b.start <= instance.address < b.end for b in profile.blocks
+        ):
+            reported.add((i, "unpolled"))
+            add(("signals", i), f"signal {name!r} reads {instance.table.value} address {instance.address}, "
+                "which no block polls")
+        where = (instance.table, instance.address)
+        for other, mask in readers.get(where, ()):
+            if mask & instance.signal.mask and (i, "overlap") not in reported:
+                reported.add((i, "overlap"))
+                add(("signals", i), f"signal {name!r} overlaps signal {profile.signals[other].name!r} (line "
+                    f"{located.line_of(('signals', other))}) at {instance.table.value} address {instance.address}")
+        readers.setdefault(where, []).append((i, instance.signal.mask))
+
+    for i, signal in enumerate(profile.signals):
+        for instance in signal.instances():
+            _check_instance(i, instance)
+    return problems
+

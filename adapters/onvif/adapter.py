@@ -1,0 +1,38 @@
+"""The ONVIF camera adapter: health, device facts and PullPoint events of every configured camera.
+
+Each camera runs in its own :class:`~adapters.onvif.worker.CameraWorker` task, so one bad camera
+never affects another. See docs/adapters/onvif.md for the options.
+"""
+from __future__ import annotations
+
+import asyncio
+
+from adapters.onvif.errors import CameraError, FailureKind
+from adapters.onvif.options import CameraOptions, OnvifOptions
+from adapters.onvif.worker import CameraWorker
+from hub.spi import Adapter
+
+__all__ = ["OnvifAdapter"]
+
+
+class OnvifAdapter(Adapter):
+    Options = OnvifOptions
+    DeviceOptions = CameraOptions
+
+    def __init__(self, ctx, options) -> None:
+        super().__init__(ctx, options)
+        self._workers: dict[str, CameraWorker] = {}
+
+    async def run(self) -> None:
+        from twisted.internet import reactor
+
+        self._workers = {d.id: CameraWorker(self.ctx, self.options, d, reactor) for d in self.ctx.devices}
+        self.ctx.log.info("onvif.starting", cameras=len(self._workers))
+        await asyncio.gather(*(worker.run() for worker in self._workers.values()))
+
+    async def goto_preset(self, device_id: str, preset: str) -> None:
+        """Turn a PTZ camera to a preset (alarm linkage). Raises CameraError if it cannot."""
+        worker = self._workers.get(device_id)
+        if worker is None:
+            raise CameraError(FailureKind.UNREACHABLE, f"no ONVIF camera {device_id!r} in this adapter")
+        await worker.goto_preset(preset)

@@ -1,0 +1,260 @@
+"""SIA DC-09 receiver adapter: thin Twisted TCP/UDP transports around :mod:`adapters.sia.receiver`.
+
+Safety rule: an ACK (or RSP) leaves only after every event of the frame is durably journaled
+(``ctx.emit``'s future resolved). A frame whose events cannot be journaled gets no answer, so the
+panel retries. Retries of a frame already journaled are ACKed again without a second event.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import dataclasses
+import datetime as dt
+import time
+from typing import Any
+
+from twisted.internet.interfaces import IAddress
+from twisted.internet.protocol import DatagramProtocol, Protocol, ServerFactory
+from twisted.protocols.policies import TimeoutMixin
+
+from adapters.sia.frame import encode_frame
+from adapters.sia.framer import Discarded, FrameSplitter
+from adapters.sia.options import SiaDeviceOptions, SiaOptions
+from adapters.sia.receiver import AccountPolicy, Outcome, ReceiverCore, RecentMessages, Verdict, duplicate_key
+from adapters.sia.supervision import Supervisor
+from hub.events import Event, new_event
+from hub.spi import Adapter
+
+RAW_PROTOCOL = "sia-dc09"
+
+
+def _peer(address: IAddress | tuple) -> str:
+    if isinstance(address, tuple):
+        return f"{address[0]}:{address[1]}"
+    return f"{getattr(address, 'host', '?')}:{getattr(address, 'port', '?')}"
+
+
+class SiaAdapter(Adapter):
+    """Receives DC-09 messages from alarm panels and one-button alarm boxes over TCP and UDP."""
+
+    Options = SiaOptions
+    DeviceOptions = SiaDeviceOptions
+
+    def __init__(self, ctx, options: SiaOptions) -> None:
+        super().__init__(ctx, options)
+        #: set once the listeners are up; tcp_address / udp_address then hold the bound (host, port)
+        self.ready = asyncio.Event()
+        self.tcp_address: tuple[str, int] | None = None
+        self.udp_address: tuple[str, int] | None = None
+        self.connections: set[PanelConnection] = set()
+        self._core: ReceiverCore | None = None
+        self._recent = RecentMessages(options.duplicate_window_s)
+        self._supervisor: Supervisor | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    async def run(self) -> None:
+        from twisted.internet import reactor
+
+        policies = self._policies()
+        self._core = ReceiverCore(policies, unmapped_codes=self.options.unmapped_codes)
+        self._supervisor = Supervisor(self.ctx, reactor)
+        for spec in self.ctx.devices:
+            if spec.options.supervision_s:
+                self._supervisor.watch(spec.id, spec.options.supervision_s)
+        listeners = []
+        try:
+            if self.options.tcp_port is not None:
+                port = reactor.listenTCP(self.options.tcp_port, PanelFactory(self), interface=self.options.host)
+                listeners.append(port)
+                self.tcp_address = (port.getHost().host, port.getHost().port)
+            if self.options.udp_port is not None:
+                port = reactor.listenUDP(self.options.udp_port, PanelDatagrams(self), interface=self.options.host)
+                listeners.append(port)
+                self.udp_address = (port.getHost().host, port.getHost().port)
+            self.ctx.log.info("sia.listening", tcp=self.tcp_address, udp=self.udp_address, accounts=len(policies))
+            self.ready.set()
+            await asyncio.get_running_loop().create_future()  # until cancelled
+        finally:
+            self._supervisor.stop()
+            for connection in list(self.connections):
+                connection.transport.abortConnection()
+            for port in listeners:
+                port.stopListening()
+
+    def _policies(self) -> dict[str, AccountPolicy]:
+        policies: dict[str, AccountPolicy] = {}
+        for spec in self.ctx.devices:
+            options: SiaDeviceOptions = spec.options
+            if options.account in policies:
+                raise ValueError(f"devices {policies[options.account].device_id!r} and {spec.id!r} both use SIA "
+                                 f"account {options.account}; each transmitter needs its own account number")
+            policies[options.account] = options.policy(spec.id)
+        return policies
+
+    # --- one frame ------------------------------------------------------------------------------
+    async def process(self, raw: bytes, peer: str, transport: str, received: float) -> bytes | None:
+        """Assess one frame, journal its events, and return the reply to send (None: stay silent)."""
+        now = dt.datetime.now(dt.UTC)
+        verdict = self._core.assess(raw, now)
+        self.ctx.metrics.count("frames", transport=transport, outcome=verdict.outcome.value, reason=verdict.reason)
+        if verdict.authenticated:
+            self._supervisor.seen(verdict.policy.device_id)
+        if verdict.outcome not in (Outcome.ACK, Outcome.RSP):
+            self.ctx.log.warning("sia.frame_rejected", peer=peer, transport=transport, answer=verdict.outcome.value,
+                                 reason=verdict.reason, detail=verdict.detail,
+                                 account=verdict.envelope.account if verdict.envelope else None)
+            return verdict.reply
+        account, key = verdict.policy.account, duplicate_key(verdict.frame)
+        journaled = self._recent.recall(account, key, time.monotonic())
+        if journaled is not None:
+            self.ctx.metrics.count("duplicates", transport=transport)
+            self.ctx.log.info("sia.duplicate", peer=peer, account=account, sequence=verdict.frame.sequence)
+        elif verdict.alarms:
+            journaled = asyncio.gather(*(self.ctx.emit(event) for event in self._events(verdict, raw)))
+            self._recent.remember(account, key, journaled, time.monotonic())
+        if journaled is not None:
+            try:
+                await asyncio.shield(journaled)
+            except Exception as exc:  # the journal could not take it: no ACK, the panel will retry
+                self._recent.forget(account, key)
+                self.ctx.metrics.count("journal_failed", transport=transport)
+                self.ctx.log.error("sia.journal_failed", peer=peer, account=account, error=repr(exc))
+                return None
+        self.ctx.metrics.observe("frame_to_ack", time.monotonic() - received, transport=transport)
+        return verdict.reply
+
+    def _events(self, verdict: Verdict, raw: bytes) -> list[Event]:
+        frame = verdict.frame
+        verification = frame.xdata_value("V")
+        media = [("verification", verification, "")] if verification else []
+        return [
+            new_event(
+                device_id=verdict.policy.device_id,
+                type=alarm.meaning.type,
+                category=alarm.meaning.category,
+                severity=alarm.meaning.severity,
+                state=alarm.meaning.state,
+                occurred_at=verdict.occurred_at,
+                attributes={**alarm.attributes, "description": alarm.meaning.description},
+                raw_protocol=RAW_PROTOCOL,
+                raw_data=raw,
+                raw_text=_readable(verdict, raw),
+                media=media,
+            )
+            for alarm in verdict.alarms
+        ]
+
+    def discarded(self, note: Discarded, peer: str, transport: str) -> None:
+        self.ctx.metrics.count("bytes_discarded", note.size, transport=transport, reason=note.reason)
+        self.ctx.log.warning("sia.bytes_discarded", peer=peer, transport=transport, reason=note.reason, size=note.size)
+
+
+def _readable(verdict: Verdict, raw: bytes) -> str:
+    """The frame as cleartext DC-09 (decrypted; without CRC/length), for forensics."""
+    if not verdict.frame.encrypted:
+        return raw[7 if verdict.envelope.binary_crc else 9:-1].decode("ascii")
+    try:
+        return encode_frame(dataclasses.replace(verdict.frame, encrypted=False, pad=None))[9:-1].decode("ascii")
+    except ValueError:
+        return ""
+
+
+class PanelConnection(TimeoutMixin, Protocol):
+    """One TCP connection from a panel: frames are answered in order, one at a time."""
+
+    def __init__(self, receiver: SiaAdapter) -> None:
+        self.receiver = receiver
+        options = receiver.options
+        self.splitter = FrameSplitter(options.max_frame_bytes)
+        self.queue: collections.deque[tuple[bytes, float]] = collections.deque()
+        self.worker: asyncio.Future | None = None
+        self.paused = False
+        self.peer = "?"
+
+    def connectionMade(self) -> None:
+        self.peer = _peer(self.transport.getPeer())
+        self.receiver.connections.add(self)
+        self.receiver.ctx.metrics.gauge("connections", len(self.receiver.connections))
+        self.setTimeout(self.receiver.options.idle_timeout_s)
+
+    def dataReceived(self, data: bytes) -> None:
+        self.resetTimeout()
+        for item in self.splitter.feed(data):
+            if isinstance(item, Discarded):
+                self.receiver.discarded(item, self.peer, "tcp")
+            else:
+                self.queue.append((item, time.monotonic()))
+        if len(self.queue) >= self.receiver.options.max_pending_frames and not self.paused:
+            self.paused = True
+            self.transport.pauseProducing()
+        if self.queue and (self.worker is None or self.worker.done()):
+            self.worker = asyncio.ensure_future(self._answer_queued())
+
+    async def _answer_queued(self) -> None:
+        while self.queue and self.transport.connected:
+            raw, received = self.queue.popleft()
+            try:
+                reply = await self.receiver.process(raw, self.peer, "tcp", received)
+            except Exception as exc:  # a bug must cost one frame (unanswered, so retried), not the adapter
+                self.receiver.ctx.log.exception("sia.frame_crashed", peer=self.peer, error=repr(exc))
+                reply = None
+            if reply is not None and self.transport.connected:
+                self.transport.write(reply)
+            if self.paused and len(self.queue) <= self.receiver.options.max_pending_frames // 2:
+                self.paused = False
+                self.transport.resumeProducing()
+
+    def timeoutConnection(self) -> None:
+        self.receiver.ctx.metrics.count("idle_timeouts")
+        self.receiver.ctx.log.info("sia.idle_timeout", peer=self.peer)
+        self.transport.loseConnection()
+
+    def connectionLost(self, reason: Any = None) -> None:
+        self.setTimeout(None)
+        self.queue.clear()  # unanswered frames: the panel sends them again
+        self.receiver.connections.discard(self)
+        self.receiver.ctx.metrics.gauge("connections", len(self.receiver.connections))
+
+
+class PanelFactory(ServerFactory):
+    def __init__(self, receiver: SiaAdapter) -> None:
+        self.receiver = receiver
+
+    def buildProtocol(self, addr: IAddress) -> PanelConnection | None:
+        if len(self.receiver.connections) >= self.receiver.options.max_connections:
+            self.receiver.ctx.metrics.count("connections_refused")
+            self.receiver.ctx.log.warning("sia.connection_refused", peer=_peer(addr),
+                                          limit=self.receiver.options.max_connections)
+            return None  # Twisted closes the connection
+        return PanelConnection(self.receiver)
+
+
+class PanelDatagrams(DatagramProtocol):
+    """UDP: each datagram carries one frame; the reply goes back to its source address."""
+
+    def __init__(self, receiver: SiaAdapter) -> None:
+        self.receiver = receiver
+        self.in_flight: set[asyncio.Future] = set()
+
+    def datagramReceived(self, data: bytes, addr: tuple) -> None:
+        peer = _peer(addr)
+        if len(self.in_flight) >= self.receiver.options.max_connections:
+            self.receiver.discarded(Discarded("overload", len(data)), peer, "udp")
+            return
+        received = time.monotonic()
+        for item in FrameSplitter(self.receiver.options.max_frame_bytes).feed(data):
+            if isinstance(item, Discarded):
+                self.receiver.discarded(item, peer, "udp")
+                continue
+            task = asyncio.ensure_future(self._answer(item, addr, peer, received))
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
+
+    async def _answer(self, raw: bytes, addr: tuple, peer: str, received: float) -> None:
+        try:
+            reply = await self.receiver.process(raw, peer, "udp", received)
+        except Exception as exc:
+            self.receiver.ctx.log.exception("sia.frame_crashed", peer=peer, error=repr(exc))
+            return
+        if reply is not None and self.transport is not None:
+            self.transport.write(reply, addr)

@@ -1,0 +1,208 @@
+"""One simulated ONVIF camera: identity, clock, event properties and PullPoint subscriptions.
+
+The protocol-free model behind the SOAP resource. PullMessages blocks for real: a pull on an empty
+queue gets a Deferred that fires when an event arrives or its timeout passes.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import itertools
+import time
+import uuid
+from collections.abc import Callable
+
+from twisted.internet import defer
+from twisted.internet.interfaces import IReactorTime
+
+from adapters.onvif.events import Notification
+
+__all__ = ["CameraConfig", "SimulatedCamera", "PullPointSubscription", "EVENT_KINDS", "MISBEHAVIOURS"]
+
+#: Scenario event kinds: (topic, source item, data item) as real cameras send them.
+EVENT_KINDS: dict[str, tuple[str, tuple[str, str], str]] = {
+    "motion": ("tns1:VideoSource/MotionAlarm", ("VideoSourceToken", "vs1"), "State"),
+    "cell_motion": ("tns1:RuleEngine/CellMotionDetector/Motion", ("VideoSourceConfigurationToken", "vsc1"), "IsMotion"),
+    "tamper": ("tns1:RuleEngine/TamperDetector/Tamper", ("VideoSourceConfigurationToken", "vsc1"), "IsTamper"),
+    "scene_change": ("tns1:VideoSource/GlobalSceneChange/ImagingService", ("Source", "vs1"), "State"),
+    "video_loss": ("tns1:VideoSource/SignalLoss", ("Source", "vs1"), "State"),
+    "digital_input": ("tns1:Device/Trigger/DigitalInput", ("InputToken", "DI1"), "LogicalState"),
+    "relay": ("tns1:Device/Trigger/Relay", ("RelayToken", "R1"), "LogicalState"),
+}
+
+#: Ways a camera can misbehave on the wire (see docs/adapters/onvif.md).
+MISBEHAVIOURS = ("none", "garbage", "entity_bomb", "huge", "half", "slow", "bad_fault", "html_error")
+
+_MAX_QUEUE = 1000
+
+
+@dataclasses.dataclass
+class CameraConfig:
+    name: str = "cam-1"
+    username: str = "admin"
+    password: str = "admin"
+    manufacturer: str = "CampusSim"
+    model: str = "SimCam-1"
+    firmware: str = "1.0.0"
+    serial: str = ""
+    hardware_id: str = "sim-hw-1"
+    #: Camera clock minus true time, seconds.
+    clock_skew: float = 0.0
+    #: WS-UsernameToken Created must be within this many seconds of the camera clock.
+    auth_window: float = 60.0
+    #: Longest PullMessages Timeout honoured, seconds.
+    max_pull_timeout: float = 60.0
+    #: Seconds a rebooting camera refuses connections.
+    reboot_downtime: float = 0.2
+    ptz: bool = True
+    #: How a subscription reacts to Unsubscribe: "one" (correct) or "all" (the field bug).
+    unsubscribe_scope: str = "one"
+
+
+class PullPointSubscription:
+    def __init__(self, sid: str, termination: float) -> None:
+        self.id = sid
+        self.termination = termination  # camera clock
+        self.queue: collections.deque[Notification] = collections.deque(maxlen=_MAX_QUEUE)
+        self.waiter: defer.Deferred | None = None
+
+    def push(self, notification: Notification) -> None:
+        self.queue.append(notification)
+        self.wake()
+
+    def take(self, limit: int) -> list[Notification]:
+        return [self.queue.popleft() for _ in range(min(limit, len(self.queue)))]
+
+    def wake(self) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.called:
+            waiter.callback(None)
+
+
+class SimulatedCamera:
+    """State of one camera; ``reactor`` provides timers for blocking pulls."""
+
+    def __init__(self, config: CameraConfig, reactor: IReactorTime, *, wall_clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.reactor = reactor
+        self._wall_clock = wall_clock
+        self.endpoint = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'campus-hub-sim/' + config.name)}"
+        self.subscriptions: dict[str, PullPointSubscription] = {}
+        #: Current value of every event property: (topic, source) -> Notification.
+        self.properties: dict[tuple[str, tuple], Notification] = {}
+        self.silent = False
+        self.down_until = 0.0
+        self.misbehaviour = "none"
+        self.slow_delay = 2.0
+        self.boot_count = 1
+        self.presets_visited: list[tuple[str, str]] = []
+        self.requests = collections.Counter()
+        self._ids = itertools.count(1)
+        self._seen_nonces: collections.deque[bytes] = collections.deque(maxlen=4096)
+
+    # --- clock ------------------------------------------------------------------------------
+    def now(self) -> float:
+        """The camera's clock (true time plus skew)."""
+        return self._wall_clock() + self.config.clock_skew
+
+    def is_down(self) -> bool:
+        return self._wall_clock() < self.down_until
+
+    # --- auth -----------------------------------------------------------------------------------
+    def nonce_is_fresh(self, nonce: bytes) -> bool:
+        """False for a replayed nonce (remembered for the auth window)."""
+        if nonce in self._seen_nonces:
+            return False
+        self._seen_nonces.append(nonce)
+        return True
+
+    # --- subscriptions --------------------------------------------------------------------------
+    def expire_subscriptions(self) -> None:
+        now = self.now()
+        for sid in [sid for sid, sub in self.subscriptions.items() if sub.termination < now]:
+            self.subscriptions.pop(sid).wake()
+
+    def subscribe(self, termination: float) -> PullPointSubscription:
+        self.expire_subscriptions()
+        sub = PullPointSubscription(f"{next(self._ids)}-{self.boot_count}", termination)
+        # Like real cameras, a new pull point first reports every property's current value.
+        self.synchronize(sub)
+        self.subscriptions[sub.id] = sub
+        return sub
+
+    def synchronize(self, sub: PullPointSubscription) -> None:
+        """Queue every property's current value as ``Initialized`` (SetSynchronizationPoint)."""
+        for current in self.properties.values():
+            sub.push(dataclasses.replace(current, operation="Initialized"))
+
+    def unsubscribe(self, sid: str) -> None:
+        victims = list(self.subscriptions) if self.config.unsubscribe_scope == "all" else [sid]
+        for victim in victims:
+            sub = self.subscriptions.pop(victim, None)
+            if sub is not None:
+                sub.wake()
+
+    def pull(self, sub: PullPointSubscription, timeout: float, limit: int) -> defer.Deferred:
+        """Fires with the notifications: at once if any wait, else on the next one or timeout."""
+        messages = sub.take(limit)
+        if messages or timeout <= 0:
+            return defer.succeed(messages)
+        waiter = defer.Deferred()
+        sub.waiter = waiter
+        timer = self.reactor.callLater(min(timeout, self.config.max_pull_timeout), sub.wake)
+
+        def collect(_):
+            if timer.active():
+                timer.cancel()
+            return sub.take(limit)
+
+        def cancelled(failure):
+            if timer.active():
+                timer.cancel()
+            if sub.waiter is waiter:
+                sub.waiter = None
+            return failure
+
+        waiter.addCallbacks(collect, cancelled)
+        return waiter
+
+    # --- scenario actions -----------------------------------------------------------------------
+    def trigger(self, kind: str, active: bool, *, source: str | None = None) -> Notification:
+        """Change an event property (motion on/off...) and notify every subscription."""
+        try:
+            topic, (source_name, source_value), data_name = EVENT_KINDS[kind]
+        except KeyError:
+            raise ValueError(f"unknown event kind {kind!r}; expected one of {', '.join(EVENT_KINDS)}") from None
+        value = "true" if active else "false"
+        return self.publish(topic, ((source_name, source or source_value),), ((data_name, value),))
+
+    def publish(self, topic: str, source: tuple, data: tuple, *, stateful: bool = True) -> Notification:
+        """Send any notification (unknown topics included) to every subscription."""
+        notification = Notification(topic=topic, utc_time=self.now(), operation="Changed", source=source, data=data)
+        if stateful:
+            self.properties[(topic, source)] = notification
+        self.expire_subscriptions()
+        for sub in self.subscriptions.values():
+            sub.push(notification)
+        return notification
+
+    def reboot(self) -> None:
+        """Lose every subscription (pull points need not survive a reboot) and go down briefly."""
+        for sub in list(self.subscriptions.values()):
+            sub.wake()
+        self.subscriptions.clear()
+        self.boot_count += 1
+        self.down_until = self._wall_clock() + self.config.reboot_downtime
+
+    def set_clock_skew(self, seconds: float) -> None:
+        self.config.clock_skew = seconds
+
+    def set_silent(self, silent: bool) -> None:
+        self.silent = silent
+
+    def set_misbehaviour(self, mode: str, *, delay: float | None = None) -> None:
+        if mode not in MISBEHAVIOURS:
+            raise ValueError(f"unknown misbehaviour {mode!r}; expected one of {', '.join(MISBEHAVIOURS)}")
+        self.misbehaviour = mode
+        if delay is not None:
+            self.slow_delay = delay

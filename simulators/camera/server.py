@@ -1,0 +1,294 @@
+"""twisted.web SOAP endpoint of one simulated camera (device, media, events, PTZ, snapshot).
+
+Requests are parsed with the hardened sans-IO parser of the adapter (size-limited, no DTDs or
+entities), authenticated with WS-UsernameToken digests against the camera's own (possibly skewed)
+clock, and answered with SOAP 1.2 bodies or faults. Misbehaviour switches make the camera answer
+with garbage, entity bombs, huge or half documents, slowly, or not at all (silent).
+"""
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Callable
+
+from twisted.internet import defer
+from twisted.web import resource, server
+
+from adapters.onvif import pullpoint
+from adapters.onvif.soap import (
+    DEFAULT_MAX_BYTES, AuthError, SoapError, build_envelope, build_fault, parse_envelope, text_of,
+    verify_username_token,
+)
+from simulators.camera import responses
+from simulators.camera.camera import SimulatedCamera
+
+__all__ = ["CameraResource", "BoundedRequest", "SNAPSHOT_JPEG", "make_site"]
+
+SNAPSHOT_JPEG = importlib.resources.files("simulators.camera").joinpath("snapshot.jpg").read_bytes()
+_SOAP_CONTENT_TYPE = b"application/soap+xml; charset=utf-8"
+#: Operations ONVIF allows before authentication (access class PRE_AUTH).
+_PRE_AUTH = frozenset({"GetSystemDateAndTime", "GetCapabilities", "GetServices"})
+_SUBSCRIPTION_PREFIX = "/onvif/subscription/"
+_ENTITY_BOMB = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10))
+    + b']><env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body>&lol9;</env:Body></env:Envelope>'
+)
+
+
+class BoundedRequest(server.Request):
+    """A request that stops storing its body beyond ``max_body`` bytes (answered with 413)."""
+
+    max_body = DEFAULT_MAX_BYTES
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.body_size = 0
+
+    def handleContentChunk(self, data: bytes) -> None:
+        self.body_size += len(data)
+        if self.body_size <= self.max_body:
+            super().handleContentChunk(data)
+
+    @property
+    def too_large(self) -> bool:
+        return self.body_size > self.max_body
+
+
+def make_site(camera_resource: CameraResource) -> server.Site:
+    site = server.Site(camera_resource)
+    site.requestFactory = BoundedRequest
+    site.displayTracebacks = False
+    site.noisy = False
+    return site
+
+
+class CameraResource(resource.Resource):
+    isLeaf = True
+
+    def __init__(self, camera: SimulatedCamera, *, base_url: Callable[[], str], rtsp_host: str,
+                 echo: Callable[[str], None]) -> None:
+        super().__init__()
+        self.camera = camera
+        self._base_url = base_url
+        self._rtsp_host = rtsp_host
+        self._echo = echo
+        self._hanging: set[server.Request] = set()
+
+    # --- HTTP --------------------------------------------------------------------------------
+    def render_GET(self, request: server.Request) -> bytes | int:
+        if self._unavailable(request):
+            return server.NOT_DONE_YET
+        if request.path != b"/onvif/snapshot.jpg":
+            request.setResponseCode(404)
+            return b"not found"
+        self.camera.requests["snapshot"] += 1
+        request.setHeader(b"content-type", b"image/jpeg")
+        return SNAPSHOT_JPEG
+
+    def render_POST(self, request: BoundedRequest) -> bytes | int:
+        if self._unavailable(request):
+            return server.NOT_DONE_YET
+        if request.too_large:
+            self._echo(f"{self.camera.config.name}: refused a {request.body_size}-byte request")
+            return self._fault(request, 413, "env:Sender", ["ter:InvalidArgs"], "request too large")
+        try:
+            envelope = parse_envelope(request.content.read())
+            if envelope.body is None:
+                raise SoapError("empty SOAP body")
+        except SoapError as exc:
+            self.camera.requests["malformed"] += 1
+            self._echo(f"{self.camera.config.name}: malformed request: {exc}")
+            return self._fault(request, 400, "env:Sender", ["ter:WellFormed"], str(exc))
+        operation = envelope.body.tag.rpartition("}")[2]
+        self.camera.requests[operation] += 1
+        if operation not in _PRE_AUTH:
+            try:
+                _, nonce = verify_username_token(
+                    envelope.header, {self.camera.config.username: self.camera.config.password},
+                    now=self.camera.now(), max_age=self.camera.config.auth_window,
+                )
+                if not self.camera.nonce_is_fresh(nonce):
+                    raise AuthError("replayed nonce")
+            except AuthError as exc:
+                self.camera.requests["auth_failures"] += 1
+                self._echo(f"{self.camera.config.name}: refused {operation}: {exc.reason}")
+                return self._fault(request, 400, "env:Sender", ["ter:NotAuthorized"], "Sender not Authorized")
+        try:
+            result = self._dispatch(request.path.decode("utf-8", "replace"), operation, envelope.body)
+        except SoapError as exc:
+            return self._fault(request, 400, "env:Sender", ["ter:InvalidArgVal"], str(exc))
+        except _SoapFault as fault:
+            return self._fault(request, fault.status, fault.code, fault.subcodes, fault.reason)
+        if isinstance(result, defer.Deferred):
+            self._deliver_later(request, result)
+            return server.NOT_DONE_YET
+        return self._send(request, result)
+
+    def abort_pending(self) -> None:
+        """Drop connections held open by a silent camera (at stop)."""
+        for request in list(self._hanging):
+            request.channel.transport.abortConnection()
+        self._hanging.clear()
+
+    def _unavailable(self, request: server.Request) -> bool:
+        """A rebooting camera resets connections; a silent one never answers."""
+        if self.camera.is_down():
+            request.channel.transport.abortConnection()
+            return True
+        if self.camera.silent:
+            self._hanging.add(request)
+            request.notifyFinish().addBoth(lambda _: self._hanging.discard(request))
+            return True
+        return False
+
+    # --- answers -----------------------------------------------------------------------------
+    def _fault(self, request, status: int, code: str, subcodes: list[str], reason: str) -> bytes | int:
+        request.setResponseCode(status)
+        return self._write(request, build_fault(code, subcodes, reason))
+
+    def _send(self, request, body: str) -> bytes | int:
+        return self._write(request, build_envelope(body))
+
+    def _write(self, request, payload: bytes) -> bytes | int:
+        mode = self.camera.misbehaviour
+        request.setHeader(b"content-type", _SOAP_CONTENT_TYPE)
+        if mode == "none":
+            return payload
+        self.camera.requests[f"misbehaved_{mode}"] += 1
+        if mode == "garbage":
+            return b"\x00\x01<<not xml at all>>\xff" + payload[:40]
+        if mode == "entity_bomb":
+            return _ENTITY_BOMB
+        if mode == "huge":
+            filler = b"<tt:Padding>" + b"A" * (4 * 1024 * 1024) + b"</tt:Padding>"
+            return payload.replace(b"<env:Body>", b"<env:Body>" + filler, 1)
+        if mode == "half":
+            request.setHeader(b"content-length", str(len(payload)).encode())
+            request.write(payload[: len(payload) // 2])
+            request.channel.transport.loseConnection()
+            return server.NOT_DONE_YET
+        if mode == "bad_fault":
+            request.setResponseCode(500)
+            return build_envelope("<env:Fault><Oops>nothing a SOAP fault should hold</Oops></env:Fault>")
+        if mode == "html_error":
+            request.setResponseCode(500)
+            request.setHeader(b"content-type", b"text/html")
+            return b"<html><body><h1>500 Internal Server Error</h1></body></html>"
+        if mode == "slow":
+            from twisted.internet import reactor
+
+            call = reactor.callLater(self.camera.slow_delay, self._finish, request, payload)
+            request.notifyFinish().addErrback(lambda _: call.active() and call.cancel())
+            return server.NOT_DONE_YET
+        raise AssertionError(mode)
+
+    @staticmethod
+    def _finish(request, payload: bytes) -> None:
+        if not request.finished and not request._disconnected:
+            request.write(payload)
+            request.finish()
+
+    def _deliver_later(self, request, result: defer.Deferred) -> None:
+        def answer(body: str) -> None:
+            if request._disconnected or request.finished:
+                return
+            if self.camera.is_down():  # rebooted while the pull was waiting
+                request.channel.transport.abortConnection()
+                return
+            payload = self._send(request, body)
+            if payload is not server.NOT_DONE_YET:
+                request.write(payload)
+                request.finish()
+
+        def failed(failure) -> None:
+            if failure.check(_SoapFault) and not (request._disconnected or request.finished):
+                fault = failure.value
+                request.setResponseCode(fault.status)
+                payload = self._write(request, build_fault(fault.code, fault.subcodes, fault.reason))
+                if payload is not server.NOT_DONE_YET:
+                    request.write(payload)
+                    request.finish()
+            elif not failure.check(defer.CancelledError):
+                self._echo(f"{self.camera.config.name}: internal error {failure.getErrorMessage()}")
+
+        result.addCallbacks(answer, failed)
+        request.notifyFinish().addErrback(lambda _: result.cancel())
+
+    # --- operations --------------------------------------------------------------------------
+    def _dispatch(self, path: str, operation: str, body) -> str | defer.Deferred:
+        camera, config, base = self.camera, self.camera.config, self._base_url()
+        if path.startswith(_SUBSCRIPTION_PREFIX):
+            return self._subscription_operation(path[len(_SUBSCRIPTION_PREFIX):], operation, body)
+        if operation == "GetSystemDateAndTime":
+            return responses.system_date_and_time(camera.now())
+        if operation == "GetDeviceInformation":
+            return responses.device_information(
+                config.manufacturer, config.model, config.firmware, config.serial or config.name, config.hardware_id)
+        if operation == "GetCapabilities":
+            return responses.capabilities(base, ptz=config.ptz)
+        if operation == "GetServices":
+            return responses.services(base, ptz=config.ptz)
+        if operation == "GetProfiles":
+            return responses.profiles()
+        if operation == "GetStreamUri":
+            self._require_profile(body)
+            return responses.media_uri("GetStreamUriResponse", f"rtsp://{self._rtsp_host}:554/{config.name}/main")
+        if operation == "GetSnapshotUri":
+            self._require_profile(body)
+            return responses.media_uri("GetSnapshotUriResponse", f"{base}/onvif/snapshot.jpg")
+        if operation == "CreatePullPointSubscription":
+            text = text_of(body, "tev:InitialTerminationTime") or "PT60S"
+            sub = camera.subscribe(pullpoint.parse_termination(text, camera.now()))
+            self._echo(f"{config.name}: pull point {sub.id} created, {len(sub.queue)} initial messages")
+            return pullpoint.create_subscription_response(
+                f"{base}{_SUBSCRIPTION_PREFIX}{sub.id}", camera.now(), sub.termination)
+        if operation == "GotoPreset" and config.ptz:
+            self._require_profile(body)
+            preset = text_of(body, "tptz:PresetToken")
+            if preset not in responses.PTZ_PRESETS:
+                raise _SoapFault(400, "env:Sender", ["ter:InvalidArgVal", "ter:NoToken"], f"no preset {preset!r}")
+            camera.presets_visited.append((text_of(body, "tptz:ProfileToken"), preset))
+            self._echo(f"{config.name}: PTZ going to preset {preset}")
+            return responses.goto_preset()
+        raise _SoapFault(400, "env:Receiver", ["ter:ActionNotSupported"], f"{operation} is not supported")
+
+    def _subscription_operation(self, sid: str, operation: str, body) -> str | defer.Deferred:
+        camera = self.camera
+        camera.expire_subscriptions()
+        sub = camera.subscriptions.get(sid)
+        if sub is None:
+            raise _SoapFault(400, "env:Sender", ["wsrf-rw:ResourceUnknownFault"], f"no subscription {sid!r}")
+        if operation == "PullMessages":
+            timeout, limit = pullpoint.parse_pull_messages_request(body)
+            waiting = camera.pull(sub, timeout, max(1, limit))
+
+            def respond(messages):
+                if camera.subscriptions.get(sid) is not sub:
+                    raise _SoapFault(400, "env:Sender", ["wsrf-rw:ResourceUnknownFault"], f"subscription {sid} ended")
+                return pullpoint.pull_messages_response(camera.now(), sub.termination, messages)
+
+            return waiting.addCallback(respond)
+        if operation == "Renew":
+            sub.termination = pullpoint.parse_termination(text_of(body, "wsnt:TerminationTime") or "PT60S", camera.now())
+            return pullpoint.renew_response(camera.now(), sub.termination)
+        if operation == "Unsubscribe":
+            camera.unsubscribe(sid)
+            self._echo(f"{camera.config.name}: pull point {sid} unsubscribed (scope: {camera.config.unsubscribe_scope})")
+            return pullpoint.unsubscribe_response()
+        if operation == "SetSynchronizationPoint":
+            camera.synchronize(sub)
+            return "<tev:SetSynchronizationPointResponse/>"
+        raise _SoapFault(400, "env:Receiver", ["ter:ActionNotSupported"], f"{operation} is not supported here")
+
+    @staticmethod
+    def _require_profile(body) -> None:
+        token = text_of(body, "trt:ProfileToken") or text_of(body, "tptz:ProfileToken")
+        if token != responses.PROFILE_TOKEN:
+            raise _SoapFault(400, "env:Sender", ["ter:InvalidArgVal", "ter:NoProfile"], f"no profile {token!r}")
+
+
+class _SoapFault(Exception):
+    def __init__(self, status: int, code: str, subcodes: list[str], reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.code, self.subcodes, self.reason = status, code, subcodes, reason
+

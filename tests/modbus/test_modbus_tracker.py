@@ -1,0 +1,97 @@
+"""Decoding and change detection: one raise per condition, one clear when it ends."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, strategies as st
+
+from adapters.modbus.mapping import transition_event
+from adapters.modbus.profile import Table, load_profile
+from adapters.modbus.tracker import PanelTracker, RegisterValueError, decode_word
+from hub.events import State
+
+PROFILES = Path(__file__).parents[2] / "config" / "profiles"
+NOTIFIER = load_profile(PROFILES / "notifier-gw.yaml")
+GENERIC = load_profile(PROFILES / "generic.yaml")
+ZONE_WORD_FIRE = 1 << 11
+
+
+def test_fire_in_zone_three_is_one_raise_then_one_clear():
+    tracker = PanelTracker(NOTIFIER)
+    assert tracker.feed(Table.holding, 3000, [0] * 64) == []
+    fire = [0] * 64
+    fire[2] = ZONE_WORD_FIRE
+    raised = tracker.feed(Table.holding, 3000, fire)
+    assert [(t.decoded.condition.event, t.raised, dict(t.instance.labels)) for t in raised] == [
+        ("fire.alarm", True, {"zone": "3"})]
+    for _ in range(3):  # polls that see the same state say nothing
+        assert tracker.feed(Table.holding, 3000, fire) == []
+    cleared = tracker.feed(Table.holding, 3000, [0] * 64)
+    assert [(t.decoded.condition.event, t.raised) for t in cleared] == [("fire.alarm", False)]
+    event = transition_event("fp-1", NOTIFIER, cleared[0], occurred_at=1_700_000_000.0)
+    assert event.state == State.STATE_CLEARED and event.attributes["zone"] == "3"
+    assert event.raw.text == "holding 3002 = 0x0000"
+
+
+def test_first_read_raises_what_is_already_active():
+    tracker = PanelTracker(NOTIFIER)
+    raised = tracker.feed(Table.holding, 4000, [0b10001])  # fire + AC fail
+    assert sorted(t.decoded.condition.event for t in raised) == ["fire.alarm", "power.ac_loss"]
+    assert all(t.raised for t in raised)
+
+
+def test_point_addressing_by_loop():
+    tracker = PanelTracker(NOTIFIER)
+    # Loop 2 (words 200..399), address 17 (first: 0) is word 217.
+    raised = tracker.feed(Table.holding, 217, [1 << 13])
+    assert [(t.decoded.condition.event, dict(t.instance.labels)) for t in raised] == [
+        ("fire.fault", {"loop": "2", "point": "17"})]
+
+
+def test_enum_and_scaled_values():
+    battery = GENERIC.signals[1]
+    assert decode_word(battery, 2730) == []
+    low = decode_word(battery, 2000)
+    assert [d.condition.event for d in low] == ["power.battery_low"]
+    point = GENERIC.signals[3]
+    assert [d.condition.event for d in decode_word(point, 2)] == ["fire.fault"]
+    assert decode_word(point, 99) == []
+    tracker = PanelTracker(GENERIC)
+    (transition,) = tracker.feed(Table.holding, 1, [2000])
+    event = transition_event("fp", GENERIC, transition, 0.0)
+    assert event.attributes["value"] == "20V" and event.attributes["below"] == "21"
+
+
+def test_bad_values_raise_the_documented_error():
+    tracker = PanelTracker(NOTIFIER)
+    with pytest.raises(RegisterValueError):
+        tracker.feed(Table.holding, 0, [0x10000])
+    with pytest.raises(RegisterValueError):
+        tracker.feed(Table.holding, 0xFFFF, [0, 0])
+
+
+@given(st.lists(st.lists(st.integers(0, 0xFFFF), min_size=64, max_size=64), min_size=1, max_size=8))
+def test_transitions_replay_to_the_current_state(reads):
+    """Raises minus clears over any read sequence equal the conditions that hold now."""
+    tracker = PanelTracker(NOTIFIER)
+    held: set[tuple[str, str]] = set()
+    for words in reads:
+        for t in tracker.feed(Table.holding, 3000, words):
+            key = (t.instance.key, t.decoded.key)
+            if t.raised:
+                assert key not in held
+                held.add(key)
+            else:
+                assert key in held
+                held.remove(key)
+    expected = {(f"zone[{i}]", f"bit{bit}") for i, word in enumerate(reads[-1])
+                for bit in NOTIFIER.signals[1].bits if word >> bit & 1}
+    assert held == expected == {(i.key, d.key) for i, d in tracker.active()}
+
+
+@given(st.integers(0, 0xFFFF))
+def test_same_read_twice_changes_nothing(word):
+    tracker = PanelTracker(GENERIC)
+    tracker.feed(Table.holding, 0, [word, word])
+    assert tracker.feed(Table.holding, 0, [word, word]) == []

@@ -1,0 +1,118 @@
+"""The adapter against the simulator over loopback: polling, traps, terminals, correlation."""
+from __future__ import annotations
+
+import pytest
+from snmp_fixtures import CAMERA, TERMINAL_A, TERMINAL_B, Rig, polls, wait_until
+
+from hub.events import State
+
+
+@pytest.fixture
+async def rig_v2c():
+    rig = await Rig.start()
+    yield rig
+    await rig.stop()
+
+
+async def test_polls_facts_and_collects_terminals_with_bridge_port_mapping(rig_v2c):
+    ctx = rig_v2c.ctx
+    await ctx.wait_for(lambda: len(rig_v2c.adapter.terminals()) == 2, what="two terminals")
+    terminals = {t.mac: (t.switch, t.port) for t in rig_v2c.adapter.terminals()}
+    # sw-1 numbers ifIndex = 100 + port: the bridge port -> ifIndex mapping was applied
+    assert terminals == {TERMINAL_A: ("sw-1", 103), TERMINAL_B: ("sw-1", 105)}
+    new = await ctx.wait_for(lambda: len(ctx.of_type("network.terminal_new")) == 2 and ctx.of_type("network.terminal_new"))
+    assert {e.attributes["mac"] for e in new} == {TERMINAL_A, TERMINAL_B}
+    await ctx.wait_for(lambda: all(ctx.state(d) == "online" for d in ("sw-1", "sw-2", "ups-1")), what="online")
+    assert ctx.records["sw-1"].facts["sys_name"] == "sw-1"
+    await wait_until(lambda: polls(rig_v2c) >= 3)
+
+
+async def test_port_down_trap_raises_link_down_and_takes_the_camera_behind_it_offline(rig_v2c):
+    ctx, sim = rig_v2c.ctx, rig_v2c.sim
+    await ctx.wait_for(lambda: ctx.state("sw-1") == "online")
+    await sim.port_down("sw-1", 3)
+    down = await ctx.wait_for_event("network.link_down", state=State.STATE_RAISED)
+    assert down.source_device_id == "sw-1" and down.attributes["port"] == "103"
+    assert down.attributes["source"] == "trap" and down.raw.protocol == "snmp" and down.raw.data
+    await ctx.wait_for(lambda: ctx.state(CAMERA.id) == "offline", what="camera offline")
+    assert ctx.records[CAMERA.id].reason == "upstream port down"
+    await sim.port_up("sw-1", 3)
+    await ctx.wait_for_event("network.link_down", state=State.STATE_CLEARED)
+    await ctx.wait_for(lambda: ctx.state(CAMERA.id) == "online", what="camera back online")
+    # the poll saw the same changes: still one raise and one clear
+    await wait_until(lambda: polls(rig_v2c) >= 12)
+    assert len(ctx.of_type("network.link_down")) == 2
+
+
+async def test_lost_trap_is_made_good_by_polling(rig_v2c):
+    ctx, sim = rig_v2c.ctx, rig_v2c.sim
+    sim.trap_targets.clear()  # the traps get lost
+    await ctx.wait_for(lambda: ctx.state("sw-2") == "online")
+    await sim.port_down("sw-2", 4)
+    down = await ctx.wait_for_event("network.link_down", state=State.STATE_RAISED)
+    assert (down.source_device_id, down.attributes["port"], down.attributes["source"]) == ("sw-2", "4", "poll")
+    await sim.reboot("sw-2")
+    restarted = await ctx.wait_for_event("network.device_restarted")
+    assert restarted.attributes["source"] == "poll"
+
+
+async def test_reboot_trap_reported_once(rig_v2c):
+    ctx, sim = rig_v2c.ctx, rig_v2c.sim
+    await wait_until(lambda: polls(rig_v2c) >= 3)
+    await sim.reboot("sw-2")
+    restarted = await ctx.wait_for_event("network.device_restarted")
+    assert restarted.attributes["trap"] == "coldStart"
+    await wait_until(lambda: polls(rig_v2c) >= 12)
+    assert len(ctx.of_type("network.device_restarted")) == 1
+
+
+async def test_moved_and_gone_terminals(rig_v2c):
+    ctx, sim = rig_v2c.ctx, rig_v2c.sim
+    await ctx.wait_for(lambda: len(rig_v2c.adapter.terminals()) == 2)
+    await sim.learn_mac("sw-2", TERMINAL_A, 6)
+    moved = await ctx.wait_for_event("network.terminal_moved")
+    assert (moved.source_device_id, moved.attributes["port"], moved.attributes["previous_switch"],
+            moved.attributes["previous_port"]) == ("sw-2", "6", "sw-1", "103")
+    await sim.forget_mac("sw-1", TERMINAL_B)
+    gone = await ctx.wait_for_event("network.terminal_gone")
+    assert gone.attributes["mac"] == TERMINAL_B
+    assert [t.mac for t in rig_v2c.adapter.terminals("sw-2")] == [TERMINAL_A]
+
+
+async def test_mains_cut_raises_on_battery_and_polling_clears_it(rig_v2c):
+    ctx, sim = rig_v2c.ctx, rig_v2c.sim
+    await ctx.wait_for(lambda: ctx.state("ups-1") == "online")
+    await sim.mains("ups-1", False)
+    on_battery = await ctx.wait_for_event("power.on_battery", state=State.STATE_RAISED)
+    assert on_battery.source_device_id == "ups-1" and on_battery.attributes["source"] == "trap"
+    await sim.battery_low("ups-1", True)
+    low = await ctx.wait_for_event("power.battery_low", state=State.STATE_RAISED)
+    assert low.category == on_battery.category
+    await sim.mains("ups-1", True)
+    await ctx.wait_for_event("power.on_battery", state=State.STATE_CLEARED)
+    assert len(ctx.of_type("power.on_battery")) == 2
+
+
+async def test_unknown_trap_kept_as_generic_network_event(rig_v2c):
+    ctx, sim = rig_v2c.ctx, rig_v2c.sim
+    vendor = (1, 3, 6, 1, 4, 1, 9, 9, 41, 2, 0, 1)
+    await sim.notify("sw-1", [(vendor, [((1, 3, 6, 1, 4, 1, 9, 9, 41, 1, 2, 3, 1, 5, 1), ("octets", b"fan tray out"))])],
+                     "vendor trap")
+    event = await ctx.wait_for_event("network.trap")
+    assert event.attributes["trap_oid"] == "1.3.6.1.4.1.9.9.41.2.0.1"
+    assert event.attributes["vb.1.3.6.1.4.1.9.9.41.1.2.3.1.5.1"] == "fan tray out"
+
+
+async def test_v3_authpriv_traps_from_per_device_engine_ids():
+    rig = await Rig.start(trap_version="v3")
+    try:
+        ctx = rig.ctx
+        await ctx.wait_for(lambda: ctx.state("sw-1") == "online")
+        vendor = (1, 3, 6, 1, 4, 1, 99999, 0, 7)  # only a trap can tell this
+        await rig.sim.notify("sw-1", [(vendor, [((1, 3, 6, 1, 4, 1, 99999, 1), ("int", 42))])], "vendor trap")
+        event = await ctx.wait_for_event("network.trap")
+        assert event.source_device_id == "sw-1" and event.attributes["vb.1.3.6.1.4.1.99999.1"] == "42"
+        assert ctx.metrics.total("snmp_traps_received", version="v3") == 1
+        assert ctx.metrics.total("snmp_traps_rejected") == 0
+    finally:
+        await rig.stop()

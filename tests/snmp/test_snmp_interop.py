@@ -1,0 +1,101 @@
+"""Independent implementations: net-snmp's snmpget/snmpwalk read our simulator, and its
+snmptrap/snmpinform send to our receiver. Run, not skipped, whenever the tools are installed."""
+from __future__ import annotations
+
+import pytest
+from snmp_fixtures import AUTH_KEY, NET_SNMP, NO_NET_SNMP, PRIV_KEY, TERMINAL_A, Rig, run_tool, wait_until
+
+from hub.events import State
+from simulators.snmp.model import SimDevice
+
+pytestmark = pytest.mark.skipif(not NET_SNMP, reason=NO_NET_SNMP)
+V3_AUTHPRIV = ["-v3", "-u", "trapuser", "-l", "authPriv", "-a", "SHA-256", "-A", AUTH_KEY, "-x", "AES", "-X", PRIV_KEY]
+
+
+@pytest.fixture
+async def rig():
+    rig = await Rig.start()
+    yield rig
+    await rig.stop()
+
+
+async def test_snmpget_reads_the_simulated_switch(rig):
+    code, out, err = await run_tool("snmpget", "-v2c", "-c", "public", "-On", "-Oq", f"127.0.1.1:{rig.sim.port}",
+                                    "1.3.6.1.2.1.1.5.0", "1.3.6.1.2.1.2.2.1.8.103")
+    assert code == 0, err
+    assert out.split("\n")[:2] == ['.1.3.6.1.2.1.1.5.0 "sw-1"', ".1.3.6.1.2.1.2.2.1.8.103 1"]
+
+
+async def test_snmpget_v1_missing_object_is_nosuchname(rig):
+    code, out, err = await run_tool("snmpget", "-v1", "-c", "public", f"127.0.1.3:{rig.sim.port}", "1.3.6.1.2.1.1.99.0")
+    assert code != 0 and "noSuchName" in out + err
+
+
+async def test_snmpwalk_reads_the_forwarding_tables_and_sees_a_port_go_down(rig):
+    code, out, err = await run_tool("snmpwalk", "-v2c", "-c", "public", "-On", "-Oq", f"127.0.1.1:{rig.sim.port}",
+                                    "1.3.6.1.2.1.17.4.3.1.2")
+    assert code == 0, err
+    mac_index = ".".join(str(int(b, 16)) for b in TERMINAL_A.split(":"))
+    assert f".1.3.6.1.2.1.17.4.3.1.2.{mac_index} 3" in out.splitlines()
+    await rig.sim.port_down("sw-1", 2)
+    code, out, err = await run_tool("snmpbulkwalk", "-v2c", "-c", "public", "-On", "-Oq", f"127.0.1.1:{rig.sim.port}",
+                                    "1.3.6.1.2.1.2.2.1.8")
+    assert code == 0, err
+    assert out.splitlines()[:3] == [".1.3.6.1.2.1.2.2.1.8.101 1", ".1.3.6.1.2.1.2.2.1.8.102 2", ".1.3.6.1.2.1.2.2.1.8.103 1"]
+
+
+async def test_snmpget_v3_authpriv_with_context_reads_the_ups(rig):
+    code, out, err = await run_tool("snmpget", *V3_AUTHPRIV, "-n", "ups-1", "-On", "-Oq",
+                                    f"127.0.1.3:{rig.sim.port}", "1.3.6.1.2.1.33.1.4.1.0")
+    assert code == 0, err
+    assert out.strip() == ".1.3.6.1.2.1.33.1.4.1.0 3"
+
+
+async def test_snmptrap_v2c_link_down_becomes_an_event(rig):
+    code, _, err = await run_tool(
+        "snmptrap", "--clientaddr=127.0.1.2", "-v2c", "-c", "public", f"127.0.0.1:{rig.adapter.trap_port}", "12345",
+        "1.3.6.1.6.3.1.1.5.3", "1.3.6.1.2.1.2.2.1.1.6", "i", "6", "1.3.6.1.2.1.2.2.1.8.6", "i", "2")
+    assert code == 0, err
+    event = await rig.ctx.wait_for_event("network.link_down", source_device_id="sw-2")
+    assert (event.state, event.attributes["port"], event.attributes["source"]) == (State.STATE_RAISED, "6", "trap")
+
+
+async def test_snmptrap_v1_ups_trap_maps_like_v2(rig):
+    code, _, err = await run_tool(
+        "snmptrap", "--clientaddr=127.0.1.3", "-v1", "-c", "public", f"127.0.0.1:{rig.adapter.trap_port}",
+        "1.3.6.1.2.1.33.2", "127.0.1.3", "6", "1", "12345")
+    assert code == 0, err
+    event = await rig.ctx.wait_for_event("power.on_battery", source_device_id="ups-1")
+    assert event.state == State.STATE_RAISED
+
+
+async def test_snmptrap_v3_authpriv_identified_by_engine_id(rig):
+    engine_id = SimDevice("sw-1").engine_id.hex()  # configured as sw-1's engine_id; sent from 127.0.0.1
+    code, _, err = await run_tool("snmptrap", *V3_AUTHPRIV, "-e", f"0x{engine_id}",
+                                  f"127.0.0.1:{rig.adapter.trap_port}", "12345", "1.3.6.1.6.3.1.1.5.2")
+    assert code == 0, err
+    event = await rig.ctx.wait_for_event("network.device_restarted", source_device_id="sw-1")
+    assert event.attributes["trap"] == "warmStart"
+    assert rig.ctx.metrics.total("snmp_traps_received", version="v3") == 1
+
+
+async def test_inform_is_answered_only_once_journaled(rig):
+    ctx = rig.ctx
+    inform = ["snmpinform", "--clientaddr=127.0.1.2", "-v2c", "-c", "public", "-t", "0.3", "-r", "1",
+              f"127.0.0.1:{rig.adapter.trap_port}", "12345", "1.3.6.1.4.1.99999.0.1"]
+    ctx.fail_emits = True
+    code, _, err = await run_tool(*inform)
+    assert code != 0 and "Timeout" in err  # the journal refused it: no answer, the sender keeps it
+    ctx.fail_emits = False
+    code, _, err = await run_tool(*inform)
+    assert code == 0, err
+    await ctx.wait_for_event("network.trap", source_device_id="sw-2")
+
+
+async def test_v3_inform_authpriv(rig):
+    code, _, err = await run_tool("snmpinform", "--clientaddr=127.0.1.3", *V3_AUTHPRIV, "-t", "1", "-r", "1",
+                                  f"127.0.0.1:{rig.adapter.trap_port}", "12345", "1.3.6.1.2.1.33.2.2")
+    assert code == 0, err
+    event = await rig.ctx.wait_for_event("power.ups_test_completed", source_device_id="ups-1")
+    assert event.state == State.STATE_MOMENTARY
+    await wait_until(lambda: rig.ctx.metrics.total("snmp_v3_sync_reports") >= 1, what="v3 discovery seen")
