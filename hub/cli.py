@@ -5,6 +5,7 @@
   campus-hub tail ...               subscribe from the terminal
   campus-hub devices ...            table of devices and their state
   campus-hub demo                   a hub on a simulated campus, events shown live
+  campus-hub simulate SCENARIO      run a simulated campus and write the hub config for it
   campus-hub sim NAME ...           run a device simulator (sia, fire-panel, camera, snmp)
   campus-hub discover onvif ...     find devices on the network
   campus-hub hash-token             make a subscriber token and its sha256
@@ -69,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--rate", type=float, default=2.0, help="synthetic events per second (default 2)")
     demo.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after this long")
     demo.set_defaults(handler=cmd_demo)
+
+    simulate = commands.add_parser("simulate", help="run every simulated device of a campus scenario; write the hub config")
+    _configure_simulate(simulate)
+    simulate.set_defaults(handler=cmd_simulate)
 
     groups = _plugin_groups()
     for group, help_text in (("simulators", "run a device simulator"), ("discover", "discover devices")):
@@ -186,6 +191,16 @@ def cmd_demo(args) -> int:
     return demo.main(args)
 
 
+def _configure_simulate(parser: argparse.ArgumentParser) -> None:
+    from simulators.campus.cli import configure
+    configure(parser)
+
+
+def cmd_simulate(args) -> int:
+    from hub import runtime
+    return runtime.run(lambda: args.main(args))
+
+
 def cmd_hash_token(args) -> int:
     from hub.config.tokens import run_hash_token
     return run_hash_token()
@@ -215,7 +230,7 @@ def cmd_plugin(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in ("run", "demo", "sim", "discover"):
+    if args.command in ("run", "demo", "sim", "discover", "simulate"):
         from hub import reactor
         reactor.install()  # before any adapter or simulator module can import the reactor
     if args.command not in ("run", "sim", "discover"):

@@ -1,0 +1,147 @@
+"""The hub config that matches a running simulated campus, so ``campus-hub run -c`` works unchanged.
+
+Secrets (camera password, SIA key, the subscriber token's hash) are written to files in a
+directory next to the config and referenced as ``${file:...}``, as the integrator guide asks of a
+real installation; the plaintext token is returned to be printed, never written into the config.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+from typing import Any
+
+import yaml
+
+from hub.config.tokens import new_token
+from simulators.campus.campus import SimulatedCampus
+from simulators.campus.scenario import PlannedDevice
+
+__all__ = ["ADAPTER_NAMES", "HubEndpoints", "build_hub_config", "write_hub_config"]
+
+ADAPTER_NAMES = {"modbus": "fire-modbus", "onvif": "cameras-onvif", "snmp": "network-snmp", "sia": "alarms-sia"}
+SUBSCRIBER_ID = "campus-viewer"
+
+
+@dataclasses.dataclass(frozen=True)
+class HubEndpoints:
+    grpc: str = "127.0.0.1:50051"
+    metrics: str | None = "127.0.0.1:9464"
+    journal: str = "./data/journal.db"
+
+
+def _adapter_options(campus: SimulatedCampus, family: str) -> dict[str, Any]:
+    timing = campus.plan.scenario.timing
+    if family == "modbus":
+        return {"timeout": 2.0, "reconnect_min": 0.5, "reconnect_max": 10.0}
+    if family == "onvif":
+        return {"pull_timeout": timing.onvif_pull_timeout, "request_timeout": 10.0, "retry_initial": 0.5,
+                "retry_max": 10.0, "health_interval": 60.0}
+    if family == "snmp":
+        return {"trap_host": campus.host, "trap_port": campus.trap_port,
+                "max_concurrent_polls": 64}
+    sia_devices = len(campus.devices("sia"))
+    return {"host": campus.host, "tcp_port": campus.sia_port, "udp_port": None,
+            "max_connections": sia_devices + 64}
+
+
+def _device_options(campus: SimulatedCampus, device: PlannedDevice, secrets: dict[str, str]) -> dict[str, Any]:
+    timing = campus.plan.scenario.timing
+    where = campus.endpoint_of(device)
+    if device.family == "modbus":
+        return {**where, "framer": device.framer, "unit_id": device.unit_id, "profile": device.profile,
+                "poll_interval": timing.modbus_poll}
+    if device.family == "onvif":
+        return {**where, "username": "admin", "password": f"${{file:{secrets['camera']}}}"}
+    if device.family == "snmp":
+        return {**where, "version": "v2c", "community": "public", "poll_interval": timing.snmp_poll,
+                "timeout": 2.0, "interfaces": device.kind == "switch", "ups": device.kind == "ups"}
+    options: dict[str, Any] = {"account": device.account}
+    if campus.sia_key_hex:
+        options.update(key=f"${{file:{secrets['sia']}}}", key_format="hex")
+    if timing.sia_supervision:
+        options["supervision_s"] = timing.sia_supervision
+    return options
+
+
+def build_hub_config(campus: SimulatedCampus, endpoints: HubEndpoints, secrets: dict[str, str]) -> dict[str, Any]:
+    """The config as plain data; ``secrets`` maps camera/sia/token to files relative to the config."""
+    plan = campus.plan
+    families = campus.running_families
+    devices = []
+    for device in campus.devices():
+        entry: dict[str, Any] = {"id": device.id, "kind": device.kind, "adapter": ADAPTER_NAMES[device.family],
+                                 "site": {"school_id": device.school_id,
+                                          **{k: v for k, v in (("building", device.building), ("floor", device.floor),
+                                                               ("zone", device.zone)) if v}}}
+        if device.name:
+            entry["name"] = device.name
+        entry["options"] = _device_options(campus, device, secrets)
+        if device.upstream and "snmp" in families:
+            entry["upstream"] = {"device": device.upstream[0], "port": device.upstream[1]}
+        devices.append(entry)
+    listeners: dict[str, Any] = {"grpc": {"address": endpoints.grpc}}
+    if endpoints.metrics:
+        listeners["metrics"] = {"address": endpoints.metrics}
+    return {
+        "hub": {"id": "campus-sim-hub", "name": f"simulated campus: {plan.scenario.name or plan.source}"},
+        "journal": {"path": endpoints.journal, "durability": "normal"},
+        "listeners": listeners,
+        "logging": {"level": "warning"},
+        "sites": [{"school_id": s.school_id, "region_code": s.region_code, "name": s.name} for s in plan.schools],
+        "adapters": [{"name": ADAPTER_NAMES[f], "type": f, "options": _adapter_options(campus, f)} for f in families],
+        "devices": devices,
+        "subscribers": [{"id": SUBSCRIBER_ID, "token_sha256": f"${{file:{secrets['token']}}}",
+                         "scope": {"all_regions": True}}],
+    }
+
+
+def _write_secret(path: pathlib.Path, value: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+
+
+def write_hub_config(campus: SimulatedCampus, path: str | os.PathLike[str], endpoints: HubEndpoints) -> str:
+    """Write the config (and its secret files) to ``path``; return the subscriber's plaintext token."""
+    config_path = pathlib.Path(path)
+    secrets_dir = f"{config_path.stem}.secrets"
+    secrets = {"camera": f"{secrets_dir}/camera-password", "sia": f"{secrets_dir}/sia-key",
+               "token": f"{secrets_dir}/{SUBSCRIBER_ID}.sha256"}
+    base = config_path.parent
+    token, token_sha256 = new_token()
+    _write_secret(base / secrets["camera"], campus.camera_password)
+    if campus.sia_key_hex:
+        _write_secret(base / secrets["sia"], campus.sia_key_hex)
+    _write_secret(base / secrets["token"], token_sha256)
+    text = render(build_hub_config(campus, endpoints, secrets), campus)
+    tmp = config_path.with_name(config_path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(config_path)  # a hub started on the file never sees half of it
+    return token
+
+
+def config_text(campus: SimulatedCampus, endpoints: HubEndpoints) -> tuple[str, str]:
+    """In-memory config (secrets inline, for the demo's own hub) and the plaintext token."""
+    token, token_sha256 = new_token()
+    data = build_hub_config(campus, endpoints, {"camera": "-", "sia": "-", "token": "-"})
+    for device in data["devices"]:
+        options = device["options"]
+        if "password" in options:
+            options["password"] = campus.camera_password
+        if "key" in options:
+            options["key"] = campus.sia_key_hex
+    data["subscribers"][0]["token_sha256"] = token_sha256
+    return render(data, campus), token
+
+
+def render(data: dict[str, Any], campus: SimulatedCampus) -> str:
+    counts = ", ".join(f"{n} {family}" for family, n in campus.plan.count_by_family().items())
+    head = (f"# Hub config for the simulated campus {campus.plan.scenario.name or campus.plan.source!r}\n"
+            f"# written by `campus-hub simulate {campus.plan.source}` ({len(campus.plan.schools)} schools; "
+            f"devices: {counts}).\n# Run: campus-hub run -c <this file>. Ports change each time the "
+            "simulator starts: write it again then.\n")
+    body = "\n".join(yaml.safe_dump({key: value}, sort_keys=False, default_flow_style=None, width=200,
+                                    allow_unicode=True) for key, value in data.items())
+    return head + body

@@ -1,0 +1,94 @@
+"""Background noise: the everyday traffic of a campus, at a chosen rate, between scripted steps.
+
+Kinds: ``motion`` (a camera sees motion for a second), ``link_test`` (a SIA transmitter's NULL
+supervision message), ``arm_disarm`` (an intrusion panel armed or disarmed), ``port_flap`` (a
+switch access port goes down and comes back) and ``zone_test`` (a fire panel zone put in test and
+back). Arrivals are a Poisson process, so bursts happen as they do in life.
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+
+from simulators.campus.campus import SimulatedCampus
+from simulators.campus.scenario import NoiseConfig, TimelineStep
+
+__all__ = ["Noise"]
+
+#: kind -> the device kinds it can happen to
+_NOISE_DEVICES = {"motion": ("camera",), "link_test": ("panic_button", "alarm_panel"), "arm_disarm": ("alarm_panel",),
+                  "port_flap": ("switch",), "zone_test": ("fire_panel",)}
+#: how long a flapped port / tested zone / motion stays before it goes back, seconds
+_HOLD = {"motion": 1.0, "port_flap": 2.0, "zone_test": 2.0}
+_MAX_IN_FLIGHT = 2000
+
+
+class Noise:
+    """Plays background events on ``campus`` until cancelled. ``played`` counts them by kind."""
+
+    def __init__(self, campus: SimulatedCampus, config: NoiseConfig, rate: float | None = None) -> None:
+        self.campus = campus
+        self.rate = config.rate if rate is None else rate
+        self.random = random.Random(config.seed)
+        self.played: dict[str, int] = {}
+        self.failed = 0
+        self._pending: set[asyncio.Task] = set()
+        self._armed: dict[str, bool] = {}
+        self._targets = {kind: [d for d in campus.devices() if d.kind in _NOISE_DEVICES[kind]]
+                         for kind, weight in config.kinds.items() if weight > 0}
+        self._targets = {kind: devices for kind, devices in self._targets.items() if devices}
+        self._kinds = list(self._targets)
+        self._weights = [config.kinds[kind] for kind in self._kinds]
+
+    async def run(self) -> None:
+        if self.rate <= 0 or not self._kinds:
+            return
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        try:
+            while True:
+                next_at += self.random.expovariate(self.rate)
+                delay = next_at - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if len(self._pending) >= _MAX_IN_FLIGHT:
+                    continue  # the hub is not keeping up (or is down): do not pile up work
+                kind = self.random.choices(self._kinds, self._weights)[0]
+                task = asyncio.ensure_future(self._one(kind))
+                self._pending.add(task)
+                task.add_done_callback(self._pending.discard)
+        finally:
+            for task in list(self._pending):
+                task.cancel()
+
+    async def _one(self, kind: str) -> None:
+        device = self.random.choice(self._targets[kind])
+        try:
+            for step in self._steps(kind, device):
+                if step is None:
+                    await asyncio.sleep(_HOLD[kind])
+                    continue
+                await self.campus.apply(step)
+            self.played[kind] = self.played.get(kind, 0) + 1
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noise must never stop the campus; count and go on
+            self.failed += 1
+
+    def _steps(self, kind: str, device) -> list[TimelineStep | None]:
+        def step(do: str, **params) -> TimelineStep:
+            return TimelineStep(at=0, device=device.id, do=do, **params)
+
+        if kind == "motion":
+            return [step("motion", active=True), None, step("motion", active=False)]
+        if kind == "link_test":
+            return [step("link_test")]
+        if kind == "arm_disarm":
+            armed = self._armed[device.id] = not self._armed.get(device.id, False)
+            return [step("arm" if armed else "disarm", zone=self.random.randint(1, 99))]
+        if kind == "port_flap":
+            # the top ports: the low ones carry the school's own devices (their upstream ports)
+            port = self.random.randint(max(1, device.ports - 3), device.ports)
+            return [step("port_down", port=port), None, step("port_up", port=port)]
+        zone = self.random.randint(20, 30)
+        return [step("raise", zone=zone, event="fire.test"), None, step("clear", zone=zone, event="fire.test")]
