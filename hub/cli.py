@@ -67,7 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--grpc", default=DEFAULT_TARGET, metavar="HOST:PORT", help=f"default {DEFAULT_TARGET}")
     demo.add_argument("--metrics", default="127.0.0.1:9464", metavar="HOST:PORT")
     demo.add_argument("--data", default=None, metavar="DIR", help="journal directory (default: a temporary one)")
-    demo.add_argument("--rate", type=float, default=2.0, help="synthetic events per second (default 2)")
+    demo.add_argument("--scenario", default="one-school", metavar="SCENARIO",
+                      help="campus scenario file or shipped name (default one-school)")
+    demo.add_argument("--rate", type=float, default=None,
+                      help="background events per second (default: the scenario's; --synthetic: 2)")
+    demo.add_argument("--synthetic", action="store_true",
+                      help="the synthetic adapter instead of simulated devices (no device protocol on the wire)")
     demo.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after this long")
     demo.set_defaults(handler=cmd_demo)
 
