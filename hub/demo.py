@@ -154,7 +154,7 @@ async def _play(campus, colour: bool) -> None:
 
     await campus.wait_for_hub(30.0)
     while True:
-        await play_timeline(campus, campus.plan.scenario.timeline, say)
+        await play_timeline(campus, campus.plan.timeline, say)
         await asyncio.sleep(REPLAY_PAUSE)
 
 

@@ -85,9 +85,9 @@ async def main(args: argparse.Namespace) -> int:
         noise_task = asyncio.ensure_future(noise.run())
         if noise.rate:
             say(f"background noise: {noise.rate:g} events/s ({', '.join(plan.scenario.noise.kinds)})")
-        say(f"timeline: {len(plan.scenario.timeline)} steps")
+        say(f"timeline: {len(plan.timeline)} steps")
         started = asyncio.get_running_loop().time()
-        await play_timeline(campus, plan.scenario.timeline, say)
+        await play_timeline(campus, plan.timeline, say)
         say("timeline done; devices keep running" + (" (Ctrl-C stops)" if not args.duration else ""))
         try:
             if args.duration:

@@ -67,7 +67,9 @@ class FirePanelEntry(DeviceEntry):
         try:
             resolve_profile(value)
         except ProfileError as exc:
-            raise ValueError(f"profile {value!r} does not load: {exc}") from None
+            # a name that resolves nowhere is this file's mistake; problems inside a profile keep its file:line
+            reasons = "; ".join(p.message if p.source == value else str(p) for p in exc.problems)
+            raise ValueError(f"profile {value!r} does not load: {reasons}") from None
         return value
 
 
@@ -171,6 +173,9 @@ class Timing(_Strict):
 
 
 class Scenario(_Strict):
+    """A scenario file without its ``timeline`` (a list of :class:`TimelineStep`, checked step by step
+    so that one bad step does not hide the others)."""
+
     name: str = Field("", description="Scenario name, for people.")
     description: str = Field("", description="What it shows.")
     timing: Timing = Field(default_factory=Timing, description="Poll intervals written into the hub config.")
@@ -178,7 +183,6 @@ class Scenario(_Strict):
     snmp_first_address: str = Field("127.0.1.1", description="Loopback address of the first SNMP device.")
     schools: list[SchoolEntry] = Field(default_factory=list, description="Schools written out in full.")
     generate: list[GenerateEntry] = Field(default_factory=list, description="Schools made from a template.")
-    timeline: list[TimelineStep] = Field(default_factory=list, description="Scripted steps.")
     noise: NoiseConfig = Field(default_factory=NoiseConfig, description="Background events.")
 
     @pydantic.field_validator("snmp_first_address")
@@ -230,6 +234,7 @@ class CampusPlan:
     source: str
     schools: list[PlannedSchool]
     devices: dict[str, PlannedDevice]
+    timeline: list[TimelineStep] = dataclasses.field(default_factory=list)
 
     def of_family(self, family: str) -> list[PlannedDevice]:
         return [d for d in self.devices.values() if d.family == family]
@@ -295,9 +300,10 @@ def _free_account(taken: set[str]) -> str:
     return f"{number:04X}"
 
 
-def _expand(scenario: Scenario, doc: Document) -> tuple[CampusPlan, list[Problem]]:
+def _expand(scenario: Scenario, timeline: list[tuple[int, TimelineStep]], doc: Document
+            ) -> tuple[CampusPlan, list[Problem]]:
     problems: list[Problem] = []
-    plan = CampusPlan(scenario, doc.file, [], {})
+    plan = CampusPlan(scenario, doc.file, [], {}, [step for _, step in timeline])
     school_ids: set[str] = set()
 
     def add_school(school: PlannedSchool, devices: SchoolDevices, prefix: str, path: tuple) -> None:
@@ -321,7 +327,7 @@ def _expand(scenario: Scenario, doc: Document) -> tuple[CampusPlan, list[Problem
         problems.append(doc.problem((), "the scenario has no devices",
                                     "schools: (or generate:) with fire_panels, cameras, switches, upses, "
                                     "panic_buttons or intrusion_panels"))
-    for i, step in enumerate(scenario.timeline):
+    for i, step in timeline:
         path = ("timeline", i)
         device = plan.devices.get(step.device)
         if device is None:
@@ -347,14 +353,36 @@ def load_scenario_text(text: str, source: str = "<scenario>") -> CampusPlan:
     if not isinstance(doc.data, dict):
         raise ScenarioError(problems + [doc.problem((), "a scenario is a mapping",
                                                     "keys such as schools:, timeline:, noise:")])
+    data = {key: value for key, value in doc.data.items() if key != "timeline"}
+    scenario = None
     try:
-        scenario = Scenario.model_validate(doc.data)
+        scenario = Scenario.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise ScenarioError(problems + validation_problems(exc, doc, model=Scenario, data=doc.data)) from None
-    plan, more = _expand(scenario, doc)
+        problems += validation_problems(exc, doc, model=Scenario, data=data)
+    timeline, timeline_problems = _timeline(doc)
+    problems += timeline_problems
+    if scenario is None:
+        raise ScenarioError(problems)
+    plan, more = _expand(scenario, timeline, doc)
     if problems + more:
         raise ScenarioError(problems + more)
     return plan
+
+
+def _timeline(doc: Document) -> tuple[list[tuple[int, TimelineStep]], list[Problem]]:
+    raw = doc.data.get("timeline")
+    if raw is None:
+        return [], []
+    if not isinstance(raw, list):
+        return [], [doc.problem(("timeline",), "timeline is not a list",
+                                "a list of steps: - {at: 2, device: fire-a, do: fire, zone: 3}")]
+    steps, problems = [], []
+    for i, item in enumerate(raw):
+        try:
+            steps.append((i, TimelineStep.model_validate(item)))
+        except pydantic.ValidationError as exc:
+            problems += validation_problems(exc, doc, model=TimelineStep, data=item, prefix=("timeline", i))
+    return steps, problems
 
 
 def resolve_scenario_path(name: str) -> pathlib.Path:

@@ -66,9 +66,16 @@ class SiaParams(_Params):
     area: int | str | None = Field(None, description="Area (partition).")
     user: int | str | None = Field(None, description="User number.")
     text: str | None = Field(None, description="Free text.")
-    code: str | None = Field(None, pattern=r"^[A-Z]{2}$", description="'sia': a SIA DC-03 code, e.g. PA.")
+    code: str | None = Field(None, description="'sia': a SIA DC-03 code, e.g. PA.")
     event: int | None = Field(None, ge=0, le=999, description="'contact_id': the event code, e.g. 130.")
     qualifier: Literal["1", "3", "6"] = Field("1", description="'contact_id': 1 new, 3 restore, 6 status.")
+
+    @pydantic.field_validator("code")
+    @classmethod
+    def _two_capitals(cls, value: str | None) -> str | None:
+        if value is not None and not (len(value) == 2 and value.isascii() and value.isupper() and value.isalpha()):
+            raise ValueError(f"{value!r} is not a SIA DC-03 code; expected two capital letters such as PA, BA, FA")
+        return value
 
 
 #: kind -> action -> parameters it needs
