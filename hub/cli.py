@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="campus scenario file or shipped name (default one-school)")
     demo.add_argument("--rate", type=float, default=None,
                       help="background events per second (default: the scenario's; --synthetic: 2)")
+    demo.add_argument("--only", action="append", choices=("modbus", "onvif", "snmp", "sia"),
+                      help="simulate only these protocol families (repeatable)")
     demo.add_argument("--synthetic", action="store_true",
                       help="the synthetic adapter instead of simulated devices (no device protocol on the wire)")
     demo.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after this long")

@@ -81,7 +81,7 @@ async def _campus_demo(data_dir: str, args) -> int:
     campus = await SimulatedCampus.start(
         plan, sia_port=free_port(socket.SOCK_STREAM, host), trap_port=free_port(socket.SOCK_DGRAM, host), host=host,
         say=lambda line: print(line, file=sys.stderr, flush=True),
-        families=tuple(f for f in FAMILIES if f not in unusable))
+        families=tuple(f for f in (args.only or FAMILIES) if f not in unusable))
     campus.missing.update(unusable)
     tasks: list[asyncio.Task] = []
     hub = None

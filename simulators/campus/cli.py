@@ -30,7 +30,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     config.add_argument("--write-config", default="hub.yaml", metavar="FILE", help="default hub.yaml")
     config.add_argument("--no-config", action="store_true", help="write no config (the hub is set up already)")
     config.add_argument("--grpc", default="127.0.0.1:50051", metavar="HOST:PORT", help="hub gRPC address to write")
-    config.add_argument("--metrics", default="127.0.0.1:9464", metavar="HOST:PORT", help="hub metrics address")
+    config.add_argument("--metrics", default="127.0.0.1:9464", metavar="HOST:PORT",
+                        help="hub metrics address to write ('' for none)")
     config.add_argument("--journal", default=None, metavar="PATH",
                         help="journal path to write (default ./data/<config name>-journal.db, next to the config)")
     where = parser.add_argument_group("where the devices are")
@@ -72,7 +73,7 @@ async def main(args: argparse.Namespace) -> int:
         if not args.no_config:
             config_path = pathlib.Path(args.write_config)
             journal = args.journal or f"./data/{config_path.stem}-journal.db"
-            token = write_hub_config(campus, config_path, HubEndpoints(args.grpc, args.metrics, journal))
+            token = write_hub_config(campus, config_path, HubEndpoints(args.grpc, args.metrics or None, journal))
             say(f"wrote {config_path} (secrets in {config_path.stem}.secrets/); start the hub with:\n"
                 f"    campus-hub run -c {config_path}\n"
                 f"subscriber token: {token}\n"
