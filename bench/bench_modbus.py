@@ -85,6 +85,15 @@ class TimedContext(RecordingContext):
         return future
 
 
+async def measure_loop_lag(lags: list[float], period: float = 0.01) -> None:
+    """How late the hub's loop wakes a 10 ms timer: the hub's own share of any delay."""
+    loop = asyncio.get_running_loop()
+    while True:
+        started = loop.time()
+        await asyncio.sleep(period)
+        lags.append(loop.time() - started - period)
+
+
 async def bench(args: argparse.Namespace) -> None:
     endpoints = args.panels // args.units_per_port
     spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited event loop
@@ -111,6 +120,8 @@ async def bench(args: argparse.Namespace) -> None:
     # A zone toggled twice within one poll would be two changes and no event: don't.
     last_touched: dict[tuple[str, int], float] = {}
     requests_before = ctx.metrics.total("requests")
+    lags: list[float] = []
+    lag_task = asyncio.ensure_future(measure_loop_lag(lags))
     cpu_before, wall_before = time.process_time(), time.monotonic()
     sim_cpu_before = process_cpu_seconds(process.pid)
     deadline = wall_before + args.seconds
@@ -128,6 +139,7 @@ async def bench(args: argparse.Namespace) -> None:
         changes.setdefault((reply[0], str(reply[1]), reply[2]), []).append(reply[3])
         await asyncio.sleep(1 / args.change_rate)
     cpu = time.process_time() - cpu_before
+    lag_task.cancel()
     sim_cpu = process_cpu_seconds(process.pid) - sim_cpu_before
     wall = time.monotonic() - wall_before
     requests = ctx.metrics.total("requests") - requests_before
@@ -148,6 +160,9 @@ async def bench(args: argparse.Namespace) -> None:
     rtts = sorted(v for (name, _), values in ctx.metrics.observations.items() if name == "request" for v in values)
     print(f"request results:      {results}; round trip p50={1000 * statistics.median(rtts):.1f} ms "
           f"p99={1000 * rtts[int(len(rtts) * 0.99)]:.1f} ms")
+    lags.sort()
+    print(f"hub loop lag:         p50={1000 * statistics.median(lags):.1f} ms p99={1000 * lags[int(len(lags) * 0.99)]:.1f} ms "
+          f"max={1000 * lags[-1]:.1f} ms")
     print(f"simulator CPU share:  {100 * sim_cpu / wall:.1f}% of one core (child process; 2-core machine shared)")
     print(f"requests/s:           {requests / wall:.0f} ({requests:.0f} in {wall:.1f} s)")
     if delays:

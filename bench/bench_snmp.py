@@ -22,6 +22,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -200,24 +201,40 @@ async def bench_traps(args) -> None:
         ctx.close()
 
 
+def _start_simulators(args) -> tuple[list[subprocess.Popen], list[tuple[str, int]]]:
+    """``--sim-processes`` simulator processes share the switches (one Python agent cannot answer
+    1000 switches' walks alone); returns the processes and every switch's (address, port)."""
+    processes, endpoints = [], []
+    per_process = -(-args.switches // args.sim_processes)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for first in range(0, args.switches, per_process):
+        count = min(per_process, args.switches - first)
+        port = _free_port()
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "simulators.snmp", "--port", str(port), "--switches", str(count), "--upses", "0",
+             "--ports", "24", "--macs-per-port", "1", "--first-address", str(_address(first)),
+             "--first-index", str(first + 1)],
+            stdout=subprocess.PIPE, text=True, cwd=root))
+        endpoints += [(str(_address(first + i)), port) for i in range(count)]
+    return processes, endpoints
+
+
 async def bench_poll(args) -> None:
-    port = _free_port()
-    simulator = subprocess.Popen(
-        [sys.executable, "-m", "simulators.snmp", "--port", str(port), "--switches", str(args.switches),
-         "--upses", "0", "--ports", "24", "--macs-per-port", "1", "--first-address", "127.0.1.1"],
-        stdout=subprocess.PIPE, text=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    simulators, endpoints = _start_simulators(args)
     try:
-        first = await asyncio.get_running_loop().run_in_executor(None, simulator.stdout.readline)
-        print(f"simulator: {first.strip()}")
+        for simulator in simulators:
+            first = await asyncio.get_running_loop().run_in_executor(None, simulator.stdout.readline)
+            print(f"simulator: {first.strip()}")
+            # keep reading what it prints, or a full pipe would stop it
+            threading.Thread(target=simulator.stdout.read, daemon=True).start()
         devices = [_trap_sender_device()]
-        for i in range(args.switches):
-            host = str(_address(i))
+        for i, (host, port) in enumerate(endpoints):
             devices.append(DeviceSpec(id=f"sw-{i + 1:04d}", kind="switch", adapter="snmp", site=SITE,
                                       options=SnmpDeviceOptions(
                                           host=host, port=port, poll_interval=args.interval, timeout=2, retries=1,
                                           terminals=True, terminal_interval=args.terminal_interval)))
         ctx = LatencyContext("snmp", devices)
-        cpu_start, wall_start = time.process_time(), time.perf_counter()
+        wall_start = time.perf_counter()
         adapter, task = await _start(ctx)
         setup = time.perf_counter() - wall_start
         print(f"adapter ready for {args.switches} switches in {setup:.1f} s")
@@ -235,12 +252,14 @@ async def bench_poll(args) -> None:
               f"error {metrics.total('snmp_polls', result='error'):.0f}; terminals {len(adapter.terminals())}")
         print(f"traps paced at {args.rate:.0f}/s meanwhile: trap->journal p50 {_percentile(ctx.delays, 0.5) * 1000:.2f} ms, "
               f"p99 {_percentile(ctx.delays, 0.99) * 1000:.2f} ms ({len(ctx.delays)} traps)")
+        print(f"machine load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         ctx.close()
     finally:
-        simulator.terminate()
-        simulator.wait()
+        for simulator in simulators:
+            simulator.terminate()
+            simulator.wait()
 
 
 def _address(i: int):
@@ -269,6 +288,7 @@ def main() -> None:
     poll.add_argument("--terminal-interval", type=float, default=300.0)
     poll.add_argument("--duration", type=float, default=150.0, help="seconds measured (after setup)")
     poll.add_argument("--rate", type=float, default=20.0, help="v2c traps per second during polling")
+    poll.add_argument("--sim-processes", type=int, default=4, help="simulator processes sharing the switches")
     args = parser.parse_args()
     run = bench_traps if args.what == "traps" else bench_poll
 

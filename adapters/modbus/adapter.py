@@ -28,8 +28,8 @@ class ModbusOptions(BaseModel):
     reconnect_min: float = Field(1.0, gt=0, le=3600, description="First delay before reconnecting, seconds.")
     reconnect_max: float = Field(60.0, gt=0, le=3600, description="Longest delay between reconnects (doubling).")
     drop_after_timeouts: int = Field(
-        3, ge=1, le=1000, description="Reconnect after this many unanswered requests in a row on one connection "
-        "(a converter that accepts TCP but answers nothing).")
+        3, ge=1, le=1000, description="Reconnect once every panel on a connection has this many unanswered "
+        "requests in a row (a converter that accepts TCP but answers nothing).")
 
     @pydantic.model_validator(mode="after")
     def _order(self) -> ModbusOptions:
@@ -48,7 +48,9 @@ class ModbusDeviceOptions(BaseModel):
     framer: Literal["tcp", "rtu-over-tcp"] = Field(
         "tcp", description="tcp: Modbus TCP (MBAP header); rtu-over-tcp: RTU frames with CRC over TCP, as "
         "transparent serial converters send them.")
-    unit_id: int = Field(1, ge=0, le=247, description="Modbus unit (slave) id of the panel on that connection.")
+    unit_id: int = Field(
+        1, ge=0, le=255, description="Modbus unit (slave) id of the panel on that connection: 1-247 behind a "
+        "converter; devices with their own TCP interface often use 0 or 255.")
     profile: str = Field(
         "generic", description="Device profile: a name from config/profiles (generic, notifier-gw, siemens-fc20) "
         "or a path to a profile YAML file.")

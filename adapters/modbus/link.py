@@ -47,6 +47,12 @@ _READ = {
 }
 
 
+def _is_timeout(exc: Exception) -> bool:
+    # pymodbus raises ModbusIOException both for "no response" and for answers with the wrong
+    # unit or transaction id; only the message tells them apart.
+    return isinstance(exc, asyncio.TimeoutError) or "No response" in str(exc)
+
+
 class LinkLost(Exception):
     """The connection is gone or answers nothing at all: reconnect."""
 
@@ -69,6 +75,7 @@ class Panel:
     requests: list[ReadRequest]
     tracker: PanelTracker
     failing: dict[ReadRequest, str] = dataclasses.field(default_factory=dict)
+    timeouts_in_a_row: int = 0
 
     @classmethod
     def build(cls, device_id: str, unit_id: int, profile: Profile, poll_interval: float | None) -> Panel:
@@ -89,7 +96,7 @@ class Link:
         self.clock = clock
         self.name = f"{host}:{port}"
         self.log = ctx.log.bind(link=self.name)
-        self._timeouts_in_a_row = 0
+        self._answered = False  # any answer since the last connect (resets the reconnect backoff)
 
     async def run(self) -> None:
         delay = self.settings.reconnect_min
@@ -102,11 +109,11 @@ class Link:
             # pymodbus would drop the link after a few unanswered requests; one silent unit on a
             # converter must not take its neighbours offline, so we decide (drop_after_timeouts).
             client.set_max_no_responses(1 << 30)
+            self._answered = False
             try:
                 if await client.connect():
                     self.ctx.metrics.count("connects", link=self.name)
                     self.log.info("modbus.connected", framer=self.framer, panels=len(self.panels))
-                    delay = self.settings.reconnect_min
                     await self._poll(client)
                 else:
                     self._all_offline(f"cannot connect to {self.name}")
@@ -122,6 +129,9 @@ class Link:
                 self._all_offline(f"internal error: {exc!r}")
             finally:
                 client.close()
+            # A connection that answered was healthy: start the backoff over. One that accepted
+            # TCP and answered nothing backs off like one that refused.
+            delay = self.settings.reconnect_min if self._answered else delay
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.settings.reconnect_max)
 
@@ -132,12 +142,12 @@ class Link:
     async def _poll(self, client: AsyncModbusTcpClient) -> None:
         loop = asyncio.get_running_loop()
         order = itertools.count()
-        now = loop.time()
+        connected_at = loop.time()
         # Everything is due at once: a full re-read after every (re)connect. After that each link
         # keeps its own phase within the interval, so hundreds of links don't all poll in the
         # same instant (the second poll comes early, never late).
         phase = random.Random(self.name).random()
-        due = [(now, next(order), panel, request) for panel in self.panels for request in panel.requests]
+        due = [(connected_at, next(order), panel, request) for panel in self.panels for request in panel.requests]
         heapq.heapify(due)
         while due:
             when, _, panel, request = heapq.heappop(due)
@@ -145,14 +155,18 @@ class Link:
             if wait > 0:
                 await asyncio.sleep(wait)
             await self._read(client, panel, request)
-            if when == now:
+            if when == connected_at:
                 when -= request.interval * (1 - phase)
             if asyncio.current_task().cancelling():
                 # Python 3.11's wait_for (inside pymodbus) swallows a cancel that races with the
                 # answer arriving; honour it here or the link would outlive the adapter.
                 raise asyncio.CancelledError
-            # Fall behind rather than burst: a late poll moves the next one, never doubles up.
-            heapq.heappush(due, (max(when + request.interval, loop.time()), next(order), panel, request))
+            # Fall behind rather than burst: a late poll moves the next one, never doubles up. A
+            # panel that stopped answering is asked less and less often, as each unanswered
+            # request holds the connection (and its neighbours) for a whole timeout.
+            interval = min(request.interval * 2 ** min(panel.timeouts_in_a_row, 10),
+                           max(request.interval, self.settings.reconnect_max))
+            heapq.heappush(due, (max(when + interval, loop.time()), next(order), panel, request))
 
     async def _read(self, client: AsyncModbusTcpClient, panel: Panel, request: ReadRequest) -> None:
         if not client.connected:
@@ -166,16 +180,21 @@ class Link:
         except (ModbusIOException, asyncio.TimeoutError) as exc:
             if not client.connected:
                 raise LinkLost(f"connection to {self.name} lost") from None
-            self._timeouts_in_a_row += 1
+            if not _is_timeout(exc):  # an answer that does not belong to the request
+                self._fail(panel, request, "bad_response", f"bad response: {exc}")
+                return
+            panel.timeouts_in_a_row += 1
             self._fail(panel, request, "timeout", f"no answer within {self.settings.timeout:g} s")
-            if self._timeouts_in_a_row >= self.settings.drop_after_timeouts:
+            # Only when no panel on the connection answers is the connection itself suspect.
+            if all(p.timeouts_in_a_row >= self.settings.drop_after_timeouts for p in self.panels):
                 raise LinkLost(f"{self.name} accepted TCP but answered none of the last "
-                               f"{self._timeouts_in_a_row} requests") from exc
+                               f"{panel.timeouts_in_a_row} requests") from exc
             return
         except ModbusException as exc:  # a frame pymodbus could not make sense of
             self._fail(panel, request, "bad_response", f"bad response: {exc}")
             return
-        self._timeouts_in_a_row = 0
+        panel.timeouts_in_a_row = 0
+        self._answered = True
         self.ctx.metrics.observe("request", time.perf_counter() - started, link=self.name)
         if response.isError():
             code = getattr(response, "exception_code", 0)

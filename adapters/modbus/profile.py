@@ -252,16 +252,34 @@ def load_profile(path: str | Path) -> Profile:
 
 
 def resolve_profile(name_or_path: str, search_dirs: Sequence[Path] = (DEFAULT_PROFILE_DIR,)) -> Profile:
-    """Load a profile given as a file path, or as a name looked up as ``<dir>/<name>.yaml``."""
+    """Load a profile given as a file path, or as a name looked up as ``<dir>/<name>.yaml``.
+
+    Loaded profiles are cached per file and modification time: a site with 500 panels on one
+    profile parses it once, and an edited file is read again.
+    """
     if name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path:
-        return load_profile(name_or_path)
+        return _load_cached(Path(name_or_path))
     for directory in search_dirs:
         candidate = Path(directory) / f"{name_or_path}.yaml"
         if candidate.is_file():
-            return load_profile(candidate)
+            return _load_cached(candidate)
     known = sorted({p.stem for d in search_dirs if Path(d).is_dir() for p in Path(d).glob("*.yaml")})
     raise ProfileError([Problem(str(name_or_path), 1, f"no profile named {name_or_path!r} in "
                                 f"{', '.join(str(d) for d in search_dirs)}; known: {', '.join(known) or 'none'}")])
+
+
+_cache: dict[tuple[str, int, int], Profile] = {}
+
+
+def _load_cached(path: Path) -> Profile:
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_profile(path)  # reports the problem
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _cache:
+        _cache[key] = load_profile(path)
+    return _cache[key]
 
 
 def parse_profile(text: str, source: str = "<profile>") -> Profile:

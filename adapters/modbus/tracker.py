@@ -69,13 +69,17 @@ class PanelTracker:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         # Several signals may share a word (different bits), so each address has a list.
-        self._at: dict[tuple[Table, int], list[SignalInstance]] = {}
+        self._at: dict[tuple[Table, int], list[_Word]] = {}
         for instance in profile.instances():
-            self._at.setdefault((instance.table, instance.address), []).append(instance)
-        self._held: dict[str, dict[str, Decoded]] = {}
+            self._at.setdefault((instance.table, instance.address), []).append(_Word(instance))
+        # Polls mostly return what the previous poll did: compare whole reads first.
+        self._last_read: dict[tuple[Table, int], list[int | bool]] = {}
 
     def feed(self, table: Table, start: int, values: Sequence[int | bool]) -> list[Transition]:
         """Take one read of ``values`` from ``start`` in ``table``; return what changed."""
+        values = list(values)
+        if self._last_read.get((table, start)) == values:
+            return []
         if not 0 <= start or start + len(values) > 0x10000:
             raise RegisterValueError(f"read of {len(values)} from {start} leaves the Modbus address space")
         transitions: list[Transition] = []
@@ -83,20 +87,34 @@ class PanelTracker:
             if isinstance(raw, bool):
                 raw = int(raw)
             if not isinstance(raw, int) or not 0 <= raw <= 0xFFFF:
+                self._last_read.pop((table, start), None)
                 raise RegisterValueError(f"{table.value} address {start + offset}: {raw!r} is not a 16-bit value")
-            for instance in self._at.get((table, start + offset), ()):
-                transitions.extend(self._update(instance, raw))
+            for word in self._at.get((table, start + offset), ()):
+                if word.raw != raw:
+                    transitions.extend(word.update(raw))
+        self._last_read[(table, start)] = values
         return transitions
 
     def active(self) -> list[tuple[SignalInstance, Decoded]]:
         """Conditions holding now (as last read)."""
-        return [(instance, decoded) for instances in self._at.values() for instance in instances
-                for decoded in self._held.get(instance.key, {}).values()]
+        return [(word.instance, decoded) for words in self._at.values() for word in words
+                for decoded in word.held.values()]
 
-    def _update(self, instance: SignalInstance, raw: int) -> list[Transition]:
-        now = {d.key: d for d in decode_word(instance.signal, raw)}
-        before = self._held.get(instance.key, {})
-        self._held[instance.key] = now
-        scaled = scaled_value(instance.signal, raw) if instance.signal.value is not None else None
-        return ([Transition(instance, d, True, raw, scaled) for k, d in now.items() if k not in before]
-                + [Transition(instance, d, False, raw, scaled) for k, d in before.items() if k not in now])
+
+class _Word:
+    """One decoded word's last raw value and the conditions it held."""
+
+    __slots__ = ("instance", "raw", "held")
+
+    def __init__(self, instance: SignalInstance) -> None:
+        self.instance = instance
+        self.raw: int | None = None  # never read yet
+        self.held: dict[str, Decoded] = {}
+
+    def update(self, raw: int) -> list[Transition]:
+        signal = self.instance.signal
+        now = {d.key: d for d in decode_word(signal, raw)}
+        before, self.held, self.raw = self.held, now, raw
+        scaled = scaled_value(signal, raw) if signal.value is not None else None
+        return ([Transition(self.instance, d, True, raw, scaled) for k, d in now.items() if k not in before]
+                + [Transition(self.instance, d, False, raw, scaled) for k, d in before.items() if k not in now])

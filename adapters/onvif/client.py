@@ -105,6 +105,8 @@ def _classify(exc: BaseException, operation: str) -> CameraError:
     if isinstance(exc, CameraError):
         return exc
     if isinstance(exc, zeep.exceptions.Fault):
+        if not exc.code:  # zeep could not read a fault out of an error answer (HTML, mangled XML)
+            return CameraError(FailureKind.BAD_RESPONSE, f"unreadable fault: {exc.message}", operation=operation)
         subcodes = tuple(getattr(code, "localname", str(code)) for code in (exc.subcodes or ()))
         return fault_error(Fault(code=str(exc.code or ""), subcodes=subcodes, reason=str(exc.message or "")), operation)
     if isinstance(exc, requests.Timeout):
@@ -155,7 +157,9 @@ class CameraSession:
         except (AttributeError, TypeError, ValueError, OverflowError):
             raise CameraError(FailureKind.BAD_RESPONSE, "GetSystemDateAndTime without a UTC time",
                               operation="GetSystemDateAndTime") from None
-        self.clock_offset = camera_now - (before + after) / 2
+        # The answer has whole seconds: centre it, and call anything under that resolution no offset.
+        offset = camera_now + 0.5 - (before + after) / 2
+        self.clock_offset = 0.0 if abs(offset) < 1.0 else offset
         return self.clock_offset
 
     # --- discovery of what the camera is --------------------------------------------------------

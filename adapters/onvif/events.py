@@ -106,7 +106,7 @@ def build_notification(notification: Notification) -> str:
     operation = f" PropertyOperation={quoteattr(notification.operation)}" if notification.operation else ""
     return (
         f'<wsnt:NotificationMessage><wsnt:Topic Dialect="{TOPIC_DIALECT}">{escape(notification.topic)}</wsnt:Topic>'
-        f'<wsnt:Message><tt:Message UtcTime="{format_datetime(notification.utc_time)}"{operation}>'
+        f'<wsnt:Message><tt:Message UtcTime="{format_datetime(notification.utc_time, millis=True)}"{operation}>'
         f"{_item_list('Source', notification.source)}{_item_list('Data', notification.data)}"
         f"</tt:Message></wsnt:Message></wsnt:NotificationMessage>"
     )

@@ -124,9 +124,11 @@ def parse_pull_messages_response(envelope: Envelope) -> PullResult:
     )
 
 
-def parse_renew_response(envelope: Envelope) -> float:
-    """The new termination time (camera clock)."""
-    return _required_time(_expect(envelope, f"{{{NS['wsnt']}}}RenewResponse"), "wsnt:TerminationTime")
+def parse_renew_response(envelope: Envelope) -> tuple[float, float | None]:
+    """(new termination time, current time if the camera sent it), camera clock."""
+    body = _expect(envelope, f"{{{NS['wsnt']}}}RenewResponse")
+    current = text_of(body, "wsnt:CurrentTime")
+    return _required_time(body, "wsnt:TerminationTime"), parse_datetime(current) if current else None
 
 
 # --- server side (simulator) --------------------------------------------------------------------

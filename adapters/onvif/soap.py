@@ -142,13 +142,15 @@ def parse_envelope(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Envelo
 
 def _parse_fault(element: etree._Element) -> Fault:
     code = text_of(element, "env:Code/env:Value")
+    if not code:
+        raise SoapError("SOAP fault without env:Code/env:Value")
     subcodes = []
     node = element.find("env:Code/env:Subcode", NS)
     while node is not None and len(subcodes) < 8:
         subcodes.append(text_of(node, "env:Value"))
         node = node.find("env:Subcode", NS)
     reason = text_of(element, "env:Reason/env:Text")
-    return Fault(code=code or "env:Receiver", subcodes=tuple(subcodes), reason=reason[:500])
+    return Fault(code=code, subcodes=tuple(subcodes), reason=reason[:500])
 
 
 _ENVELOPE_NAMESPACES = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in NS.items())
@@ -175,9 +177,12 @@ def build_fault(code: str, subcodes: Iterable[str], reason: str) -> bytes:
 
 
 # --- time ---------------------------------------------------------------------------------------
-def format_datetime(epoch: float) -> str:
-    """xs:dateTime in UTC with a Z, whole seconds (what cameras send)."""
-    return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def format_datetime(epoch: float, *, millis: bool = False) -> str:
+    """xs:dateTime in UTC with a Z: whole seconds, or milliseconds (as many cameras stamp events)."""
+    if not millis:
+        return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    seconds, milliseconds = divmod(round(epoch * 1000), 1000)
+    return _dt.datetime.fromtimestamp(seconds, _dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{milliseconds:03d}Z"
 
 
 def parse_datetime(text: str) -> float:
@@ -198,7 +203,7 @@ def parse_datetime(text: str) -> float:
 
 
 _DURATION = re.compile(
-    r"^P(?:(?P<d>\d{1,6})D)?(?:T(?:(?P<h>\d{1,6})H)?(?:(?P<m>\d{1,6})M)?(?:(?P<s>\d{1,6}(?:\.\d{1,9})?)S)?)?$"
+    r"^P(?:(?P<d>\d{1,9})D)?(?:T(?:(?P<h>\d{1,9})H)?(?:(?P<m>\d{1,9})M)?(?:(?P<s>\d{1,9}(?:\.\d{1,9})?)S)?)?$"
 )
 
 

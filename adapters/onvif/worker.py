@@ -100,9 +100,11 @@ class CameraWorker:
         while True:
             try:
                 if loop.time() >= renew_at:
-                    termination = pullpoint.parse_renew_response(await self._soap(
+                    termination, current = pullpoint.parse_renew_response(await self._soap(
                         sub.address, "Renew", pullpoint.renew_request(options.subscription_lifetime)))
-                    renew_at = loop.time() + (termination - self._camera_now()) - options.renew_before
+                    # Both times from the camera's clock when it gave them; else our estimate of it.
+                    remaining = termination - (current if current is not None else self._camera_now())
+                    renew_at = loop.time() + remaining - options.renew_before
                     self.ctx.metrics.count("subscriptions_renewed")
                 timeout = max(0.0, min(options.pull_timeout, renew_at - loop.time()))
                 answer = await self._soap(sub.address, "PullMessages",
@@ -145,7 +147,7 @@ class CameraWorker:
         return new_event(
             device_id=self.device.id, type=mapped.type, category=mapped.category, severity=mapped.severity,
             state=mapped.state, occurred_at=occurred,
-            attributes={**mapped.attributes, "camera_time": format_datetime(mapped.utc_time)},
+            attributes={**mapped.attributes, "camera_time": format_datetime(mapped.utc_time, millis=True)},
             raw_protocol="onvif", raw_data=notification.raw, media=media,
         )
 

@@ -97,7 +97,7 @@ class SiaAdapter(Adapter):
         now = dt.datetime.now(dt.UTC)
         verdict = self._core.assess(raw, now)
         self.ctx.metrics.count("frames", transport=transport, outcome=verdict.outcome.value, reason=verdict.reason)
-        if verdict.authenticated:
+        if verdict.alive:
             self._supervisor.seen(verdict.policy.device_id)
         if verdict.outcome not in (Outcome.ACK, Outcome.RSP):
             self.ctx.log.warning("sia.frame_rejected", peer=peer, transport=transport, answer=verdict.outcome.value,

@@ -193,9 +193,14 @@ def decode_frame(raw: bytes, key: bytes | None = None) -> Frame:
 
 # --- building -----------------------------------------------------------------------------------
 
-def _check_field(name: str, value: str, allowed: str) -> None:
-    if not re.fullmatch(allowed, value):
-        raise ValueError(f"{name} {value!r} does not match {allowed}")
+_ID = re.compile(r"[A-Z0-9-]{1,16}")
+_RECEIVER_OR_PREFIX = re.compile(rf"[{_HEX}]{{1,6}}")
+_ACCOUNT = re.compile(rf"[{_HEX}]{{3,16}}")
+
+
+def _check_field(name: str, value: str, allowed: re.Pattern) -> None:
+    if not allowed.fullmatch(value):
+        raise ValueError(f"{name} {value!r} does not match {allowed.pattern}")
 
 
 def _body(frame: Frame) -> str:
@@ -213,18 +218,18 @@ def encode_frame(
     frame: Frame, key: bytes | None = None, *, pad_source: PadSource = random_pad, binary_crc: bool = False
 ) -> bytes:
     """Build the wire bytes of ``frame`` (encrypting with ``key`` when ``frame.encrypted``)."""
-    _check_field("id", frame.id, r"[A-Z0-9-]{1,16}")
+    _check_field("id", frame.id, _ID)
     if not 0 <= frame.sequence <= 9999:
         raise ValueError(f"sequence {frame.sequence} is outside 0000..9999")
     header = f'"{"*" if frame.encrypted else ""}{frame.id}"{frame.sequence:04d}'
     if frame.receiver is not None:
-        _check_field("receiver", frame.receiver, rf"[{_HEX}]{{1,6}}")
+        _check_field("receiver", frame.receiver, _RECEIVER_OR_PREFIX)
         header += f"R{frame.receiver}"
     if frame.prefix is not None:
-        _check_field("line prefix", frame.prefix, rf"[{_HEX}]{{1,6}}")
+        _check_field("line prefix", frame.prefix, _RECEIVER_OR_PREFIX)
         header += f"L{frame.prefix}"
     if frame.account is not None:
-        _check_field("account", frame.account, rf"[{_HEX}]{{3,16}}")
+        _check_field("account", frame.account, _ACCOUNT)
         header += f"#{frame.account}"
     body = _body(frame)
     if frame.encrypted:

@@ -26,7 +26,8 @@ class SiaOptions(BaseModel):
                                  description="UDP port for panels (0: any free port; null: no UDP).")
     max_frame_bytes: int = Field(1024, ge=64, le=4106,
                                  description="Largest frame accepted; bigger ones are dropped and counted.")
-    max_connections: int = Field(512, ge=1, description="Concurrent TCP connections; more are refused.")
+    max_connections: int = Field(512, ge=1, description="Concurrent TCP connections (more are refused), and UDP "
+                                                        "frames in progress at once (more are dropped).")
     idle_timeout_s: float = Field(300.0, gt=0, description="Close a TCP connection silent for this long.")
     max_pending_frames: int = Field(32, ge=1,
                                     description="Frames one TCP connection may have awaiting their ACK before we "

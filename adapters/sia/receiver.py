@@ -27,6 +27,7 @@ import collections
 import dataclasses
 import datetime as dt
 import enum
+import re
 from collections.abc import Hashable, Mapping
 from typing import Any
 
@@ -53,7 +54,7 @@ class AccountPolicy:
     account: str
     device_id: str
     key: bytes | None = None
-    allow_plaintext: bool = True
+    allow_plaintext: bool = False  # only matters when a key is set
     check_timestamp: bool = True
     timezone: dt.tzinfo = dt.UTC
     window_before_s: float = 40.0
@@ -73,9 +74,10 @@ class Verdict:
     reply: bytes | None = None
 
     @property
-    def authenticated(self) -> bool:
-        """The frame provably comes from the account's transmitter (proof of life for supervision)."""
-        return self.frame is not None and self.policy is not None
+    def alive(self) -> bool:
+        """Proof of life for supervision: readable with the account's key and fresh. A stale frame
+        (NAKed for its time) proves nothing: it may be a recording replayed to hide a cut line."""
+        return self.frame is not None and self.policy is not None and self.outcome != Outcome.NAK
 
 
 class ReceiverCore:
@@ -103,11 +105,11 @@ class ReceiverCore:
             return Verdict(Outcome.IGNORE, exc.reason, str(exc))
         if envelope.id not in MESSAGE_IDS:
             return Verdict(Outcome.DUH, "unknown_id", f"cannot process {envelope.id!r} messages", envelope,
-                           reply=build_duh(envelope))
-        policy = self.policies.get((envelope.account or "").upper())
+                           reply=build_duh(envelope, binary_crc=envelope.binary_crc))
+        policy = self.policies.get(_account_of(envelope))
         if policy is None:
             return Verdict(Outcome.NAK, "unknown_account", f"account {envelope.account!r} is not configured",
-                           envelope, reply=build_nak(now))
+                           envelope, reply=build_nak(now, binary_crc=envelope.binary_crc))
         verdict = Verdict(Outcome.NAK, "", envelope=envelope, policy=policy)
         if not envelope.encrypted and policy.key is not None and not policy.allow_plaintext:
             return self._nak(verdict, now, "encryption_required", "plaintext frame for an account with a key")
@@ -138,22 +140,37 @@ class ReceiverCore:
         verdict.alarms = [a if a.meaning else dataclasses.replace(a, meaning=UNMAPPED) for a in alarms]
         if frame.xdata_value("K") is not None:
             verdict.outcome, verdict.reason = Outcome.RSP, "key_change"
-            verdict.reply = build_rsp(frame, now, policy.key, pad_source=self.pad_source)
+            verdict.reply = build_rsp(frame, now, policy.key, pad_source=self.pad_source,
+                                      binary_crc=envelope.binary_crc)
         else:
             verdict.outcome, verdict.reason = Outcome.ACK, "ok"
-            verdict.reply = build_ack(frame, now, policy.key, pad_source=self.pad_source)
+            verdict.reply = build_ack(frame, now, policy.key, pad_source=self.pad_source,
+                                      binary_crc=envelope.binary_crc)
         return verdict
 
     @staticmethod
     def _nak(verdict: Verdict, now: dt.datetime, reason: str, detail: str) -> Verdict:
-        verdict.outcome, verdict.reason, verdict.detail, verdict.reply = Outcome.NAK, reason, detail, build_nak(now)
+        verdict.outcome, verdict.reason, verdict.detail = Outcome.NAK, reason, detail
+        verdict.reply = build_nak(now, binary_crc=verdict.envelope.binary_crc)
         return verdict
 
     @staticmethod
     def _duh(verdict: Verdict, reason: str, detail: str) -> Verdict:
         verdict.outcome, verdict.reason, verdict.detail = Outcome.DUH, reason, detail
-        verdict.reply = build_duh(verdict.envelope)
+        verdict.reply = build_duh(verdict.envelope, binary_crc=verdict.envelope.binary_crc)
         return verdict
+
+
+_DATA_ACCOUNT = re.compile(r"#([0-9A-Fa-f]{3,16})\|")
+
+
+def _account_of(envelope: Envelope) -> str:
+    """The header's account; for plaintext frames without one, the ``#acct|`` of the data block
+    (some transmitters put it only there, and pysiaalarm accepts that)."""
+    if envelope.account is not None or envelope.encrypted:
+        return (envelope.account or "").upper()
+    match = _DATA_ACCOUNT.match(envelope.body)
+    return match[1].upper() if match else ""
 
 
 def duplicate_key(frame: Frame) -> tuple:

@@ -30,35 +30,36 @@ def _answer(request: Envelope | Frame, id_: str, *, encrypted: bool, timestamp: 
 
 
 def _acknowledgement(request: Envelope | Frame, id_: str, now: dt.datetime, key: bytes | None,
-                     pad_source: PadSource) -> bytes:
+                     pad_source: PadSource, binary_crc: bool) -> bytes:
     # Encrypted like the request; DC-09 makes the timestamp mandatory inside encryption.
     stamp = response_timestamp(now) if request.encrypted else None
     return encode_frame(_answer(request, id_, encrypted=request.encrypted, timestamp=stamp), key,
-                        pad_source=pad_source)
+                        pad_source=pad_source, binary_crc=binary_crc)
 
 
-def build_ack(
-    request: Envelope | Frame, now: dt.datetime, key: bytes | None = None, *, pad_source: PadSource = random_pad
-) -> bytes:
+# ``binary_crc`` answers an old panel in the CRC format it used itself.
+
+def build_ack(request: Envelope | Frame, now: dt.datetime, key: bytes | None = None, *,
+              pad_source: PadSource = random_pad, binary_crc: bool = False) -> bytes:
     """ACK ``request``; encrypted with ``key`` when the request was encrypted."""
-    return _acknowledgement(request, ACK, now, key, pad_source)
+    return _acknowledgement(request, ACK, now, key, pad_source, binary_crc)
 
 
-def build_rsp(
-    request: Envelope | Frame, now: dt.datetime, key: bytes | None = None, *, pad_source: PadSource = random_pad
-) -> bytes:
+def build_rsp(request: Envelope | Frame, now: dt.datetime, key: bytes | None = None, *,
+              pad_source: PadSource = random_pad, binary_crc: bool = False) -> bytes:
     """RSP to a key-change request; acknowledges it like an ACK."""
-    return _acknowledgement(request, RSP, now, key, pad_source)
+    return _acknowledgement(request, RSP, now, key, pad_source, binary_crc)
 
 
-def build_duh(request: Envelope | Frame) -> bytes:
+def build_duh(request: Envelope | Frame, *, binary_crc: bool = False) -> bytes:
     """DUH: the receiver understood the frame but cannot process it."""
-    return encode_frame(_answer(request, DUH, encrypted=False, timestamp=None))
+    return encode_frame(_answer(request, DUH, encrypted=False, timestamp=None), binary_crc=binary_crc)
 
 
-def build_nak(now: dt.datetime) -> bytes:
+def build_nak(now: dt.datetime, *, binary_crc: bool = False) -> bytes:
     """NAK with the receiver's time (UTC, naive or aware)."""
-    return encode_frame(Frame(id=NAK, sequence=0, receiver="0", prefix="0A0", timestamp=response_timestamp(now)))
+    frame = Frame(id=NAK, sequence=0, receiver="0", prefix="0A0", timestamp=response_timestamp(now))
+    return encode_frame(frame, binary_crc=binary_crc)
 
 
 def response_timestamp(now: dt.datetime) -> dt.datetime:

@@ -27,7 +27,8 @@ from .fdb import (
 )
 from .options import SnmpDeviceOptions, SnmpOptions, UsmUserOptions
 from .poller import Poller, PollError, Target
-from .receiver import Notification, Rejection, TrapReceiver, UsmUser
+from .receiver import Notification, Rejection, TrapReceiver
+from .usm import UsmUser
 from .taxonomy import Finding, Trap, render_value
 from .watch import DeviceWatch, PollResult, UpsReading
 
@@ -54,8 +55,8 @@ class _Device:
 
 def _to_usm(user: UsmUserOptions, extra_engine_ids: list[bytes]) -> UsmUser:
     engine_ids = {bytes.fromhex(e) for e in user.engine_ids} | set(extra_engine_ids)
-    return UsmUser(user.name, user.auth_protocol, user.auth_key.get_secret_value(), user.priv_protocol,
-                   user.priv_key.get_secret_value(), tuple(sorted(engine_ids)))
+    return UsmUser(user.name, user.auth_key.get_secret_value(), user.priv_key.get_secret_value(),
+                   user.auth_protocol, user.priv_protocol, tuple(sorted(engine_ids)))
 
 
 class SnmpAdapter(Adapter):
@@ -76,6 +77,7 @@ class SnmpAdapter(Adapter):
         self._poll_slots = asyncio.Semaphore(options.max_concurrent_polls)
         self._ready = asyncio.Event()
         self._delayed: list = []  # twisted DelayedCalls starting the poll loops
+        self._sweep: task.LoopingCall | None = None
 
     # --- the API's view -----------------------------------------------------------------------
     def terminals(self, switch: str | None = None) -> list[Terminal]:
@@ -125,6 +127,8 @@ class SnmpAdapter(Adapter):
             for call in self._delayed:
                 if call.active():
                     call.cancel()
+            if self._sweep is not None and self._sweep.running:
+                self._sweep.stop()
             for device in self.devices.values():
                 for loop in device.loops:
                     if loop.running:
@@ -169,10 +173,8 @@ class SnmpAdapter(Adapter):
             offset = device.options.poll_interval * i / max(1, len(ready))
             self._delayed.append(reactor.callLater(offset, self._start_loop, poll, device.options.poll_interval))
         if any(d.options.terminals for d in ready):
-            sweep = task.LoopingCall(self._sweep_terminals)
-            interval = min(60.0, self.options.terminal_gone_after / 4)
-            self.devices[ready[0].spec.id].loops.append(sweep)
-            sweep.start(interval, now=False)
+            self._sweep = task.LoopingCall(self._sweep_terminals)
+            self._sweep.start(min(60.0, self.options.terminal_gone_after / 4), now=False)
 
     @staticmethod
     def _start_loop(loop: task.LoopingCall, interval: float) -> None:

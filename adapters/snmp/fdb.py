@@ -49,36 +49,31 @@ def _columns(varbinds: Iterable[tuple[OID, Any]], entry: OID) -> dict[int, dict[
     return table
 
 
-def decode_bridge_fdb(varbinds: Iterable[tuple[OID, Any]]) -> list[FdbEntry]:
-    """Learned entries of a dot1dTpFdbTable walk. Malformed rows are skipped (and not guessed at)."""
-    table = _columns(varbinds, oids.DOT1D_TP_FDB_ENTRY)
-    ports, statuses = table.get(2, {}), table.get(3, {})
+def _learned(varbinds: Iterable[tuple[OID, Any]], entry: OID, fdb_id_in_index: bool) -> list[FdbEntry]:
+    """Learned rows of a forwarding table (column 2 port, 3 status); malformed rows are skipped
+    and not guessed at. A row without a status column counts as learned."""
+    table = _columns(varbinds, entry)
+    statuses = table.get(3, {})
     entries = []
-    for index, port in ports.items():
+    for index, port in table.get(2, {}).items():
         if statuses.get(index, FDB_LEARNED) != FDB_LEARNED or not isinstance(port, int) or port <= 0:
             continue
+        fdb_id, mac_index = (index[0], index[1:]) if fdb_id_in_index and index else (None, index)
         try:
-            entries.append(FdbEntry(mac_from_index(index), port))
+            entries.append(FdbEntry(mac_from_index(mac_index), port, fdb_id=fdb_id))
         except ValueError:
             continue
     return entries
+
+
+def decode_bridge_fdb(varbinds: Iterable[tuple[OID, Any]]) -> list[FdbEntry]:
+    """Learned entries of a dot1dTpFdbTable walk (index: the MAC)."""
+    return _learned(varbinds, oids.DOT1D_TP_FDB_ENTRY, fdb_id_in_index=False)
 
 
 def decode_qbridge_fdb(varbinds: Iterable[tuple[OID, Any]]) -> list[FdbEntry]:
     """Learned entries of a dot1qTpFdbTable walk (index: fdbId, then the MAC)."""
-    table = _columns(varbinds, oids.DOT1Q_TP_FDB_ENTRY)
-    ports, statuses = table.get(2, {}), table.get(3, {})
-    entries = []
-    for index, port in ports.items():
-        if statuses.get(index, FDB_LEARNED) != FDB_LEARNED or not isinstance(port, int) or port <= 0:
-            continue
-        if len(index) != 7:
-            continue
-        try:
-            entries.append(FdbEntry(mac_from_index(index[1:]), port, fdb_id=index[0]))
-        except ValueError:
-            continue
-    return entries
+    return _learned(varbinds, oids.DOT1Q_TP_FDB_ENTRY, fdb_id_in_index=True)
 
 
 def decode_base_port_ifindex(varbinds: Iterable[tuple[OID, Any]]) -> dict[int, int]:

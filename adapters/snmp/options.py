@@ -22,6 +22,14 @@ def _hex_engine_id(value: str) -> str:
     return text
 
 
+def _ip_address(value: str, field: str, example: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise ValueError(f"{field} must be an IP address like {example}, got {value!r}") from None
+    return value
+
+
 class UsmUserOptions(pydantic.BaseModel):
     """An SNMPv3 USM user, for receiving v3 traps/informs and for v3 polling."""
 
@@ -75,11 +83,7 @@ class SnmpOptions(pydantic.BaseModel):
     @pydantic.field_validator("trap_host")
     @classmethod
     def _address(cls, value: str) -> str:
-        try:
-            ipaddress.ip_address(value)
-        except ValueError:
-            raise ValueError(f"trap_host must be an IP address like 0.0.0.0 or ::, got {value!r}") from None
-        return value
+        return _ip_address(value, "trap_host", "0.0.0.0 or ::")
 
     @pydantic.model_validator(mode="after")
     def _unique_users(self) -> SnmpOptions:
@@ -125,12 +129,7 @@ class SnmpDeviceOptions(pydantic.BaseModel):
     @pydantic.field_validator("trap_source")
     @classmethod
     def _trap_source(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                ipaddress.ip_address(value)
-            except ValueError:
-                raise ValueError(f"trap_source must be an IP address, got {value!r}") from None
-        return value
+        return None if value is None else _ip_address(value, "trap_source", "10.20.0.2")
 
     @pydantic.model_validator(mode="after")
     def _v3_needs_user(self) -> SnmpDeviceOptions:

@@ -16,7 +16,8 @@ from pysnmp.hlapi.varbinds import CommandGeneratorVarBinds
 from pysnmp.proto import errind
 
 from .oids import OID, format_oid, is_under
-from .receiver import AUTH_PROTOCOLS, PRIV_PROTOCOLS, UsmUser, preload_mib_modules
+from .receiver import preload_mib_modules
+from .usm import UsmUser
 from .values import plain, plain_varbinds
 
 
@@ -42,10 +43,7 @@ class Target:
         if version == "v3":
             if user is None:
                 raise ValueError("SNMPv3 polling needs a user")
-            auth = hlapi.UsmUserData(
-                user.name, user.auth_key or None, user.priv_key or None,
-                authProtocol=AUTH_PROTOCOLS[user.auth_protocol if user.auth_key else "none"],
-                privProtocol=PRIV_PROTOCOLS[user.priv_protocol if user.priv_key else "none"])
+            auth = user.hlapi_user()
         else:
             auth = hlapi.CommunityData(community, mpModel=0 if version == "v1" else 1)
         target_class = hlapi.Udp6TransportTarget if ":" in host else hlapi.UdpTransportTarget

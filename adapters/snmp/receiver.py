@@ -20,17 +20,8 @@ from pysnmp.proto.api import v2c
 from pysnmp.proto.proxy import rfc2576
 
 from .envelope import Envelope, EnvelopeError, peek_envelope
+from .usm import UsmUser
 from .values import plain_varbinds
-
-AUTH_PROTOCOLS = {
-    "none": config.USM_AUTH_NONE, "md5": config.USM_AUTH_HMAC96_MD5, "sha": config.USM_AUTH_HMAC96_SHA,
-    "sha224": config.USM_AUTH_HMAC128_SHA224, "sha256": config.USM_AUTH_HMAC192_SHA256,
-    "sha384": config.USM_AUTH_HMAC256_SHA384, "sha512": config.USM_AUTH_HMAC384_SHA512,
-}
-PRIV_PROTOCOLS = {
-    "none": config.USM_PRIV_NONE, "des": config.USM_PRIV_CBC56_DES, "aes": config.USM_PRIV_CFB128_AES,
-    "aes192": config.USM_PRIV_CFB192_AES, "aes256": config.USM_PRIV_CFB256_AES,
-}
 
 # pysnmp's counters of rejected messages -> our reason names. The two "sync" ones are the normal
 # first steps of an SNMPv3 inform sender (engine id discovery, time synchronisation).
@@ -65,18 +56,6 @@ def preload_mib_modules(snmp_engine: engine.SnmpEngine) -> engine.SnmpEngine:
     """
     snmp_engine.get_mib_builder().load_modules(*INSTRUMENTATION_MODULES)
     return snmp_engine
-
-
-@dataclasses.dataclass(frozen=True)
-class UsmUser:
-    """An SNMPv3 user the receiver accepts; ``engine_ids`` are the senders' (for traps)."""
-
-    name: str
-    auth_protocol: str = "sha256"
-    auth_key: str = ""
-    priv_protocol: str = "aes"
-    priv_key: str = ""
-    engine_ids: tuple[bytes, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,9 +156,7 @@ class TrapReceiver:
         for i, community in enumerate(communities):
             config.add_v1_system(snmp_engine, f"community-{i}", community)
         for user in users:
-            auth = AUTH_PROTOCOLS[user.auth_protocol if user.auth_key else "none"]
-            priv = PRIV_PROTOCOLS[user.priv_protocol if user.priv_key else "none"]
-            keys = (auth, user.auth_key or None, priv, user.priv_key or None)
+            keys = user.protocols()
             config.add_v3_user(snmp_engine, user.name, *keys)  # informs: we are authoritative
             for engine_id in user.engine_ids:  # traps: the sender is authoritative
                 config.add_v3_user(snmp_engine, user.name, *keys, securityEngineId=_octets(engine_id))

@@ -61,7 +61,7 @@ def _endpoints_from_flags(args: argparse.Namespace) -> list[EndpointSpec]:
 async def _interactive(sim: FirePanelSimulator) -> None:
     loop = asyncio.get_running_loop()
     sim.say("commands: fire|fault|raise|clear|reset|ac_loss|ac_restore|exception|converter_drop|silent|answer"
-            "|short_answers|full_answers|stop|restart <panel> [zone=N] [point=N] [loop=N] [event=fire.x] [code=N] [seconds=S]; 'state <panel>'")
+            "|answer_fault|stop|restart <panel> [zone=N] [point=N] [loop=N] [event=fire.x] [code=N] [seconds=S] [fault=short|wrong_unit]; 'state <panel>'")
     while True:
         line = await loop.run_in_executor(None, sys.stdin.readline)
         if not line:

@@ -29,17 +29,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from adapters.modbus.profile import ProfileError, resolve_profile
 from adapters.modbus.yaml_lines import Problem, YamlLoadError, load_located, problems_from_validation
 from simulators.fire_panel.panel import ScenarioError
-from simulators.fire_panel.server import EndpointSpec, FirePanelSimulator, PanelSpec
+from simulators.fire_panel.server import ANSWER_FAULTS, EndpointSpec, FirePanelSimulator, PanelSpec
 
 __all__ = ["Scenario", "ScenarioFileError", "Step", "apply_step", "load_scenario", "parse_command", "run_steps"]
 
 SCENARIO_DOCS = "docs/adapters/modbus.md, section 'Scenario files'"
 Action = Literal[
     "fire", "fault", "raise", "clear", "reset", "ac_loss", "ac_restore",
-    "converter_drop", "silent", "answer", "exception", "short_answers", "full_answers", "stop", "restart",
+    "converter_drop", "silent", "answer", "exception", "answer_fault", "stop", "restart",
 ]
 _PANEL_ACTIONS = {"fire", "fault", "raise", "clear", "reset", "ac_loss", "ac_restore", "exception",
-                  "short_answers", "full_answers"}
+                  "answer_fault"}
 
 
 class ScenarioFileError(ValueError):
@@ -75,6 +75,7 @@ class Step(_Strict):
     port: int | None = Field(None, description="Endpoint port for converter actions (default: all).")
     code: int | None = Field(None, ge=1, le=11, description="Exception code for 'exception' (omit to stop).")
     seconds: float | None = Field(None, gt=0, description="converter_drop/silent: restore after this long.")
+    fault: Literal["short", "wrong_unit"] | None = Field(None, description="answer_fault: how (omit to stop).")
 
     @pydantic.model_validator(mode="after")
     def _needs(self) -> Step:
@@ -159,9 +160,9 @@ async def apply_step(sim: FirePanelSimulator, step: Step) -> str:
     if step.do == "exception":
         sim.set_exception(step.panel, step.code)
         return f"{step.panel}: " + (f"answers exception {step.code}" if step.code else "answers normally")
-    if step.do in ("short_answers", "full_answers"):
-        sim.set_short_answers(step.panel, step.do == "short_answers")
-        return f"{step.panel}: answers reads {'short' if step.do == 'short_answers' else 'in full'}"
+    if step.do == "answer_fault":
+        sim.set_answer_fault(step.panel, step.fault)
+        return f"{step.panel}: {ANSWER_FAULTS[step.fault]}"
     if step.do == "converter_drop" and not step.seconds:
         dropped = sim.drop_connections(step.port)
         return f"converter dropped {dropped} connection(s)"

@@ -8,7 +8,8 @@ Misbehaviour switches, per endpoint or panel, for testing integrators' setups:
 ``drop_connections`` (a converter resetting: every TCP connection closed),
 ``set_answering(False)`` (a converter that accepts TCP but never answers),
 ``set_exception(code)`` (a panel answering every request with a Modbus exception),
-``set_short_answers(True)`` (a panel answering reads with fewer registers than asked).
+``set_answer_fault(name, "short")`` (reads answered with one value less than asked) and
+``set_answer_fault(name, "wrong_unit")`` (answers carrying another unit id).
 """
 from __future__ import annotations
 
@@ -25,9 +26,11 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 from adapters.modbus.profile import Profile, Table
 from simulators.fire_panel.panel import PanelModel
 
-__all__ = ["EndpointSpec", "FirePanelSimulator", "PanelSpec", "FRAMERS"]
+__all__ = ["ANSWER_FAULTS", "EndpointSpec", "FirePanelSimulator", "PanelSpec", "FRAMERS"]
 
 FRAMERS = {"tcp": FramerType.SOCKET, "rtu-over-tcp": FramerType.RTU}
+ANSWER_FAULTS = {None: "answers properly", "short": "answers reads one value short",
+                 "wrong_unit": "answers with another unit id"}
 # Function code -> table (read and write functions).
 _TABLE_OF_FUNCTION = {1: Table.coil, 5: Table.coil, 15: Table.coil, 2: Table.discrete, 4: Table.input,
                       3: Table.holding, 6: Table.holding, 16: Table.holding, 22: Table.holding, 23: Table.holding}
@@ -55,7 +58,7 @@ class _Panel:
     unit_id: int
     endpoint: _Endpoint
     exception: int | None = None
-    short_answers: bool = False
+    answer_fault: str | None = None  # None | short | wrong_unit
     requests: int = 0
 
 
@@ -142,10 +145,13 @@ class FirePanelSimulator:
                 endpoint.resume = asyncio.Event()
             self.say(f"port {endpoint.port}: {'answering again' if answering else 'silent (accepts TCP, never answers)'}")
 
-    def set_short_answers(self, name: str, short: bool) -> None:
-        """Answer reads to the panel with one value less than asked (a buggy gateway)."""
-        self.panels[name].short_answers = short
-        self.say(f"{name}: " + ("answers reads short by one value" if short else "answers reads in full"))
+    def set_answer_fault(self, name: str, fault: str | None) -> None:
+        """Spoil the panel's answers like a buggy gateway: ``short`` (one value less than asked),
+        ``wrong_unit`` (another unit id in the answer), or None to answer properly."""
+        if fault not in ANSWER_FAULTS:
+            raise ValueError(f"answer fault must be one of {', '.join(map(str, ANSWER_FAULTS))}, got {fault!r}")
+        self.panels[name].answer_fault = fault
+        self.say(f"{name}: " + (ANSWER_FAULTS[fault]))
 
     def set_exception(self, name: str, code: int | None) -> None:
         """Answer every request to the panel with Modbus exception ``code`` (None: behave)."""
@@ -175,12 +181,16 @@ class FirePanelSimulator:
             self.say(f"port {endpoint.port} closed")
 
     def _answer_tamperer(self, endpoint: _Endpoint) -> Callable:
-        """pymodbus' documented PDU hook, used to send short answers for misbehaving panels."""
+        """pymodbus' documented PDU hook, used to spoil answers of misbehaving panels."""
         units = {p.unit_id: p for p in self.panels.values() if p.endpoint is endpoint}
 
         def tamper(sending: bool, pdu):
             panel = units.get(pdu.dev_id)
-            if sending and panel is not None and panel.short_answers and not pdu.isError():
+            if not sending or panel is None or panel.answer_fault is None or pdu.isError():
+                return pdu
+            if panel.answer_fault == "wrong_unit":
+                pdu.dev_id = panel.unit_id % 247 + 1
+            elif panel.answer_fault == "short":
                 if pdu.registers:
                     pdu.registers = pdu.registers[:-1]
                 elif len(pdu.bits) > 8:

@@ -10,8 +10,8 @@ v3 traps come from a per-device pysnmp engine whose engine id is the device's.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import errno
+import ipaddress
 import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -26,55 +26,25 @@ from pysnmp.smi import error as smi_error
 
 from adapters.snmp import oids
 from adapters.snmp.receiver import preload_mib_modules
+from adapters.snmp.usm import UsmUser
 
 from .model import Notification, SimDevice, Value, describe
 
-AUTH_PROTOCOLS = {
-    "none": config.USM_AUTH_NONE, "md5": config.USM_AUTH_HMAC96_MD5, "sha": config.USM_AUTH_HMAC96_SHA,
-    "sha224": config.USM_AUTH_HMAC128_SHA224, "sha256": config.USM_AUTH_HMAC192_SHA256,
-    "sha384": config.USM_AUTH_HMAC256_SHA384, "sha512": config.USM_AUTH_HMAC384_SHA512,
+#: The simulator's SNMPv3 user (agent and v3 traps): UsmUser(name, auth_key, priv_key, ...).
+V3User = UsmUser
+
+_SYNTAXES = {
+    "int": rfc1902.Integer32, "octets": rfc1902.OctetString, "oid": rfc1902.ObjectIdentifier,
+    "ticks": rfc1902.TimeTicks, "gauge": rfc1902.Gauge32, "counter": rfc1902.Counter32, "ip": rfc1902.IpAddress,
 }
-PRIV_PROTOCOLS = {
-    "none": config.USM_PRIV_NONE, "des": config.USM_PRIV_CBC56_DES, "aes": config.USM_PRIV_CFB128_AES,
-    "aes192": config.USM_PRIV_CFB192_AES, "aes256": config.USM_PRIV_CFB256_AES,
-}
-
-
-@dataclasses.dataclass(frozen=True)
-class V3User:
-    """An SNMPv3 USM user (for the simulator's agent and for the v3 traps it sends)."""
-
-    name: str
-    auth_key: str = ""
-    priv_key: str = ""
-    auth_protocol: str = "sha256"
-    priv_protocol: str = "aes"
-
-    def hlapi_user(self) -> hlapi.UsmUserData:
-        return hlapi.UsmUserData(
-            self.name, self.auth_key or None, self.priv_key or None,
-            authProtocol=AUTH_PROTOCOLS[self.auth_protocol if self.auth_key else "none"],
-            privProtocol=PRIV_PROTOCOLS[self.priv_protocol if self.priv_key else "none"],
-        )
 
 
 def to_pysnmp(value: Value):
     syntax, raw = value
-    if syntax == "int":
-        return rfc1902.Integer32(raw)
-    if syntax == "octets":
-        return rfc1902.OctetString(raw)
-    if syntax == "oid":
-        return rfc1902.ObjectIdentifier(raw)
-    if syntax == "ticks":
-        return rfc1902.TimeTicks(raw)
-    if syntax == "gauge":
-        return rfc1902.Gauge32(raw)
-    if syntax == "counter":
-        return rfc1902.Counter32(raw)
-    if syntax == "ip":
-        return rfc1902.IpAddress(raw)
-    raise ValueError(f"unknown syntax {syntax!r}")
+    try:
+        return _SYNTAXES[syntax](raw)
+    except KeyError:
+        raise ValueError(f"unknown syntax {syntax!r}") from None
 
 
 def _bind_all(addresses: Sequence[str], port: int) -> list[socket.socket]:
@@ -166,6 +136,9 @@ class SnmpSimulator:
         self.traps_sent = 0
         self._engine: engine.SnmpEngine | None = None
         self._domains: dict[tuple, str] = {}
+        self._by_address: dict[str, list[SimDevice]] = {}
+        for device in self.devices.values():
+            self._by_address.setdefault(device.address, []).append(device)
         self._security_communities: dict[str, str] = {}
         self._trap_sockets: dict[str, asyncio.DatagramTransport] = {}
         self._trap_engines: dict[str, engine.SnmpEngine] = {}
@@ -181,7 +154,7 @@ class SnmpSimulator:
         now = self.clock()
         for device in self.devices.values():
             device.booted_at = now - device.up_for
-        addresses = sorted({d.address for d in self.devices.values()})
+        addresses = sorted({d.address for d in self.devices.values()}, key=ipaddress.ip_address)
         communities = sorted({d.community for d in self.devices.values()})
         loop = asyncio.get_running_loop()
         # engine construction loads pysnmp's MIB modules from disk: keep that off the loop
@@ -208,16 +181,12 @@ class SnmpSimulator:
             self._security_communities[security_name] = community
             config.add_v1_system(snmp_engine, security_name, community)
         if self.v3_user is not None:
-            user = self.v3_user
-            config.add_v3_user(snmp_engine, user.name,
-                               AUTH_PROTOCOLS[user.auth_protocol if user.auth_key else "none"], user.auth_key or None,
-                               PRIV_PROTOCOLS[user.priv_protocol if user.priv_key else "none"], user.priv_key or None)
+            config.add_v3_user(snmp_engine, self.v3_user.name, *self.v3_user.protocols())
         return snmp_engine
 
     def route(self, domain: tuple, security_name, context_name) -> SimDevice | None:
         """The device a request addresses: by receiving address, then community or context name."""
-        address = self._domains.get(tuple(domain))
-        here = [d for d in self.devices.values() if d.address == address]
+        here = self._by_address.get(self._domains.get(tuple(domain)), [])
         context_name = bytes(context_name).decode(errors="replace")
         if context_name:
             here = [d for d in here if d.name == context_name]

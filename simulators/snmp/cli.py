@@ -7,7 +7,9 @@ import pathlib
 
 import pydantic
 
-from .agent import AUTH_PROTOCOLS, PRIV_PROTOCOLS, SnmpSimulator, V3User
+from adapters.snmp.usm import AUTH_PROTOCOLS, PRIV_PROTOCOLS
+
+from .agent import SnmpSimulator, V3User
 from .scenario import build_devices, fleet, load_scenario, run_steps
 
 
@@ -28,6 +30,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ports", type=int, default=24, help="ports per generated switch")
     parser.add_argument("--macs-per-port", type=int, default=1, help="terminals learned per port at start")
     parser.add_argument("--upses", type=int, default=1, help="generated UPSes")
+    parser.add_argument("--first-index", type=int, default=1,
+                        help="number of the first generated device (sw-0001...): shard a fleet over processes")
     parser.add_argument("--scenario", type=pathlib.Path, help="YAML scenario (devices and steps), see docs")
     parser.add_argument("--trap-target", type=_host_port, action="append", default=[],
                         help="HOST:PORT receiving traps (repeatable)")
@@ -43,7 +47,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 async def main(args: argparse.Namespace) -> int:
     steps = []
-    specs = fleet(args.switches, args.upses, ports=args.ports, macs_per_port=args.macs_per_port)
+    specs = fleet(args.switches, args.upses, ports=args.ports, macs_per_port=args.macs_per_port,
+                  first_index=args.first_index)
     if args.scenario:
         try:
             scenario = load_scenario(args.scenario.read_text())

@@ -103,14 +103,15 @@ def build_devices(specs: list[DeviceSpec], first_address: str = "127.0.1.1") -> 
 
 
 def fleet(switches: int, upses: int = 0, *, ports: int = 24, macs_per_port: int = 1,
-          first_address: str = "127.0.1.1") -> list[DeviceSpec]:
-    """A generated fleet: ``sw-0001``... with ``macs_per_port`` terminals on each port, ``ups-0001``..."""
+          first_index: int = 1) -> list[DeviceSpec]:
+    """A generated fleet: ``sw-0001``... with ``macs_per_port`` terminals on each port, ``ups-0001``...
+    (numbered from ``first_index``, which also keeps MACs unique across simulator processes)."""
     specs = []
-    for i in range(1, switches + 1):
+    for i in range(first_index, first_index + switches):
         macs = {f"02:5e:{i >> 8 & 0xFF:02x}:{i & 0xFF:02x}:{p & 0xFF:02x}:{k & 0xFF:02x}": p
                 for p in range(1, ports + 1) for k in range(macs_per_port)}
         specs.append(DeviceSpec(name=f"sw-{i:04d}", ports=ports, macs=macs))
-    specs += [DeviceSpec(name=f"ups-{i:04d}", ups=True) for i in range(1, upses + 1)]
+    specs += [DeviceSpec(name=f"ups-{i:04d}", ups=True) for i in range(first_index, first_index + upses)]
     return specs
 
 

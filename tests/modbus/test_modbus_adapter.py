@@ -110,7 +110,7 @@ async def test_panels_behind_one_converter_and_a_wrong_unit_id():
         await sim.stop()
 
 
-async def test_illegal_address_exception_and_short_responses_make_the_panel_faulty():
+async def test_illegal_address_exceptions_and_spoilt_answers_make_the_panel_faulty():
     # The panel really is a Siemens map; the integrator configured the Notifier profile.
     sim = await FirePanelSimulator.start([EndpointSpec([PanelSpec("p", resolve_profile("siemens-fc20"), 1),
                                                         PanelSpec("q", resolve_profile("generic"), 2)])])
@@ -124,10 +124,18 @@ async def test_illegal_address_exception_and_short_responses_make_the_panel_faul
         assert "server device failure" in run.ctx.records["q"].reason
         sim.set_exception("q", None)
         await run.online("q")
-        sim.set_short_answers("q", True)
+        await apply_step(sim, parse_command("answer_fault q fault=short"))
         await run.ctx.wait_for(lambda: run.ctx.state("q") == "faulty", what="q faulty again")
         assert re.search(r"asked for (\d+) values, got (\d+)", run.ctx.records["q"].reason)
         assert run.ctx.metrics.total("requests", result="short_response") > 0
+        # pymodbus drops answers from another unit: to us they are unanswered requests. The
+        # connection stays up (p answers), so only q is affected.
+        await apply_step(sim, parse_command("answer_fault q fault=wrong_unit"))
+        await run.ctx.wait_for(lambda: "no answer" in run.ctx.records["q"].reason, what="q unanswered")
+        await run.ctx.wait_for(lambda: run.ctx.metrics.total("requests", result="timeout") >= 4, what="timeouts")
+        assert run.ctx.metrics.total("disconnects") == 0 and run.ctx.state("q") == "faulty"
+        await apply_step(sim, parse_command("answer_fault q"))
+        await run.online("q")
     finally:
         await run.stop()
         await sim.stop()

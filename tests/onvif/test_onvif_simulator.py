@@ -7,10 +7,11 @@ import os
 import time
 
 import pytest
-from twisted.internet import protocol, reactor
+from twisted.internet import reactor
 from twisted.web.client import Agent, readBody
 
 from adapters.onvif import discovery, pullpoint
+from adapters.onvif.discovery_cli import probe
 from adapters.onvif.errors import CameraError, FailureKind
 from adapters.onvif.soap import format_datetime, password_digest, username_token
 from adapters.onvif.transport import SoapHttpClient
@@ -173,27 +174,12 @@ async def test_snapshot_is_a_jpeg(camera):
 
 async def test_unicast_ws_discovery_probe_is_answered():
     sim = await CameraSimulator.start(2, discovery_port=0)
-    replies: list[bytes] = []
-
-    class Prober(protocol.DatagramProtocol):
-        def datagramReceived(self, data, addr):
-            replies.append(data)
-
-    port = reactor.listenUDP(0, Prober(), interface="127.0.0.1")
     try:
-        port.write(discovery.build_probe("urn:uuid:probe-1"), ("127.0.0.1", sim.discovery_port.getHost().port))
-        for _ in range(100):
-            if len(replies) == 2:
-                break
-            await asyncio.sleep(0.02)
+        matches = await probe([f"127.0.0.1:{sim.discovery_port.getHost().port}"], timeout=0.3)
     finally:
-        port.stopListening()
         await sim.stop()
-    parsed = [discovery.parse_probe_matches(r) for r in replies]
-    assert {relates for relates, _ in parsed} == {"urn:uuid:probe-1"}
-    names = sorted(m.scope("name") for _, matches in parsed for m in matches)
-    assert names == ["cam-1", "cam-2"]
-    assert all(m.xaddrs[0].endswith("/onvif/device_service") for _, ms in parsed for m in ms)
+    assert sorted(m.scope("name") for m in matches) == ["cam-1", "cam-2"]
+    assert all(m.xaddrs[0].endswith("/onvif/device_service") and discovery.NVT_TYPE in m.types for m in matches)
 
 
 async def test_scenario_steps_drive_cameras():

@@ -5,7 +5,7 @@ import asyncio
 import datetime as dt
 
 from adapters.sia.content import EventCode, Modifier
-from adapters.sia.frame import Frame, XData, decode_frame, encode_frame
+from adapters.sia.frame import Frame, XData, decode_frame, encode_frame, parse_envelope
 from hub.events import Category, Severity, State, timestamp_seconds
 
 from .helpers import ASCII_KEY, HEX_KEY, exchange, panel, start_receiver
@@ -213,4 +213,35 @@ async def test_many_panels_at_once_over_tcp_and_udp():
         seen = sorted((e.source_device_id, e.attributes["zone"]) for e in receiver.ctx.events)
         assert seen == sorted((f"panel-{a}", f"{z:02d}") for a in accounts for z in range(1, 6))
     finally:
+        await receiver.stop()
+
+
+async def test_old_panel_with_binary_crc_is_answered_in_kind():
+    receiver = await start_receiver()
+    try:
+        stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        raw = encode_frame(Frame("SIA-DCS", 8, account="1234", data="#1234|NFA02", timestamp=stamp), binary_crc=True)
+        reader, writer = await asyncio.open_connection(*receiver.tcp)
+        writer.write(raw)
+        answer = await asyncio.wait_for(reader.readexactly(7 + len(b'"ACK"0008L0#1234[]') + 1), 3)
+        writer.close()
+        assert parse_envelope(answer).binary_crc and decode_frame(answer).id == "ACK"
+        assert receiver.ctx.events[0].raw.text.startswith('"SIA-DCS"0008L0#1234[')
+    finally:
+        await receiver.stop()
+
+
+async def test_pipelined_frames_are_answered_in_order_with_back_pressure():
+    receiver = await start_receiver(journal_delay=0.01, max_pending_frames=4)
+    stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    burst = b"".join(encode_frame(Frame("SIA-DCS", n, account="1234", data=f"#1234|NBA{n:02d}", timestamp=stamp))
+                     for n in range(1, 41))
+    reader, writer = await asyncio.open_connection(*receiver.tcp)
+    try:
+        writer.write(burst)  # one write, forty frames: more than max_pending_frames at once
+        answers = [decode_frame(await asyncio.wait_for(reader.readuntil(b"\r"), 5)) for _ in range(40)]
+        assert [(a.id, a.sequence) for a in answers] == [("ACK", n) for n in range(1, 41)]
+        assert [e.attributes["zone"] for e in receiver.ctx.events] == [f"{n:02d}" for n in range(1, 41)]
+    finally:
+        writer.close()
         await receiver.stop()

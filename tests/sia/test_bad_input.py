@@ -133,6 +133,7 @@ async def test_replayed_encrypted_frame_is_refused_once_stale():
                                       encrypted=True), key)
         assert decode_frame(await exchange(receiver.tcp, captured)).id == "NAK"
         assert not receiver.ctx.events
+        assert receiver.ctx.state("hex-1") == "unknown"  # a replay is no proof of life
     finally:
         await receiver.stop()
 
@@ -203,3 +204,20 @@ async def test_udp_garbage_and_oversized_datagrams():
     finally:
         transport.close()
         await receiver.stop()
+
+
+async def test_receiver_stopping_mid_journal_sends_no_ack():
+    receiver = await start_receiver(journal_delay=0.5)
+    reader, writer = await asyncio.open_connection(*receiver.tcp)
+    try:
+        writer.write(encode_frame(Frame("SIA-DCS", 1, account="1234", data="#1234|NPA01", timestamp=now_naive())))
+        await writer.drain()
+        await eventually(lambda: receiver.ctx.metrics.total("frames", outcome="ack") == 1, what="frame assessed")
+        await receiver.stop()  # the hub shuts the adapter down while the journal is still writing
+        try:
+            rest = await asyncio.wait_for(reader.read(), 3)
+        except ConnectionResetError:  # aborted, which is as good: nothing was acknowledged
+            rest = b""
+        assert rest == b""  # closed without an ACK: the panel sends the message again
+    finally:
+        writer.close()

@@ -104,3 +104,20 @@ async def test_sequence_wraps_from_9999_to_0001():
     finally:
         await tx.stop()
         await receiver.stop()
+
+
+async def test_module_entry_point_runs_without_the_hub_cli():
+    import sys
+
+    receiver = await start_receiver()
+    try:
+        host, port = receiver.tcp
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "simulators.sia", "--host", host, "--port", str(port), "--account", "1234",
+            "--event", "MA:4", stdout=asyncio.subprocess.PIPE)
+        out, _ = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 0, out
+        assert b"<- ACK for #0001" in out
+        assert [e.type for e in receiver.ctx.events] == ["medical.alarm"]
+    finally:
+        await receiver.stop()
