@@ -26,6 +26,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                           "one-button alarms, intrusion panels), write the matching hub config, then play the "
                           "scenario's timeline.")
     parser.add_argument("scenario", help="scenario file, or a shipped one: one-school, county")
+    parser.add_argument("--check", action="store_true", help="only validate the scenario (problems as file:line)")
     config = parser.add_argument_group("the hub config it writes")
     config.add_argument("--write-config", default="hub.yaml", metavar="FILE", help="default hub.yaml")
     config.add_argument("--no-config", action="store_true", help="write no config (the hub is set up already)")
@@ -63,6 +64,11 @@ async def main(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print(f"{args.scenario}: not started; fix the problems above", file=sys.stderr)
         return 2
+    if args.check:
+        counts = ", ".join(f"{n} {family}" for family, n in plan.count_by_family().items())
+        say(f"{plan.source}: OK ({len(plan.schools)} schools, {len(plan.devices)} devices: {counts}; "
+            f"{len(plan.timeline)} timeline steps)")
+        return 0
     sia_port = args.sia_port or free_port(socket.SOCK_STREAM, args.host)
     trap_port = args.trap_port or free_port(socket.SOCK_DGRAM, args.host)
     campus = await SimulatedCampus.start(plan, sia_port=sia_port, trap_port=trap_port, host=args.host, say=say,
