@@ -65,7 +65,7 @@ async def _campus_demo(data_dir: str, args) -> int:
     from hub.client import HubClient
     from hub.runtime import settings_from_config
     from simulators.campus.campus import FAMILIES, SimulatedCampus
-    from simulators.campus.hubconfig import HubEndpoints, config_text
+    from simulators.campus.hubconfig import HubOptions, config_text
     from simulators.campus.noise import Noise
     from simulators.campus.scenario import ScenarioError, load_scenario
     from simulators.campus.timeline import free_port
@@ -86,7 +86,7 @@ async def _campus_demo(data_dir: str, args) -> int:
     tasks: list[asyncio.Task] = []
     hub = None
     try:
-        text, token = config_text(campus, HubEndpoints(args.grpc, args.metrics, f"{data_dir}/journal.db"))
+        text, token = config_text(campus, HubOptions(args.grpc, args.metrics, f"{data_dir}/journal.db"))
         config = hub_config.load_text(text, "<demo config>", base_dir=data_dir)
         hub = Hub(settings_from_config(config))
         try:

@@ -13,7 +13,7 @@ import socket
 import sys
 
 from simulators.campus.campus import FAMILIES, SimulatedCampus
-from simulators.campus.hubconfig import HubEndpoints, write_hub_config
+from simulators.campus.hubconfig import HubOptions, write_hub_config
 from simulators.campus.noise import Noise
 from simulators.campus.scenario import ScenarioError, load_scenario
 from simulators.campus.timeline import free_port, play_timeline
@@ -79,7 +79,7 @@ async def main(args: argparse.Namespace) -> int:
         if not args.no_config:
             config_path = pathlib.Path(args.write_config)
             journal = args.journal or f"./data/{config_path.stem}-journal.db"
-            token = write_hub_config(campus, config_path, HubEndpoints(args.grpc, args.metrics or None, journal))
+            token = write_hub_config(campus, config_path, HubOptions(args.grpc, args.metrics or None, journal))
             say(f"wrote {config_path} (secrets in {config_path.stem}.secrets/); start the hub with:\n"
                 f"    campus-hub run -c {config_path}\n"
                 f"subscriber token: {token}\n"

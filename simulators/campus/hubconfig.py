@@ -17,17 +17,20 @@ from hub.config.tokens import new_token
 from simulators.campus.campus import SimulatedCampus
 from simulators.campus.scenario import PlannedDevice
 
-__all__ = ["ADAPTER_NAMES", "HubEndpoints", "build_hub_config", "write_hub_config"]
+__all__ = ["ADAPTER_NAMES", "HubOptions", "build_hub_config", "config_text", "write_hub_config"]
 
 ADAPTER_NAMES = {"modbus": "fire-modbus", "onvif": "cameras-onvif", "snmp": "network-snmp", "sia": "alarms-sia"}
 SUBSCRIBER_ID = "campus-viewer"
 
 
 @dataclasses.dataclass(frozen=True)
-class HubEndpoints:
+class HubOptions:
+    """What the written config says about the hub itself (not about the devices)."""
+
     grpc: str = "127.0.0.1:50051"
     metrics: str | None = "127.0.0.1:9464"
     journal: str = "./data/journal.db"
+    dedupe_window: float | None = None  # None: the hub's default
 
 
 def _adapter_options(campus: SimulatedCampus, family: str) -> dict[str, Any]:
@@ -64,7 +67,7 @@ def _device_options(campus: SimulatedCampus, device: PlannedDevice, secrets: dic
     return options
 
 
-def build_hub_config(campus: SimulatedCampus, endpoints: HubEndpoints, secrets: dict[str, str]) -> dict[str, Any]:
+def build_hub_config(campus: SimulatedCampus, hub: HubOptions, secrets: dict[str, str]) -> dict[str, Any]:
     """The config as plain data; ``secrets`` maps camera/sia/token to files relative to the config."""
     plan = campus.plan
     families = campus.running_families
@@ -80,13 +83,15 @@ def build_hub_config(campus: SimulatedCampus, endpoints: HubEndpoints, secrets: 
         if device.upstream and "snmp" in families:
             entry["upstream"] = {"device": device.upstream[0], "port": device.upstream[1]}
         devices.append(entry)
-    listeners: dict[str, Any] = {"grpc": {"address": endpoints.grpc}}
-    if endpoints.metrics:
-        listeners["metrics"] = {"address": endpoints.metrics}
+    listeners: dict[str, Any] = {"grpc": {"address": hub.grpc}}
+    if hub.metrics:
+        listeners["metrics"] = {"address": hub.metrics}
+    pipeline = {} if hub.dedupe_window is None else {"pipeline": {"dedupe_window": hub.dedupe_window}}
     return {
         "hub": {"id": "campus-sim-hub", "name": f"simulated campus: {plan.scenario.name or plan.source}"},
-        "journal": {"path": endpoints.journal, "durability": "normal"},
+        "journal": {"path": hub.journal, "durability": "normal"},
         "listeners": listeners,
+        **pipeline,
         "logging": {"level": "warning"},
         "sites": [{"school_id": s.school_id, "region_code": s.region_code, "name": s.name} for s in plan.schools],
         "adapters": [{"name": ADAPTER_NAMES[f], "type": f, "options": _adapter_options(campus, f)} for f in families],
@@ -103,7 +108,7 @@ def _write_secret(path: pathlib.Path, value: str) -> None:
         handle.write(value + "\n")
 
 
-def write_hub_config(campus: SimulatedCampus, path: str | os.PathLike[str], endpoints: HubEndpoints) -> str:
+def write_hub_config(campus: SimulatedCampus, path: str | os.PathLike[str], hub: HubOptions) -> str:
     """Write the config (and its secret files) to ``path``; return the subscriber's plaintext token."""
     config_path = pathlib.Path(path)
     secrets_dir = f"{config_path.stem}.secrets"
@@ -115,17 +120,17 @@ def write_hub_config(campus: SimulatedCampus, path: str | os.PathLike[str], endp
     if campus.sia_key_hex:
         _write_secret(base / secrets["sia"], campus.sia_key_hex)
     _write_secret(base / secrets["token"], token_sha256)
-    text = render(build_hub_config(campus, endpoints, secrets), campus)
+    text = render(build_hub_config(campus, hub, secrets), campus)
     tmp = config_path.with_name(config_path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(config_path)  # a hub started on the file never sees half of it
     return token
 
 
-def config_text(campus: SimulatedCampus, endpoints: HubEndpoints) -> tuple[str, str]:
+def config_text(campus: SimulatedCampus, hub: HubOptions) -> tuple[str, str]:
     """In-memory config (secrets inline, for the demo's own hub) and the plaintext token."""
     token, token_sha256 = new_token()
-    data = build_hub_config(campus, endpoints, {"camera": "-", "sia": "-", "token": "-"})
+    data = build_hub_config(campus, hub, {"camera": "-", "sia": "-", "token": "-"})
     for device in data["devices"]:
         options = device["options"]
         if "password" in options:

@@ -2,12 +2,13 @@
 
 Kinds: ``motion`` (a camera sees motion for a second), ``link_test`` (a SIA transmitter's NULL
 supervision message), ``arm_disarm`` (an intrusion panel armed or disarmed), ``port_flap`` (a
-switch access port goes down and comes back) and ``zone_test`` (a fire panel zone put in test and
-back). Arrivals are a Poisson process, so bursts happen as they do in life.
+switch access port goes down and comes back) and ``prealarm`` (a fire panel zone in pre-alarm for a
+moment: dust, steam from a kitchen). Arrivals are a Poisson process, so bursts happen as they do in life.
 """
 from __future__ import annotations
 
 import asyncio
+import collections
 import random
 
 from simulators.campus.campus import SimulatedCampus
@@ -17,9 +18,9 @@ __all__ = ["Noise"]
 
 #: kind -> the device kinds it can happen to
 _NOISE_DEVICES = {"motion": ("camera",), "link_test": ("panic_button", "alarm_panel"), "arm_disarm": ("alarm_panel",),
-                  "port_flap": ("switch",), "zone_test": ("fire_panel",)}
+                  "port_flap": ("switch",), "prealarm": ("fire_panel",)}
 #: how long a flapped port / tested zone / motion stays before it goes back, seconds
-_HOLD = {"motion": 1.0, "port_flap": 2.0, "zone_test": 2.0}
+_HOLD = {"motion": 1.0, "port_flap": 2.0, "prealarm": 2.0}
 _MAX_IN_FLIGHT = 2000
 
 
@@ -31,9 +32,11 @@ class Noise:
         self.rate = config.rate if rate is None else rate
         self.random = random.Random(config.seed)
         self.played: dict[str, int] = {}
-        self.failed = 0
+        self.failed: collections.Counter[str] = collections.Counter()  # reason -> count
+        self.skipped = 0  # picked a device still busy with the previous one
         self._pending: set[asyncio.Task] = set()
         self._armed: dict[str, bool] = {}
+        self._busy: set[str] = set()  # devices in the middle of a noise event (motion on, port down ...)
         self._targets = {kind: [d for d in campus.devices() if d.kind in _NOISE_DEVICES[kind]]
                          for kind, weight in config.kinds.items() if weight > 0}
         self._targets = {kind: devices for kind, devices in self._targets.items() if devices}
@@ -63,6 +66,11 @@ class Noise:
 
     async def _one(self, kind: str) -> None:
         device = self.random.choice(self._targets[kind])
+        if device.id in self._busy:
+            # a camera already in motion does not "start" again: no new event would follow
+            self.skipped += 1
+            return
+        self._busy.add(device.id)
         try:
             for step in self._steps(kind, device):
                 if step is None:
@@ -72,8 +80,10 @@ class Noise:
             self.played[kind] = self.played.get(kind, 0) + 1
         except asyncio.CancelledError:
             raise
-        except Exception:  # noise must never stop the campus; count and go on
-            self.failed += 1
+        except Exception as exc:  # noise must never stop the campus; count and go on
+            self.failed[f"{kind}: {type(exc).__name__}: {str(exc).splitlines()[0][:80]}"] += 1
+        finally:
+            self._busy.discard(device.id)
 
     def _steps(self, kind: str, device) -> list[TimelineStep | None]:
         def step(do: str, **params) -> TimelineStep:
@@ -91,4 +101,4 @@ class Noise:
             port = self.random.randint(max(1, device.ports - 3), device.ports)
             return [step("port_down", port=port), None, step("port_up", port=port)]
         zone = self.random.randint(20, 30)
-        return [step("raise", zone=zone, event="fire.test"), None, step("clear", zone=zone, event="fire.test")]
+        return [step("raise", zone=zone, event="fire.prealarm"), None, step("clear", zone=zone, event="fire.prealarm")]

@@ -157,7 +157,7 @@ class TimelineStep(BaseModel):
 
 class NoiseConfig(_Strict):
     rate: float = Field(0.0, ge=0, le=100000, description="Background events per second over the whole scenario.")
-    kinds: dict[Literal["motion", "link_test", "arm_disarm", "port_flap", "zone_test"], float] = Field(
+    kinds: dict[Literal["motion", "link_test", "arm_disarm", "port_flap", "prealarm"], float] = Field(
         default_factory=lambda: {"motion": 3.0, "link_test": 1.0},
         description="Relative weight of each kind of background event.")
     seed: int | None = Field(None, description="Random seed, for a reproducible background.")
