@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import time
 from collections.abc import Callable
 from typing import Any
 
+from simulators.campus.credentials import Credentials
 from simulators.campus.scenario import CampusPlan, PlannedDevice, TimelineStep
 from simulators.campus.vocabulary import SIA_CODES, expected_event, params_model
 
@@ -54,7 +54,8 @@ class _Transmitter:
 
 
 class SimulatedCampus:
-    def __init__(self, plan: CampusPlan, host: str, say: Printer, detail: Printer) -> None:
+    def __init__(self, plan: CampusPlan, host: str, say: Printer, detail: Printer,
+                 credentials: Credentials | None = None) -> None:
         self.plan = plan
         self.host = host
         self.say = say
@@ -64,22 +65,36 @@ class SimulatedCampus:
         self.cameras = None  # CameraSimulator
         self.snmp = None  # SnmpSimulator
         self.transmitters: dict[str, _Transmitter] = {}
-        self.camera_password = os.urandom(9).hex()
-        self.sia_key_hex = os.urandom(16).hex().upper() if plan.scenario.sia_encrypted else None
+        self.credentials = credentials or Credentials.create()
+        self.camera_password = self.credentials.camera_password
+        self.sia_key_hex = self.credentials.sia_key_hex if plan.scenario.sia_encrypted else None
         self.sia_port = 0
         self.trap_port = 0
         self.observe: Observer | None = None
         self._snmp_addresses: dict[str, str] = {}
+        self._next_port = 0  # 0: every listener on a free port the OS picks
+
+    def _ports(self, count: int) -> int:
+        """The first of ``count`` consecutive fixed ports (0 when ports are allocated)."""
+        first = self._next_port
+        if first:
+            self._next_port += count
+        return first
 
     # --- lifecycle ------------------------------------------------------------------------------
     @classmethod
     async def start(cls, plan: CampusPlan, *, sia_port: int, trap_port: int, host: str = "127.0.0.1",
                     say: Printer = print, detail: Printer | None = None,
-                    families: tuple[str, ...] = FAMILIES) -> SimulatedCampus:
+                    families: tuple[str, ...] = FAMILIES, first_port: int = 0,
+                    credentials: Credentials | None = None) -> SimulatedCampus:
         """Start every simulated device of ``plan``. ``sia_port`` and ``trap_port`` are where the hub
-        will listen (SIA receiver, SNMP trap receiver). ``detail`` gets the simulators' own lines."""
-        campus = cls(plan, host, say, detail or _quiet)
+        will listen (SIA receiver, SNMP trap receiver). ``detail`` gets the simulators' own lines.
+        ``first_port``: fixed ports from there on (Modbus endpoints, then cameras, then the SNMP
+        agent), so that a written hub config stays right across restarts; 0 allocates free ports.
+        ``credentials``: camera password and SIA key (default: new ones)."""
+        campus = cls(plan, host, say, detail or _quiet, credentials)
         campus.sia_port, campus.trap_port = sia_port, trap_port
+        campus._next_port = first_port
         starters = {"modbus": campus._start_fire_panels, "onvif": campus._start_cameras,
                     "snmp": campus._start_snmp, "sia": campus._start_transmitters}
         for family in FAMILIES:
@@ -121,7 +136,9 @@ class SimulatedCampus:
         for device in self.plan.of_family("modbus"):
             endpoints.setdefault((device.school_id, device.framer), []).append(
                 PanelSpec(device.id, resolve_profile(device.profile), device.unit_id))
-        specs = [EndpointSpec(panels, 0, framer) for (_, framer), panels in endpoints.items()]
+        first = self._ports(len(endpoints))
+        specs = [EndpointSpec(panels, first + i if first else 0, framer)
+                 for i, ((_, framer), panels) in enumerate(endpoints.items())]
         self.fire = await FirePanelSimulator.start(specs, host=self.host, say=lambda line: self.detail(f"[modbus] {line}"))
 
     async def _start_cameras(self) -> None:
@@ -131,7 +148,7 @@ class SimulatedCampus:
         configs = [CameraConfig(name=d.id, username=CAMERA_USER, password=self.camera_password,
                                 serial=f"SIM{i:06d}", model="SimCam-1")
                    for i, d in enumerate(self.plan.of_family("onvif"), 1)]
-        self.cameras = await CameraSimulator.start(configs, host=self.host, base_port=0,
+        self.cameras = await CameraSimulator.start(configs, host=self.host, base_port=self._ports(len(configs)),
                                                    echo=lambda line: self.detail(f"[onvif] {line}"))
 
     async def _start_snmp(self) -> None:
@@ -142,7 +159,7 @@ class SimulatedCampus:
         specs = [DeviceSpec(name=d.id, ports=d.ports, ups=d.kind == "ups") for d in planned]
         devices = build_devices(specs, self.plan.scenario.snmp_first_address)
         self._snmp_addresses = {d.name: d.address for d in devices}
-        self.snmp = await SnmpSimulator.start(devices, host_port=0, trap_targets=[(self.host, self.trap_port)],
+        self.snmp = await SnmpSimulator.start(devices, host_port=self._ports(1), trap_targets=[(self.host, self.trap_port)],
                                               trap_version="v2c", say=lambda line: self.detail(f"[snmp] {line}"))
 
     async def _start_transmitters(self) -> None:

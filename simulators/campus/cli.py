@@ -13,7 +13,8 @@ import socket
 import sys
 
 from simulators.campus.campus import FAMILIES, SimulatedCampus
-from simulators.campus.hubconfig import HubOptions, write_hub_config
+from simulators.campus.credentials import Credentials
+from simulators.campus.hubconfig import HubOptions, secrets_dir, write_hub_config
 from simulators.campus.noise import Noise
 from simulators.campus.scenario import ScenarioError, load_scenario
 from simulators.campus.timeline import free_port, play_timeline
@@ -39,6 +40,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--host", default="127.0.0.1", help="loopback address the simulators use")
     where.add_argument("--sia-port", type=int, default=0, help="the hub's SIA receiver port (0: a free one)")
     where.add_argument("--trap-port", type=int, default=0, help="the hub's SNMP trap port (0: a free one)")
+    where.add_argument("--first-port", type=int, default=0, metavar="PORT",
+                       help="fixed device ports from PORT on (fire panel endpoints, cameras, SNMP agent), so the "
+                            "written config stays right across restarts (default: free ports)")
     where.add_argument("--only", action="append", choices=FAMILIES, help="simulate only these families")
     play = parser.add_argument_group("playing")
     play.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
@@ -71,9 +75,11 @@ async def main(args: argparse.Namespace) -> int:
         return 0
     sia_port = args.sia_port or free_port(socket.SOCK_STREAM, args.host)
     trap_port = args.trap_port or free_port(socket.SOCK_DGRAM, args.host)
+    credentials = Credentials.create() if args.no_config else Credentials.load_or_create(secrets_dir(args.write_config))
     campus = await SimulatedCampus.start(plan, sia_port=sia_port, trap_port=trap_port, host=args.host, say=say,
                                          detail=say if args.verbose else None,
-                                         families=tuple(args.only or FAMILIES))
+                                         families=tuple(args.only or FAMILIES), first_port=args.first_port,
+                                         credentials=credentials)
     try:
         _summary(campus)
         if not args.no_config:

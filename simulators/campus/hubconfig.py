@@ -1,8 +1,8 @@
 """The hub config that matches a running simulated campus, so ``campus-hub run -c`` works unchanged.
 
-Secrets (camera password, SIA key, the subscriber token's hash) are written to files in a
-directory next to the config and referenced as ``${file:...}``, as the integrator guide asks of a
-real installation; the plaintext token is returned to be printed, never written into the config.
+Secrets (camera password, SIA key, the subscriber token's hash) are files in a directory next to
+the config (see :mod:`.credentials`), referenced as ``${file:...}`` as the integrator guide asks of a
+real installation; the plaintext token is printed, never written into the config.
 """
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from typing import Any
 import yaml
 
 from hub.config.source import _CoreSchemaLoader  # the hub's own YAML 1.2 resolver decides what needs quotes
-from hub.config.tokens import new_token
 from simulators.campus.campus import SimulatedCampus
+from simulators.campus.credentials import CAMERA_PASSWORD, SIA_KEY, TOKEN_SHA256
 from simulators.campus.scenario import PlannedDevice
 
-__all__ = ["ADAPTER_NAMES", "HubOptions", "build_hub_config", "config_text", "write_hub_config"]
+__all__ = ["ADAPTER_NAMES", "HubOptions", "build_hub_config", "config_text", "secrets_dir", "write_hub_config"]
 
 ADAPTER_NAMES = {"modbus": "fire-modbus", "onvif": "cameras-onvif", "snmp": "network-snmp", "sia": "alarms-sia"}
 SUBSCRIBER_ID = "campus-viewer"
@@ -102,35 +102,28 @@ def build_hub_config(campus: SimulatedCampus, hub: HubOptions, secrets: dict[str
     }
 
 
-def _write_secret(path: pathlib.Path, value: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(value + "\n")
+def secrets_dir(config_path: str | os.PathLike[str]) -> pathlib.Path:
+    """Where the secrets of the config at ``config_path`` are kept: ``<name>.secrets/`` beside it."""
+    path = pathlib.Path(config_path)
+    return path.parent / f"{path.stem}.secrets"
 
 
 def write_hub_config(campus: SimulatedCampus, path: str | os.PathLike[str], hub: HubOptions) -> str:
-    """Write the config (and its secret files) to ``path``; return the subscriber's plaintext token."""
+    """Write the config to ``path`` and the campus's credentials to its secrets directory; return
+    the subscriber's plaintext token."""
     config_path = pathlib.Path(path)
-    secrets_dir = f"{config_path.stem}.secrets"
-    secrets = {"camera": f"{secrets_dir}/camera-password", "sia": f"{secrets_dir}/sia-key",
-               "token": f"{secrets_dir}/{SUBSCRIBER_ID}.sha256"}
-    base = config_path.parent
-    token, token_sha256 = new_token()
-    _write_secret(base / secrets["camera"], campus.camera_password)
-    if campus.sia_key_hex:
-        _write_secret(base / secrets["sia"], campus.sia_key_hex)
-    _write_secret(base / secrets["token"], token_sha256)
+    folder = secrets_dir(config_path).name
+    campus.credentials.save(config_path.parent / folder)
+    secrets = {"camera": f"{folder}/{CAMERA_PASSWORD}", "sia": f"{folder}/{SIA_KEY}", "token": f"{folder}/{TOKEN_SHA256}"}
     text = render(build_hub_config(campus, hub, secrets), campus)
     tmp = config_path.with_name(config_path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(config_path)  # a hub started on the file never sees half of it
-    return token
+    return campus.credentials.token
 
 
 def config_text(campus: SimulatedCampus, hub: HubOptions) -> tuple[str, str]:
     """In-memory config (secrets inline, for the demo's own hub) and the plaintext token."""
-    token, token_sha256 = new_token()
     data = build_hub_config(campus, hub, {"camera": "-", "sia": "-", "token": "-"})
     for device in data["devices"]:
         options = device["options"]
@@ -138,8 +131,8 @@ def config_text(campus: SimulatedCampus, hub: HubOptions) -> tuple[str, str]:
             options["password"] = campus.camera_password
         if "key" in options:
             options["key"] = campus.sia_key_hex
-    data["subscribers"][0]["token_sha256"] = token_sha256
-    return render(data, campus), token
+    data["subscribers"][0]["token_sha256"] = campus.credentials.token_sha256
+    return render(data, campus), campus.credentials.token
 
 
 class _Dumper(yaml.SafeDumper):

@@ -22,7 +22,7 @@ from hub.config.errors import validation_problems
 from hub.config.problems import ConfigError, Problem
 from hub.config.model import Identifier, RegionCode
 from hub.config.source import Document, parse_yaml
-from simulators.campus.vocabulary import FAMILY_OF_KIND, KINDS, check_step_params
+from simulators.campus.vocabulary import FAMILY_OF_KIND, check_step_params
 
 __all__ = ["CampusPlan", "PlannedDevice", "Scenario", "ScenarioError", "TimelineStep", "load_scenario",
            "load_scenario_text", "resolve_scenario_path"]

@@ -54,3 +54,13 @@ async def test_written_config_loads_points_at_the_simulators_and_hides_secrets(t
             assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     finally:
         await campus.stop()
+
+
+def test_credentials_are_kept_beside_the_config_and_reused_when_the_simulator_restarts(tmp_path):
+    from simulators.campus.credentials import Credentials
+
+    first = Credentials.load_or_create(tmp_path / "hub.secrets")
+    again = Credentials.load_or_create(tmp_path / "hub.secrets")
+    assert again == first
+    assert (tmp_path / "hub.secrets/subscriber.sha256").read_text().strip() == first.token_sha256
+    assert Credentials.load_or_create(tmp_path / "other.secrets") != first
