@@ -67,6 +67,16 @@ def memory_mib(pid: int) -> tuple[float, float]:
     return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
 
 
+async def loop_lag(samples: list[float], interval: float = 0.05) -> None:
+    """How late this process's event loop wakes up: if the simulators' loop lags, their timing
+    (and so the measured delays) includes our own queueing, not only the hub's."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + interval
+        await asyncio.sleep(interval)
+        samples.append(loop.time() - due)
+
+
 class DelayMeter:
     """Pairs what the simulator did (observe) with the event the subscriber got (received)."""
 
@@ -75,6 +85,7 @@ class DelayMeter:
         self.pending: dict[tuple[str, str, str], collections.deque[float]] = collections.defaultdict(collections.deque)
         self.delays: dict[str, list[float]] = collections.defaultdict(list)
         self.offered: collections.Counter = collections.Counter()
+        self.missed: collections.Counter = collections.Counter()
         self.measuring = False
 
     def observe(self, device: str, type_: str, state: str, at: float) -> None:
@@ -85,9 +96,14 @@ class DelayMeter:
     def received(self, event, at: float) -> None:
         times = self.pending.get((event.source_device_id, event.type, state_name(event.state)))
         if times:
-            sent = times.popleft()
+            # Noise keeps one thing at a time going on per device, so an older time still waiting
+            # here was an action the hub never saw as an event (a pre-alarm that came and went
+            # between two polls): count it as missed rather than pair it with this event.
+            sent = times.pop()
             if self.measuring:
                 self.delays[self.family.get(event.source_device_id, "?")].append(at - sent)
+                self.missed[self.family.get(event.source_device_id, "?")] += len(times)
+            times.clear()
 
 
 async def main() -> int:
@@ -133,12 +149,19 @@ async def main() -> int:
         noise = Noise(campus, plan.scenario.noise, args.rate)
         tasks.append(asyncio.ensure_future(noise.run()))
         tasks.append(asyncio.ensure_future(play_timeline(campus, plan.timeline, lambda line: None)))
+        lags: list[float] = []
+        tasks.append(asyncio.ensure_future(loop_lag(lags)))
         await asyncio.sleep(args.warmup)
         meter.measuring = True
         received.clear()
+        lags.clear()
         cpu_before, wall_before = cpu_seconds(hub.pid), time.monotonic()
+        own_before = cpu_seconds(os.getpid())
+        modbus_before = sum(p.requests for p in campus.fire.panels.values()) if campus.fire else 0
         await asyncio.sleep(args.seconds)
         cpu_after, wall_after = cpu_seconds(hub.pid), time.monotonic()
+        own_after = cpu_seconds(os.getpid())
+        modbus_after = sum(p.requests for p in campus.fire.panels.values()) if campus.fire else 0
         meter.measuring = False
         window = wall_after - wall_before
         rss, peak = memory_mib(hub.pid)
@@ -147,6 +170,12 @@ async def main() -> int:
               f"background ({dict(received)}); noise played {dict(noise.played)}, failed {dict(noise.failed)}, skipped (device busy) {noise.skipped}", flush=True)
         print(f"3. hub CPU {100 * (cpu_after - cpu_before) / window:.0f}% of one core; RSS {rss:.0f} MiB "
               f"(peak {peak:.0f} MiB)", flush=True)
+        lags.sort()
+        print(f"   (simulators + subscriber process: CPU {100 * (own_after - own_before) / window:.0f}% of one core, "
+              f"loop lag p50 {1000 * statistics.median(lags):.0f} ms p99 {1000 * lags[int(0.99 * len(lags))]:.0f} ms; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)
+        print(f"   (Modbus requests answered by the simulated panels: {(modbus_after - modbus_before) / window:.0f}/s)",
+              flush=True)
         print("4. device-to-subscriber delay per family (ms):", flush=True)
         for family in ("sia", "snmp", "onvif", "modbus"):
             samples = sorted(meter.delays.get(family, []))
@@ -154,8 +183,9 @@ async def main() -> int:
                 print(f"   {family:7s} no samples (offered {meter.offered[family]})", flush=True)
                 continue
             p99 = samples[min(len(samples) - 1, int(0.99 * len(samples)))]
-            print(f"   {family:7s} n={len(samples):6d} of {meter.offered[family]:6d}  p50 {1000 * statistics.median(samples):7.1f}"
-                  f"  p99 {1000 * p99:7.1f}  max {1000 * samples[-1]:7.1f}", flush=True)
+            print(f"   {family:7s} n={len(samples):6d} of {meter.offered[family]:6d} (missed {meter.missed[family]})"
+                  f"  p50 {1000 * statistics.median(samples):7.1f}  p99 {1000 * p99:7.1f}  max {1000 * samples[-1]:7.1f}",
+                  flush=True)
     finally:
         for task in tasks:
             task.cancel()

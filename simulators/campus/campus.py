@@ -73,6 +73,7 @@ class SimulatedCampus:
         self.observe: Observer | None = None
         self._snmp_addresses: dict[str, str] = {}
         self._next_port = 0  # 0: every listener on a free port the OS picks
+        self._sia_listening = False
 
     def _ports(self, count: int) -> int:
         """The first of ``count`` consecutive fixed ports (0 when ports are allocated)."""
@@ -196,8 +197,9 @@ class SimulatedCampus:
             snmp_devices = list(self.snmp.devices.values())
             found["snmp"] = (sum(d.requests > 0 for d in snmp_devices), len(snmp_devices))
         if self.transmitters:
-            listening = await _accepts(self.host, self.sia_port)
-            found["sia"] = (len(self.transmitters) if listening else 0, len(self.transmitters))
+            # once is enough: every probe is a connection the hub's receiver has to accept and log
+            self._sia_listening = self._sia_listening or await _accepts(self.host, self.sia_port)
+            found["sia"] = (len(self.transmitters) if self._sia_listening else 0, len(self.transmitters))
         return found
 
     async def wait_for_hub(self, timeout: float, interval: float = 0.2) -> bool:
