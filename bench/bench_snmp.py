@@ -158,15 +158,25 @@ async def _start(ctx) -> tuple[SnmpAdapter, asyncio.Task]:
     return adapter, task
 
 
-async def _run_sender(port: int, version: str, total: int, rate: float) -> int:
+async def _run_sender(port: int, version: str, total: int, rate: float, processes: int = 1) -> int:
+    """Send from ``processes`` sender processes sharing ``total`` and ``rate``; returns traps sent."""
     mp = multiprocessing.get_context("spawn")
-    ready, done = mp.Event(), mp.Queue()
-    process = mp.Process(target=sender, args=(version, port, total, rate, ready, done), daemon=True)
-    process.start()
+    done = mp.Queue()
+    workers = []
+    for i in range(processes):
+        ready = mp.Event()
+        share = total // processes + (1 if i < total % processes else 0)
+        process = mp.Process(target=sender, args=(version, port, share, rate / processes, ready, done), daemon=True)
+        process.start()
+        workers.append((process, ready))
     loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, ready.wait)
-    sent = await loop.run_in_executor(None, done.get)
-    await loop.run_in_executor(None, process.join)
+    for _, ready in workers:
+        await loop.run_in_executor(None, ready.wait)
+    sent = 0
+    for process, _ in workers:
+        sent += await loop.run_in_executor(None, done.get)
+    for process, _ in workers:
+        await loop.run_in_executor(None, process.join)
     return sent
 
 
@@ -184,7 +194,7 @@ async def bench_traps(args) -> None:
         ctx = LatencyContext("snmp", [_trap_sender_device()])
         adapter, task = await _start(ctx)
         count = args.count if version == "v2c" else args.count_v3
-        sent = await _run_sender(adapter.trap_port, version, count, 0)
+        sent = await _run_sender(adapter.trap_port, version, count, 0, args.senders)
         await _quiet(ctx)
         elapsed = max(1e-9, ctx.last_at - ctx.first_at)
         print(f"{version}{' authPriv' if version == 'v3' else ''} burst: sent {sent}, journaled {ctx.journaled} "
@@ -242,7 +252,12 @@ async def bench_poll(args) -> None:
         ctx.delays.clear()
         sender_task = asyncio.ensure_future(_run_sender(adapter.trap_port, "v2c", int(args.rate * args.duration),
                                                         args.rate))
-        await asyncio.sleep(args.duration)
+        windows = []
+        while (elapsed := time.perf_counter() - wall_start) < args.duration - 1e-3:
+            window_cpu = time.process_time()
+            step = min(args.interval, args.duration - elapsed)
+            await asyncio.sleep(step)
+            windows.append((time.process_time() - window_cpu) / step * 100)
         cpu, wall = time.process_time() - cpu_start, time.perf_counter() - wall_start
         await sender_task
         metrics = ctx.metrics
@@ -250,6 +265,8 @@ async def bench_poll(args) -> None:
               f"hub CPU {cpu / wall * 100:.1f} % of one core; polls ok {metrics.total('snmp_polls', result='ok'):.0f}, "
               f"timeout {metrics.total('snmp_polls', result='timeout'):.0f}, "
               f"error {metrics.total('snmp_polls', result='error'):.0f}; terminals {len(adapter.terminals())}")
+        print("hub CPU per polling interval (the first also reads every forwarding table): "
+              + ", ".join(f"{share:.1f} %" for share in windows))
         print(f"traps paced at {args.rate:.0f}/s meanwhile: trap->journal p50 {_percentile(ctx.delays, 0.5) * 1000:.2f} ms, "
               f"p99 {_percentile(ctx.delays, 0.99) * 1000:.2f} ms ({len(ctx.delays)} traps)")
         print(f"machine load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -282,6 +299,7 @@ def main() -> None:
     traps.add_argument("--rate", type=float, default=200.0, help="paced traps per second for latency")
     traps.add_argument("--paced-seconds", type=float, default=5.0)
     traps.add_argument("--versions", nargs="+", default=["v2c", "v3"], choices=["v2c", "v3"])
+    traps.add_argument("--senders", type=int, default=2, help="sender processes in the burst (v3 encoding is slow)")
     poll = sub.add_parser("poll")
     poll.add_argument("--switches", type=int, default=1000)
     poll.add_argument("--interval", type=float, default=60.0)

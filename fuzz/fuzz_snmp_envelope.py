@@ -2,11 +2,14 @@
 their documented errors. Run with atheris: ``python fuzz/fuzz_snmp_envelope.py``."""
 from __future__ import annotations
 
+import os
 import sys
 
-from adapters.snmp.envelope import EnvelopeError, peek_envelope
-from adapters.snmp.fdb import decode_bridge_fdb, decode_qbridge_fdb
-from adapters.snmp.taxonomy import Trap, classify_trap
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script
+
+from adapters.snmp.envelope import EnvelopeError, peek_envelope  # noqa: E402
+from adapters.snmp.fdb import decode_bridge_fdb, decode_qbridge_fdb  # noqa: E402
+from adapters.snmp.taxonomy import Trap, classify_trap  # noqa: E402
 
 
 def _varbinds(data: bytes):

@@ -161,6 +161,8 @@ class SnmpAdapter(Adapter):
                 continue
             for address in {device.address, options.trap_source} - {None}:
                 self._by_address.setdefault(address, []).append(device_id)
+        await self.poller.register([d.target for d in self.devices.values() if d.target is not None],
+                                   self.ctx.run_blocking)
 
     def _start_polling(self) -> None:
         from twisted.internet import reactor

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pysnmp.hlapi.v3arch import asyncio as hlapi
+from pysnmp.hlapi.v3arch.asyncio.lcd import CommandGeneratorLcdConfigurator
 from pysnmp.hlapi.varbinds import CommandGeneratorVarBinds
 from pysnmp.proto import errind
 
@@ -72,6 +73,31 @@ class Poller:
             _warm(snmp_engine)
             return snmp_engine
         return cls(await run_blocking(build), **kwargs)
+
+    async def register(self, targets: Sequence[Target], run_blocking) -> None:
+        """Register every target with the engine before polling starts.
+
+        pysnmp registers a target on its first request, and every registration makes the engine
+        rebuild its transport map (O(targets)) on the next answer: 1000 switches polled for the
+        first time cost ~30 s of CPU on the loop. Registered up front, the map is built once. The
+        first target of each transport opens its socket on the loop; the rest are table writes,
+        done on the thread pool while nothing else uses this engine.
+        """
+        configurator = CommandGeneratorLcdConfigurator()
+        opened: set = set()
+        rest = []
+        for target in targets:
+            if target.transport.TRANSPORT_DOMAIN in opened:
+                rest.append(target)
+                continue
+            configurator.configure(self.engine, target.auth, target.transport, target.context.contextName)
+            opened.add(target.transport.TRANSPORT_DOMAIN)
+
+        def configure_rest() -> None:
+            for target in rest:
+                configurator.configure(self.engine, target.auth, target.transport, target.context.contextName)
+
+        await run_blocking(configure_rest)
 
     @staticmethod
     def _check(error_indication, error_status, error_index, varbinds) -> None:

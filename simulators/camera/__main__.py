@@ -2,29 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from hub import reactor as hub_reactor
 
-
-def run() -> int:
+if __name__ == "__main__":
     hub_reactor.install()
-    from twisted.internet import reactor
-
-    from simulators.camera.cli import configure
+    from simulators.camera.cli import configure, run_on_reactor
 
     parser = argparse.ArgumentParser(prog="python -m simulators.camera")
     configure(parser)
     args = parser.parse_args()
-    loop = asyncio.get_event_loop()
-    try:
-        return loop.run_until_complete(args.main(args))
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        if reactor.running:
-            reactor.stop()
-
-
-if __name__ == "__main__":
-    raise SystemExit(run())
+    raise SystemExit(run_on_reactor(lambda: args.main(args)))

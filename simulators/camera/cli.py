@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from simulators.camera.camera import MISBEHAVIOURS, CameraConfig
 from simulators.camera.scenario import load_scenario, run_scenario
 from simulators.camera.simulator import CameraSimulator, numbered_cameras
 
-__all__ = ["configure", "main"]
+__all__ = ["configure", "main", "run_on_reactor"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -58,3 +59,27 @@ async def main(args: argparse.Namespace) -> int:
     finally:
         await sim.stop()
     return 0
+
+
+def run_on_reactor(main: Callable[[], Awaitable[int | None]]) -> int:
+    """Run ``main()`` with the (asyncio) reactor really running, as the hub CLI does; Ctrl-C stops it.
+
+    The reactor must run, not just its loop: Twisted starts its thread pool (name resolution for
+    HTTP clients) only then. For standalone entry points; ``campus-hub sim camera`` does this itself.
+    """
+    from twisted.internet import reactor
+
+    outcome = {"status": 1}
+
+    async def supervise() -> None:
+        try:
+            outcome["status"] = (await main()) or 0
+        except asyncio.CancelledError:
+            outcome["status"] = 130
+        finally:
+            if reactor.running:
+                reactor.stop()
+
+    reactor.callWhenRunning(lambda: asyncio.ensure_future(supervise()))
+    reactor.run()
+    return outcome["status"]

@@ -95,3 +95,41 @@ def test_same_read_twice_changes_nothing(word):
     tracker = PanelTracker(GENERIC)
     tracker.feed(Table.holding, 0, [word, word])
     assert tracker.feed(Table.holding, 0, [word, word]) == []
+
+
+ALL_PROFILES = [load_profile(p) for p in sorted(PROFILES.glob("*.yaml"))]
+
+
+@st.composite
+def panel_changes(draw):
+    """A profile and a few (condition, where, on/off) changes a simulated panel can make."""
+    profile = draw(st.sampled_from(ALL_PROFILES))
+    instances = list(profile.instances())
+    changes = []
+    for _ in range(draw(st.integers(1, 6))):
+        instance = draw(st.sampled_from(instances))
+        signal = instance.signal
+        conditions = signal.bits or signal.enum or {i: t for i, t in enumerate(signal.value.thresholds)}
+        event = draw(st.sampled_from(sorted({c.event for c in conditions.values()})))
+        changes.append((instance, event, draw(st.booleans())))
+    return profile, changes
+
+
+def _where(instance):
+    return {k: int(v) for k, v in instance.labels}
+
+
+@given(panel_changes())
+def test_simulator_encoding_round_trips_through_the_decoder(case):
+    """What the simulator sets in registers is what the adapter's decoder reads back."""
+    from simulators.fire_panel.panel import PanelModel
+
+    profile, changes = case
+    model = PanelModel("p", profile)
+    tracker = PanelTracker(profile)
+    for instance, event, on in changes:
+        model.raise_condition(event, on=on, **_where(instance))
+        for block in profile.blocks:
+            tracker.feed(block.table, block.start, model.read(block.table, block.start, block.count))
+        held = {(i.key, d.condition.event) for i, d in tracker.active()}
+        assert ((instance.key, event) in held) == on

@@ -50,3 +50,15 @@ async def test_silence_means_no_devices(capsys):
     finally:
         await sim.stop()
     assert "# 0 ONVIF device(s)" in capsys.readouterr().out
+
+
+def test_example_config_and_scenario_are_valid(monkeypatch):
+    from adapters.onvif.options import OnvifOptions
+    from simulators.camera.scenario import load_scenario
+
+    monkeypatch.setenv("ONVIF_PASSWORD", "admin")
+    with open("config/examples/onvif.yaml", encoding="utf-8") as handle:
+        config = yaml.safe_load(handle)
+    OnvifOptions(**config["adapters"][0]["options"])
+    assert [CameraOptions(**d["options"]).port for d in config["devices"]] == [8080, 8081, 8082]
+    assert len(load_scenario("config/examples/camera-scenario.yaml")) == 15
