@@ -38,7 +38,7 @@ reactor.install()
 
 from hub import logs  # noqa: E402
 from hub.client import HubClient  # noqa: E402
-from hub.events import state_name  # noqa: E402
+from hub.events import state_name, timestamp_seconds  # noqa: E402
 from simulators.campus.campus import SimulatedCampus  # noqa: E402
 from simulators.campus.hubconfig import HubOptions, write_hub_config  # noqa: E402
 from simulators.campus.noise import Noise  # noqa: E402
@@ -55,6 +55,10 @@ def county_plan(schools: int):
     prefixes = {f"s{n:03d}-" for n in range(1, schools + 1)}
     data["timeline"] = [s for s in data["timeline"] if s["device"][:5] in prefixes]
     return load_scenario_text(yaml.safe_dump(data), f"county ({schools} schools)")
+
+
+def percentile(ordered: list[float], fraction: float) -> float:
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -86,6 +90,7 @@ class DelayMeter:
         self.delays: dict[str, list[float]] = collections.defaultdict(list)
         self.offered: collections.Counter = collections.Counter()
         self.missed: collections.Counter = collections.Counter()
+        self.to_hub: dict[str, list[float]] = collections.defaultdict(list)  # the part until the hub has it
         self.measuring = False
 
     def observe(self, device: str, type_: str, state: str, at: float) -> None:
@@ -101,7 +106,9 @@ class DelayMeter:
             # between two polls): count it as missed rather than pair it with this event.
             sent = times.pop()
             if self.measuring:
-                self.delays[self.family.get(event.source_device_id, "?")].append(at - sent)
+                family = self.family.get(event.source_device_id, "?")
+                self.delays[family].append(at - sent)
+                self.to_hub[family].append(timestamp_seconds(event.received_at) - sent)
                 self.missed[self.family.get(event.source_device_id, "?")] += len(times)
             times.clear()
 
@@ -172,7 +179,7 @@ async def main() -> int:
               f"(peak {peak:.0f} MiB)", flush=True)
         lags.sort()
         print(f"   (simulators + subscriber process: CPU {100 * (own_after - own_before) / window:.0f}% of one core, "
-              f"loop lag p50 {1000 * statistics.median(lags):.0f} ms p99 {1000 * lags[int(0.99 * len(lags))]:.0f} ms; "
+              f"loop lag p50 {1000 * statistics.median(lags):.0f} ms p99 {1000 * percentile(lags, 0.99):.0f} ms; "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)
         print(f"   (Modbus requests answered by the simulated panels: {(modbus_after - modbus_before) / window:.0f}/s)",
               flush=True)
@@ -182,10 +189,11 @@ async def main() -> int:
             if not samples:
                 print(f"   {family:7s} no samples (offered {meter.offered[family]})", flush=True)
                 continue
-            p99 = samples[min(len(samples) - 1, int(0.99 * len(samples)))]
+            to_hub = sorted(meter.to_hub[family])
             print(f"   {family:7s} n={len(samples):6d} of {meter.offered[family]:6d} (missed {meter.missed[family]})"
-                  f"  p50 {1000 * statistics.median(samples):7.1f}  p99 {1000 * p99:7.1f}  max {1000 * samples[-1]:7.1f}",
-                  flush=True)
+                  f"  p50 {1000 * statistics.median(samples):7.1f}  p99 {1000 * percentile(samples, 0.99):7.1f}"
+                  f"  max {1000 * samples[-1]:7.1f}   [device to hub: p50 {1000 * statistics.median(to_hub):7.1f}"
+                  f"  p99 {1000 * percentile(to_hub, 0.99):7.1f}]", flush=True)
     finally:
         for task in tasks:
             task.cancel()
