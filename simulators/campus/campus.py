@@ -43,13 +43,21 @@ def _quiet(line: str) -> None:
 
 @dataclasses.dataclass
 class _Transmitter:
-    """A SIA transmitter and the lock that keeps its messages one at a time (DC-09 is stop-and-wait)."""
+    """A SIA transmitter and the lock that keeps its messages one at a time (DC-09 is stop-and-wait).
+
+    While its network is cut (the switch port it hangs off is down) it holds its messages, as a
+    panel buffers events, and sends them when the link is back."""
 
     tx: Any
     lock: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
+    linked: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.linked.set()
 
     async def send(self, make) -> Any:
         async with self.lock:
+            await self.linked.wait()
             return await make(self.tx)
 
 
@@ -258,10 +266,30 @@ class SimulatedCampus:
 
         await apply(self.snmp, Step(after=0, do=do, device=device.id, port=params.port, mac=params.mac,
                                     count=params.count))
-        words = {"port_down": f"port {params.port} down (linkDown trap)", "port_up": f"port {params.port} up (linkUp trap)",
+        cut = self._set_link(device.id, params.port, do == "port_up") if do in ("port_down", "port_up") else []
+        behind = f"; {'cut off' if do == 'port_down' else 'back'}: {', '.join(cut)}" if cut else ""
+        words = {"port_down": f"port {params.port} down (linkDown trap){behind}",
+                 "port_up": f"port {params.port} up (linkUp trap){behind}",
                  "mains_off": "mains lost, on battery (upsTrapOnBattery)", "mains_on": "mains back",
                  "battery_low": "battery low", "battery_normal": "battery normal", "reboot": "rebooted (coldStart)"}
         return words.get(do, do.replace("_", " ") + (f" {params.mac}" if params.mac else ""))
+
+    def _set_link(self, switch: str, port: int, up: bool) -> list[str]:
+        """The devices behind a switch port lose (or regain) their network: they stop answering,
+        as a camera, a panel's converter or a UPS card does when its cable is pulled; a SIA
+        transmitter holds its messages. Returns their ids."""
+        behind = [d for d in self.devices() if d.upstream == (switch, port)]
+        for device in behind:
+            if device.family == "onvif":
+                self.cameras[device.id].camera.set_silent(not up)
+            elif device.family == "modbus":
+                self.fire.set_answering(up, self.fire.port_of(device.id))
+            elif device.family == "snmp":
+                self.snmp.misbehave(device.id, silent=not up)
+            else:
+                linked = self.transmitters[device.id].linked
+                linked.set() if up else linked.clear()
+        return [d.id for d in behind]
 
     async def _sia_step(self, device: PlannedDevice, do: str, params) -> str:
         transmitter = self.transmitters[device.id]
