@@ -78,8 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after this long")
     demo.set_defaults(handler=cmd_demo)
 
-    simulate = commands.add_parser("simulate", help="run every simulated device of a campus scenario; write the hub config")
-    _configure_simulate(simulate)
+    # its own arguments are parsed in cmd_simulate, so other commands do not import the campus simulator
+    simulate = commands.add_parser("simulate", add_help=False,
+                                   help="run every simulated device of a campus scenario; write the hub config")
+    simulate.add_argument("-h", "--help", action="store_true")
+    simulate.add_argument("rest", nargs=argparse.REMAINDER)
     simulate.set_defaults(handler=cmd_simulate)
 
     groups = _plugin_groups()
@@ -198,14 +201,13 @@ def cmd_demo(args) -> int:
     return demo.main(args)
 
 
-def _configure_simulate(parser: argparse.ArgumentParser) -> None:
-    from simulators.campus.cli import configure
-    configure(parser)
-
-
 def cmd_simulate(args) -> int:
     from hub import runtime
-    return runtime.run(lambda: args.main(args))
+    from simulators.campus.cli import configure
+    parser = argparse.ArgumentParser(prog="campus-hub simulate")
+    configure(parser)
+    simulate_args = parser.parse_args((["--help"] if args.help else []) + args.rest)
+    return runtime.run(lambda: simulate_args.main(simulate_args))
 
 
 def cmd_hash_token(args) -> int:
