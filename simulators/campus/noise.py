@@ -2,7 +2,7 @@
 
 Kinds: ``motion`` (a camera sees motion for a second), ``link_test`` (a SIA transmitter's NULL
 supervision message), ``arm_disarm`` (an intrusion panel armed or disarmed), ``port_flap`` (a
-switch access port goes down and comes back) and ``prealarm`` (a fire panel zone in pre-alarm for a
+switch port without a campus device behind it goes down and comes back) and ``prealarm`` (a fire panel zone in pre-alarm for a
 moment: dust, steam from a kitchen). Arrivals are a Poisson process, so bursts happen as they do in life.
 """
 from __future__ import annotations
@@ -40,6 +40,9 @@ class Noise:
         self._targets = {kind: [d for d in campus.devices() if d.kind in _NOISE_DEVICES[kind]]
                          for kind, weight in config.kinds.items() if weight > 0}
         self._targets = {kind: devices for kind, devices in self._targets.items() if devices}
+        used = {d.upstream for d in campus.plan.devices.values() if d.upstream}
+        self._free_ports = {d.id: [p for p in range(1, d.ports + 1) if (d.id, p) not in used] or list(range(1, d.ports + 1))
+                            for d in campus.devices("snmp") if d.ports}
         self._kinds = list(self._targets)
         self._weights = [config.kinds[kind] for kind in self._kinds]
 
@@ -72,12 +75,13 @@ class Noise:
             return
         self._busy.add(device.id)
         try:
-            for step in self._steps(kind, device):
+            for index, step in enumerate(self._steps(kind, device)):
                 if step is None:
                     await asyncio.sleep(_HOLD[kind])
                     continue
                 await self.campus.apply(step)
-            self.played[kind] = self.played.get(kind, 0) + 1
+                if index == 0:  # it happened (the way back follows after the hold)
+                    self.played[kind] = self.played.get(kind, 0) + 1
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noise must never stop the campus; count and go on
@@ -97,8 +101,8 @@ class Noise:
             armed = self._armed[device.id] = not self._armed.get(device.id, False)
             return [step("arm" if armed else "disarm", zone=self.random.randint(1, 99))]
         if kind == "port_flap":
-            # the top ports: the low ones carry the school's own devices (their upstream ports)
-            port = self.random.randint(max(1, device.ports - 3), device.ports)
+            # a classroom PC's port, not one the school's own devices hang off (if the switch has one)
+            port = self.random.choice(self._free_ports[device.id])
             return [step("port_down", port=port), None, step("port_up", port=port)]
         zone = self.random.randint(20, 30)
         return [step("raise", zone=zone, event="fire.prealarm"), None, step("clear", zone=zone, event="fire.prealarm")]

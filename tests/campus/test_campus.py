@@ -64,3 +64,31 @@ async def test_a_port_going_down_cuts_off_the_devices_behind_it_until_it_comes_b
         assert campus.snmp.traps_sent == 8  # every change was trapped to the hub's trap port
     finally:
         await campus.stop()
+
+
+async def test_background_noise_plays_each_kind_at_about_the_rate_and_leaves_campus_devices_connected():
+    import asyncio
+
+    from simulators.campus.noise import Noise
+    from simulators.campus.scenario import NoiseConfig
+
+    campus = await start_campus()
+    seen: list[tuple[str, str, str]] = []
+    campus.observe = lambda device, type_, state, at: seen.append((device, type_, state))
+    cut_off: list[str] = []
+    set_link = campus._set_link
+    campus._set_link = lambda *args: cut_off.extend(set_link(*args)) or []
+    noise = Noise(campus, NoiseConfig(rate=40, kinds={"motion": 1, "port_flap": 1, "prealarm": 1}, seed=7))
+    task = asyncio.ensure_future(noise.run())
+    try:
+        await asyncio.sleep(2.0)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await campus.stop()
+    assert set(noise.played) == {"motion", "port_flap", "prealarm"} and not noise.failed
+    assert 20 <= sum(noise.played.values()) + noise.skipped + len(noise._pending) <= 160
+    kinds = {(type_, state) for _, type_, state in seen}
+    assert {("video.motion", "raised"), ("video.motion", "cleared"), ("network.link_down", "raised"),
+            ("fire.prealarm", "raised")} <= kinds
+    assert cut_off == []  # flapped ports are the ones without a campus device behind them
