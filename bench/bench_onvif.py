@@ -1,24 +1,29 @@
-"""Benchmark: one hub-side ONVIF adapter watching N simulated cameras.
+"""Benchmark: one hub watching N simulated ONVIF cameras (PullPoint loops and health).
 
-The cameras run in a child process (this script with ``--serve``) so the figures are the hub's
-own. Once every camera has a pull point, the child toggles motion on random cameras at ``--rate``
-events/s for ``--duration`` s. Printed: hub CPU share (of one core), threads, camera-event to
-adapter-emit delay percentiles, and event counts.
+The cameras run in a child process (this script with ``--serve``) so the CPU figures are the
+hub's own. Once every camera has a pull point, the child toggles motion on random cameras at
+``--rate`` events/s for ``--duration`` s. Printed: hub CPU share (of one core), threads, delay
+percentiles from the camera's event time, and event counts.
 
-    .venv/bin/python bench/bench_onvif.py --cameras 500 --duration 30 --rate 50
+    .venv/bin/python bench/bench_onvif.py --cameras 500 --duration 30 --rate 50          # to emit
+    .venv/bin/python bench/bench_onvif.py --cameras 500 --duration 30 --rate 50 --hub    # to gRPC
 
-The delay measured ends at the adapter's ``emit`` (the kernel's journal and gRPC fan-out are
-measured by bench/bench_pipeline.py on main); camera and hub share this host's clock.
+Without ``--hub`` the adapter runs on the in-memory SPI (hub.testing) and the delay ends at
+``emit``. With ``--hub`` a real hub (journal, pipeline, gRPC) runs the adapter and a gRPC
+subscriber in the camera process measures camera event -> subscriber receipt. Cameras and hub
+share this host's clock; event times carry milliseconds.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -35,17 +40,36 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 # --- the camera side (child process) --------------------------------------------------------------
+async def _subscriber(target: str, token: str, delays: list[float]) -> None:
+    from adapters.onvif.soap import parse_datetime
+    from hub.client import HubClient
+
+    async with HubClient(target, token) as client:
+        async for response in client.subscribe(from_earliest=False, max_batch_size=500, max_batch_delay_ms=5,
+                                               heartbeat_interval_ms=1000):
+            now = time.time()
+            for event in response.batch.events:
+                if event.type == "video.motion":
+                    sent = parse_datetime(event.attributes["camera_time"])
+                    delays.append((sent, now - sent))
+
+
 async def serve(args: argparse.Namespace) -> int:
     from twisted.internet import task
 
     from simulators.camera.simulator import CameraSimulator, numbered_cameras
 
+    loop = asyncio.get_running_loop()
     sim = await CameraSimulator.start(numbered_cameras(args.cameras, auth_window=300.0))
     for running in sim.cameras:
         print(f"CAMERA {running.name} {running.http_port}", flush=True)
     print("READY", flush=True)
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, sys.stdin.readline)  # "go"
+    while not all(running.camera.subscriptions for running in sim.cameras):
+        await asyncio.sleep(0.2)
+    print("SUBSCRIBED", flush=True)
+    command = (await loop.run_in_executor(None, sys.stdin.readline)).split()  # go [target token]
+    delays: list[tuple[float, float]] = []
+    listener = asyncio.ensure_future(_subscriber(command[1], command[2], delays)) if len(command) == 3 else None
     state: dict[str, bool] = {}
 
     def fire() -> None:
@@ -57,6 +81,11 @@ async def serve(args: argparse.Namespace) -> int:
     ticker.start(1.0 / args.rate, now=False)
     await asyncio.sleep(args.duration)
     ticker.stop()
+    await asyncio.sleep(args.pull_timeout / 2 + 1.0)  # let the last pulls come home
+    if listener is not None:
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+        print(f"DELAYS {json.dumps(delays)}", flush=True)
     print("DONE", flush=True)
     await loop.run_in_executor(None, sys.stdin.readline)
     await sim.stop()
@@ -70,62 +99,139 @@ def _child_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class _InMemoryHub:
+    """The adapter on hub.testing's in-memory SPI; delays end at emit."""
+
+    def __init__(self, specs, options, pool: int) -> None:
+        from adapters.onvif.adapter import OnvifAdapter
+        from hub.testing import RecordingContext
+
+        self.ctx = RecordingContext("onvif-bench", specs)
+        self.ctx._pool._max_workers = pool  # the hub's bounded pool size for blocking zeep calls
+        self.task = asyncio.ensure_future(OnvifAdapter(self.ctx, options).run())
+        self.first_event = 0
+        self.go_command = "go"
+
+    def mark(self) -> None:
+        self.first_event = len(self.ctx.events)
+
+    def delays(self, _child_lines: list[str]) -> list[tuple[float, float]]:
+        from adapters.onvif.soap import parse_datetime
+        from hub.events import timestamp_seconds
+
+        sent = [(parse_datetime(e.attributes["camera_time"]), timestamp_seconds(e.received_at))
+                for e in self.ctx.events[self.first_event:] if e.type == "video.motion"]
+        return [(at, received - at) for at, received in sent]
+
+    def not_online(self) -> list[str]:
+        return [d for d, r in self.ctx.records.items() if r.state != "online"]
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+        self.ctx.close()
+
+
+class _RealHub:
+    """hub.app.Hub with the adapter, journal, pipeline and gRPC; the child subscribes over gRPC."""
+
+    def __init__(self, specs, options, pool: int) -> None:
+        from adapters.onvif.adapter import OnvifAdapter
+        from hub.app import AdapterInstance, Hub, HubSettings
+        from hub.auth import Subscriber
+        from hub.config.tokens import new_token
+        from hub.scope import Scope
+
+        self.tmp = tempfile.TemporaryDirectory(prefix="bench-onvif-")
+        token, sha = new_token()
+        self.hub = Hub(HubSettings(
+            journal_path=f"{self.tmp.name}/journal.db", devices=specs, grpc_address="127.0.0.1:0",
+            adapters=[AdapterInstance("onvif-bench", OnvifAdapter, options)], metrics_address=None,
+            subscribers=[Subscriber("bench", sha, Scope(all_regions=True))], dedupe_window=0,
+            blocking_threads=pool))
+        self.token = token
+
+    async def start(self) -> None:
+        await self.hub.start()
+        self.go_command = f"go 127.0.0.1:{self.hub.grpc_port} {self.token}"
+
+    def mark(self) -> None:
+        pass
+
+    def delays(self, child_lines: list[str]) -> list[tuple[float, float]]:
+        line = next((line for line in child_lines if line.startswith("DELAYS ")), "DELAYS []")
+        return json.loads(line[len("DELAYS "):])
+
+    def not_online(self) -> list[str]:
+        from hub.events import DeviceState
+
+        return [e.spec.id for e in (self.hub.registry.get(d.id) for d in self.hub.settings.devices)
+                if e is not None and e.state != DeviceState.DEVICE_STATE_ONLINE]
+
+    async def stop(self) -> None:
+        await self.hub.stop()
+        self.tmp.cleanup()
+
+
 async def watch(args: argparse.Namespace) -> int:
-    from adapters.onvif.adapter import OnvifAdapter
     from adapters.onvif.options import CameraOptions, OnvifOptions
-    from adapters.onvif.soap import parse_datetime
-    from hub.events import Site, timestamp_seconds
+    from hub.events import Site
     from hub.spi import DeviceSpec
-    from hub.testing import RecordingContext
 
     child = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve", "--cameras", str(args.cameras),
-                              "--rate", str(args.rate), "--duration", str(args.duration)],
+                              "--rate", str(args.rate), "--duration", str(args.duration),
+                              "--pull-timeout", str(args.pull_timeout)],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     loop = asyncio.get_running_loop()
+
+    async def child_line() -> str:
+        return (await loop.run_in_executor(None, child.stdout.readline)).strip()
+
     ports: dict[str, int] = {}
-    while (line := await loop.run_in_executor(None, child.stdout.readline)) and line.strip() != "READY":
+    while (line := await child_line()) != "READY":
         if match := re.match(r"CAMERA (\S+) (\d+)", line):
             ports[match[1]] = int(match[2])
     specs = [DeviceSpec(id=name, kind="camera", adapter="onvif-bench", site=Site(region_code="140802", school_id="s"),
                         options=CameraOptions(host="127.0.0.1", port=port, password="admin"))
              for name, port in ports.items()]
-    ctx = RecordingContext("onvif-bench", specs)
-    ctx._pool._max_workers = args.pool  # the hub's bounded pool size for blocking zeep calls
     options = OnvifOptions(pull_timeout=args.pull_timeout, subscription_lifetime=120, renew_before=30,
                            request_timeout=30, retry_max=5)
-    adapter_task = asyncio.ensure_future(OnvifAdapter(ctx, options).run())
     started = time.monotonic()
-    while ctx.metrics.total("subscriptions_created") < len(specs):
-        if time.monotonic() - started > args.startup_timeout:
-            raise SystemExit(f"only {ctx.metrics.total('subscriptions_created'):.0f} cameras subscribed in time")
-        await asyncio.sleep(0.2)
+    if args.hub:
+        hub = _RealHub(specs, options, args.pool)
+        await hub.start()
+    else:
+        hub = _InMemoryHub(specs, options, args.pool)
+    while (line := await child_line()) != "SUBSCRIBED":
+        pass
     startup = time.monotonic() - started
     max_threads = threading.active_count()
     cpu0, wall0, child_cpu0 = time.process_time(), time.monotonic(), _child_cpu(child.pid)
-    first_event = len(ctx.events)
-    child.stdin.write("go\n")
+    hub.mark()
+    child.stdin.write(hub.go_command + "\n")
     child.stdin.flush()
-    while (line := await loop.run_in_executor(None, child.stdout.readline)) and line.strip() != "DONE":
-        pass
-    await asyncio.sleep(args.pull_timeout / 2 + 0.5)  # let the last pulls come home
+    lines = []
+    while (line := await child_line()) != "DONE":
+        lines.append(line)
     cpu, wall, child_cpu = time.process_time() - cpu0, time.monotonic() - wall0, _child_cpu(child.pid) - child_cpu0
     max_threads = max(max_threads, threading.active_count())
-    events = [e for e in ctx.events[first_event:] if e.type == "video.motion"]
-    delays = [timestamp_seconds(e.received_at) - parse_datetime(e.attributes["camera_time"]) for e in events]
-    adapter_task.cancel()
-    await asyncio.gather(adapter_task, return_exceptions=True)
+    samples, offline = hub.delays(lines), hub.not_online()
+    delays = [delay for _, delay in samples]
+    first = min((at for at, _ in samples), default=0.0)
+    worst = sorted(samples, key=lambda sample: -sample[1])[:5]
     child.stdin.write("stop\n")
     child.stdin.flush()
     await loop.run_in_executor(None, child.wait)
-    ctx.close()
-    offline = [d for d, r in ctx.records.items() if r.state != "online"]
+    await hub.stop()
+    end = "gRPC subscriber" if args.hub else "emit"
     print(f"cameras                 {len(specs)} (startup to all subscribed: {startup:.1f} s)")
     print(f"hub CPU share           {100 * cpu / wall:.1f} % of one core over {wall:.1f} s "
-          f"(simulator process: {100 * child_cpu / wall:.1f} %)")
+          f"(camera process{' incl. subscriber' if args.hub else ''}: {100 * child_cpu / wall:.1f} %)")
     print(f"hub threads             {max_threads} (blocking pool bounded at {args.pool})")
-    print(f"motion events emitted   {len(events)} (triggered at {args.rate}/s for {args.duration} s)")
-    print(f"camera event -> emit    p50 {1000 * _percentile(delays, 0.5):.1f} ms  p99 {1000 * _percentile(delays, 0.99):.1f} ms  "
-          f"max {1000 * max(delays, default=float('nan')):.1f} ms")
+    print(f"motion events at {end:<6} {len(delays)} (triggered at {args.rate:g}/s for {args.duration:g} s)")
+    print(f"camera event -> {end:<7} p50 {1000 * _percentile(delays, 0.5):.1f} ms  "
+          f"p99 {1000 * _percentile(delays, 0.99):.1f} ms  max {1000 * max(delays, default=float('nan')):.1f} ms")
+    print(f"worst (at s: delay ms)  {', '.join(f'{at - first:.1f}: {1000 * d:.0f}' for at, d in worst)}")
     print(f"not online at the end   {len(offline)} {offline[:5]}")
     return 0
 
@@ -137,7 +243,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=50.0, help="motion toggles per second over all cameras")
     parser.add_argument("--pull-timeout", type=float, default=5.0)
     parser.add_argument("--pool", type=int, default=8, help="threads for blocking onvif-zeep calls")
-    parser.add_argument("--startup-timeout", type=float, default=600.0)
+    parser.add_argument("--hub", action="store_true", help="run the real hub and measure to a gRPC subscriber")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     from simulators.camera.cli import run_on_reactor

@@ -150,12 +150,15 @@ class CameraSession:
         before = time.time()
         answer = self._call("devicemgmt", "GetSystemDateAndTime")
         after = time.time()
+        utc = getattr(answer, "UTCDateTime", None)
+        if utc is None:  # some cameras only give local time: sign with our clock and hope it is close
+            self.clock_offset = 0.0
+            return 0.0
         try:
-            utc = answer.UTCDateTime
             camera_now = calendar.timegm((utc.Date.Year, utc.Date.Month, utc.Date.Day,
                                           utc.Time.Hour, utc.Time.Minute, utc.Time.Second))
         except (AttributeError, TypeError, ValueError, OverflowError):
-            raise CameraError(FailureKind.BAD_RESPONSE, "GetSystemDateAndTime without a UTC time",
+            raise CameraError(FailureKind.BAD_RESPONSE, "GetSystemDateAndTime with an unreadable UTC time",
                               operation="GetSystemDateAndTime") from None
         # The answer has whole seconds: centre it, and call anything under that resolution no offset.
         offset = camera_now + 0.5 - (before + after) / 2
@@ -171,11 +174,15 @@ class CameraSession:
             firmware=str(info.FirmwareVersion or ""), serial=str(info.SerialNumber or ""),
             hardware_id=str(info.HardwareId or ""),
         )
-        capabilities = self._call("devicemgmt", "GetCapabilities", {"Category": "All"})
-        facts.events_url = self._xaddr(capabilities, "Events")
-        facts.media_url = self._xaddr(capabilities, "Media")
-        facts.ptz_url = self._xaddr(capabilities, "PTZ")
-        if not facts.media_url:  # GetCapabilities is deprecated: fall back to GetServices
+        try:
+            capabilities = self._call("devicemgmt", "GetCapabilities", {"Category": "All"})
+            facts.events_url = self._xaddr(capabilities, "Events")
+            facts.media_url = self._xaddr(capabilities, "Media")
+            facts.ptz_url = self._xaddr(capabilities, "PTZ")
+        except CameraError as exc:
+            if exc.kind is not FailureKind.FAULT:
+                raise
+        if not facts.media_url:  # GetCapabilities is deprecated: newer firmware may only do GetServices
             services = self._call("devicemgmt", "GetServices", {"IncludeCapability": False})
             for service in services or ():
                 if service.Namespace == SERVICES["media"]["ns"]:
@@ -185,16 +192,26 @@ class CameraSession:
                 elif service.Namespace == SERVICES["ptz"]["ns"]:
                     facts.ptz_url = facts.ptz_url or str(service.XAddr)
         if facts.media_url:
-            profiles = self._call("media", "GetProfiles", url=facts.media_url)
-            if profiles:
-                facts.profile_token = str(profiles[0].token)
-                setup = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
-                facts.stream_uri = str(self._call("media", "GetStreamUri", {
-                    "StreamSetup": setup, "ProfileToken": facts.profile_token}, url=facts.media_url).Uri)
-                facts.snapshot_uri = str(self._call("media", "GetSnapshotUri", {
-                    "ProfileToken": facts.profile_token}, url=facts.media_url).Uri)
+            self._describe_media(facts)
         self.facts = facts
         return facts
+
+    def _describe_media(self, facts: CameraFacts) -> None:
+        """Profile, stream and snapshot URIs; a camera refusing one of them (a fault) still works,
+        its alarms just carry fewer media references."""
+        setup = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
+        try:
+            profiles = self._call("media", "GetProfiles", url=facts.media_url)
+            if not profiles:
+                return
+            facts.profile_token = str(profiles[0].token)
+            facts.stream_uri = str(self._call("media", "GetStreamUri", {
+                "StreamSetup": setup, "ProfileToken": facts.profile_token}, url=facts.media_url).Uri)
+            facts.snapshot_uri = str(self._call("media", "GetSnapshotUri", {
+                "ProfileToken": facts.profile_token}, url=facts.media_url).Uri)
+        except CameraError as exc:
+            if exc.kind is not FailureKind.FAULT:
+                raise
 
     def goto_preset(self, preset: str, profile_token: str | None = None) -> None:
         """PTZ GotoPreset (returns once the camera accepted it, not when it arrived)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import time
 
 from adapters.onvif import pullpoint
@@ -18,12 +19,20 @@ from adapters.onvif.errors import CameraError, FailureKind
 from adapters.onvif.events import Notification
 from adapters.onvif.mapping import EventStateTracker, MappedEvent
 from adapters.onvif.options import CameraOptions, OnvifOptions
-from adapters.onvif.soap import Envelope, format_datetime, username_token
+from adapters.onvif.soap import Envelope, SoapError, format_datetime, username_token
 from adapters.onvif.transport import SoapHttpClient
 from hub.events import State, new_event
 from hub.spi import AdapterContext, DeviceSpec
 
 __all__ = ["CameraWorker"]
+
+
+def _parsed(parse, envelope, operation: str):
+    """Apply a sans-IO parser to an answer; a wrongly shaped answer is a bad response."""
+    try:
+        return parse(envelope)
+    except SoapError as exc:
+        raise CameraError(FailureKind.BAD_RESPONSE, str(exc), operation=operation) from None
 
 #: Re-read the camera clock from pull answers when it drifts more than this from what we sign with.
 _CLOCK_DRIFT_TOLERANCE = 5.0
@@ -88,28 +97,34 @@ class CameraWorker:
             self._healthy()
 
     async def _pull_events(self) -> None:
+        """Create a pull point and pull until it is gone. Failures other than a SOAP fault retry on
+        the same pull point (a network hiccup does not kill a subscription) until it would have
+        terminated; a fault or termination returns, and the caller makes a new one."""
         loop = asyncio.get_running_loop()
         options = self.options
-        answer = await self._soap(self.facts.events_url, "CreatePullPointSubscription",
-                                  pullpoint.create_subscription_request(options.subscription_lifetime))
-        sub = self.subscription = pullpoint.parse_create_subscription_response(answer)
-        renew_at = loop.time() + (sub.termination_time - sub.current_time) - options.renew_before
+        sub = self.subscription = _parsed(pullpoint.parse_create_subscription_response, await self._soap(
+            self.facts.events_url, "CreatePullPointSubscription",
+            pullpoint.create_subscription_request(options.subscription_lifetime)), "CreatePullPointSubscription")
+        ends_at = loop.time() + (sub.termination_time - sub.current_time)
         self.ctx.metrics.count("subscriptions_created")
         self.log.info("onvif.subscribed", address=sub.address, terminates=format_datetime(sub.termination_time))
         self._healthy()
+        backoff = options.retry_initial
+        # Hundreds of cameras subscribed at once would otherwise time their empty pulls out together.
+        spread = random.uniform(0.5, 1.0)
         while True:
             try:
-                if loop.time() >= renew_at:
-                    termination, current = pullpoint.parse_renew_response(await self._soap(
-                        sub.address, "Renew", pullpoint.renew_request(options.subscription_lifetime)))
+                if loop.time() >= ends_at - options.renew_before:
+                    termination, current = _parsed(pullpoint.parse_renew_response, await self._soap(
+                        sub.address, "Renew", pullpoint.renew_request(options.subscription_lifetime)), "Renew")
                     # Both times from the camera's clock when it gave them; else our estimate of it.
-                    remaining = termination - (current if current is not None else self._camera_now())
-                    renew_at = loop.time() + remaining - options.renew_before
+                    ends_at = loop.time() + termination - (current if current is not None else self._camera_now())
                     self.ctx.metrics.count("subscriptions_renewed")
-                timeout = max(0.0, min(options.pull_timeout, renew_at - loop.time()))
-                answer = await self._soap(sub.address, "PullMessages",
-                                          pullpoint.pull_messages_request(timeout, options.message_limit),
-                                          timeout=timeout + options.request_timeout)
+                timeout = max(0.0, min(options.pull_timeout * spread, ends_at - options.renew_before - loop.time()))
+                spread = 1.0
+                result = _parsed(pullpoint.parse_pull_messages_response, await self._soap(
+                    sub.address, "PullMessages", pullpoint.pull_messages_request(timeout, options.message_limit),
+                    timeout=timeout + options.request_timeout), "PullMessages")
             except CameraError as exc:
                 if exc.kind is FailureKind.FAULT:
                     # The pull point is gone (camera rebooted, subscription expired): make a new one.
@@ -117,8 +132,16 @@ class CameraWorker:
                     self.ctx.metrics.count("subscriptions_lost")
                     self.subscription = None
                     return
-                raise
-            result = pullpoint.parse_pull_messages_response(answer)
+                self._failed(exc)
+                if loop.time() >= ends_at:
+                    self.subscription = None  # it has terminated meanwhile
+                    return
+                if exc.kind is FailureKind.AUTH:  # the camera clock may have jumped: re-read it
+                    await self._resync_clock()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, options.retry_max)
+                continue
+            backoff = options.retry_initial
             self._healthy()
             self._follow_clock(result.current_time)
             for notification in result.notifications:
@@ -126,6 +149,12 @@ class CameraWorker:
             for topic, problem in result.rejected:
                 self.log.warning("onvif.bad_notification", topic=topic, problem=problem)
                 self.ctx.metrics.count("bad_notifications")
+
+    async def _resync_clock(self) -> None:
+        try:
+            await self.ctx.run_blocking(self.session.sync_clock)
+        except CameraError as exc:
+            self.log.info("onvif.clock_unreadable", reason=exc.reason)
 
     # --- events ---------------------------------------------------------------------------------
     def _handle(self, notification: Notification) -> None:
@@ -200,6 +229,9 @@ class CameraWorker:
                                                 pullpoint.unsubscribe_request(), timeout=2.0))
             except (CameraError, asyncio.CancelledError):
                 pass
-        await self.http.close()
+        try:
+            await asyncio.wait_for(self.http.close(), 5.0)  # never let one camera hold up a shutdown
+        except TimeoutError:
+            self.log.warning("onvif.close_timeout")
         if self.session is not None:
             self.session.close()

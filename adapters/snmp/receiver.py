@@ -12,7 +12,7 @@ import dataclasses
 import socket
 from collections.abc import Callable, Sequence
 
-from pysnmp.carrier.asyncio.dgram import udp
+from pysnmp.carrier.asyncio.dgram import udp, udp6
 from pysnmp.entity import config, engine
 from pysnmp.entity.rfc3413 import ntfrcv
 from pysnmp.proto import rfc1902, rfc3411
@@ -121,13 +121,21 @@ class _JournaledNotificationReceiver(ntfrcv.NotificationReceiver):
             journaled.add_done_callback(respond)
 
 
-class _ObservedUdpTransport(udp.UdpAsyncioTransport):
-    """pysnmp's UDP transport, with each datagram processed under our watch."""
+class _Observed:
+    """Mixin for pysnmp's UDP transports: each datagram is processed under our watch."""
 
     watcher: TrapReceiver
 
     def datagram_received(self, datagram, transportAddress):
         self.loop.call_soon(self.watcher._process, self, transportAddress, datagram)
+
+
+class _ObservedUdpTransport(_Observed, udp.UdpAsyncioTransport):
+    pass
+
+
+class _ObservedUdp6Transport(_Observed, udp6.Udp6AsyncioTransport):
+    pass
 
 
 class TrapReceiver:
@@ -183,9 +191,10 @@ class TrapReceiver:
             sock.close()
             raise
         receiver.port = sock.getsockname()[1]
-        transport = _ObservedUdpTransport(loop=loop)
+        ipv4 = family == socket.AF_INET
+        transport = (_ObservedUdpTransport if ipv4 else _ObservedUdp6Transport)(loop=loop)
         transport.watcher = receiver
-        domain = udp.DOMAIN_NAME if family == socket.AF_INET else (1, 3, 6, 1, 2, 1, 100, 1, 2)
+        domain = udp.DOMAIN_NAME if ipv4 else udp6.DOMAIN_NAME
         config.add_transport(snmp_engine, domain, transport.open_server_mode(sock=sock))
         snmp_engine.observer.register_observer(receiver._remember_request, "rfc3412.receiveMessage:request")
         _JournaledNotificationReceiver(snmp_engine, receiver._accept)

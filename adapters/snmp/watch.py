@@ -109,6 +109,16 @@ class DeviceWatch:
         self.reboot_slack = reboot_slack
         self._active: dict[tuple, bool] = {}
         self._uptime: tuple[int, float] | None = None
+        self._last_boot: float | None = None  # when the last reported restart happened
+
+    def _restart(self, report: Report, finding: Finding, uptime: int | None, now: float) -> None:
+        """Report a restart once per boot, whether the poll or the coldStart trap saw it first."""
+        if uptime is not None:
+            boot = now - uptime / TICKS_PER_SECOND
+            if self._last_boot is not None and abs(boot - self._last_boot) <= self.reboot_slack:
+                return
+            self._last_boot = boot
+        report.findings.append(finding)
 
     def port_is_up(self, if_index: int) -> bool | None:
         active = self._active.get(("network.link_down", if_index))
@@ -142,8 +152,8 @@ class DeviceWatch:
         report = Report()
         if result.uptime is not None:
             if self._uptime is not None and detect_reboot(*self._uptime, result.uptime, now, slack=self.reboot_slack):
-                report.findings.append(Finding("network.device_restarted", State.STATE_MOMENTARY, {
-                    "source": "poll", "uptime_ticks": str(result.uptime)}))
+                self._restart(report, Finding("network.device_restarted", State.STATE_MOMENTARY, {
+                    "source": "poll", "uptime_ticks": str(result.uptime)}), result.uptime, now)
             self._uptime = (result.uptime, now)
         for if_index, status in sorted(result.oper_status.items()):
             if self.watched_ports is not None and if_index not in self.watched_ports:
@@ -181,7 +191,7 @@ class DeviceWatch:
             # the next poll must not report this restart again
             if trap.uptime is not None:
                 self._uptime = (trap.uptime, now)
-            report.findings.append(dataclasses.replace(finding, attributes=attributes))
+            self._restart(report, dataclasses.replace(finding, attributes=attributes), trap.uptime, now)
         elif finding.state == State.STATE_MOMENTARY:
             report.findings.append(dataclasses.replace(finding, attributes=attributes))
         else:

@@ -55,6 +55,10 @@ class CameraConfig:
     #: Seconds a rebooting camera refuses connections.
     reboot_downtime: float = 0.2
     ptz: bool = True
+    #: Offer a snapshot URI (some encoders have none and fault GetSnapshotUri).
+    snapshot: bool = True
+    #: Answer the deprecated GetCapabilities (newer firmware may only do GetServices).
+    legacy_capabilities: bool = True
     #: How a subscription reacts to Unsubscribe: "one" (correct) or "all" (the field bug).
     unsubscribe_scope: str = "one"
 

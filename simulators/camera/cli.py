@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 from collections.abc import Awaitable, Callable
 
 from simulators.camera.camera import MISBEHAVIOURS, CameraConfig
@@ -24,6 +25,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--auth-window", type=float, default=60.0,
                         help="accepted distance of a token's Created from the camera clock, seconds")
     parser.add_argument("--no-ptz", action="store_true", help="cameras without a PTZ service")
+    parser.add_argument("--services-only", action="store_true",
+                        help="refuse the deprecated GetCapabilities, like newer firmware (clients must use GetServices)")
     parser.add_argument("--unsubscribe-all", action="store_true",
                         help="misbehave like cameras whose Unsubscribe cancels every subscription")
     parser.add_argument("--misbehave", choices=MISBEHAVIOURS, default="none", help="answer every request badly")
@@ -38,7 +41,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def _configs(args: argparse.Namespace) -> list[CameraConfig]:
     return numbered_cameras(
         args.cameras, username=args.username, password=args.password, clock_skew=args.clock_skew,
-        auth_window=args.auth_window, ptz=not args.no_ptz,
+        auth_window=args.auth_window, ptz=not args.no_ptz, legacy_capabilities=not args.services_only,
         unsubscribe_scope="all" if args.unsubscribe_all else "one",
     )
 
@@ -62,7 +65,8 @@ async def main(args: argparse.Namespace) -> int:
 
 
 def run_on_reactor(main: Callable[[], Awaitable[int | None]]) -> int:
-    """Run ``main()`` with the (asyncio) reactor really running, as the hub CLI does; Ctrl-C stops it.
+    """Run ``main()`` with the (asyncio) reactor really running, as the hub CLI does; Ctrl-C or
+    SIGTERM cancel it (so it cleans up) and then the reactor stops.
 
     The reactor must run, not just its loop: Twisted starts its thread pool (name resolution for
     HTTP clients) only then. For standalone entry points; ``campus-hub sim camera`` does this itself.
@@ -70,6 +74,7 @@ def run_on_reactor(main: Callable[[], Awaitable[int | None]]) -> int:
     from twisted.internet import reactor
 
     outcome = {"status": 1}
+    loop = asyncio.get_event_loop()
 
     async def supervise() -> None:
         try:
@@ -77,9 +82,13 @@ def run_on_reactor(main: Callable[[], Awaitable[int | None]]) -> int:
         except asyncio.CancelledError:
             outcome["status"] = 130
         finally:
-            if reactor.running:
-                reactor.stop()
+            reactor.stop()
 
-    reactor.callWhenRunning(lambda: asyncio.ensure_future(supervise()))
-    reactor.run()
+    def start() -> None:
+        task = asyncio.ensure_future(supervise())
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, task.cancel)
+
+    reactor.callWhenRunning(start)
+    reactor.run(installSignalHandlers=False)
     return outcome["status"]

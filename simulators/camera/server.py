@@ -175,9 +175,7 @@ class CameraResource(resource.Resource):
             request.setHeader(b"content-type", b"text/html")
             return b"<html><body><h1>500 Internal Server Error</h1></body></html>"
         if mode == "slow":
-            from twisted.internet import reactor
-
-            call = reactor.callLater(self.camera.slow_delay, self._finish, request, payload)
+            call = self.camera.reactor.callLater(self.camera.slow_delay, self._finish, request, payload)
             request.notifyFinish().addErrback(lambda _: call.active() and call.cancel())
             return server.NOT_DONE_YET
         raise AssertionError(mode)
@@ -201,7 +199,9 @@ class CameraResource(resource.Resource):
                 request.finish()
 
         def failed(failure) -> None:
-            if failure.check(_SoapFault) and not (request._disconnected or request.finished):
+            if self.camera.is_down() and not (request._disconnected or request.finished):
+                request.channel.transport.abortConnection()  # rebooted while the pull was waiting
+            elif failure.check(_SoapFault) and not (request._disconnected or request.finished):
                 fault = failure.value
                 request.setResponseCode(fault.status)
                 payload = self._write(request, build_fault(fault.code, fault.subcodes, fault.reason))
@@ -224,7 +224,7 @@ class CameraResource(resource.Resource):
         if operation == "GetDeviceInformation":
             return responses.device_information(
                 config.manufacturer, config.model, config.firmware, config.serial or config.name, config.hardware_id)
-        if operation == "GetCapabilities":
+        if operation == "GetCapabilities" and config.legacy_capabilities:
             return responses.capabilities(base, ptz=config.ptz)
         if operation == "GetServices":
             return responses.services(base, ptz=config.ptz)
@@ -233,7 +233,7 @@ class CameraResource(resource.Resource):
         if operation == "GetStreamUri":
             self._require_profile(body)
             return responses.media_uri("GetStreamUriResponse", f"rtsp://{self._rtsp_host}:554/{config.name}/main")
-        if operation == "GetSnapshotUri":
+        if operation == "GetSnapshotUri" and config.snapshot:
             self._require_profile(body)
             return responses.media_uri("GetSnapshotUriResponse", f"{base}/onvif/snapshot.jpg")
         if operation == "CreatePullPointSubscription":

@@ -36,14 +36,11 @@ class RunningCamera:
     resource: CameraResource
     port: object  # IListeningPort
     host: str
+    http_port: int  # kept: requests still in flight at stop must not ask the closed port
 
     @property
     def name(self) -> str:
         return self.camera.config.name
-
-    @property
-    def http_port(self) -> int:
-        return self.port.getHost().port
 
     @property
     def base_url(self) -> str:
@@ -127,7 +124,7 @@ class CameraSimulator:
                     camera, base_url=lambda h=holder: h["running"].base_url,
                     rtsp_host=rtsp_host or host, echo=echo)
                 port = reactor.listenTCP(base_port + index if base_port else 0, make_site(resource), interface=host)
-                holder["running"] = running = RunningCamera(camera, resource, port, host)
+                holder["running"] = running = RunningCamera(camera, resource, port, host, port.getHost().port)
                 sim.cameras.append(running)
                 echo(f"{config.name}: ONVIF device service at {running.device_url} (user {config.username})")
             if discovery_port is not None:
@@ -162,7 +159,8 @@ class CameraSimulator:
             for sub in running.camera.subscriptions.values():
                 if sub.waiter is not None:
                     sub.waiter.cancel()
-            waits.append(defer.maybeDeferred(running.port.stopListening))
+            if getattr(running.port, "connected", True):  # a test may have stopped it already
+                waits.append(defer.maybeDeferred(running.port.stopListening))
         if self.discovery_port is not None:
             waits.append(defer.maybeDeferred(self.discovery_port.stopListening))
         if waits:

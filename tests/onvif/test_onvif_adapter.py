@@ -10,8 +10,9 @@ import pytest
 from twisted.internet import defer
 
 from adapters.onvif.options import CameraOptions, OnvifOptions
-from conftest import camera_spec, eventually, watching
 from hub.events import Category, State, timestamp_seconds
+
+from .helpers import camera_spec, eventually, watching
 
 EVENT_KINDS = [
     ("motion", "video.motion", Category.CATEGORY_VIDEO),
@@ -120,9 +121,10 @@ async def test_wrong_password_is_offline_with_the_reason_then_recovers(sim):
     assert cam.requests["auth_failures"] >= 2
 
 
-async def test_silent_camera_goes_offline_with_timeout_and_comes_back(sim):
+async def test_silent_camera_goes_offline_with_timeout_and_comes_back_on_the_same_pull_point(sim):
     cam = sim["cam-1"].camera
-    async with watching([camera_spec(sim["cam-1"]), camera_spec(sim["cam-2"])]) as (ctx, _):
+    async with watching([camera_spec(sim["cam-1"]), camera_spec(sim["cam-2"])], subscription_lifetime=30.0,
+                        renew_before=5.0, request_timeout=0.4) as (ctx, _):
         await _subscribed(sim)
         cam.set_silent(True)
         await ctx.wait_for(lambda: ctx.state("cam-1") == "offline", what="offline")
@@ -131,6 +133,8 @@ async def test_silent_camera_goes_offline_with_timeout_and_comes_back(sim):
         await ctx.wait_for_event("video.motion", source_device_id="cam-2")
         cam.set_silent(False)
         await ctx.wait_for(lambda: ctx.state("cam-1") == "online", what="back online")
+    # A timeout is not a dead subscription (only a SOAP fault is): the pull point was kept.
+    assert cam.requests["CreatePullPointSubscription"] == 1
 
 
 async def test_unreachable_camera_is_offline(sim):
@@ -197,3 +201,37 @@ def test_options_explain_mistakes(monkeypatch):
     options = CameraOptions(host="fe80::1", port=8000, password_env="CAM_PW")
     assert options.resolve_password() == "s3cret" and options.device_url == "http://[fe80::1]:8000/onvif/device_service"
     assert "s3cret" not in repr(CameraOptions(host="h", password="s3cret"))
+
+
+async def test_camera_without_snapshot_still_reports_alarms_with_the_stream(sim):
+    cam = sim["cam-2"].camera
+    cam.config.snapshot = False
+    async with watching([camera_spec(sim["cam-2"])]) as (ctx, _):
+        await _subscribed(sim, "cam-2")
+        cam.trigger("video_loss", True)
+        event = await ctx.wait_for_event("video.signal_loss", state=State.STATE_RAISED)
+    assert [m.kind for m in event.media] == ["rtsp"]
+    assert "snapshot_uri" not in ctx.records["cam-2"].facts and cam.requests["GetSnapshotUri"] >= 1
+
+
+async def test_services_only_camera_without_ptz_and_without_event_pulls():
+    from adapters.onvif.errors import CameraError
+    from simulators.camera.camera import CameraConfig
+    from simulators.camera.simulator import CameraSimulator
+
+    sim = await CameraSimulator.start([CameraConfig(name="cam-9", legacy_capabilities=False, ptz=False)])
+    cam = sim["cam-9"].camera
+    try:
+        async with watching([camera_spec(sim["cam-9"], events=False)]) as (ctx, adapter):
+            await ctx.wait_for(lambda: "stream_uri" in ctx.records["cam-9"].facts, what="facts via GetServices")
+            await eventually(lambda: cam.requests["GetDeviceInformation"] >= 3, what="health checks")
+            with pytest.raises(CameraError, match="no PTZ service"):
+                await adapter.goto_preset("cam-9", "1")
+            cam.set_silent(True)
+            await ctx.wait_for(lambda: ctx.state("cam-9") == "offline", what="offline")
+            cam.set_silent(False)
+            await ctx.wait_for(lambda: ctx.state("cam-9") == "online", what="online again")
+    finally:
+        await sim.stop()
+    assert cam.requests["GetServices"] >= 1 and cam.requests["CreatePullPointSubscription"] == 0
+    assert "ptz_url" not in ctx.records["cam-9"].facts

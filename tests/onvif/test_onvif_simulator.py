@@ -20,6 +20,9 @@ from simulators.camera.scenario import parse_steps, run_scenario
 from simulators.camera.server import SNAPSHOT_JPEG
 from simulators.camera.simulator import CameraSimulator
 
+# twisted's readBody warns about the Agent's transport proxy; harmless for these short reads.
+pytestmark = pytest.mark.filterwarnings("ignore:Using readBody:DeprecationWarning")
+
 
 @pytest.fixture
 async def camera():
@@ -221,3 +224,27 @@ async def _post(url: str, payload: bytes) -> tuple[int, bytes]:
     loop = asyncio.get_running_loop()
     response = await Agent(reactor).request(b"POST", url.encode(), None, _BytesProducer(payload)).asFuture(loop)
     return response.code, await readBody(response).asFuture(loop)
+
+
+async def test_cli_runs_cameras_with_a_scenario(tmp_path, capsys):
+    import argparse
+
+    from simulators.camera.cli import configure
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("- {at: 0, camera: cam-2, action: motion, active: true}\n")
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    args = parser.parse_args(["--cameras", "2", "--base-port", "0", "--discovery-port", "0", "--scenario", str(scenario)])
+    task = asyncio.ensure_future(args.main(args))
+    out = ""
+    for _ in range(250):
+        out += capsys.readouterr().out
+        if "scenario done" in out:
+            break
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert "cam-1: ONVIF device service at http://127.0.0.1:" in out and "WS-Discovery answering on udp" in out
+    assert "cam-2: motion on" in out and "scenario done" in out

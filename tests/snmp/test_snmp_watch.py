@@ -32,6 +32,16 @@ def test_reboot_detected_by_poll_unless_a_cold_start_trap_said_so():
     assert watch.on_poll(PollResult(uptime=6_050), now=160).findings == []
 
 
+def test_restart_seen_by_poll_first_is_not_repeated_by_its_late_cold_start_trap():
+    watch = DeviceWatch()
+    watch.on_poll(PollResult(uptime=8_640_000), now=0)
+    assert len(watch.on_poll(PollResult(uptime=3_000), now=60).findings) == 1  # booted at t=30
+    late_trap = Trap.from_varbinds([(oids.SYS_UPTIME, 100), (oids.SNMP_TRAP_OID, oids.COLD_START)])
+    assert watch.on_trap(late_trap, now=31).findings == []
+    next_boot = Trap.from_varbinds([(oids.SYS_UPTIME, 100), (oids.SNMP_TRAP_OID, oids.COLD_START)])
+    assert len(watch.on_trap(next_boot, now=500).findings) == 1
+
+
 def test_link_down_reported_once_whether_trap_or_poll_saw_it_first():
     watch = DeviceWatch(watched_ports=frozenset({7}))
     assert watch.on_poll(PollResult(oper_status={7: 1, 8: 2}), now=0).findings == []  # port 8 is not watched
