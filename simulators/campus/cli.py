@@ -50,6 +50,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     play.add_argument("--no-wait", action="store_true", help="play the timeline at once")
     play.add_argument("--noise-rate", type=float, default=None, metavar="PER_SECOND",
                       help="background events per second (default: the scenario's)")
+    play.add_argument("--repeat", type=int, default=1, metavar="N",
+                      help="play the timeline N times (0: until stopped), --pause seconds apart (default 1)")
+    play.add_argument("--pause", type=float, default=10.0, metavar="SECONDS",
+                      help="between repeats of the timeline (default 10)")
     play.add_argument("--duration", type=float, default=0, metavar="SECONDS",
                       help="stop this long after the timeline started (0: run until Ctrl-C)")
     play.add_argument("--verbose", action="store_true", help="also print the simulators' own lines")
@@ -100,7 +104,13 @@ async def main(args: argparse.Namespace) -> int:
             say(f"background noise: {noise.rate:g} events/s ({', '.join(plan.scenario.noise.kinds)})")
         say(f"timeline: {len(plan.timeline)} steps")
         started = asyncio.get_running_loop().time()
-        await play_timeline(campus, plan.timeline, say)
+        played = 0
+        while True:
+            await play_timeline(campus, plan.timeline, say)
+            played += 1
+            if args.repeat and played >= args.repeat:
+                break
+            await asyncio.sleep(args.pause)
         say("timeline done; devices keep running" + (" (Ctrl-C stops)" if not args.duration else ""))
         try:
             if args.duration:
