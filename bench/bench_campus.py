@@ -39,7 +39,7 @@ reactor.install()
 from hub import logs  # noqa: E402
 from hub.client import HubClient  # noqa: E402
 from hub.events import state_name, timestamp_seconds  # noqa: E402
-from simulators.campus.campus import SimulatedCampus  # noqa: E402
+from simulators.campus.campus import FAMILIES, SimulatedCampus  # noqa: E402
 from simulators.campus.hubconfig import HubOptions, write_hub_config  # noqa: E402
 from simulators.campus.noise import Noise  # noqa: E402
 from simulators.campus.scenario import SCENARIO_DIR, load_scenario_text  # noqa: E402
@@ -119,15 +119,19 @@ async def main() -> int:
     parser.add_argument("--rate", type=float, default=200.0, help="offered background events per second")
     parser.add_argument("--seconds", type=float, default=60.0, help="measuring window")
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds of load before measuring")
+    parser.add_argument("--only", action="append", choices=FAMILIES,
+                        help="simulate only these families (to see what each costs)")
     parser.add_argument("--attach-timeout", type=float, default=600.0, help="seconds to wait for the hub to reach all")
     args = parser.parse_args()
     logs.configure("warning")
     plan = county_plan(args.schools)
     counts = ", ".join(f"{n} {family}" for family, n in plan.count_by_family().items())
-    print(f"county: {len(plan.schools)} schools, {len(plan.devices)} devices ({counts})", flush=True)
+    print(f"county: {len(plan.schools)} schools, {len(plan.devices)} devices ({counts})"
+          + (f"; simulating only {', '.join(args.only)}" if args.only else ""), flush=True)
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="bench-campus-"))
     campus = await SimulatedCampus.start(plan, sia_port=free_port(socket.SOCK_STREAM),
-                                         trap_port=free_port(socket.SOCK_DGRAM), say=print)
+                                         trap_port=free_port(socket.SOCK_DGRAM), say=print,
+                                         families=tuple(args.only or FAMILIES))
     meter = DelayMeter(campus)
     campus.observe = meter.observe
     grpc_target = f"127.0.0.1:{free_port()}"
