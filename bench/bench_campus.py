@@ -147,6 +147,7 @@ async def main() -> int:
         print(f"1. hub reached {'every' if reached else 'NOT every'} device in {attach:.1f} s "
               f"({await campus.attachment()})", flush=True)
         received = collections.Counter()
+        device_states = collections.Counter()  # device.offline/online/fault by reason
 
         async def subscribe() -> None:
             async with HubClient(grpc_target, token) as client:
@@ -154,6 +155,9 @@ async def main() -> int:
                     now = time.time()
                     meter.received(event, now)
                     received[event.raw.protocol or "device-state"] += 1
+                    if not event.raw.protocol:
+                        reason = event.attributes.get("reason", "")
+                        device_states[f"{event.type} {reason[:50]}"] += 1
 
         tasks.append(asyncio.ensure_future(subscribe()))
         await asyncio.sleep(1.0)
@@ -165,6 +169,7 @@ async def main() -> int:
         await asyncio.sleep(args.warmup)
         meter.measuring = True
         received.clear()
+        device_states.clear()
         lags.clear()
         cpu_before, wall_before = cpu_seconds(hub.pid), time.monotonic()
         own_before = cpu_seconds(os.getpid())
@@ -187,6 +192,9 @@ async def main() -> int:
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)
         print(f"   (Modbus requests answered by the simulated panels: {(modbus_after - modbus_before) / window:.0f}/s)",
               flush=True)
+        if device_states:
+            print("   device-state events: " + "; ".join(f"{n} x {what}" for what, n in device_states.most_common(5)),
+                  flush=True)
         print("4. device-to-subscriber delay per family (ms):", flush=True)
         for family in ("sia", "snmp", "onvif", "modbus"):
             samples = sorted(meter.delays.get(family, []))
