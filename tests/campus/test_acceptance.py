@@ -10,6 +10,7 @@ import socket
 import pytest
 
 from hub.client import HubClient
+from campushub.v1.device_pb2 import DeviceState
 from hub.events import Category, State
 from tests.campus.processes import CliProcess
 
@@ -60,6 +61,9 @@ SCRIPTED = [
     ("ups-core", "power.on_battery", CLEARED, Category.CATEGORY_POWER, "sch-140802-001", "140802", "snmp"),
 ]
 KEYS = [s[:3] for s in SCRIPTED]
+DEVICE_ADAPTERS = {"fire-a": "fire-modbus", "cam-1": "cameras-onvif", "cam-2": "cameras-onvif",
+                   "sw-core": "network-snmp", "ups-core": "network-snmp", "panic-gate": "alarms-sia",
+                   "intrusion-b": "alarms-sia", "panic-linyi": "alarms-sia"}
 FIRST_HALF = KEYS[:4]
 
 
@@ -138,6 +142,14 @@ async def test_scripted_events_of_every_family_arrive_once_in_order_and_survive_
         # The subscriber reads until the first half of the script has arrived, then disconnects.
         async with HubClient(grpc_target, token) as client:
             first = await read_until(client, FIRST_HALF, from_earliest=True, timeout=30)
+            devices = {d.id: d for d in await client.list_devices()}
+        # what `campus-hub devices` shows: every simulated device, where it is, what the adapter learned
+        assert sorted(devices) == sorted(DEVICE_ADAPTERS)
+        assert {d.id: d.adapter for d in devices.values()} == DEVICE_ADAPTERS
+        assert devices["panic-linyi"].site.region_code == "140821" and devices["fire-a"].site.building == "A"
+        for polled in ("fire-a", "cam-1", "cam-2", "sw-core", "ups-core"):
+            assert devices[polled].state == DeviceState.DEVICE_STATE_ONLINE, devices[polled]
+        assert devices["cam-1"].facts["model"] == "SimCam-1" and devices["fire-a"].facts["profile"] == "generic"
         last_seen = first[-1].sequence
         assert_contiguous(first, 1)
 
