@@ -22,7 +22,6 @@ from hub import render
 from hub.events import category_name, severity_name, state_name, timestamp_seconds
 
 DEMO_SCHOOL = "sch-140802-001"
-DEFAULT_SCENARIO = "one-school"
 #: seconds between the end of the timeline and its next run
 REPLAY_PAUSE = 10.0
 

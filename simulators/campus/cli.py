@@ -130,6 +130,8 @@ async def main(args: argparse.Namespace) -> int:
 def _summary(campus: SimulatedCampus) -> None:
     plan = campus.plan
     say(f"scenario {plan.scenario.name or plan.source}: {len(plan.schools)} schools, {len(plan.devices)} devices")
+    if plan.scenario.description:
+        say(f"  ({plan.scenario.description})")
     kinds = {"modbus": "fire panels (Modbus TCP)", "onvif": "cameras (ONVIF)", "snmp": "switches and UPSes (SNMP)",
              "sia": "alarm transmitters (SIA DC-09)"}
     for family, count in plan.count_by_family().items():
