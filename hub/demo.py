@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import shutil
 import socket
 import sys
@@ -106,7 +107,10 @@ async def _campus_demo(data_dir: str, args) -> int:
             finished, _ = await asyncio.wait(tasks, timeout=args.duration or None,
                                              return_when=asyncio.FIRST_EXCEPTION)
             for task in finished:
-                task.result()  # a view or script that died says why
+                try:
+                    task.result()  # a view or script that died says why
+                except BrokenPipeError:  # the reader went away (`campus-hub demo | head`): stop quietly
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
         for task in tasks:
             task.cancel()
