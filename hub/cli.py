@@ -5,6 +5,7 @@
   campus-hub tail ...               subscribe from the terminal
   campus-hub devices ...            table of devices and their state
   campus-hub demo                   a hub on a simulated campus, events shown live
+  campus-hub simulate SCENARIO      run a simulated campus and write the hub config for it
   campus-hub sim NAME ...           run a device simulator (sia, fire-panel, camera, snmp)
   campus-hub discover onvif ...     find devices on the network
   campus-hub hash-token             make a subscriber token and its sha256
@@ -72,9 +73,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--grpc", default=DEFAULT_TARGET, metavar="HOST:PORT", help=f"default {DEFAULT_TARGET}")
     demo.add_argument("--metrics", default="127.0.0.1:9464", metavar="HOST:PORT")
     demo.add_argument("--data", default=None, metavar="DIR", help="journal directory (default: a temporary one)")
-    demo.add_argument("--rate", type=float, default=2.0, help="synthetic events per second (default 2)")
+    demo.add_argument("--scenario", default="one-school", metavar="SCENARIO",
+                      help="campus scenario file or shipped name (default one-school)")
+    demo.add_argument("--rate", type=float, default=None,
+                      help="background events per second (default: the scenario's; --synthetic: 2)")
+    demo.add_argument("--only", action="append", choices=("modbus", "onvif", "snmp", "sia"),
+                      help="simulate only these protocol families (repeatable)")
+    demo.add_argument("--synthetic", action="store_true",
+                      help="the synthetic adapter instead of simulated devices (no device protocol on the wire)")
     demo.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="stop after this long")
     demo.set_defaults(handler=cmd_demo)
+
+    # its own arguments are parsed in cmd_simulate, so other commands do not import the campus simulator
+    simulate = commands.add_parser("simulate", add_help=False,
+                                   help="run every simulated device of a campus scenario; write the hub config")
+    simulate.add_argument("-h", "--help", action="store_true")
+    simulate.add_argument("rest", nargs=argparse.REMAINDER)
+    simulate.set_defaults(handler=cmd_simulate)
 
     groups = _plugin_groups()
     for group, help_text in (("simulators", "run a device simulator"), ("discover", "discover devices")):
@@ -217,6 +232,15 @@ def cmd_demo(args) -> int:
     return demo.main(args)
 
 
+def cmd_simulate(args) -> int:
+    from hub import runtime
+    from simulators.campus.cli import configure
+    parser = argparse.ArgumentParser(prog="campus-hub simulate")
+    configure(parser)
+    simulate_args = parser.parse_args((["--help"] if args.help else []) + args.rest)
+    return runtime.run(lambda: simulate_args.main(simulate_args))
+
+
 def cmd_hash_token(args) -> int:
     from hub.config.tokens import run_hash_token
     return run_hash_token()
@@ -246,7 +270,7 @@ def cmd_plugin(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in ("run", "demo", "sim", "discover"):
+    if args.command in ("run", "demo", "sim", "discover", "simulate"):
         from hub import reactor
         reactor.install()  # before any adapter or simulator module can import the reactor
     if args.command not in ("run", "sim", "discover"):

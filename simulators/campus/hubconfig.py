@@ -1,0 +1,160 @@
+"""The hub config that matches a running simulated campus, so ``campus-hub run -c`` works unchanged.
+
+Secrets (camera password, SIA key, the subscriber token's hash) are files in a directory next to
+the config (see :mod:`.credentials`), referenced as ``${file:...}`` as the integrator guide asks of a
+real installation; the plaintext token is printed, never written into the config.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+from typing import Any
+
+import yaml
+
+from hub.config.source import _CoreSchemaLoader  # the hub's own YAML 1.2 resolver decides what needs quotes
+from simulators.campus.campus import SimulatedCampus
+from simulators.campus.credentials import CAMERA_PASSWORD, SIA_KEY, TOKEN_SHA256
+from simulators.campus.scenario import PlannedDevice
+
+__all__ = ["ADAPTER_NAMES", "HubOptions", "build_hub_config", "config_text", "secrets_dir", "write_hub_config"]
+
+ADAPTER_NAMES = {"modbus": "fire-modbus", "onvif": "cameras-onvif", "snmp": "network-snmp", "sia": "alarms-sia"}
+SUBSCRIBER_ID = "campus-viewer"
+
+
+@dataclasses.dataclass(frozen=True)
+class HubOptions:
+    """What the written config says about the hub itself (not about the devices)."""
+
+    grpc: str = "127.0.0.1:50051"
+    metrics: str | None = "127.0.0.1:9464"
+    journal: str = "./data/journal.db"
+    dedupe_window: float | None = None  # None: the hub's default
+
+
+def _adapter_options(campus: SimulatedCampus, family: str) -> dict[str, Any]:
+    timing = campus.plan.scenario.timing
+    if family == "modbus":
+        return {"timeout": 2.0, "reconnect_min": 0.5, "reconnect_max": 10.0}
+    if family == "onvif":
+        return {"pull_timeout": timing.onvif_pull_timeout, "request_timeout": 10.0, "retry_initial": 0.5,
+                "retry_max": 10.0, "health_interval": 60.0}
+    if family == "snmp":
+        return {"trap_host": campus.host, "trap_port": campus.trap_port,
+                "max_concurrent_polls": 64}
+    sia_devices = len(campus.devices("sia"))
+    return {"host": campus.host, "tcp_port": campus.sia_port, "udp_port": None,
+            "max_connections": sia_devices + 64}
+
+
+def _device_options(campus: SimulatedCampus, device: PlannedDevice, secrets: dict[str, str]) -> dict[str, Any]:
+    timing = campus.plan.scenario.timing
+    where = campus.endpoint_of(device)
+    if device.family == "modbus":
+        return {**where, "framer": device.framer, "unit_id": device.unit_id, "profile": device.profile,
+                "poll_interval": timing.modbus_poll}
+    if device.family == "onvif":
+        return {**where, "username": "admin", "password": f"${{file:{secrets['camera']}}}"}
+    if device.family == "snmp":
+        return {**where, "version": "v2c", "community": "public", "poll_interval": timing.snmp_poll,
+                "timeout": 2.0, "interfaces": device.kind == "switch", "ups": device.kind == "ups"}
+    options: dict[str, Any] = {"account": device.account}
+    if campus.sia_key_hex:
+        options.update(key=f"${{file:{secrets['sia']}}}", key_format="hex")
+    if timing.sia_supervision:
+        options["supervision_s"] = timing.sia_supervision
+    return options
+
+
+def build_hub_config(campus: SimulatedCampus, hub: HubOptions, secrets: dict[str, str]) -> dict[str, Any]:
+    """The config as plain data; ``secrets`` maps camera/sia/token to files relative to the config."""
+    plan = campus.plan
+    families = campus.running_families
+    devices = []
+    for device in campus.devices():
+        entry: dict[str, Any] = {"id": device.id, "kind": device.kind, "adapter": ADAPTER_NAMES[device.family],
+                                 "site": {"school_id": device.school_id,
+                                          **{k: v for k, v in (("building", device.building), ("floor", device.floor),
+                                                               ("zone", device.zone)) if v}}}
+        if device.name:
+            entry["name"] = device.name
+        entry["options"] = _device_options(campus, device, secrets)
+        if device.upstream and "snmp" in families:
+            entry["upstream"] = {"device": device.upstream[0], "port": device.upstream[1]}
+        devices.append(entry)
+    listeners: dict[str, Any] = {"grpc": {"address": hub.grpc}}
+    if hub.metrics:
+        listeners["metrics"] = {"address": hub.metrics}
+    pipeline = {} if hub.dedupe_window is None else {"pipeline": {"dedupe_window": hub.dedupe_window}}
+    return {
+        "hub": {"id": "campus-sim-hub", "name": f"simulated campus: {plan.scenario.name or plan.source}"},
+        "journal": {"path": hub.journal, "durability": "normal"},
+        "listeners": listeners,
+        **pipeline,
+        "logging": {"level": "warning"},
+        "sites": [{"school_id": s.school_id, "region_code": s.region_code, "name": s.name} for s in plan.schools],
+        "adapters": [{"name": ADAPTER_NAMES[f], "type": f, "options": _adapter_options(campus, f)} for f in families],
+        "devices": devices,
+        "subscribers": [{"id": SUBSCRIBER_ID, "token_sha256": f"${{file:{secrets['token']}}}",
+                         "scope": {"all_regions": True}}],
+    }
+
+
+def secrets_dir(config_path: str | os.PathLike[str]) -> pathlib.Path:
+    """Where the secrets of the config at ``config_path`` are kept: ``<name>.secrets/`` beside it."""
+    path = pathlib.Path(config_path)
+    return path.parent / f"{path.stem}.secrets"
+
+
+def write_hub_config(campus: SimulatedCampus, path: str | os.PathLike[str], hub: HubOptions) -> str:
+    """Write the config to ``path`` and the campus's credentials to its secrets directory; return
+    the subscriber's plaintext token."""
+    config_path = pathlib.Path(path)
+    folder = secrets_dir(config_path).name
+    campus.credentials.save(config_path.parent / folder)
+    secrets = {"camera": f"{folder}/{CAMERA_PASSWORD}", "sia": f"{folder}/{SIA_KEY}", "token": f"{folder}/{TOKEN_SHA256}"}
+    text = render(build_hub_config(campus, hub, secrets), campus)
+    tmp = config_path.with_name(config_path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(config_path)  # a hub started on the file never sees half of it
+    return campus.credentials.token
+
+
+def config_text(campus: SimulatedCampus, hub: HubOptions) -> tuple[str, str]:
+    """In-memory config (secrets inline, for the demo's own hub) and the plaintext token."""
+    data = build_hub_config(campus, hub, {"camera": "-", "sia": "-", "token": "-"})
+    for device in data["devices"]:
+        options = device["options"]
+        if "password" in options:
+            options["password"] = campus.camera_password
+        if "key" in options:
+            options["key"] = campus.sia_key_hex
+    data["subscribers"][0]["token_sha256"] = campus.credentials.token_sha256
+    return render(data, campus), campus.credentials.token
+
+
+class _Dumper(yaml.SafeDumper):
+    """Quotes every string the hub's YAML 1.2 reader would take for something else: PyYAML writes
+    YAML 1.1, where a SIA account like ``13E0`` is plain text, but in YAML 1.2 it is the float 130.0."""
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    plain_tag = _CoreSchemaLoader.resolve(_CoreSchemaLoader, yaml.ScalarNode, value, (True, False))
+    style = "'" if plain_tag != "tag:yaml.org,2002:str" else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _text)
+
+
+def render(data: dict[str, Any], campus: SimulatedCampus) -> str:
+    counts = ", ".join(f"{n} {family}" for family, n in campus.plan.count_by_family().items())
+    head = (f"# Hub config for the simulated campus {campus.plan.scenario.name or campus.plan.source!r}\n"
+            f"# written by `campus-hub simulate {campus.plan.source}` ({len(campus.plan.schools)} schools; "
+            f"devices: {counts}).\n# Run: campus-hub run -c <this file>. Ports change each time the "
+            "simulator starts: write it again then.\n")
+    body = "\n".join(yaml.dump({key: value}, Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=200,
+                               allow_unicode=True) for key, value in data.items())
+    return head + body
