@@ -16,6 +16,7 @@ import asyncio
 import dataclasses
 import heapq
 import itertools
+import logging
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +30,10 @@ from adapters.modbus.planner import ReadRequest, plan_requests
 from adapters.modbus.profile import Profile, Table
 from adapters.modbus.tracker import PanelTracker, RegisterValueError
 from hub.spi import AdapterContext
+
+# pymodbus logs frame dumps and retries of what this module already reports as device faults,
+# with device ids, through the hub's structured log; its own lines would only be noise.
+logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
 
 __all__ = ["FRAMERS", "Link", "LinkSettings", "Panel", "EXCEPTION_NAMES"]
 

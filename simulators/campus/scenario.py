@@ -18,6 +18,7 @@ from typing import Any, Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
+from adapters.modbus.profile import ProfileName
 from hub.config.errors import validation_problems
 from hub.config.problems import ConfigError, Problem
 from hub.config.model import Identifier, RegionCode
@@ -57,20 +58,8 @@ class DeviceEntry(_Strict):
 
 
 class FirePanelEntry(DeviceEntry):
-    profile: str = Field("generic", description="Register map: a name from config/profiles or a path.")
+    profile: ProfileName = Field("generic", description="Register map: a name from config/profiles or a path.")
     framer: Literal["tcp", "rtu-over-tcp"] = Field("tcp", description="Modbus TCP, or RTU frames over TCP.")
-
-    @pydantic.field_validator("profile")
-    @classmethod
-    def _profile_exists(cls, value: str) -> str:
-        from adapters.modbus.profile import ProfileError, resolve_profile
-        try:
-            resolve_profile(value)
-        except ProfileError as exc:
-            # a name that resolves nowhere is this file's mistake; problems inside a profile keep its file:line
-            reasons = "; ".join(p.message if p.source == value else str(p) for p in exc.problems)
-            raise ValueError(f"profile {value!r} does not load: {reasons}") from None
-        return value
 
 
 class CameraEntry(DeviceEntry):

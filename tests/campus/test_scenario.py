@@ -59,9 +59,10 @@ def test_bad_region_code_and_bad_profile_are_reported_at_their_lines():
     found = problems(text)
     assert len(found) == 2
     assert found[0].startswith("campus.yaml:3:18: schools[0].region_code: province '99'")
-    assert found[1].startswith("campus.yaml:5:44: schools[0].fire_panels[0].profile: profile 'no-such-panel' does "
-                               "not load: no profile named 'no-such-panel' in ")
-    assert found[1].endswith("config/profiles; known: generic, notifier-gw, siemens-fc20")
+    assert found[1].startswith("campus.yaml:5:44: schools[0].fire_panels[0].profile: no profile named "
+                               "'no-such-panel' in ")
+    assert found[1].endswith("config/profiles; expected one of: generic, notifier-gw, siemens-fc20; "
+                             "or a path to a profile .yaml file")
 
 
 def test_timeline_mistakes_each_get_their_line():

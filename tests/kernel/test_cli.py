@@ -98,7 +98,7 @@ async def test_run_with_a_bad_config_does_not_start(tmp_path):
 
 
 async def test_demo_prints_live_events_and_says_they_are_synthetic():
-    code, out, err = await run_cli("demo", "--grpc", "127.0.0.1:0", "--metrics", "127.0.0.1:0",
+    code, out, err = await run_cli("demo", "--synthetic", "--grpc", "127.0.0.1:0", "--metrics", "127.0.0.1:0",
                                    "--duration", "3", "--rate", "20")
     assert code == 0, err
     assert "SYNTHETIC" in out
