@@ -177,54 +177,41 @@ def cmd_tail(args) -> int:
         return 130
 
 
-def cmd_devices(args) -> int:
+def _print_listing(args, fetch, table) -> int:
+    """Run ``fetch(client)`` against the hub; print its messages as a table or JSON lines."""
     import grpc
     from google.protobuf import json_format
 
-    from hub import render
     from hub.client import HubClient
     if not _need_token(args):
         return 2
 
-    async def devices():
+    async def listing():
         async with HubClient(args.target, args.token, ca_file=args.ca) as client:
-            return await client.list_devices()
+            return await fetch(client)
 
     try:
-        found = asyncio.run(devices())
+        found = asyncio.run(listing())
     except grpc.aio.AioRpcError as exc:
         return _rpc_error(exc, args.target)
     if args.json:
-        for device in found:
-            print(json_format.MessageToJson(device, preserving_proto_field_name=True, indent=None))
+        for message in found:
+            print(json_format.MessageToJson(message, preserving_proto_field_name=True, indent=None))
     else:
-        print(render.devices_table(found))
+        print(table(found))
     return 0
+
+
+def cmd_devices(args) -> int:
+    from hub import render
+    return _print_listing(args, lambda client: client.list_devices(), render.devices_table)
 
 
 def cmd_terminals(args) -> int:
-    import grpc
-    from google.protobuf import json_format
-
     from hub import render
-    from hub.client import HubClient, make_filter
-    if not _need_token(args):
-        return 2
-
-    async def terminals():
-        async with HubClient(args.target, args.token, ca_file=args.ca) as client:
-            return await client.list_terminals(make_filter(devices=args.switch))
-
-    try:
-        found = asyncio.run(terminals())
-    except grpc.aio.AioRpcError as exc:
-        return _rpc_error(exc, args.target)
-    if args.json:
-        for terminal in found:
-            print(json_format.MessageToJson(terminal, preserving_proto_field_name=True, indent=None))
-    else:
-        print(render.terminals_table(found))
-    return 0
+    from hub.client import make_filter
+    return _print_listing(args, lambda client: client.list_terminals(make_filter(devices=args.switch)),
+                          render.terminals_table)
 
 
 def cmd_demo(args) -> int:
