@@ -246,9 +246,9 @@ def main() -> int:
     parser.add_argument("--hub", action="store_true", help="run the real hub and measure to a gRPC subscriber")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    from simulators.camera.cli import run_on_reactor
+    from hub.runtime import run
 
-    return run_on_reactor(lambda: serve(args) if args.serve else watch(args))
+    return run(lambda: serve(args) if args.serve else watch(args))
 
 
 if __name__ == "__main__":

@@ -85,6 +85,25 @@ def run(main: Callable[[], Awaitable[int | None]]) -> int:
     return outcome["status"]
 
 
+def run_plugin_command(prog: str, configure_path: str, argv: list[str] | None = None) -> int:
+    """A plugin command (``configure(parser)`` contract, see pyproject's campushub.simulators) run
+    without the hub's CLI, e.g. ``python -m simulators.sia``: same reactor, logging and Ctrl-C
+    handling as ``campus-hub sim NAME``. ``configure_path`` is "module:function"; it is imported
+    only after the reactor is installed."""
+    import argparse
+    import importlib
+
+    from hub import logs
+
+    hub_reactor.install()
+    module, _, name = configure_path.partition(":")
+    parser = argparse.ArgumentParser(prog=prog)
+    getattr(importlib.import_module(module), name)(parser)
+    args = parser.parse_args(argv)
+    logs.configure("info")
+    return run(lambda: args.main(args))
+
+
 async def serve(config) -> int:
     """Run a hub from a loaded config until cancelled."""
     from hub.app import Hub

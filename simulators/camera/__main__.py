@@ -1,15 +1,7 @@
-"""``python -m simulators.camera``: the camera simulator without the hub CLI."""
-from __future__ import annotations
+"""``python -m simulators.camera``: the same as ``campus-hub sim camera``, without the hub's CLI."""
+import sys
 
-import argparse
-
-from hub import reactor as hub_reactor
+from hub.runtime import run_plugin_command
 
 if __name__ == "__main__":
-    hub_reactor.install()
-    from simulators.camera.cli import configure, run_on_reactor
-
-    parser = argparse.ArgumentParser(prog="python -m simulators.camera")
-    configure(parser)
-    args = parser.parse_args()
-    raise SystemExit(run_on_reactor(lambda: args.main(args)))
+    sys.exit(run_plugin_command("python -m simulators.camera", "simulators.camera.cli:configure"))

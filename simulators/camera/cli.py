@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
-from collections.abc import Awaitable, Callable
 
 from simulators.camera.camera import MISBEHAVIOURS, CameraConfig
 from simulators.camera.scenario import load_scenario, run_scenario
 from simulators.camera.simulator import CameraSimulator, numbered_cameras
 
-__all__ = ["configure", "main", "run_on_reactor"]
+__all__ = ["configure", "main"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -62,33 +60,3 @@ async def main(args: argparse.Namespace) -> int:
     finally:
         await sim.stop()
     return 0
-
-
-def run_on_reactor(main: Callable[[], Awaitable[int | None]]) -> int:
-    """Run ``main()`` with the (asyncio) reactor really running, as the hub CLI does; Ctrl-C or
-    SIGTERM cancel it (so it cleans up) and then the reactor stops.
-
-    The reactor must run, not just its loop: Twisted starts its thread pool (name resolution for
-    HTTP clients) only then. For standalone entry points; ``campus-hub sim camera`` does this itself.
-    """
-    from twisted.internet import reactor
-
-    outcome = {"status": 1}
-    loop = asyncio.get_event_loop()
-
-    async def supervise() -> None:
-        try:
-            outcome["status"] = (await main()) or 0
-        except asyncio.CancelledError:
-            outcome["status"] = 130
-        finally:
-            reactor.stop()
-
-    def start() -> None:
-        task = asyncio.ensure_future(supervise())
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, task.cancel)
-
-    reactor.callWhenRunning(start)
-    reactor.run(installSignalHandlers=False)
-    return outcome["status"]

@@ -1,19 +1,7 @@
-"""``python -m simulators.campus SCENARIO``: the same as ``campus-hub simulate SCENARIO``."""
-from __future__ import annotations
-
-import argparse
+"""``python -m simulators.campus``: the same as ``campus-hub simulate``, without the hub's CLI."""
 import sys
 
-from hub import runtime
-from simulators.campus.cli import configure
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m simulators.campus")
-    configure(parser)
-    args = parser.parse_args(argv)
-    return runtime.run(lambda: args.main(args))
-
+from hub.runtime import run_plugin_command
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_plugin_command("python -m simulators.campus", "simulators.campus.cli:configure"))

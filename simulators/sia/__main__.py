@@ -1,22 +1,7 @@
-"""``python -m simulators.sia ...``: the same simulator without the hub CLI."""
-from __future__ import annotations
-
-import argparse
-import asyncio
+"""``python -m simulators.sia``: the same as ``campus-hub sim sia``, without the hub's CLI."""
 import sys
 
-from simulators.sia.cli import configure
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m simulators.sia")
-    configure(parser)
-    args = parser.parse_args(argv)
-    try:
-        return asyncio.run(args.main(args))
-    except KeyboardInterrupt:
-        return 130
-
+from hub.runtime import run_plugin_command
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_plugin_command("python -m simulators.sia", "simulators.sia.cli:configure"))

@@ -1,21 +1,7 @@
-"""``python -m simulators.snmp``: the simulator without the hub CLI."""
-from __future__ import annotations
+"""``python -m simulators.snmp``: the same as ``campus-hub sim snmp``, without the hub's CLI."""
+import sys
 
-import argparse
-import asyncio
-import contextlib
-
-from .cli import configure
-
-
-def run() -> int:
-    parser = argparse.ArgumentParser(prog="python -m simulators.snmp")
-    configure(parser)
-    args = parser.parse_args()
-    with contextlib.suppress(KeyboardInterrupt):
-        return asyncio.run(args.main(args))
-    return 0
-
+from hub.runtime import run_plugin_command
 
 if __name__ == "__main__":
-    raise SystemExit(run())
+    sys.exit(run_plugin_command("python -m simulators.snmp", "simulators.snmp.cli:configure"))
