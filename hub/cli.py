@@ -235,24 +235,18 @@ def cmd_hash_token(args) -> int:
 
 def cmd_plugin(args) -> int:
     """`sim NAME ...` / `discover NAME ...`: load only the named plugin, let it add its arguments."""
-    from hub import logs, runtime
+    from hub import runtime
     plugins = _plugin_groups()[args.group]
     if not args.name:
         print(f"usage: campus-hub {args.command_name} NAME ...; NAME is one of: {', '.join(sorted(plugins))}",
               file=sys.stderr)
         return 2
-    parser = argparse.ArgumentParser(prog=f"campus-hub {args.command_name} {args.name}")
+    prog = f"campus-hub {args.command_name} {args.name}"
     try:
-        plugins[args.name].load()(parser)
-    except ImportError as exc:
-        print(f"campus-hub {args.command_name} {args.name}: not available: {exc}", file=sys.stderr)
+        return runtime.run_plugin_command(prog, plugins[args.name].value, args.rest)
+    except runtime.PluginUnavailable as exc:
+        print(f"{prog}: not available: {exc}", file=sys.stderr)
         return 2
-    plugin_args = parser.parse_args(args.rest)
-    if not hasattr(plugin_args, "main"):
-        print(f"campus-hub {args.command_name} {args.name}: the plugin set no main()", file=sys.stderr)
-        return 2
-    logs.configure("info")
-    return runtime.run(lambda: plugin_args.main(plugin_args))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -85,6 +85,10 @@ def run(main: Callable[[], Awaitable[int | None]]) -> int:
     return outcome["status"]
 
 
+class PluginUnavailable(RuntimeError):
+    """A plugin command cannot be loaded (import failure, or it breaks the configure contract)."""
+
+
 def run_plugin_command(prog: str, configure_path: str, argv: list[str] | None = None) -> int:
     """A plugin command (``configure(parser)`` contract, see pyproject's campushub.simulators) run
     without the hub's CLI, e.g. ``python -m simulators.sia``: same reactor, logging and Ctrl-C
@@ -98,8 +102,14 @@ def run_plugin_command(prog: str, configure_path: str, argv: list[str] | None = 
     hub_reactor.install()
     module, _, name = configure_path.partition(":")
     parser = argparse.ArgumentParser(prog=prog)
-    getattr(importlib.import_module(module), name)(parser)
+    try:
+        configure = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise PluginUnavailable(f"{configure_path}: {exc}") from exc
+    configure(parser)
     args = parser.parse_args(argv)
+    if not hasattr(args, "main"):
+        raise PluginUnavailable(f"{configure_path} set no main() (see the campushub.simulators contract)")
     logs.configure("info")
     return run(lambda: args.main(args))
 
