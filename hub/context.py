@@ -26,7 +26,13 @@ _ONLINE = DeviceState.DEVICE_STATE_ONLINE
 
 
 class DeviceStates:
-    """Turns device state reports into registry transitions and ``device.*`` events."""
+    """Turns device state reports into registry transitions and ``device.*`` events.
+
+    An adapter may report on another adapter's device (correlation: the SNMP adapter knows that the
+    switch port in front of a camera is down). Such an offline report *holds* the device offline:
+    its own adapter's online reports (a late answer already in flight) don't bring it back; the
+    correlating adapter's online report releases the hold.
+    """
 
     def __init__(self, registry: DeviceRegistry, submit: Callable[[Event, str], asyncio.Future[int]],
                  on_change: Callable[[], None] = lambda: None) -> None:
@@ -34,8 +40,19 @@ class DeviceStates:
         self.submit = submit
         self.on_change = on_change
         self.log = structlog.get_logger("devices")
+        self._held_by: dict[str, str] = {}  # device id -> adapter holding it offline
 
     def report(self, adapter: str, device_id: str, state: int, reason: str) -> None:
+        current = self.registry.get(device_id)
+        if current is None:
+            return
+        if adapter != current.spec.adapter:
+            if state == DeviceState.DEVICE_STATE_OFFLINE:
+                self._held_by[device_id] = adapter
+            elif self._held_by.get(device_id) == adapter:
+                del self._held_by[device_id]
+        elif device_id in self._held_by and state == DeviceState.DEVICE_STATE_ONLINE:
+            return
         entry = self.registry.transition(device_id, state, reason)
         if entry is None:
             return

@@ -170,3 +170,22 @@ async def test_terminal_inventory_is_served_within_scope(tmp_path):
         assert terminal.site.school_id == "sch-a" and terminal.last_seen.seconds == 1_700_000_060
     finally:
         await hub.stop()
+
+
+async def test_a_correlated_offline_holds_until_the_correlating_adapter_releases_it(hub):
+    from hub.context import HubAdapterContext
+
+    def context(instance):
+        return HubAdapterContext(instance, [], hub.pipeline.submit, hub.device_states,
+                                 hub.metrics.for_adapter(instance), hub.blocking_pool)
+    own, snmp = context("synth"), context("snmp")  # cam-1 belongs to "synth"
+    own.device_online("cam-1")
+    snmp.device_offline("cam-1", "upstream port down")
+    own.device_seen("cam-1")  # a late answer from before the port went down
+    assert hub.registry.get("cam-1").state == DeviceState.DEVICE_STATE_OFFLINE
+    assert hub.registry.get("cam-1").reason == "upstream port down"
+    snmp.device_online("cam-1", "upstream port up")
+    assert hub.registry.get("cam-1").state == DeviceState.DEVICE_STATE_ONLINE
+    own.device_offline("cam-1", "timeout")  # its own adapter still decides after the release
+    own.device_seen("cam-1")
+    assert hub.registry.get("cam-1").state == DeviceState.DEVICE_STATE_ONLINE
