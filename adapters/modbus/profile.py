@@ -24,7 +24,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.config.problems import ConfigError, Problem
-from hub.config.source import Document
+from hub.config.source import Document, read_yaml_file
 from hub.config.yaml_model import load_yaml_model
 from hub.events import CATEGORY_CHOICES, SEVERITY_CHOICES
 
@@ -249,12 +249,9 @@ class UnknownProfile(ValueError):
 
 def load_profile(path: str | Path) -> Profile:
     """Read and validate a profile file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError([Problem(str(path), 0, 0, "", f"cannot read profile: {exc}",
-                                    "a readable UTF-8 YAML file")]) from None
+    text, problems = read_yaml_file(path, "a readable profile .yaml file", what="profile")
+    if text is None:
+        raise ProfileError(problems)
     return parse_profile(text, str(path))
 
 

@@ -15,7 +15,7 @@ from hub.config.model import HubConfig
 from hub.config.plugin_options import check_plugin_options
 from hub.config.problems import ConfigError, Problem
 from hub.config.references import check_references
-from hub.config.source import parse_yaml
+from hub.config.source import parse_yaml, read_yaml_file
 
 __all__ = ["load", "load_text", "collect_problems"]
 
@@ -46,13 +46,9 @@ def collect_problems(path: str | os.PathLike[str], *, env: Mapping[str, str] | N
                      ) -> tuple[HubConfig | None, list[Problem]]:
     """(config, []) if the file at ``path`` is valid, else (None, every problem)."""
     name = os.fspath(path)
-    try:
-        text = pathlib.Path(name).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [Problem(name, 0, 0, "", f"is not UTF-8 text (byte {exc.start})", "a UTF-8 YAML file")]
-    except OSError as exc:
-        return None, [Problem(name, 0, 0, "", f"cannot read the file: {exc.strerror or exc}",
-                              "a readable YAML file")]
+    text, problems = read_yaml_file(name)
+    if text is None:
+        return None, problems
     base_dir = pathlib.Path(name).resolve().parent
     return _collect_text(text, name, base_dir, os.environ if env is None else env)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import pathlib
 import re
 from typing import Any
 
@@ -255,3 +257,16 @@ class _Builder:
                 self.doc.value_marks[path + (key,)] = _position(key_node.start_mark)
         self.doc.value_marks[path] = _position(node.start_mark)
         return result
+
+
+def read_yaml_file(path: str | os.PathLike[str], expected: str = "a readable YAML file", what: str = "the file"
+                   ) -> tuple[str | None, list[Problem]]:
+    """The file's text, or None and the problem saying why ``what`` cannot be read (``expected``
+    says what should be there instead)."""
+    name = os.fspath(path)
+    try:
+        return pathlib.Path(name).read_text(encoding="utf-8"), []
+    except UnicodeDecodeError as exc:
+        return None, [Problem(name, 0, 0, "", f"is not UTF-8 text (byte {exc.start})", "a UTF-8 YAML file")]
+    except OSError as exc:
+        return None, [Problem(name, 0, 0, "", f"cannot read {what}: {exc.strerror or exc}", expected)]

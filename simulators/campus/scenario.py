@@ -22,7 +22,7 @@ from adapters.modbus.profile import ProfileName
 from hub.config.errors import validation_problems
 from hub.config.problems import ConfigError, Problem
 from hub.config.model import Identifier, RegionCode
-from hub.config.source import Document, parse_yaml
+from hub.config.source import Document, parse_yaml, read_yaml_file
 from simulators.campus.vocabulary import FAMILY_OF_KIND, check_step_params
 
 __all__ = ["CampusPlan", "PlannedDevice", "Scenario", "ScenarioError", "TimelineStep", "load_scenario",
@@ -385,10 +385,9 @@ def resolve_scenario_path(name: str) -> pathlib.Path:
 def load_scenario(name: str) -> CampusPlan:
     """Load a scenario file (or a shipped scenario by name)."""
     path = resolve_scenario_path(name)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        shipped = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml")))
-        raise ScenarioError([Problem(str(path), 0, 0, "", f"cannot read the scenario: {exc.strerror or exc}",
-                                     f"a readable YAML file, or a shipped scenario: {shipped}")]) from None
+    shipped = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml")))
+    text, problems = read_yaml_file(path, f"a readable YAML file, or a shipped scenario: {shipped}",
+                                     what="the scenario")
+    if text is None:
+        raise ScenarioError(problems)
     return load_scenario_text(text, str(path))

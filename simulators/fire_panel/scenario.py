@@ -27,7 +27,8 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.modbus.profile import ProfileName, resolve_profile
-from hub.config.problems import ConfigError, Problem
+from hub.config.problems import ConfigError
+from hub.config.source import read_yaml_file
 from hub.config.yaml_model import load_yaml_model
 from simulators.fire_panel.panel import ScenarioError
 from simulators.fire_panel.server import ANSWER_FAULTS, EndpointSpec, FirePanelSimulator, PanelSpec
@@ -93,12 +94,9 @@ class Scenario(_Strict):
 
 def load_scenario(path: str | Path) -> tuple[Scenario, list[EndpointSpec]]:
     """Read a scenario file and load the profiles its panels use."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioFileError([Problem(str(path), 0, 0, "", f"cannot read scenario: {exc}",
-                                         "a readable UTF-8 YAML file")]) from None
+    text, problems = read_yaml_file(path, "a readable scenario .yaml file", what="scenario")
+    if text is None:
+        raise ScenarioFileError(problems)
     scenario, _, problems = load_yaml_model(text, str(path), Scenario)
     if scenario is None:
         raise ScenarioFileError(problems)
