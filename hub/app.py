@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
-import sys
 from collections.abc import Sequence
 
 import grpc
@@ -12,7 +11,7 @@ import structlog
 from twisted.application import service
 from twisted.internet.defer import maybeDeferred
 
-from hub import api
+from hub import api, interpreter
 from hub.auth import Authenticator, Subscriber
 from hub.context import DeviceStates, HubAdapterContext
 from hub.events import DeviceState, Event
@@ -114,9 +113,7 @@ class Hub(service.MultiService):
         return self.pipeline.submit(event, adapter)
 
     async def start(self) -> None:
-        # The loop shares the GIL with the journal writer thread; Python's default 5 ms switch
-        # interval would let a commit hold an ACK back for up to 5 ms. 1 ms favours latency.
-        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+        interpreter.tune_for_hub()
         await self.journal.open()
         self.pipeline.start()
         await self._start_grpc()
@@ -125,6 +122,7 @@ class Hub(service.MultiService):
         if self.settings.max_age or self.settings.max_bytes:
             self._retention_task = asyncio.get_running_loop().create_task(self._retain_forever())
         self.startService()
+        interpreter.freeze_startup_objects()
         log.info("hub started", grpc=f"{self._grpc_host()}:{self.grpc_port}", metrics_port=self.metrics_port,
                  devices=len(self.registry), adapters=[a.name for a in self.settings.adapters],
                  head_sequence=self.journal.head)

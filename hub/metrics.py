@@ -1,7 +1,10 @@
 """Prometheus metrics of one hub (own registry, so several hubs can live in one test process)."""
 from __future__ import annotations
 
+from collections import Counter as _Tally
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily
 
 from hub.events import category_name
 
@@ -10,9 +13,10 @@ class HubMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self._events_in_children: dict[tuple[str, int], object] = {}
-        self.events_in = Counter("campushub_events_in_total", "Events received from adapters",
-                                 ["adapter", "category"], registry=r)
+        #: Events in by (adapter, category number): counted for every event, so a plain dict
+        #: increment rather than a Prometheus child's locked inc(); exported when scraped.
+        self.events_in: _Tally[tuple[str, int]] = _Tally()
+        r.register(_EventsInCollector(self.events_in))
         self.events_out = Counter("campushub_events_out_total", "Events delivered to subscribers",
                                   ["subscriber", "category"], registry=r)
         self.unknown_device_events = Counter("campushub_unknown_device_events_total",
@@ -64,16 +68,23 @@ class HubMetrics:
         self.journal_earliest.set(earliest)
         self.journal_backlog.set(backlog)
 
-    def event_in(self, adapter: str, category: int) -> None:
-        # labels() costs microseconds; this is per event, so keep the children.
-        child = self._events_in_children.get((adapter, category))
-        if child is None:
-            child = self._events_in_children[(adapter, category)] = self.events_in.labels(
-                adapter, category_name(category))
-        child.inc()
-
     def for_adapter(self, instance: str) -> AdapterMetrics:
         return AdapterMetrics(self, instance)
+
+
+class _EventsInCollector:
+    def __init__(self, tally: _Tally[tuple[str, int]]) -> None:
+        self._tally = tally
+
+    def collect(self):
+        family = CounterMetricFamily("campushub_events_in", "Events received from adapters",
+                                     labels=["adapter", "category"])
+        by_labels: _Tally[tuple[str, str]] = _Tally()
+        for (adapter, category), count in list(self._tally.items()):
+            by_labels[adapter, category_name(category)] += count  # unknown numbers share "unspecified"
+        for labels, count in by_labels.items():
+            family.add_metric(list(labels), count)
+        yield family
 
 
 def _labels(labels: dict[str, str]) -> str:

@@ -59,20 +59,25 @@ class Pipeline:
         self.flush_folds(force=True)
 
     def submit(self, event: Event, adapter: str) -> asyncio.Future[int]:
+        # Every event passes here: field reads and calls are kept to what is needed.
         now = time.time()
         stamp_received(event, now)
         event.adapter = adapter
-        self._enrich(event)
-        self.metrics.event_in(adapter, event.category)
-        if self.dedupe_window > 0 and event.source_device_id:
-            folded = self._fold(event, now)
+        device = event.source_device_id
+        self._enrich(event, device)
+        self.metrics.events_in[adapter, event.category] += 1
+        if self.dedupe_window > 0 and device:
+            folded = self._fold(event, device, now)
             if folded is not None:
                 self.metrics.deduped.labels(adapter).inc()
                 return folded
-        return self._append(event, now)
+            future = self.journal.append(event)
+            self._folds[device] = _Fold(event.type, event.state, now, event, future)
+            return future
+        return self.journal.append(event)
 
-    def _enrich(self, event: Event) -> None:
-        entry = self.registry.get(event.source_device_id)
+    def _enrich(self, event: Event, device: str) -> None:
+        entry = self.registry.get(device)
         if entry is None:
             event.unknown_device = True
             self.metrics.unknown_device_events.labels(event.adapter).inc()
@@ -90,8 +95,7 @@ class Pipeline:
             if not getattr(event.site, field):
                 setattr(event.site, field, getattr(site, field))
 
-    def _fold(self, event: Event, now: float) -> asyncio.Future[int] | None:
-        device = event.source_device_id
+    def _fold(self, event: Event, device: str, now: float) -> asyncio.Future[int] | None:
         fold = self._folds.get(device)
         if fold is not None:
             if (fold.type == event.type and fold.state == event.state and now - fold.opened < self.dedupe_window
@@ -101,12 +105,6 @@ class Pipeline:
                 return _follow(fold.journaled)
             self._flush(device, fold)
         return None
-
-    def _append(self, event: Event, now: float) -> asyncio.Future[int]:
-        future = self.journal.append(event)
-        if self.dedupe_window > 0 and event.source_device_id:
-            self._folds[event.source_device_id] = _Fold(event.type, event.state, now, event, future)
-        return future
 
     def _flush(self, device: str, fold: _Fold) -> None:
         del self._folds[device]

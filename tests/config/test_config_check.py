@@ -77,6 +77,11 @@ def test_new_token_is_random_and_hashes_to_its_digest() -> None:
     assert not token_matches(token, "not-hex-\u00e9")
 
 
+def test_new_tokens_never_look_like_a_command_line_option() -> None:
+    # One in 64 URL-safe base64 tokens would start with "-" if nothing prevented it.
+    assert not any(new_token()[0].startswith("-") for _ in range(2000))
+
+
 def test_hash_token_command_prints_a_usable_pair() -> None:
     out = io.StringIO()
     assert run_hash_token(out) == 0

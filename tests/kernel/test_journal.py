@@ -159,10 +159,10 @@ async def test_kill_9_during_heavy_ingest_loses_nothing_acknowledged(tmp_path):
     assert acknowledged >= 20_000, "the ingest child died before acknowledging enough events"
     with sqlite3.connect(str(path)) as conn:
         seqs = [row[0] for row in conn.execute("SELECT seq FROM events ORDER BY seq")]
-        blob = conn.execute("SELECT blob FROM events WHERE seq = ?", (acknowledged,)).fetchone()[0]
+        row = conn.execute("SELECT * FROM events WHERE seq = ?", (acknowledged,)).fetchone()
     assert seqs[:acknowledged] == list(range(1, acknowledged + 1))
     assert seqs == list(range(1, len(seqs) + 1))
-    assert Event.FromString(blob).sequence == acknowledged
+    assert Entry(*row).event().sequence == acknowledged
     journal = Journal(str(path))
     await journal.open()
     assert await journal.append(event(0)) == len(seqs) + 1
@@ -192,15 +192,42 @@ async def test_an_unexpected_commit_error_fails_its_appenders_and_the_journal_go
     journal = Journal(str(tmp_path / "j.db"))
     await journal.open()
     assert await journal.append(event(0)) == 1
-    real = Entry.from_row
-
-    def buggy(row):  # a bug after the rows were written
+    def buggy(entries):  # a bug after the rows were written
         raise KeyError("bug")
 
-    monkeypatch.setattr(Entry, "from_row", staticmethod(buggy))
+    monkeypatch.setattr(journal.tail, "extend", buggy)
     results = await asyncio.gather(journal.append(event(1)), return_exceptions=True)
     assert isinstance(results[0], JournalUnavailable) and "internal error" in str(results[0])
-    monkeypatch.setattr(Entry, "from_row", real)
+    monkeypatch.undo()
     # Sequence 2 reached the database before the bug: it is not reused.
     assert await journal.append(event(2)) == 3
     await journal.close()
+
+
+async def test_a_journal_with_unframed_blobs_is_upgraded_once_and_reads_back(tmp_path):
+    path = tmp_path / "old.db"
+    old = [event(i) for i in range(3)]
+    with sqlite3.connect(str(path)) as conn:  # what the first journal format wrote
+        conn.executescript(_OLD_SCHEMA)
+        for seq, ev in enumerate(old, start=1):
+            ev.sequence = seq
+            conn.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?)",
+                         (seq, 1.0, "", "", ev.category, ev.severity, ev.type, ev.source_device_id,
+                          ev.SerializeToString()))
+    journal = Journal(str(path), tail_cache_events=0)
+    await journal.open()
+    assert [entry.event() for entry in await journal.read_after(0, 10)] == old
+    assert await journal.append(event(3)) == 4
+    await journal.close()
+    journal = Journal(str(path), tail_cache_events=0)
+    await journal.open()
+    assert [entry.event().sequence for entry in await journal.read_after(0, 10)] == [1, 2, 3, 4]
+    await journal.close()
+
+
+_OLD_SCHEMA = """
+CREATE TABLE events (seq INTEGER PRIMARY KEY, received_at REAL NOT NULL, region TEXT NOT NULL,
+    school TEXT NOT NULL, category INTEGER NOT NULL, severity INTEGER NOT NULL, type TEXT NOT NULL,
+    device TEXT NOT NULL, blob BLOB NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
