@@ -168,11 +168,14 @@ async def loadgen(port: int, connections: int, frames: int, rate: float | None, 
     # receiver sees a steady rate rather than bursts of one frame from every panel at once.
     offsets = [c * period / connections if period else 0.0 for c in range(connections)]
     start = time.monotonic()
+    cpu = time.process_time()
     acked = await asyncio.gather(*(panel(port, f"{ACCOUNT_BASE + c:X}", per_panel, period, offsets[c], latencies,
                                          run) for c in range(connections)))
     elapsed = time.monotonic() - start
+    cpu = time.process_time() - cpu
     latencies.sort()
     return {
+        "loadgen_cpu_share": cpu / elapsed,
         "frames": per_panel * connections, "acked": sum(acked), "seconds": elapsed,
         "frames_per_s": sum(acked) / elapsed,
         "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else None,
@@ -206,7 +209,8 @@ async def measure(name: str, start: Callable[[], Awaitable[Receiver]], args) -> 
     print(f"{name} throughput: {throughput['acked']}/{throughput['frames']} ACKed in "
           f"{throughput['seconds']:.2f}s = {throughput['frames_per_s']:.0f} frames/s "
           f"(p50 {throughput['p50_ms']:.2f} ms, p99 {throughput['p99_ms']:.2f} ms, {args.connections} panels; "
-          f"receiver CPU {1e6 * cpu / max(1, throughput['acked']):.0f} us/frame)")
+          f"receiver CPU {1e6 * cpu / max(1, throughput['acked']):.0f} us/frame; "
+          f"load generator {100 * throughput['loadgen_cpu_share']:.0f}% of a core)")
     print(f"  at {args.rate:g} frames/s: {latency['acked']}/{latency['frames']} ACKed, achieved "
           f"{latency['frames_per_s']:.0f}/s, frame-to-ACK p50 {latency['p50_ms']:.2f} ms, "
           f"p99 {latency['p99_ms']:.2f} ms ({args.latency_connections} panels)"
@@ -251,7 +255,7 @@ def main() -> None:
         print(json.dumps(asyncio.run(loadgen(port, connections, frames, rate or None, run))))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--frames", type=int, default=4000, help="frames in the throughput run")
+    parser.add_argument("--frames", type=int, default=16000, help="frames in the throughput run")
     parser.add_argument("--connections", type=int, default=16, help="panels in the throughput run")
     parser.add_argument("--rate", type=float, default=500.0, help="frames/s in the latency run")
     parser.add_argument("--seconds", type=float, default=6.0, help="length of the latency run")

@@ -231,3 +231,17 @@ CREATE TABLE events (seq INTEGER PRIMARY KEY, received_at REAL NOT NULL, region 
     device TEXT NOT NULL, blob BLOB NOT NULL);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+
+
+async def test_age_retention_cuts_at_the_first_event_young_enough(tmp_path):
+    journal = Journal(str(tmp_path / "j.db"), max_age=100, tail_cache_events=0)
+    await journal.open()
+    received = [1000.0 + i for i in range(37)]  # one event a second
+    for when in received:
+        e = event(0)
+        stamp_received(e, when)
+        await journal.append(e)
+    for now, expected_earliest in ((1100.0, 1), (1110.5, 12), (1136.0, 37), (2000.0, 38)):
+        await journal.apply_retention(now=now)
+        assert journal.earliest == expected_earliest, now
+    await journal.close()
