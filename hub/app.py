@@ -95,7 +95,7 @@ class Hub(service.MultiService):
         def build() -> Adapter:
             context = HubAdapterContext(
                 instance.name, self.registry.for_adapter(instance.name), self.pipeline.submit,
-                self.device_states, self.metrics.for_adapter(instance.name), self.blocking_pool)
+                self.device_states, self.metrics.for_adapter(instance.name), self.blocking_pool, self.journal)
             return instance.cls(context, instance.options)
         return build
 

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
 
 from hub.events import Category, DeviceState, Event, Severity, State, new_event
+from hub.journal import Journal
 from hub.metrics import AdapterMetrics
 from hub.registry import DeviceRegistry
 from hub.spi import DeviceSpec
@@ -20,6 +22,9 @@ TRANSITION_EVENTS = {
     DeviceState.DEVICE_STATE_FAULTY: ("device.fault", Severity.SEVERITY_WARNING, State.STATE_RAISED),
 }
 
+
+#: How far back recent_events looks at most, in journaled events (of every adapter).
+RECENT_EVENTS_SCANNED = 200_000
 
 # Adapters call device_seen per message; protobuf enum attribute lookups are slow Python code.
 _ONLINE = DeviceState.DEVICE_STATE_ONLINE
@@ -68,7 +73,8 @@ class DeviceStates:
 
 class HubAdapterContext:
     def __init__(self, instance: str, devices: Sequence[DeviceSpec], submit: Callable[[Event, str], asyncio.Future[int]],
-                 states: DeviceStates, metrics: AdapterMetrics, pool: concurrent.futures.Executor) -> None:
+                 states: DeviceStates, metrics: AdapterMetrics, pool: concurrent.futures.Executor,
+                 journal: Journal) -> None:
         self.instance = instance
         self.devices = list(devices)
         self.all_devices = [entry.spec for entry in states.registry]
@@ -77,6 +83,7 @@ class HubAdapterContext:
         self._submit = submit
         self._states = states
         self._pool = pool
+        self._journal = journal
 
     def emit(self, event: Event) -> asyncio.Future[int]:
         return self._submit(event, self.instance)
@@ -101,3 +108,9 @@ class HubAdapterContext:
 
     async def run_blocking(self, fn: Callable[..., Any], /, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    async def recent_events(self, seconds: float) -> list[Event]:
+        own_devices = {device.id for device in self.devices}
+        entries = await self._journal.entries_since(time.time() - seconds, RECENT_EVENTS_SCANNED)
+        events = [entry.event() for entry in entries if entry.device in own_devices]
+        return [event for event in events if event.adapter == self.instance]

@@ -470,17 +470,34 @@ class Journal:
             return []
         return await self._loop.run_in_executor(self._readers, self._read_rows, seq, limit)
 
-    def _read_rows(self, seq: int, limit: int) -> list[Entry]:
+    def _reader_connection(self) -> sqlite3.Connection:
         conn = getattr(self._reader_local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
             self._reader_local.conn = conn
+        return conn
+
+    def _read_rows(self, seq: int, limit: int) -> list[Entry]:
+        conn = self._reader_connection()
         rows = conn.execute(
             "SELECT seq, received_at, region, school, category, severity, type, device, blob "
             "FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
         if rows and rows[0][0] != seq + 1 and seq + 1 >= 1:
             # Retention removed what was asked for between the check and the read.
             raise RetentionExceeded(seq, rows[0][0])
+        return [_new_entry(Entry, row) for row in rows]
+
+    async def entries_since(self, when: float, max_entries: int) -> list[Entry]:
+        """Entries received at or after ``when`` (epoch seconds), oldest first, at most the newest
+        ``max_entries`` of them: what an adapter restarting needs to know it already journaled."""
+        return await self._loop.run_in_executor(self._readers, self._read_since, when, max_entries)
+
+    def _read_since(self, when: float, max_entries: int) -> list[Entry]:
+        conn = self._reader_connection()
+        first = max(self._first_young_sequence(conn, when), self.head - max_entries + 1)
+        rows = conn.execute(
+            "SELECT seq, received_at, region, school, category, severity, type, device, blob "
+            "FROM events WHERE seq >= ? ORDER BY seq", (first,)).fetchall()
         return [_new_entry(Entry, row) for row in rows]
 
     async def wait_beyond(self, seq: int, timeout: float | None = None) -> bool:
@@ -543,13 +560,13 @@ class Journal:
 
     @staticmethod
     def _first_young_sequence(conn: sqlite3.Connection, cutoff: float) -> int:
-        """The first sequence received at or after ``cutoff`` (one past the head if none).
+        """The first sequence received at or after ``cutoff``; beyond every retained one if none.
 
         Receive times follow sequence order (both are taken in arrival order); if the clock was
         set back, events around the jump are kept or dropped together with their neighbours."""
         low, high = conn.execute("SELECT MIN(seq), MAX(seq) FROM events").fetchone()
         if low is None:
-            return 0
+            return 1 << 62  # nothing retained: nothing is young
         high += 1
         while low < high:
             middle = (low + high) // 2

@@ -109,6 +109,12 @@ class AdapterContext(Protocol):
     async def run_blocking(self, fn: Callable[..., T], /, *args: Any) -> T:
         """Run blocking code (a sync SOAP client, MIB file loading) on the hub's bounded pool."""
 
+    async def recent_events(self, seconds: float) -> list[Event]:
+        """Events this adapter instance emitted in the last ``seconds`` that are in the journal,
+        oldest first (looking back over at most the newest 200,000 journaled events). For an
+        adapter that must not emit again what a device repeats after a hub restart (a panel
+        retrying a frame whose ACK the restart cut off)."""
+
 
 class TerminalRecord(Protocol):
     """One row of a terminal MAC inventory (see :class:`TerminalInventorySource`)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -114,6 +115,10 @@ class RecordingContext:
 
     async def run_blocking(self, fn: Callable[..., Any], /, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    async def recent_events(self, seconds: float) -> list[Event]:
+        cutoff = time.time() - seconds
+        return [e for e in self.events if e.received_at.seconds + e.received_at.nanos / 1e9 >= cutoff]
 
     # --- for tests ---------------------------------------------------------------------------
     def state(self, device_id: str) -> str:

@@ -66,6 +66,7 @@ class SiaAdapter(Adapter):
         for spec in self.ctx.devices:
             if spec.options.supervision_s:
                 self._supervisor.watch(spec.id, spec.options.supervision_s)
+        await self._recall_journaled_frames()
         listeners = []
         try:
             if self.options.tcp_port is not None:
@@ -85,6 +86,30 @@ class SiaAdapter(Adapter):
                 connection.transport.abortConnection()
             for port in listeners:
                 port.stopListening()
+
+    async def _recall_journaled_frames(self) -> None:
+        """Remember the frames journaled within the duplicate window before this start: a panel
+        retrying one whose ACK a hub restart cut off gets its ACK without a second event."""
+        if self.options.duplicate_window_s <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        wall_now, monotonic_now = time.time(), time.monotonic()
+        recalled = 0
+        for event in await self.ctx.recent_events(self.options.duplicate_window_s):
+            if event.raw.protocol != RAW_PROTOCOL:
+                continue
+            known = self._core.reread(event.raw.data)
+            if known is None:
+                continue
+            policy, frame = known
+            journaled = loop.create_future()
+            journaled.set_result(event.sequence)
+            age = wall_now - (event.received_at.seconds + event.received_at.nanos / 1e9)
+            self._recent.remember(policy.account, duplicate_key(frame), journaled, monotonic_now - age)
+            recalled += 1
+        if recalled:
+            self.ctx.log.info("sia.recalled_journaled_frames", frames=recalled,
+                              window_s=self.options.duplicate_window_s)
 
     def _policies(self) -> dict[str, AccountPolicy]:
         policies: dict[str, AccountPolicy] = {}

@@ -214,6 +214,30 @@ def _body(frame: Frame) -> str:
     return f"{frame.data}]{xdata}{stamp}"
 
 
+def encode_bare_frame(id_: str, sequence: int, account: str | None, receiver: str | None, prefix: str | None,
+                      *, binary_crc: bool = False) -> bytes:
+    """The wire bytes of a frame with a header and nothing else (``...#acct[]``): a plaintext ACK,
+    DUH or RSP. The same bytes as :func:`encode_frame` of such a frame, without building one
+    (a receiver answers every message; this is the common answer)."""
+    _check_field("id", id_, _ID)
+    if not 0 <= sequence <= 9999:
+        raise ValueError(f"sequence {sequence} is outside 0000..9999")
+    header = f'"{id_}"{sequence:04d}'
+    if receiver is not None:
+        _check_field("receiver", receiver, _RECEIVER_OR_PREFIX)
+        header += f"R{receiver}"
+    if prefix is not None:
+        _check_field("line prefix", prefix, _RECEIVER_OR_PREFIX)
+        header += f"L{prefix}"
+    if account is not None:
+        _check_field("account", account, _ACCOUNT)
+        header += f"#{account}"
+    content = f"{header}[]".encode("ascii")
+    crc = crc16_arc(content)
+    crc_field = crc.to_bytes(2, "big") if binary_crc else b"%04X" % crc
+    return LF + crc_field + b"%04X" % len(content) + content + CR
+
+
 def encode_frame(
     frame: Frame, key: bytes | None = None, *, pad_source: PadSource = random_pad, binary_crc: bool = False
 ) -> bytes:

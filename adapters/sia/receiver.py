@@ -148,6 +148,18 @@ class ReceiverCore:
                                       binary_crc=envelope.binary_crc)
         return verdict
 
+    def reread(self, raw: bytes) -> tuple[AccountPolicy, Frame] | None:
+        """A frame this receiver accepted before (from the journal), decrypted, without judging
+        it again; None when it no longer reads (its account or key has changed since)."""
+        try:
+            envelope = parse_envelope(raw)
+            policy = self.policies.get(_account_of(envelope))
+            if policy is None:
+                return None
+            return policy, open_envelope(envelope, policy.key)
+        except SiaError:
+            return None
+
     @staticmethod
     def _nak(verdict: Verdict, now: dt.datetime, reason: str, detail: str) -> Verdict:
         verdict.outcome, verdict.reason, verdict.detail = Outcome.NAK, reason, detail
@@ -175,7 +187,8 @@ def _account_of(envelope: Envelope) -> str:
 
 def duplicate_key(frame: Frame) -> tuple:
     """What makes a retry the same message: timestamp and pad may change between attempts."""
-    return frame.account, frame.sequence, frame.id, frame.data, frame.xdata
+    # xdata as plain pairs: the key is hashed several times per frame, a dataclass in Python.
+    return frame.account, frame.sequence, frame.id, frame.data, tuple((x.name, x.value) for x in frame.xdata)
 
 
 class RecentMessages:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from adapters.sia.crypto import PadSource, random_pad
-from adapters.sia.frame import ACK, DUH, NAK, RSP, Envelope, Frame, encode_frame
+from adapters.sia.frame import ACK, DUH, NAK, RSP, Envelope, Frame, encode_bare_frame, encode_frame
 
 
 def _answer(request: Envelope | Frame, id_: str, *, encrypted: bool, timestamp: dt.datetime | None) -> Frame:
@@ -31,8 +31,11 @@ def _answer(request: Envelope | Frame, id_: str, *, encrypted: bool, timestamp: 
 
 def _acknowledgement(request: Envelope | Frame, id_: str, now: dt.datetime, key: bytes | None,
                      pad_source: PadSource, binary_crc: bool) -> bytes:
+    if not request.encrypted:
+        return encode_bare_frame(id_, request.sequence, request.account, request.receiver, request.prefix,
+                                 binary_crc=binary_crc)
     # Encrypted like the request; DC-09 makes the timestamp mandatory inside encryption.
-    stamp = response_timestamp(now) if request.encrypted else None
+    stamp = response_timestamp(now)
     return encode_frame(_answer(request, id_, encrypted=request.encrypted, timestamp=stamp), key,
                         pad_source=pad_source, binary_crc=binary_crc)
 
@@ -53,7 +56,8 @@ def build_rsp(request: Envelope | Frame, now: dt.datetime, key: bytes | None = N
 
 def build_duh(request: Envelope | Frame, *, binary_crc: bool = False) -> bytes:
     """DUH: the receiver understood the frame but cannot process it."""
-    return encode_frame(_answer(request, DUH, encrypted=False, timestamp=None), binary_crc=binary_crc)
+    return encode_bare_frame(DUH, request.sequence, request.account, request.receiver, request.prefix,
+                             binary_crc=binary_crc)
 
 
 def build_nak(now: dt.datetime, *, binary_crc: bool = False) -> bytes:

@@ -95,10 +95,25 @@ async def test_crashing_adapter_restarts_with_backoff_while_others_run(tmp_path)
         await hub.stop()
 
 
+async def test_recent_events_are_the_adapters_own_within_the_window(hub):
+    from hub.context import HubAdapterContext
+    own_devices = [hub.registry.get("fp-1").spec, hub.registry.get("cam-1").spec]
+    ctx = HubAdapterContext("synth", own_devices, hub.pipeline.submit, hub.device_states,
+                            hub.metrics.for_adapter("synth"), hub.blocking_pool, hub.journal)
+    await hub.submit(fire("fp-1"), "synth")
+    await hub.submit(fire("cam-1"), "other-adapter")  # the device's events from another adapter
+    await hub.submit(fire("pb-1"), "synth")  # a device configured for another instance
+    await ctx.emit(fire("cam-1"))
+    recent = await ctx.recent_events(60)
+    assert [(e.source_device_id, e.adapter) for e in recent] == [("fp-1", "synth"), ("cam-1", "synth")]
+    await asyncio.sleep(0.3)
+    assert await ctx.recent_events(0.2) == []
+
+
 async def test_device_state_transitions_become_events(hub):
     from hub.context import HubAdapterContext
     ctx = HubAdapterContext("synth", [], hub.pipeline.submit, hub.device_states,
-                            hub.metrics.for_adapter("synth"), hub.blocking_pool)
+                            hub.metrics.for_adapter("synth"), hub.blocking_pool, hub.journal)
     ctx.device_offline("fp-1", "timeout after 3 polls")
     ctx.device_offline("fp-1", "timeout after 3 polls")  # no transition, no event
     ctx.device_seen("fp-1")
@@ -177,7 +192,7 @@ async def test_a_correlated_offline_holds_until_the_correlating_adapter_releases
 
     def context(instance):
         return HubAdapterContext(instance, [], hub.pipeline.submit, hub.device_states,
-                                 hub.metrics.for_adapter(instance), hub.blocking_pool)
+                                 hub.metrics.for_adapter(instance), hub.blocking_pool, hub.journal)
     own, snmp = context("synth"), context("snmp")  # cam-1 belongs to "synth"
     own.device_online("cam-1")
     snmp.device_offline("cam-1", "upstream port down")

@@ -21,7 +21,9 @@ from adapters.sia.errors import (
     LengthMismatch,
     SiaError,
 )
-from adapters.sia.frame import Frame, XData, decode_frame, encode_frame, parse_envelope, parse_timestamp
+from adapters.sia.frame import (
+    Frame, XData, decode_frame, encode_bare_frame, encode_frame, parse_envelope, parse_timestamp,
+)
 from .strategies import FIELD_TEXT, frames, keys
 
 GOLDEN_ACK = b'\n1B990020"ACK"9876R579BDFL789ABC#12345A[]\r'
@@ -104,6 +106,13 @@ def test_any_changed_content_byte_is_detected(frame, key, data):
     raw[index] = data.draw(st.integers(0, 255).filter(lambda b: b != raw[index]))
     with pytest.raises(CrcMismatch):
         parse_envelope(bytes(raw))
+
+
+@given(frames(encrypted=False), st.sampled_from(["ACK", "DUH", "RSP"]), st.booleans())
+def test_bare_frames_are_the_bytes_of_the_equivalent_frame(frame, id_, binary_crc):
+    bare = Frame(id_, frame.sequence, frame.account, frame.receiver, frame.prefix)
+    assert encode_bare_frame(id_, frame.sequence, frame.account, frame.receiver, frame.prefix,
+                             binary_crc=binary_crc) == encode_frame(bare, binary_crc=binary_crc)
 
 
 @given(frames(encrypted=False), st.integers(1, 5))
