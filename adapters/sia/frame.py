@@ -46,7 +46,7 @@ _HEX_DIGITS = frozenset(b"0123456789ABCDEFabcdef")
 _FORBIDDEN_IN_FIELDS = frozenset("[]\r\n")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(slots=True)
 class XData:
     """An extended data block ``[<name><value>]``, e.g. ``[X116.9E]`` (name ``X``, value ``116.9E``).
 
@@ -57,9 +57,10 @@ class XData:
     value: str = ""
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(slots=True)
 class Frame:
-    """One DC-09 message or response, decrypted.
+    """One DC-09 message or response, decrypted. (A value: not frozen only because a frozen
+    dataclass costs twice as much to build, and the receiver builds one per message.)
 
     ``timestamp`` is the sender's wall clock as written (naive; UTC per DC-09 unless the account is
     configured with a device timezone). ``pad`` is the encryption pad as received; when building,
@@ -82,9 +83,10 @@ class Frame:
         return next((x.value for x in self.xdata if x.name == name), None)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(slots=True)
 class Envelope:
-    """A frame whose integrity (CRC, length) and header are checked; the body is still opaque."""
+    """A frame whose integrity (CRC, length) and header are checked; the body is still opaque.
+    (A value, not frozen for the same reason as Frame.)"""
 
     id: str
     sequence: int

@@ -15,7 +15,7 @@ UNMAPPED = Meaning("system.unmapped_code", Category.CATEGORY_SYSTEM, Severity.SE
 XDATA_ATTRIBUTES = {"X": "longitude", "Y": "latitude", "M": "mac", "H": "event_time", "L": "location"}
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(slots=True)
 class Alarm:
     """One event a frame reports: its meaning (``None`` when the code is not in the table)."""
 
