@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter as _Tally
+from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily
@@ -13,10 +14,11 @@ class HubMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        #: Events in by (adapter, category number): counted for every event, so a plain dict
-        #: increment rather than a Prometheus child's locked inc(); exported when scraped.
+        #: Events in by (adapter, category number). Counted for every event, so a plain dict
+        #: increment rather than a Prometheus child's locked inc(); labelled when scraped.
         self.events_in: _Tally[tuple[str, int]] = _Tally()
-        r.register(_EventsInCollector(self.events_in))
+        r.register(TalliedCounter("campushub_events_in", "Events received from adapters", ["adapter", "category"],
+                                  self.events_in, lambda key: (key[0], category_name(key[1]))))
         self.events_out = Counter("campushub_events_out_total", "Events delivered to subscribers",
                                   ["subscriber", "category"], registry=r)
         self.unknown_device_events = Counter("campushub_unknown_device_events_total",
@@ -47,9 +49,12 @@ class HubMetrics:
         self.devices = Gauge("campushub_devices", "Devices by state", ["state"], registry=r)
         self.adapter_restarts = Counter("campushub_adapter_restarts_total", "Adapter crashes and restarts",
                                         ["adapter"], registry=r)
-        self.adapter_counter = Counter("campushub_adapter_events_total",
-                                       "Adapter-reported counters (bad frames, timeouts...)",
-                                       ["adapter", "name", "labels"], registry=r)
+        #: Adapter-reported counts by (adapter, name, labels): adapters count per frame.
+        self.adapter_counts: _Tally[tuple[str, str, str]] = _Tally()
+        self.adapter_counter = TalliedCounter("campushub_adapter_events",
+                                              "Adapter-reported counters (bad frames, timeouts...)",
+                                              ["adapter", "name", "labels"], self.adapter_counts)
+        r.register(self.adapter_counter)
         self.adapter_gauge = Gauge("campushub_adapter_value", "Adapter-reported gauges",
                                    ["adapter", "name", "labels"], registry=r)
         self.adapter_histogram = Histogram("campushub_adapter_seconds", "Adapter-reported durations",
@@ -72,16 +77,20 @@ class HubMetrics:
         return AdapterMetrics(self, instance)
 
 
-class _EventsInCollector:
-    def __init__(self, tally: _Tally[tuple[str, int]]) -> None:
-        self._tally = tally
+class TalliedCounter:
+    """A Prometheus counter family kept as a plain tally of label keys (see HubMetrics)."""
+
+    def __init__(self, name: str, documentation: str, labelnames: list[str], tally: _Tally,
+                 labels_of: Callable[[tuple], tuple[str, ...]] = lambda key: key) -> None:
+        self.name, self.documentation, self.labelnames = name, documentation, labelnames
+        self.tally = tally
+        self._labels_of = labels_of
 
     def collect(self):
-        family = CounterMetricFamily("campushub_events_in", "Events received from adapters",
-                                     labels=["adapter", "category"])
-        by_labels: _Tally[tuple[str, str]] = _Tally()
-        for (adapter, category), count in list(self._tally.items()):
-            by_labels[adapter, category_name(category)] += count  # unknown numbers share "unspecified"
+        family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        by_labels: _Tally[tuple[str, ...]] = _Tally()
+        for key, count in list(self.tally.items()):
+            by_labels[self._labels_of(key)] += count  # distinct keys may share labels ("unspecified")
         for labels, count in by_labels.items():
             family.add_metric(list(labels), count)
         yield family
@@ -100,16 +109,16 @@ class AdapterMetrics:
         self._instance = instance
         # Adapters count per frame; labels() plus the label string cost microseconds, so keep
         # the children (as many as prometheus_client keeps anyway).
-        self._counters: dict[tuple, object] = {}
+        self._counters: dict[tuple, tuple[str, str, str]] = {}  # (name, *labels) -> tally key
         self._gauges: dict[tuple, object] = {}
         self._histograms: dict[str, object] = {}
 
     def count(self, name: str, amount: float = 1, **labels: str) -> None:
         key = (name, *labels.items())
-        child = self._counters.get(key)
-        if child is None:
-            child = self._counters[key] = self._hub.adapter_counter.labels(self._instance, name, _labels(labels))
-        child.inc(amount)
+        tally_key = self._counters.get(key)
+        if tally_key is None:
+            tally_key = self._counters[key] = (self._instance, name, _labels(labels))
+        self._hub.adapter_counts[tally_key] += amount
 
     def gauge(self, name: str, value: float, **labels: str) -> None:
         key = (name, *labels.items())

@@ -61,7 +61,7 @@ class AccountPolicy:
     window_after_s: float = 20.0
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Verdict:
     outcome: Outcome
     reason: str
@@ -214,7 +214,9 @@ class RecentMessages:
         return value
 
     def remember(self, account: Hashable, key: Hashable, value: Any, now: float) -> None:
-        entries = self._entries.setdefault(account, collections.OrderedDict())
+        entries = self._entries.get(account)
+        if entries is None:
+            entries = self._entries[account] = collections.OrderedDict()
         entries[key] = (now, value)
         entries.move_to_end(key)
         while len(entries) > self.per_account:
