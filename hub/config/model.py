@@ -17,7 +17,6 @@ import pydantic
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 
 from hub.config.regions import validate_region_code, validate_region_prefix
-from hub.config.tokens import token_matches
 from hub.config.units import parse_duration, parse_host_port, parse_size, split_host_port
 from hub.events import CATEGORY_CHOICES, Site
 from hub.spi import DeviceSpec, Upstream
@@ -347,11 +346,6 @@ class HubConfig(_Section):
             )
             for device in chosen
         ]
-
-    def subscriber_for_token(self, token: str) -> SubscriberConfig | None:
-        """The subscriber whose ``token_sha256`` is the hash of the presented bearer ``token``."""
-        matches = [s for s in self.subscribers if token_matches(token, s.token_sha256)]
-        return matches[0] if matches else None
 
     def summary(self) -> str:
         """``2 sites, 3 adapters, 41 devices, 2 subscribers``."""

@@ -11,9 +11,7 @@ import os
 import pathlib
 from typing import Any
 
-import yaml
-
-from hub.config.source import _CoreSchemaLoader  # the hub's own YAML 1.2 resolver decides what needs quotes
+from hub.config.writer import dump_yaml
 from simulators.campus.campus import SimulatedCampus
 from simulators.campus.credentials import CAMERA_PASSWORD, SIA_KEY, TOKEN_SHA256
 from simulators.campus.scenario import PlannedDevice
@@ -135,26 +133,10 @@ def config_text(campus: SimulatedCampus, hub: HubOptions) -> tuple[str, str]:
     return render(data, campus), campus.credentials.token
 
 
-class _Dumper(yaml.SafeDumper):
-    """Quotes every string the hub's YAML 1.2 reader would take for something else: PyYAML writes
-    YAML 1.1, where a SIA account like ``13E0`` is plain text, but in YAML 1.2 it is the float 130.0."""
-
-
-def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    plain_tag = _CoreSchemaLoader.resolve(_CoreSchemaLoader, yaml.ScalarNode, value, (True, False))
-    style = "'" if plain_tag != "tag:yaml.org,2002:str" else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _text)
-
-
 def render(data: dict[str, Any], campus: SimulatedCampus) -> str:
     counts = ", ".join(f"{n} {family}" for family, n in campus.plan.count_by_family().items())
     head = (f"# Hub config for the simulated campus {campus.plan.scenario.name or campus.plan.source!r}\n"
             f"# written by `campus-hub simulate {campus.plan.source}` ({len(campus.plan.schools)} schools; "
             f"devices: {counts}).\n# Run: campus-hub run -c <this file>. Ports change each time the "
             "simulator starts: write it again then.\n")
-    body = "\n".join(yaml.dump({key: value}, Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=200,
-                               allow_unicode=True) for key, value in data.items())
-    return head + body
+    return head + dump_yaml(data)
