@@ -1,11 +1,15 @@
 """Prometheus metrics of one hub (own registry, so several hubs can live in one test process)."""
 from __future__ import annotations
 
+import bisect
+import itertools
+import math
 from collections import Counter as _Tally
 from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.utils import floatToGoString
 
 from hub.events import category_name
 
@@ -57,8 +61,9 @@ class HubMetrics:
         r.register(self.adapter_counter)
         self.adapter_gauge = Gauge("campushub_adapter_value", "Adapter-reported gauges",
                                    ["adapter", "name", "labels"], registry=r)
-        self.adapter_histogram = Histogram("campushub_adapter_seconds", "Adapter-reported durations",
-                                           ["adapter", "name"], registry=r)
+        self.adapter_histogram = TalliedHistogram("campushub_adapter_seconds", "Adapter-reported durations",
+                                                  ["adapter", "name"])
+        r.register(self.adapter_histogram)
 
     # Journal hooks
     def journal_counter(self, name: str, amount: float) -> None:
@@ -96,6 +101,36 @@ class TalliedCounter:
         yield family
 
 
+class TalliedHistogram:
+    """A Prometheus histogram family whose series are plain lists (bucket counts, then the sum):
+    adapters observe per frame, and prometheus_client's observe() walks its buckets in Python
+    under a lock. Same buckets as prometheus_client's default."""
+
+    def __init__(self, name: str, documentation: str, labelnames: list[str],
+                 buckets: tuple[float, ...] = Histogram.DEFAULT_BUCKETS) -> None:
+        self.name, self.documentation, self.labelnames = name, documentation, labelnames
+        self.bounds = tuple(buckets) if buckets[-1] == math.inf else (*buckets, math.inf)
+        self._series: dict[tuple[str, ...], list[float]] = {}
+
+    def series(self, *labels: str) -> Callable[[float], None]:
+        """The observe function of one labelled series."""
+        counts = self._series.setdefault(labels, [0] * len(self.bounds) + [0.0])
+        bounds, last = self.bounds, len(self.bounds)
+
+        def observe(value: float) -> None:
+            counts[bisect.bisect_left(bounds, value)] += 1
+            counts[last] += value
+        return observe
+
+    def collect(self):
+        family = HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        for labels, counts in list(self._series.items()):
+            cumulative = list(itertools.accumulate(counts[:-1]))
+            family.add_metric(list(labels), [(floatToGoString(b), c) for b, c in zip(self.bounds, cumulative)],
+                              sum_value=counts[-1])
+        yield family
+
+
 def _labels(labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
@@ -111,7 +146,7 @@ class AdapterMetrics:
         # the children (as many as prometheus_client keeps anyway).
         self._counters: dict[tuple, tuple[str, str, str]] = {}  # (name, *labels) -> tally key
         self._gauges: dict[tuple, object] = {}
-        self._histograms: dict[str, object] = {}
+        self._histograms: dict[str, Callable[[float], None]] = {}
 
     def count(self, name: str, amount: float = 1, **labels: str) -> None:
         key = (name, *labels.items())
@@ -128,7 +163,7 @@ class AdapterMetrics:
         child.set(value)
 
     def observe(self, name: str, seconds: float, **labels: str) -> None:
-        child = self._histograms.get(name)
-        if child is None:
-            child = self._histograms[name] = self._hub.adapter_histogram.labels(self._instance, name)
-        child.observe(seconds)
+        observe = self._histograms.get(name)
+        if observe is None:
+            observe = self._histograms[name] = self._hub.adapter_histogram.series(self._instance, name)
+        observe(seconds)

@@ -26,3 +26,17 @@ def test_adapter_metrics_accumulate_per_name_and_labels():
     metrics.for_adapter("other").count("frames", transport="tcp", outcome="ack")
     assert value("campushub_adapter_events_total",
                  {"adapter": "other", "name": "frames", "labels": "outcome=ack,transport=tcp"}) == 1
+
+
+def test_adapter_histograms_match_prometheus_client_on_the_same_observations():
+    from prometheus_client import CollectorRegistry, Histogram
+    observations = [0.0, 0.004, 0.005, 0.0051, 0.3, 7.5, 12.0, 1e9, 0.1]
+    ours = HubMetrics()
+    reference = Histogram("campushub_adapter_seconds", "reference", ["adapter", "name"], registry=CollectorRegistry())
+    for seconds in observations:
+        ours.for_adapter("a").observe("t", seconds)
+        reference.labels("a", "t").observe(seconds)
+    theirs = {(s.name, s.labels.get("le")): s.value for m in reference.collect() for s in m.samples
+              if not s.name.endswith("_created")}
+    mine = {(s.name, s.labels.get("le")): s.value for m in ours.adapter_histogram.collect() for s in m.samples}
+    assert mine == theirs
