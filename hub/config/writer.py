@@ -22,6 +22,8 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if not value.isprintable():  # line breaks (also NEL, U+2028) and controls: only escapes keep them
+        return dumper.represent_scalar(_STR, value, style='"')
     plain_tag = _CoreSchemaLoader.resolve(_CoreSchemaLoader, yaml.ScalarNode, value, (True, False))
     return dumper.represent_scalar(_STR, value, style="'" if plain_tag != _STR else None)
 
