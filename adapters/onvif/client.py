@@ -7,7 +7,6 @@ a :class:`~adapters.onvif.errors.CameraError` saying why. WSDLs are parsed once 
 """
 from __future__ import annotations
 
-import calendar
 import dataclasses
 import datetime as _dt
 import os
@@ -26,6 +25,7 @@ from onvif.exceptions import ONVIFError
 from zeep.transports import Transport
 from zeep.wsdl import Document
 
+from adapters.onvif.camera_clock import camera_utc_epoch
 from adapters.onvif.errors import CameraError, FailureKind, fault_error
 from adapters.onvif.soap import Fault
 
@@ -134,6 +134,10 @@ class CameraSession:
         self._token = UsernameDigestTokenDtDiff(username, password, dt_diff=None, use_digest=True)
         self._services: dict[str, ONVIFService] = {}
         self.facts = CameraFacts()
+        #: Where the camera's time came from (see adapters.onvif.camera_clock), and whether it is
+        #: known at all (if not, tokens are signed with hub time).
+        self.clock_source = "not asked yet"
+        self.clock_known = False
 
     # --- clock ----------------------------------------------------------------------------------
     @property
@@ -150,16 +154,15 @@ class CameraSession:
         before = time.time()
         answer = self._call("devicemgmt", "GetSystemDateAndTime")
         after = time.time()
-        utc = getattr(answer, "UTCDateTime", None)
-        if utc is None:  # some cameras only give local time: sign with our clock and hope it is close
+        try:
+            camera_now, self.clock_source = camera_utc_epoch(answer)
+        except (AttributeError, TypeError, ValueError, OverflowError):
+            raise CameraError(FailureKind.BAD_RESPONSE, "GetSystemDateAndTime with an unreadable time",
+                              operation="GetSystemDateAndTime") from None
+        self.clock_known = camera_now is not None
+        if camera_now is None:  # sign with our clock and hope it is close
             self.clock_offset = 0.0
             return 0.0
-        try:
-            camera_now = calendar.timegm((utc.Date.Year, utc.Date.Month, utc.Date.Day,
-                                          utc.Time.Hour, utc.Time.Minute, utc.Time.Second))
-        except (AttributeError, TypeError, ValueError, OverflowError):
-            raise CameraError(FailureKind.BAD_RESPONSE, "GetSystemDateAndTime with an unreadable UTC time",
-                              operation="GetSystemDateAndTime") from None
         # The answer has whole seconds: centre it, and call anything under that resolution no offset.
         offset = camera_now + 0.5 - (before + after) / 2
         self.clock_offset = 0.0 if abs(offset) < 1.0 else offset

@@ -85,8 +85,12 @@ class CameraWorker:
                                          timeout=self.options.request_timeout, max_bytes=self.options.max_response_bytes)
         offset = await self.ctx.run_blocking(self.session.sync_clock)
         self.facts = await self.ctx.run_blocking(self.session.describe)
-        self.ctx.set_device_facts(self.device.id, {**self.facts.as_dict(), "clock_offset_s": f"{offset:.0f}"})
+        self.ctx.set_device_facts(self.device.id, {**self.facts.as_dict(), "clock_offset_s": f"{offset:.0f}",
+                                                   "clock_source": self.session.clock_source})
         self.ctx.metrics.gauge("clock_offset", offset, device=self.device.id)
+        if not self.session.clock_known:
+            # Tokens are then signed with hub time: a camera clock far from it refuses them.
+            self.log.warning("onvif.camera_clock_unknown", reason=self.session.clock_source)
         self._healthy()
         self.log.info("onvif.connected", model=self.facts.model, clock_offset=round(offset), events=bool(self.facts.events_url))
 

@@ -48,6 +48,10 @@ class CameraConfig:
     hardware_id: str = "sim-hw-1"
     #: Camera clock minus true time, seconds.
     clock_skew: float = 0.0
+    #: Local time minus UTC, hours (8 in China); reported as a POSIX TZ such as "<+08>-8".
+    utc_offset_hours: float = 0.0
+    #: Leave UTCDateTime out of GetSystemDateAndTime (as some cameras do): local time only.
+    local_time_only: bool = False
     #: WS-UsernameToken Created must be within this many seconds of the camera clock.
     auth_window: float = 60.0
     #: Longest PullMessages Timeout honoured, seconds.

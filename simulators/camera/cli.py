@@ -20,6 +20,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--username", default="admin", help="WS-UsernameToken user (default admin)")
     parser.add_argument("--password", default="admin", help="WS-UsernameToken password (default admin)")
     parser.add_argument("--clock-skew", type=float, default=0.0, help="camera clock offset in seconds")
+    parser.add_argument("--utc-offset-hours", type=float, default=0.0,
+                        help="the cameras' local time zone, hours east of UTC (8 for China), reported as POSIX TZ")
+    parser.add_argument("--local-time-only", action="store_true",
+                        help="report only local time in GetSystemDateAndTime, as some cameras do")
     parser.add_argument("--auth-window", type=float, default=60.0,
                         help="accepted distance of a token's Created from the camera clock, seconds")
     parser.add_argument("--no-ptz", action="store_true", help="cameras without a PTZ service")
@@ -39,7 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def _configs(args: argparse.Namespace) -> list[CameraConfig]:
     return numbered_cameras(
         args.cameras, username=args.username, password=args.password, clock_skew=args.clock_skew,
-        auth_window=args.auth_window, ptz=not args.no_ptz, legacy_capabilities=not args.services_only,
+        utc_offset_hours=args.utc_offset_hours, local_time_only=args.local_time_only, auth_window=args.auth_window, ptz=not args.no_ptz, legacy_capabilities=not args.services_only,
         unsubscribe_scope="all" if args.unsubscribe_all else "one",
     )
 

@@ -31,11 +31,23 @@ def _date_time(tag: str, epoch: float) -> str:
     )
 
 
-def system_date_and_time(camera_now: float) -> str:
+def posix_tz(utc_offset_hours: float) -> str:
+    """The POSIX TZ of a fixed offset east of UTC: 8 -> "<+08>-8" (POSIX counts hours west)."""
+    if not utc_offset_hours:
+        return "UTC0"
+    minutes = round(abs(utc_offset_hours) * 60)
+    sign = "+" if utc_offset_hours > 0 else "-"
+    name = f"<{sign}{minutes // 60:02d}{minutes % 60:02d}>" if minutes % 60 else f"<{sign}{minutes // 60:02d}>"
+    west = f"{'-' if utc_offset_hours > 0 else ''}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
+    return name + west
+
+
+def system_date_and_time(camera_now: float, utc_offset_hours: float = 0.0, *, local_time_only: bool = False) -> str:
+    utc = "" if local_time_only else _date_time("UTCDateTime", camera_now)
     return (
         "<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:DateTimeType>Manual</tt:DateTimeType>"
-        "<tt:DaylightSavings>false</tt:DaylightSavings><tt:TimeZone><tt:TZ>UTC0</tt:TZ></tt:TimeZone>"
-        f"{_date_time('UTCDateTime', camera_now)}{_date_time('LocalDateTime', camera_now)}"
+        f"<tt:DaylightSavings>false</tt:DaylightSavings><tt:TimeZone><tt:TZ>{escape(posix_tz(utc_offset_hours))}</tt:TZ>"
+        f"</tt:TimeZone>{utc}{_date_time('LocalDateTime', camera_now + utc_offset_hours * 3600)}"
         "</tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>"
     )
 

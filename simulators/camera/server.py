@@ -220,7 +220,8 @@ class CameraResource(resource.Resource):
         if path.startswith(_SUBSCRIPTION_PREFIX):
             return self._subscription_operation(path[len(_SUBSCRIPTION_PREFIX):], operation, body)
         if operation == "GetSystemDateAndTime":
-            return responses.system_date_and_time(camera.now())
+            return responses.system_date_and_time(camera.now(), config.utc_offset_hours,
+                                                  local_time_only=config.local_time_only)
         if operation == "GetDeviceInformation":
             return responses.device_information(
                 config.manufacturer, config.model, config.firmware, config.serial or config.name, config.hardware_id)

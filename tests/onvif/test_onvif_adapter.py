@@ -235,3 +235,19 @@ async def test_services_only_camera_without_ptz_and_without_event_pulls():
         await sim.stop()
     assert cam.requests["GetServices"] >= 1 and cam.requests["CreatePullPointSubscription"] == 0
     assert "ptz_url" not in ctx.records["cam-9"].facts
+
+
+@pytest.mark.parametrize("utc_offset_hours", [8.0, -3.5])
+async def test_a_camera_telling_only_local_time_is_signed_with_its_own_clock(sim, utc_offset_hours):
+    cam = sim["cam-2"].camera
+    cam.config.local_time_only = True
+    cam.config.utc_offset_hours = utc_offset_hours
+    cam.set_clock_skew(-2 * 3600)  # far outside the 60 s the camera accepts tokens within
+    async with watching([camera_spec(sim["cam-2"])]) as (ctx, _):
+        await _subscribed(sim, "cam-2")
+        cam.trigger("motion", True)
+        await ctx.wait_for_event("video.motion", state=State.STATE_RAISED)
+    facts = ctx.records["cam-2"].facts
+    assert abs(float(facts["clock_offset_s"]) + 7200) < 5 and facts["clock_source"].startswith("local time in zone")
+    assert cam.requests["auth_failures"] == 0
+

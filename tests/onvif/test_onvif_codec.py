@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from zeep.wsse.username import UsernameToken
 
 from adapters.onvif import discovery, pullpoint
+from adapters.onvif.camera_clock import utc_offset_of_posix_tz
 from adapters.onvif.events import Notification, build_notification
 from adapters.onvif.mapping import EventStateTracker, rule_for
 from adapters.onvif.soap import (
@@ -17,6 +18,7 @@ from adapters.onvif.soap import (
 )
 from fuzz.fuzz_onvif import TestOneInput
 from hub.events import Category, State
+from simulators.camera.responses import posix_tz
 
 _text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30)
 _items = st.lists(st.tuples(_text.filter(bool), _text), max_size=4).map(tuple)
@@ -191,3 +193,19 @@ def test_discovery_round_trip():
     assert discovery.parse_probe_matches(discovery.build_probe_matches("urn:uuid:m", "urn:uuid:p", [match])) == (
         "urn:uuid:p", [match])
     assert match.scope("name") == "gate"
+
+
+@pytest.mark.parametrize("tz,east", [("CST-8", 8 * 3600), ("UTC0", 0), ("PST8", -8 * 3600), ("JST-9", 9 * 3600),
+                                     ("<+0530>-5:30", 19800), ("<-03>3", -3 * 3600), ("GMT+0", 0)])
+def test_posix_time_zones_without_daylight_saving_give_their_offset(tz, east):
+    assert utc_offset_of_posix_tz(tz) == east
+
+
+@pytest.mark.parametrize("tz", ["EST5EDT,M3.2.0,M11.1.0", "CET-1CEST,M3.5.0,M10.5.0/3", "Asia/Shanghai", "", "UTC"])
+def test_posix_time_zones_with_daylight_saving_or_unreadable_are_not_guessed(tz):
+    assert utc_offset_of_posix_tz(tz) is None
+
+
+@given(st.floats(-12, 14).map(lambda h: round(h * 4) / 4))
+def test_the_simulators_time_zones_read_back_as_their_offset(hours):
+    assert utc_offset_of_posix_tz(posix_tz(hours)) == round(hours * 3600)
