@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from twisted.internet import tcp
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import DatagramProtocol, Protocol, ServerFactory
 from twisted.protocols.policies import TimeoutMixin
@@ -214,6 +215,7 @@ class PanelConnection(TimeoutMixin, Protocol):
         self.queue: collections.deque[tuple[bytes, float]] = collections.deque()
         self.waiting = False  # a frame is being answered
         self.answering_now = False  # inside process(): its reply_to must not recurse into the queue
+        self.direct_send = False  # see _send
         self.paused = False
         self.peer = "?"
 
@@ -221,6 +223,8 @@ class PanelConnection(TimeoutMixin, Protocol):
         # Answers are small and the panel waits for each: Nagle would hold an ACK back while an
         # earlier one is unacknowledged (pipelined frames meet the peer's delayed ACK, ~40 ms).
         self.transport.setTcpNoDelay(True)
+        # Only a plain TCP transport's handle is the socket the answer bytes belong on.
+        self.direct_send = isinstance(self.transport, tcp.Connection)
         self.peer = _peer(self.transport.getPeer())
         self.receiver.connections.add(self)
         self.receiver.ctx.metrics.gauge("connections", len(self.receiver.connections))
@@ -258,9 +262,30 @@ class PanelConnection(TimeoutMixin, Protocol):
     def _reply(self, reply: bytes | None) -> None:
         self.waiting = False
         if reply is not None and self.transport.connected:
-            self.transport.write(reply)
+            self._send(reply)
         if not self.answering_now:  # answered later, from the journal: go on with the queue
             self._answer_queued()
+
+    def _send(self, reply: bytes) -> None:
+        """Send an answer now if the socket takes it whole, else through Twisted's buffer.
+
+        Twisted's write() sends on the next reactor turn, after registering the socket for
+        writing and before unregistering it: a fifth of a frame's cost in this receiver. A panel
+        waits for each answer, so the socket almost always takes it at once. Once anything went
+        to Twisted's buffer, every later answer goes there too, so the bytes stay in order.
+        """
+        if self.direct_send:
+            try:
+                sent = self.transport.getHandle().send(reply)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:  # the connection is failing: Twisted finds out and reports it
+                sent = 0
+            if sent == len(reply):
+                return
+            reply = reply[sent:]
+            self.direct_send = False
+        self.transport.write(reply)
 
     def timeoutConnection(self) -> None:
         self.receiver.ctx.metrics.count("idle_timeouts")

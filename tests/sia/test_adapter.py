@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import datetime as dt
 
 from adapters.sia.content import EventCode, Modifier
 from adapters.sia.frame import Frame, XData, decode_frame, encode_frame, parse_envelope
 from hub.events import Category, Severity, State, timestamp_seconds
 
-from .helpers import ASCII_KEY, HEX_KEY, exchange, panel, start_receiver
+from .helpers import ASCII_KEY, HEX_KEY, eventually, exchange, panel, start_receiver
 
 
 async def test_panic_is_journaled_before_the_ack():
@@ -260,4 +261,35 @@ async def test_panel_connections_send_answers_without_nagle_delay():
         assert connection.transport.getTcpNoDelay()
     finally:
         writer.close()
+        await receiver.stop()
+
+
+async def test_answers_stay_in_order_when_the_socket_cannot_take_them_at_once():
+    # Answers are sent directly while the socket takes them whole; a full send buffer must hand
+    # the rest, and every later answer, to Twisted's buffer in order. Tiny buffers and a panel
+    # that reads nothing until it has sent everything make the sends partial.
+    frames = 2000
+    receiver = await start_receiver(max_pending_frames=frames)
+    loop = asyncio.get_running_loop()
+    stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    panel_socket = socket.socket()
+    panel_socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)  # before connecting: the window
+    panel_socket.setblocking(False)
+    try:
+        await loop.sock_connect(panel_socket, receiver.tcp)
+        await eventually(lambda: receiver.adapter.connections, what="connection")
+        [connection] = receiver.adapter.connections
+        connection.transport.getHandle().setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 2048)
+        await loop.sock_sendall(panel_socket, b"".join(
+            encode_frame(Frame("SIA-DCS", n, account="1234", data=f"#1234|NBA{n:04d}", timestamp=stamp))
+            for n in range(1, frames + 1)))
+        await eventually(lambda: len(receiver.ctx.events) == frames, what="all journaled")
+        assert not connection.direct_send, "the test did not fill the socket buffer"
+        received = b""
+        while received.count(b"\r") < frames:
+            received += await asyncio.wait_for(loop.sock_recv(panel_socket, 65536), 5)
+        answers = [decode_frame(raw + b"\r") for raw in received.split(b"\r")[:-1]]
+        assert [(a.id, a.sequence) for a in answers] == [("ACK", n) for n in range(1, frames + 1)]
+    finally:
+        panel_socket.close()
         await receiver.stop()
