@@ -144,6 +144,7 @@ CHECKPOINT_EVERY_EVENTS = 8000
 
 _new_entry = tuple.__new__
 _INSERTS: dict[int, str] = {}
+_SELECT_ENTRIES = "SELECT seq, received_at, region, school, category, severity, type, device, blob FROM events "
 _FRAME_PREFIXES = [b"\x0a" + _varint(size) for size in range(4096)]
 #: meta 'blob_format': 2 means the blob column holds framed events (see Entry).
 _BLOB_FORMAT = 2
@@ -480,8 +481,7 @@ class Journal:
     def _read_rows(self, seq: int, limit: int) -> list[Entry]:
         conn = self._reader_connection()
         rows = conn.execute(
-            "SELECT seq, received_at, region, school, category, severity, type, device, blob "
-            "FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
+            _SELECT_ENTRIES + "WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
         if rows and rows[0][0] != seq + 1 and seq + 1 >= 1:
             # Retention removed what was asked for between the check and the read.
             raise RetentionExceeded(seq, rows[0][0])
@@ -496,8 +496,7 @@ class Journal:
         conn = self._reader_connection()
         first = max(self._first_young_sequence(conn, when), self.head - max_entries + 1)
         rows = conn.execute(
-            "SELECT seq, received_at, region, school, category, severity, type, device, blob "
-            "FROM events WHERE seq >= ? ORDER BY seq", (first,)).fetchall()
+            _SELECT_ENTRIES + "WHERE seq >= ? ORDER BY seq", (first,)).fetchall()
         return [_new_entry(Entry, row) for row in rows]
 
     async def wait_beyond(self, seq: int, timeout: float | None = None) -> bool:
