@@ -16,12 +16,12 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from collections.abc import Callable
 
 import structlog
 
-from hub.events import Event, timestamp_seconds
+from hub.entries import FRAME_PREFIXES, Entry, TailCache, frame, new_entry, varint
+from hub.events import Event
 
 log = structlog.get_logger("journal")
 
@@ -63,61 +63,11 @@ class RetentionExceeded(LookupError):
         self.earliest = earliest
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-class Entry(NamedTuple):
-    """A journaled event: its filterable columns plus the serialized `Event`, exactly as the row is
-    stored.
-
-    ``framed`` is the event already encoded as field 1 of `EventBatch` (tag, length, bytes), so a
-    batch for the wire is a concatenation, shared by every subscriber, with no re-serialization.
-    The journal stores it framed too, so a row read back is an entry without copying.
-    (A NamedTuple: one is made per event on the hot path, and a frozen dataclass costs several
-    times more to build.)
-    """
-
-    seq: int
-    received_at: float
-    region: str
-    school: str
-    category: int
-    severity: int
-    type: str
-    device: str
-    framed: bytes
-
-    def event(self) -> Event:
-        event = Event()
-        event.MergeFromString(_unframe(self.framed))
-        return event
-
-
-def frame(serialized: bytes) -> bytes:
-    """An encoded event as field 1 of `EventBatch`."""
-    size = len(serialized)
-    return (_FRAME_PREFIXES[size] if size < len(_FRAME_PREFIXES) else b"\x0a" + _varint(size)) + serialized
-
-
 def _insert_statement(rows: int) -> str:
     statement = _INSERTS.get(rows)
     if statement is None:
         statement = _INSERTS[rows] = "INSERT INTO events VALUES " + ",".join(["(?,?,?,?,?,?,?,?,?)"] * rows)
     return statement
-
-
-def _unframe(framed: bytes) -> bytes:
-    # Skip the tag byte and the length varint.
-    i = 1
-    while framed[i] & 0x80:
-        i += 1
-    return framed[i + 1:]
 
 
 def _diagnose(directory: str) -> str:
@@ -142,39 +92,10 @@ INLINE_COMMIT_MAX_EVENTS = 64
 #: Events between WAL checkpoints (about 1,000 WAL pages, SQLite's own default).
 CHECKPOINT_EVERY_EVENTS = 8000
 
-_new_entry = tuple.__new__
 _INSERTS: dict[int, str] = {}
 _SELECT_ENTRIES = "SELECT seq, received_at, region, school, category, severity, type, device, blob FROM events "
-_FRAME_PREFIXES = [b"\x0a" + _varint(size) for size in range(4096)]
 #: meta 'blob_format': 2 means the blob column holds framed events (see Entry).
 _BLOB_FORMAT = 2
-
-
-class TailCache:
-    """The newest entries in memory, contiguous by sequence, for subscribers that keep up."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._entries: list[Entry] = []
-        self._base = 0  # sequence of _entries[0]
-
-    def extend(self, entries: Sequence[Entry]) -> None:
-        if self.capacity <= 0 or not entries:
-            return
-        if not self._entries:
-            self._base = entries[0].seq
-        self._entries.extend(entries)
-        excess = len(self._entries) - self.capacity
-        if excess > self.capacity // 4:  # trim in chunks: deleting a list prefix is O(n)
-            del self._entries[:excess]
-            self._base = self._entries[0].seq
-
-    def after(self, seq: int, limit: int) -> list[Entry] | None:
-        """Entries with sequence > seq, or None when seq is older than the cache holds."""
-        if not self._entries or seq + 1 < self._base:
-            return None
-        start = seq + 1 - self._base
-        return self._entries[start:start + limit]
 
 
 class Journal:
@@ -356,7 +277,7 @@ class Journal:
         seq = self.head
         entries: list[Entry] = []
         add = entries.append
-        prefixes, small = _FRAME_PREFIXES, len(_FRAME_PREFIXES)
+        prefixes, small = FRAME_PREFIXES, len(FRAME_PREFIXES)
         for event, _ in batch:
             seq += 1
             event.sequence = seq
@@ -364,10 +285,10 @@ class Journal:
             received = event.received_at
             blob = event.SerializeToString()
             size = len(blob)
-            add(_new_entry(Entry, (
+            add(new_entry(Entry, (
                 seq, received.seconds + received.nanos / 1e9, site.region_code, site.school_id,
                 event.category, event.severity, event.type, event.source_device_id,
-                (prefixes[size] if size < small else b"\x0a" + _varint(size)) + blob,
+                (prefixes[size] if size < small else b"\x0a" + varint(size)) + blob,
             )))
         delay = 0.05
         while True:
@@ -485,7 +406,7 @@ class Journal:
         if rows and rows[0][0] != seq + 1 and seq + 1 >= 1:
             # Retention removed what was asked for between the check and the read.
             raise RetentionExceeded(seq, rows[0][0])
-        return [_new_entry(Entry, row) for row in rows]
+        return [new_entry(Entry, row) for row in rows]
 
     async def entries_since(self, when: float, max_entries: int) -> list[Entry]:
         """Entries received at or after ``when`` (epoch seconds), oldest first, at most the newest
@@ -497,7 +418,7 @@ class Journal:
         first = max(self._first_young_sequence(conn, when), self.head - max_entries + 1)
         rows = conn.execute(
             _SELECT_ENTRIES + "WHERE seq >= ? ORDER BY seq", (first,)).fetchall()
-        return [_new_entry(Entry, row) for row in rows]
+        return [new_entry(Entry, row) for row in rows]
 
     async def wait_beyond(self, seq: int, timeout: float | None = None) -> bool:
         """Wait until the head passes ``seq``; False on timeout."""

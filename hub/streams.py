@@ -11,7 +11,8 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 
-from hub.journal import Journal, _varint
+from hub.entries import varint
+from hub.journal import Journal
 
 READ_CHUNK = 2000
 
@@ -25,8 +26,8 @@ class StreamOptions:
 
 def encode_response(framed_events: list[bytes], last_sequence: int, head_sequence: int) -> bytes:
     """Wire bytes of SubscribeResponse{batch: EventBatch{events, last_sequence, head_sequence}}."""
-    batch = b"".join(framed_events) + b"\x10" + _varint(last_sequence) + b"\x18" + _varint(head_sequence)
-    return b"\x0a" + _varint(len(batch)) + batch
+    batch = b"".join(framed_events) + b"\x10" + varint(last_sequence) + b"\x18" + varint(head_sequence)
+    return b"\x0a" + varint(len(batch)) + batch
 
 
 async def stream_batches(

@@ -4,13 +4,13 @@ from __future__ import annotations
 import base64
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from zeep.wsse.username import UsernameToken
 
 from adapters.onvif import discovery, pullpoint
 from adapters.onvif.camera_clock import utc_offset_of_posix_tz
-from adapters.onvif.events import Notification, build_notification
+from adapters.onvif.events import Notification
 from adapters.onvif.mapping import EventStateTracker, rule_for
 from adapters.onvif.soap import (
     AuthError, SoapError, build_envelope, build_fault, format_duration, parse_duration, parse_envelope,

@@ -1,0 +1,94 @@
+"""A journaled event as it is stored, served and cached: columns plus the framed event.
+
+The frame is the event encoded as field 1 of `EventBatch` (tag, length, bytes), so a batch for the
+wire is a concatenation of frames shared by every subscriber, with no re-serialization.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from hub.events import Event
+
+
+def varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+class Entry(NamedTuple):
+    """A journaled event: its filterable columns plus the serialized `Event`, exactly as the row is
+    stored.
+
+    ``framed`` is the event already encoded as field 1 of `EventBatch` (tag, length, bytes), so a
+    batch for the wire is a concatenation, shared by every subscriber, with no re-serialization.
+    The journal stores it framed too, so a row read back is an entry without copying.
+    (A NamedTuple: one is made per event on the hot path, and a frozen dataclass costs several
+    times more to build.)
+    """
+
+    seq: int
+    received_at: float
+    region: str
+    school: str
+    category: int
+    severity: int
+    type: str
+    device: str
+    framed: bytes
+
+    def event(self) -> Event:
+        event = Event()
+        event.MergeFromString(_unframe(self.framed))
+        return event
+
+
+def frame(serialized: bytes) -> bytes:
+    """An encoded event as field 1 of `EventBatch`."""
+    size = len(serialized)
+    return (FRAME_PREFIXES[size] if size < len(FRAME_PREFIXES) else b"\x0a" + varint(size)) + serialized
+
+
+def _unframe(framed: bytes) -> bytes:
+    # Skip the tag byte and the length varint.
+    i = 1
+    while framed[i] & 0x80:
+        i += 1
+    return framed[i + 1:]
+
+
+#: tuple.__new__ builds an Entry without NamedTuple's Python-level __new__ (one per event).
+new_entry = tuple.__new__
+#: frame prefixes (tag and length) of events shorter than 4 KiB, precomputed.
+FRAME_PREFIXES = [b"\x0a" + varint(size) for size in range(4096)]
+
+
+class TailCache:
+    """The newest entries in memory, contiguous by sequence, for subscribers that keep up."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._entries: list[Entry] = []
+        self._base = 0  # sequence of _entries[0]
+
+    def extend(self, entries: Sequence[Entry]) -> None:
+        if self.capacity <= 0 or not entries:
+            return
+        if not self._entries:
+            self._base = entries[0].seq
+        self._entries.extend(entries)
+        excess = len(self._entries) - self.capacity
+        if excess > self.capacity // 4:  # trim in chunks: deleting a list prefix is O(n)
+            del self._entries[:excess]
+            self._base = self._entries[0].seq
+
+    def after(self, seq: int, limit: int) -> list[Entry] | None:
+        """Entries with sequence > seq, or None when seq is older than the cache holds."""
+        if not self._entries or seq + 1 < self._base:
+            return None
+        start = seq + 1 - self._base
+        return self._entries[start:start + limit]
