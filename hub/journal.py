@@ -136,8 +136,6 @@ class Journal:
         self._inline_commits = durability != "full"
         self._retention_running = False
         self._events_since_checkpoint = 0
-        self._checkpointing: asyncio.Future | None = None
-        self._checkpoint_conn: sqlite3.Connection | None = None
         self._pending: list[tuple[Event, asyncio.Future[int]]] = []
         self._flusher: asyncio.Task | None = None
         self._advanced: asyncio.Future | None = None
@@ -164,8 +162,8 @@ class Journal:
         if mode.lower() != "wal":
             raise sqlite3.OperationalError(f"the file system refused WAL mode (got {mode})")
         conn.execute(f"PRAGMA synchronous={SYNCHRONOUS[self.durability]}")
-        # Checkpoints run in the writer thread (_checkpoint), never inside a commit, which may
-        # run on the event loop.
+        # Checkpoints run in the writer thread after a commit (_write_rows_and_checkpoint),
+        # never inside a commit, which may run on the event loop.
         conn.execute("PRAGMA wal_autocheckpoint=0")
         conn.executescript(_SCHEMA)
         self._write_conn = conn
@@ -210,20 +208,13 @@ class Journal:
         if self._flusher is not None:
             await asyncio.shield(self._flusher)
         loop = asyncio.get_running_loop()
-        if self._checkpointing is not None:
-            await self._checkpointing
         if self._write_conn is not None:
-            await loop.run_in_executor(self._writer, self._close_connections)
+            # Closing the last connection checkpoints and removes the WAL file.
+            await loop.run_in_executor(self._writer, self._write_conn.close)
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
         if self._advanced is not None and not self._advanced.done():
             self._advanced.set_result(None)
-
-    def _close_connections(self) -> None:
-        if self._checkpoint_conn is not None:
-            self._checkpoint_conn.close()
-        # Closing the last connection checkpoints and removes the WAL file.
-        self._write_conn.close()
 
     @property
     def closed(self) -> bool:
@@ -293,8 +284,12 @@ class Journal:
         delay = 0.05
         while True:
             started = time.perf_counter()
+            checkpoint_due = self._events_since_checkpoint + len(entries) >= CHECKPOINT_EVERY_EVENTS
             try:
-                if self._inline_commits and len(entries) <= INLINE_COMMIT_MAX_EVENTS and not self._retention_running:
+                if checkpoint_due:
+                    await self._loop.run_in_executor(self._writer, self._write_rows_and_checkpoint, entries)
+                elif (self._inline_commits and len(entries) <= INLINE_COMMIT_MAX_EVENTS
+                      and not self._retention_running):
                     # A small commit without fsync takes tens of microseconds: cheaper than the
                     # round trip to the writer thread, which would also add its GIL hand-offs to
                     # every acknowledgement a device waits for.
@@ -317,11 +312,7 @@ class Journal:
             self.healthy, self.last_error = True, None
             self.on_health(True)
         self._observe_commit(time.perf_counter() - started, len(entries))
-        self._events_since_checkpoint += len(entries)
-        if self._events_since_checkpoint >= CHECKPOINT_EVERY_EVENTS and self._checkpointing is None:
-            self._events_since_checkpoint = 0
-            self._checkpointing = self._loop.run_in_executor(self._writer, self._checkpoint)
-            self._checkpointing.add_done_callback(self._checkpoint_done)
+        self._events_since_checkpoint = 0 if checkpoint_due else self._events_since_checkpoint + len(entries)
         self.head = seq
         self.tail.extend(entries)
         seq -= len(batch)
@@ -364,18 +355,21 @@ class Journal:
             yield _insert_statement(size), list(itertools.chain.from_iterable(entries[done:done + size]))
             done += size
 
-    def _checkpoint(self) -> None:
-        """Copy the WAL into the database file (passive: writers go on meanwhile), on a
-        connection of its own so that commits on the write connection need not wait."""
-        if self._checkpoint_conn is None:
-            self._checkpoint_conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    def _write_rows_and_checkpoint(self, entries: list[Entry]) -> None:
+        self._write_rows(entries)
+        self._checkpoint()
 
-    def _checkpoint_done(self, done: asyncio.Future) -> None:
-        self._checkpointing = None
-        if not done.cancelled() and done.exception() is not None:
-            # The WAL keeps growing until a checkpoint succeeds; commits are unaffected.
-            log.warning("journal checkpoint failed; will retry", path=self.path, error=str(done.exception()))
+    def _checkpoint(self) -> None:
+        """Copy the WAL into the database file (in the writer thread, between commits).
+
+        No commit runs meanwhile (the flusher awaits this one), so the checkpoint completes and
+        the next commit writes the WAL from its start again: the WAL stays about as large as
+        CHECKPOINT_EVERY_EVENTS events. (Run beside commits, a checkpoint never completes and
+        the WAL grows with the journal.)"""
+        try:
+            self._write_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:  # the rows are committed; the next checkpoint tries again
+            log.warning("journal checkpoint failed; the next one retries", path=self.path, error=str(exc))
 
     # --- reading -----------------------------------------------------------------------------
     async def read_after(self, seq: int, limit: int) -> list[Entry]:
@@ -474,6 +468,7 @@ class Journal:
                 conn.execute("PRAGMA incremental_vacuum")
         if deleted:
             conn.execute("PRAGMA incremental_vacuum")
+            self._checkpoint()  # the deletions went to the WAL; commits only count events
         min_seq = conn.execute("SELECT MIN(seq) FROM events").fetchone()[0]
         self.earliest = min_seq if min_seq is not None else self.head + 1
         return deleted

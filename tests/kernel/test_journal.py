@@ -245,3 +245,19 @@ async def test_age_retention_cuts_at_the_first_event_young_enough(tmp_path):
         await journal.apply_retention(now=now)
         assert journal.earliest == expected_earliest, now
     await journal.close()
+
+
+async def test_the_wal_is_checkpointed_so_it_does_not_grow_with_the_journal(tmp_path):
+    # Commits never checkpoint (some run on the event loop); the writer thread does, every
+    # CHECKPOINT_EVERY_EVENTS events. Without that, the WAL would hold every event ever written.
+    from hub.journal import CHECKPOINT_EVERY_EVENTS
+    path = tmp_path / "j.db"
+    journal = Journal(str(path))
+    await journal.open()
+    total = 5 * CHECKPOINT_EVERY_EVENTS
+    for start in range(0, total, 50):  # small commits: the inline path
+        await asyncio.gather(*[journal.append(event(n)) for n in range(start, start + 50)])
+    await asyncio.sleep(0.2)  # let the last checkpoint finish
+    wal, database = os.path.getsize(f"{path}-wal"), os.path.getsize(path)
+    assert database > 2 * wal, (wal, database)
+    await journal.close()
