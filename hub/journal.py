@@ -265,6 +265,20 @@ class Journal:
         return self._write_conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or self.head
 
     async def _commit(self, batch: list[tuple[Event, asyncio.Future[int]]]) -> None:
+        entries = self._entries_for(batch)
+        await self._store(entries)
+        self.head = entries[-1].seq
+        self.tail.extend(entries)
+        for (_, future), entry in zip(batch, entries):
+            if not future.done():
+                future.set_result(entry.seq)
+        self._set_gauges()
+        if self._advanced is not None and not self._advanced.done():
+            self._advanced.set_result(None)
+        self._advanced = None
+
+    def _entries_for(self, batch: list[tuple[Event, asyncio.Future[int]]]) -> list[Entry]:
+        """Give the batch's events the next sequences and make their entries (rows)."""
         seq = self.head
         entries: list[Entry] = []
         add = entries.append
@@ -281,10 +295,14 @@ class Journal:
                 event.category, event.severity, event.type, event.source_device_id,
                 (prefixes[size] if size < small else b"\x0a" + varint(size)) + blob,
             )))
+        return entries
+
+    async def _store(self, entries: list[Entry]) -> None:
+        """Write the entries in one transaction, retrying (with the same sequences) until it works."""
         delay = 0.05
+        checkpoint_due = self._events_since_checkpoint + len(entries) >= CHECKPOINT_EVERY_EVENTS
         while True:
             started = time.perf_counter()
-            checkpoint_due = self._events_since_checkpoint + len(entries) >= CHECKPOINT_EVERY_EVENTS
             try:
                 if checkpoint_due:
                     await self._loop.run_in_executor(self._writer, self._write_rows_and_checkpoint, entries)
@@ -301,7 +319,7 @@ class Journal:
                 self._count("journal_write_errors_total")
                 if self.healthy or str(exc) != self.last_error:
                     log.error("journal write failed; events are held in memory and retried",
-                              path=self.path, error=str(exc), waiting=len(batch) + len(self._pending))
+                              path=self.path, error=str(exc), waiting=len(entries) + len(self._pending))
                 if self.healthy:
                     self.on_health(False)
                 self.healthy, self.last_error = False, str(exc)
@@ -313,17 +331,6 @@ class Journal:
             self.on_health(True)
         self._observe_commit(time.perf_counter() - started, len(entries))
         self._events_since_checkpoint = 0 if checkpoint_due else self._events_since_checkpoint + len(entries)
-        self.head = seq
-        self.tail.extend(entries)
-        seq -= len(batch)
-        for _, future in batch:
-            seq += 1
-            if not future.done():
-                future.set_result(seq)
-        self._set_gauges()
-        if self._advanced is not None and not self._advanced.done():
-            self._advanced.set_result(None)
-        self._advanced = None
 
     def _write_rows(self, entries: list[Entry]) -> None:
         conn = self._write_conn
