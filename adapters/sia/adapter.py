@@ -128,8 +128,8 @@ class SiaAdapter(Adapter):
         (None: stay silent). ``reply_to`` is called at once when nothing needs journaling, else
         when the journal has committed (or failed: then None, so the panel retries).
 
-        Callbacks rather than a task per frame: a frame's whole cost is a few hundred
-        microseconds, and a task with its shield was a tenth of it."""
+        Callbacks rather than a task per frame: a task and its shield cost about a tenth of the
+        receiver's time per frame."""
         verdict = self._core.assess(raw, dt.datetime.now(dt.UTC))
         metrics = self.ctx.metrics
         metrics.count("frames", transport=transport, outcome=verdict.outcome.value, reason=verdict.reason)
