@@ -258,6 +258,9 @@ async def test_the_wal_is_checkpointed_so_it_does_not_grow_with_the_journal(tmp_
     for start in range(0, total, 50):  # small commits: the inline path
         await asyncio.gather(*[journal.append(event(n)) for n in range(start, start + 50)])
     await asyncio.sleep(0.2)  # let the last checkpoint finish
+    # The WAL holds about one checkpoint interval (each small commit rewrites its last page, so
+    # that is a few MB here); the database file holds all five. Without checkpoints: 23 MB of
+    # WAL and a 4 KB database file.
     wal, database = os.path.getsize(f"{path}-wal"), os.path.getsize(path)
-    assert database > 2 * wal, (wal, database)
+    assert wal < database, (wal, database)
     await journal.close()
