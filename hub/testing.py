@@ -168,3 +168,16 @@ class RecordingContext:
 
     def _notify(self) -> None:
         self._changed.set()
+
+
+async def eventually(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition",
+                     interval: float = 0.02) -> Any:
+    """Poll ``predicate`` until it is truthy and return its value: for state nothing wakes a
+    waiter on (sockets, simulators, metrics), where RecordingContext.wait_for cannot be used."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (result := predicate()):
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(interval)
+    return result

@@ -36,14 +36,3 @@ async def watching(specs, **overrides):
         with contextlib.suppress(asyncio.CancelledError):
             await task
         ctx.close()
-
-
-async def eventually(predicate, *, timeout: float = 5.0, what: str = "condition"):
-    """Poll ``predicate`` until truthy (for simulator-side state the context is not told about)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (result := predicate()):
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.02)
-    return result

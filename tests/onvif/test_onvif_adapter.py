@@ -11,8 +11,9 @@ from twisted.internet import defer
 
 from adapters.onvif.options import CameraOptions, OnvifOptions
 from hub.events import Category, State, timestamp_seconds
+from hub.testing import eventually
 
-from .helpers import camera_spec, eventually, watching
+from .helpers import camera_spec, watching
 
 EVENT_KINDS = [
     ("motion", "video.motion", Category.CATEGORY_VIDEO),

@@ -64,16 +64,6 @@ async def start_receiver(devices=DEFAULT_PANELS, *, journal_delay: float = 0.0, 
     return Receiver(ctx, adapter, task)
 
 
-async def eventually(predicate, timeout: float = 5.0, what: str = "condition") -> None:
-    """Poll ``predicate`` (for state the RecordingContext is not told about, like sockets)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
 async def exchange(address: tuple[str, int], raw: bytes, timeout: float = 2.0) -> bytes:
     """Send raw bytes on a fresh TCP connection and return what comes back (b'' if nothing)."""
     reader, writer = await asyncio.open_connection(*address)

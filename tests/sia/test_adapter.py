@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import datetime as dt
+import socket
 
 from adapters.sia.content import EventCode, Modifier
 from adapters.sia.frame import Frame, XData, decode_frame, encode_frame, parse_envelope
 from hub.events import Category, Severity, State, timestamp_seconds
+from hub.testing import eventually
 
-from .helpers import ASCII_KEY, HEX_KEY, eventually, exchange, panel, start_receiver
+from .helpers import ASCII_KEY, HEX_KEY, exchange, panel, start_receiver
 
 
 async def test_panic_is_journaled_before_the_ack():

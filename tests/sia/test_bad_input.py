@@ -7,8 +7,9 @@ import datetime as dt
 from adapters.sia.crc import crc16_arc
 from adapters.sia.crypto import parse_key
 from adapters.sia.frame import Frame, decode_frame, encode_frame
+from hub.testing import eventually
 
-from .helpers import HEX_KEY, eventually, exchange, start_receiver
+from .helpers import HEX_KEY, exchange, start_receiver
 
 
 def now_naive() -> dt.datetime:

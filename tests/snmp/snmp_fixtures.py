@@ -88,16 +88,5 @@ async def run_tool(*argv: str, timeout: float = 15) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
-async def wait_until(predicate, timeout: float = 5.0, what: str = "condition"):
-    """Poll ``predicate`` (for things that do not wake RecordingContext.wait_for, like metrics)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (result := predicate()):
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.05)
-    return result
-
-
 def polls(rig: Rig) -> float:
     return rig.ctx.metrics.total("snmp_polls", result="ok")

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import pytest
-from snmp_fixtures import CAMERA, TERMINAL_A, TERMINAL_B, Rig, polls, wait_until
+from snmp_fixtures import CAMERA, TERMINAL_A, TERMINAL_B, Rig, polls
 
 from hub.events import State
+from hub.testing import eventually
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ async def test_polls_facts_and_collects_terminals_with_bridge_port_mapping(rig_v
     assert {e.attributes["mac"] for e in new} == {TERMINAL_A, TERMINAL_B}
     await ctx.wait_for(lambda: all(ctx.state(d) == "online" for d in ("sw-1", "sw-2", "ups-1")), what="online")
     assert ctx.records["sw-1"].facts["sys_name"] == "sw-1"
-    await wait_until(lambda: polls(rig_v2c) >= 3)
+    await eventually(lambda: polls(rig_v2c) >= 3)
 
 
 async def test_port_down_trap_raises_link_down_and_takes_the_camera_behind_it_offline(rig_v2c):
@@ -40,7 +41,7 @@ async def test_port_down_trap_raises_link_down_and_takes_the_camera_behind_it_of
     await ctx.wait_for_event("network.link_down", state=State.STATE_CLEARED)
     await ctx.wait_for(lambda: ctx.state(CAMERA.id) == "online", what="camera back online")
     # the poll saw the same changes: still one raise and one clear
-    await wait_until(lambda: polls(rig_v2c) >= 12)
+    await eventually(lambda: polls(rig_v2c) >= 12)
     assert len(ctx.of_type("network.link_down")) == 2
 
 
@@ -58,11 +59,11 @@ async def test_lost_trap_is_made_good_by_polling(rig_v2c):
 
 async def test_reboot_trap_reported_once(rig_v2c):
     ctx, sim = rig_v2c.ctx, rig_v2c.sim
-    await wait_until(lambda: polls(rig_v2c) >= 3)
+    await eventually(lambda: polls(rig_v2c) >= 3)
     await sim.reboot("sw-2")
     restarted = await ctx.wait_for_event("network.device_restarted")
     assert restarted.attributes["trap"] == "coldStart"
-    await wait_until(lambda: polls(rig_v2c) >= 12)
+    await eventually(lambda: polls(rig_v2c) >= 12)
     assert len(ctx.of_type("network.device_restarted")) == 1
 
 

@@ -8,8 +8,9 @@ import threading
 
 import pytest
 import snmp_vectors as vectors
-from snmp_fixtures import NET_SNMP, NO_NET_SNMP, Rig, polls, run_tool, wait_until
+from snmp_fixtures import NET_SNMP, NO_NET_SNMP, Rig, polls, run_tool
 
+from hub.testing import eventually
 from simulators.snmp.agent import V3User
 
 
@@ -31,7 +32,7 @@ async def test_malformed_ber_is_counted_and_the_receiver_keeps_working(rig):
     port = rig.adapter.trap_port
     send_raw(port, b"\x30\x03\x02\x01", b"", b"\xff" * 40, vectors.V2C_LINK_DOWN[:-5],
              b"\x30\x82\xff\xff" + vectors.V2C_LINK_DOWN[2:])
-    await wait_until(lambda: rig.ctx.metrics.total("snmp_traps_rejected", reason="malformed") >= 4,
+    await eventually(lambda: rig.ctx.metrics.total("snmp_traps_rejected", reason="malformed") >= 4,
                      what="malformed datagrams counted")
     send_raw(port, vectors.V2C_LINK_DOWN, source="127.0.1.2")  # a good one still gets through
     event = await rig.ctx.wait_for_event("network.link_down", source_device_id="sw-2")
@@ -46,7 +47,7 @@ async def test_wrong_community_marks_that_device_faulty_only(rig):
     await ctx.wait_for(lambda: ctx.state("sw-2") == "faulty", what="sw-2 faulty")
     assert ctx.records["sw-2"].reason == "traps rejected: bad community"
     assert ctx.metrics.total("snmp_traps_rejected", reason="bad_community") == 1
-    await wait_until(lambda: polls(rig) >= 12)
+    await eventually(lambda: polls(rig) >= 12)
     assert ctx.state("sw-1") == "online" and ctx.state("sw-2") == "faulty"  # polling does not hide it
     sim.trap_community = None
     await sim.port_up("sw-2", 1)
@@ -77,7 +78,7 @@ async def test_v3_wrong_privacy_key_from_net_snmp_is_rejected(rig):
         "-X", "not-the-key", "-e", "0x8000000001020304", f"127.0.0.1:{rig.adapter.trap_port}", "1",
         "1.3.6.1.6.3.1.1.5.1")
     assert code == 0, err
-    await wait_until(lambda: rig.ctx.metrics.total("snmp_traps_rejected") >= 1, what="rejection counted")
+    await eventually(lambda: rig.ctx.metrics.total("snmp_traps_rejected") >= 1, what="rejection counted")
     assert rig.ctx.metrics.total("snmp_traps_received") == 0
 
 
@@ -89,7 +90,7 @@ async def test_agent_going_silent_mid_walk_marks_it_offline_and_others_carry_on(
     assert "no SNMP answer" in ctx.records["sw-1"].reason
     assert ctx.metrics.total("snmp_polls", result="timeout") >= 1
     ok_before = polls(rig)
-    await wait_until(lambda: polls(rig) >= ok_before + 4, what="other devices still polled")
+    await eventually(lambda: polls(rig) >= ok_before + 4, what="other devices still polled")
     assert ctx.state("sw-2") == "online" and ctx.state("ups-1") == "online"
     sim.misbehave("sw-1", silent=False)
     await ctx.wait_for(lambda: ctx.state("sw-1") == "online", what="sw-1 back")
@@ -117,7 +118,7 @@ async def test_no_mib_file_io_on_the_loop_while_polling_and_receiving(rig):
         start = polls(rig)
         await rig.sim.port_down("sw-1", 4)
         await rig.ctx.wait_for_event("network.link_down", source_device_id="sw-1")
-        await wait_until(lambda: polls(rig) >= start + 6)
+        await eventually(lambda: polls(rig) >= start + 6)
     finally:
         watching = False
     assert [path for path in opened if "mib" in path.lower() or path.endswith((".py", ".pyc"))] == []
@@ -125,7 +126,7 @@ async def test_no_mib_file_io_on_the_loop_while_polling_and_receiving(rig):
 
 async def test_unknown_sender_is_counted_not_attributed(rig):
     send_raw(rig.adapter.trap_port, vectors.V2C_LINK_DOWN, source="127.0.2.99")
-    await wait_until(lambda: rig.ctx.metrics.total("snmp_traps_unknown_sender") == 1)
+    await eventually(lambda: rig.ctx.metrics.total("snmp_traps_unknown_sender") == 1)
     assert [e for e in rig.ctx.of_type("network.link_down") if e.attributes.get("source") == "trap"] == []
 
 

@@ -3,9 +3,10 @@ snmptrap/snmpinform send to our receiver. Run, not skipped, whenever the tools a
 from __future__ import annotations
 
 import pytest
-from snmp_fixtures import AUTH_KEY, NET_SNMP, NO_NET_SNMP, PRIV_KEY, TERMINAL_A, Rig, run_tool, wait_until
+from snmp_fixtures import AUTH_KEY, NET_SNMP, NO_NET_SNMP, PRIV_KEY, TERMINAL_A, Rig, run_tool
 
 from hub.events import State
+from hub.testing import eventually
 from simulators.snmp.model import SimDevice
 
 pytestmark = pytest.mark.skipif(not NET_SNMP, reason=NO_NET_SNMP)
@@ -98,7 +99,7 @@ async def test_v3_inform_authpriv(rig):
     assert code == 0, err
     event = await rig.ctx.wait_for_event("power.ups_test_completed", source_device_id="ups-1")
     assert event.state == State.STATE_MOMENTARY
-    await wait_until(lambda: rig.ctx.metrics.total("snmp_v3_sync_reports") >= 1, what="v3 discovery seen")
+    await eventually(lambda: rig.ctx.metrics.total("snmp_v3_sync_reports") >= 1, what="v3 discovery seen")
 
 
 async def test_ipv6_receiver_takes_traps_and_answers_informs():
@@ -108,7 +109,7 @@ async def test_ipv6_receiver_takes_traps_and_answers_informs():
         code, _, err = await run_tool("snmpinform", "-v2c", "-c", "public", "-t", "1", "-r", "1",
                                       f"udp6:[::1]:{rig.adapter.trap_port}", "12345", "1.3.6.1.4.1.99999.0.6")
         assert code == 0, err  # answered over IPv6
-        await wait_until(lambda: rig.ctx.metrics.total("snmp_traps_unknown_sender") == 1,
+        await eventually(lambda: rig.ctx.metrics.total("snmp_traps_unknown_sender") == 1,
                          what="inform from ::1 (no device there) counted")
     finally:
         await rig.stop()
