@@ -53,11 +53,10 @@ class HubMetrics:
         self.devices = Gauge("campushub_devices", "Devices by state", ["state"], registry=r)
         self.adapter_restarts = Counter("campushub_adapter_restarts_total", "Adapter crashes and restarts",
                                         ["adapter"], registry=r)
-        #: Adapter-reported counts by (adapter, name, labels): adapters count per frame.
-        self.adapter_counts: _Tally[tuple[str, str, str]] = _Tally()
+        # Adapter-reported counts by (adapter, name, labels): adapters count per frame.
         self.adapter_counter = TalliedCounter("campushub_adapter_events",
                                               "Adapter-reported counters (bad frames, timeouts...)",
-                                              ["adapter", "name", "labels"], self.adapter_counts)
+                                              ["adapter", "name", "labels"], _Tally())
         r.register(self.adapter_counter)
         self.adapter_gauge = Gauge("campushub_adapter_value", "Adapter-reported gauges",
                                    ["adapter", "name", "labels"], registry=r)
@@ -142,8 +141,9 @@ class AdapterMetrics:
     def __init__(self, hub: HubMetrics, instance: str) -> None:
         self._hub = hub
         self._instance = instance
-        # Adapters count per frame; labels() plus the label string cost microseconds, so keep
-        # the children (as many as prometheus_client keeps anyway).
+        # Adapters count per frame; building the label string costs microseconds, so keep the
+        # tally key of each (name, labels) and the gauge children.
+        self._counts = hub.adapter_counter.tally
         self._counters: dict[tuple, tuple[str, str, str]] = {}  # (name, *labels) -> tally key
         self._gauges: dict[tuple, object] = {}
         self._histograms: dict[str, Callable[[float], None]] = {}
@@ -153,7 +153,7 @@ class AdapterMetrics:
         tally_key = self._counters.get(key)
         if tally_key is None:
             tally_key = self._counters[key] = (self._instance, name, _labels(labels))
-        self._hub.adapter_counts[tally_key] += amount
+        self._counts[tally_key] += amount
 
     def gauge(self, name: str, value: float, **labels: str) -> None:
         key = (name, *labels.items())
