@@ -277,9 +277,7 @@ class PanelConnection(TimeoutMixin, Protocol):
         if self.direct_send:
             try:
                 sent = self.transport.getHandle().send(reply)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError:  # the connection is failing: Twisted finds out and reports it
+            except OSError:  # full (EAGAIN), interrupted, or failing: Twisted's write handles it
                 sent = 0
             if sent == len(reply):
                 return

@@ -216,15 +216,13 @@ def _body(frame: Frame) -> str:
     return f"{frame.data}]{xdata}{stamp}"
 
 
-def encode_bare_frame(id_: str, sequence: int, account: str | None, receiver: str | None, prefix: str | None,
-                      *, binary_crc: bool = False) -> bytes:
-    """The wire bytes of a frame with a header and nothing else (``...#acct[]``): a plaintext ACK,
-    DUH or RSP. The same bytes as :func:`encode_frame` of such a frame, without building one
-    (a receiver answers every message; this is the common answer)."""
+def _header(id_: str, sequence: int, account: str | None, receiver: str | None, prefix: str | None,
+            encrypted: bool) -> str:
+    """``"id"seq[Rrcvr][Lpref][#acct]``, every field checked."""
     _check_field("id", id_, _ID)
     if not 0 <= sequence <= 9999:
         raise ValueError(f"sequence {sequence} is outside 0000..9999")
-    header = f'"{id_}"{sequence:04d}'
+    header = f'"{"*" if encrypted else ""}{id_}"{sequence:04d}'
     if receiver is not None:
         _check_field("receiver", receiver, _RECEIVER_OR_PREFIX)
         header += f"R{receiver}"
@@ -234,29 +232,32 @@ def encode_bare_frame(id_: str, sequence: int, account: str | None, receiver: st
     if account is not None:
         _check_field("account", account, _ACCOUNT)
         header += f"#{account}"
-    content = f"{header}[]".encode("ascii")
+    return header
+
+
+def _framed(content: bytes, binary_crc: bool) -> bytes:
+    """LF, CRC, length, ``content``, CR."""
+    if len(content) > MAX_CONTENT_LENGTH:
+        raise ValueError(f"frame content is {len(content)} bytes; DC-09 allows at most {MAX_CONTENT_LENGTH}")
     crc = crc16_arc(content)
     crc_field = crc.to_bytes(2, "big") if binary_crc else b"%04X" % crc
     return LF + crc_field + b"%04X" % len(content) + content + CR
+
+
+def encode_bare_frame(id_: str, sequence: int, account: str | None, receiver: str | None, prefix: str | None,
+                      *, binary_crc: bool = False) -> bytes:
+    """The wire bytes of a frame with a header and nothing else (``...#acct[]``): a plaintext ACK,
+    DUH or RSP. The same bytes as :func:`encode_frame` of such a frame, without building one
+    (a receiver answers every message; this is the common answer)."""
+    header = _header(id_, sequence, account, receiver, prefix, encrypted=False)
+    return _framed(f"{header}[]".encode("ascii"), binary_crc)
 
 
 def encode_frame(
     frame: Frame, key: bytes | None = None, *, pad_source: PadSource = random_pad, binary_crc: bool = False
 ) -> bytes:
     """Build the wire bytes of ``frame`` (encrypting with ``key`` when ``frame.encrypted``)."""
-    _check_field("id", frame.id, _ID)
-    if not 0 <= frame.sequence <= 9999:
-        raise ValueError(f"sequence {frame.sequence} is outside 0000..9999")
-    header = f'"{"*" if frame.encrypted else ""}{frame.id}"{frame.sequence:04d}'
-    if frame.receiver is not None:
-        _check_field("receiver", frame.receiver, _RECEIVER_OR_PREFIX)
-        header += f"R{frame.receiver}"
-    if frame.prefix is not None:
-        _check_field("line prefix", frame.prefix, _RECEIVER_OR_PREFIX)
-        header += f"L{frame.prefix}"
-    if frame.account is not None:
-        _check_field("account", frame.account, _ACCOUNT)
-        header += f"#{frame.account}"
+    header = _header(frame.id, frame.sequence, frame.account, frame.receiver, frame.prefix, frame.encrypted)
     body = _body(frame)
     if frame.encrypted:
         if key is None:
@@ -266,8 +267,4 @@ def encode_frame(
         content = f"{header}[{encrypt_body(plain, key, pad)}".encode("ascii")
     else:
         content = f"{header}[{body}".encode("ascii")
-    if len(content) > MAX_CONTENT_LENGTH:
-        raise ValueError(f"frame content is {len(content)} bytes; DC-09 allows at most {MAX_CONTENT_LENGTH}")
-    crc = crc16_arc(content)
-    crc_field = crc.to_bytes(2, "big") if binary_crc else b"%04X" % crc
-    return LF + crc_field + b"%04X" % len(content) + content + CR
+    return _framed(content, binary_crc)
