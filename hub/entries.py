@@ -50,7 +50,7 @@ class Entry(NamedTuple):
 def frame(serialized: bytes) -> bytes:
     """An encoded event as field 1 of `EventBatch`."""
     size = len(serialized)
-    return (FRAME_PREFIXES[size] if size < len(FRAME_PREFIXES) else b"\x0a" + varint(size)) + serialized
+    return (_FRAME_PREFIXES[size] if size < len(_FRAME_PREFIXES) else b"\x0a" + varint(size)) + serialized
 
 
 def _unframe(framed: bytes) -> bytes:
@@ -64,7 +64,7 @@ def _unframe(framed: bytes) -> bytes:
 #: tuple.__new__ builds an Entry without NamedTuple's Python-level __new__ (one per event).
 new_entry = tuple.__new__
 #: frame prefixes (tag and length) of events shorter than 4 KiB, precomputed.
-FRAME_PREFIXES = [b"\x0a" + varint(size) for size in range(4096)]
+_FRAME_PREFIXES = [b"\x0a" + varint(size) for size in range(4096)]
 
 
 class TailCache:

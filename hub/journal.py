@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import structlog
 
-from hub.entries import FRAME_PREFIXES, Entry, TailCache, frame, new_entry, varint
+from hub.entries import Entry, TailCache, frame, new_entry
 from hub.events import Event
 
 log = structlog.get_logger("journal")
@@ -282,18 +282,15 @@ class Journal:
         seq = self.head
         entries: list[Entry] = []
         add = entries.append
-        prefixes, small = FRAME_PREFIXES, len(FRAME_PREFIXES)
         for event, _ in batch:
             seq += 1
             event.sequence = seq
             site = event.site
             received = event.received_at
-            blob = event.SerializeToString()
-            size = len(blob)
             add(new_entry(Entry, (
                 seq, received.seconds + received.nanos / 1e9, site.region_code, site.school_id,
                 event.category, event.severity, event.type, event.source_device_id,
-                (prefixes[size] if size < small else b"\x0a" + varint(size)) + blob,
+                frame(event.SerializeToString()),
             )))
         return entries
 
