@@ -255,7 +255,7 @@ async def test_the_wal_is_checkpointed_so_it_does_not_grow_with_the_journal(tmp_
     journal = Journal(str(path))
     await journal.open()
     total = 5 * CHECKPOINT_EVERY_EVENTS
-    for start in range(0, total, 50):  # small commits: the inline path
+    for start in range(0, total, 50):  # commits on the event loop
         await asyncio.gather(*[journal.append(event(n)) for n in range(start, start + 50)])
     await asyncio.sleep(0.2)  # let the last checkpoint finish
     # The WAL holds about one checkpoint interval (each small commit rewrites its last page, so
