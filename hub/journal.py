@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import structlog
 
-from hub.entries import Entry, TailCache, frame, new_entry
+from hub.entries import Entry, NewEntry, TailCache, frame, new_entry, new_entry_for_event, sequenced
 from hub.events import Event
 
 log = structlog.get_logger("journal")
@@ -141,7 +141,7 @@ class Journal:
         self._inline_commits = durability != "full"
         self._retention_running = False
         self._events_since_checkpoint = 0
-        self._pending: list[tuple[Event, asyncio.Future[int]]] = []
+        self._pending: list[tuple[NewEntry, asyncio.Future[int]]] = []
         self._flusher: asyncio.Task | None = None
         self._advanced: asyncio.Future | None = None
         self._closed = False
@@ -227,7 +227,12 @@ class Journal:
 
     # --- appending ---------------------------------------------------------------------------
     def append(self, event: Event) -> asyncio.Future[int]:
-        """Queue an event; the future resolves with its sequence once committed."""
+        """Queue an event whose hub fields are set; the future resolves with its sequence once
+        committed. The event is serialized now: later changes to it are not journaled."""
+        return self.append_entry(new_entry_for_event(event))
+
+    def append_entry(self, pending: NewEntry) -> asyncio.Future[int]:
+        """Queue an event already made an entry (see NewEntry)."""
         future: asyncio.Future[int] = self._loop.create_future()
         if self._closed:
             future.set_exception(JournalUnavailable("the journal is closed"))
@@ -237,7 +242,7 @@ class Journal:
             future.set_exception(JournalUnavailable(
                 f"journal backlog full ({self.max_backlog} events waiting): {self.last_error or 'writes too slow'}"))
             return future
-        self._pending.append((event, future))
+        self._pending.append((pending, future))
         if self._flusher is None:
             self._flusher = self._loop.create_task(self._flush())
         return future
@@ -255,7 +260,7 @@ class Journal:
         finally:
             self._flusher = None
 
-    async def _fail_batch(self, batch: list[tuple[Event, asyncio.Future[int]]], exc: Exception) -> None:
+    async def _fail_batch(self, batch: list[tuple[NewEntry, asyncio.Future[int]]], exc: Exception) -> None:
         """Fail the batch's appenders (so no device is acknowledged) and re-read the head, so the
         journal stays gap-free whether or not the batch reached the database."""
         log.error("journal commit failed unexpectedly; the batch's appenders are told", error=repr(exc),
@@ -269,7 +274,7 @@ class Journal:
     def _max_sequence(self) -> int:
         return self._write_conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or self.head
 
-    async def _commit(self, batch: list[tuple[Event, asyncio.Future[int]]]) -> None:
+    async def _commit(self, batch: list[tuple[NewEntry, asyncio.Future[int]]]) -> None:
         entries = self._entries_for(batch)
         await self._store(entries)
         self.head = entries[-1].seq
@@ -282,22 +287,9 @@ class Journal:
             self._advanced.set_result(None)
         self._advanced = None
 
-    def _entries_for(self, batch: list[tuple[Event, asyncio.Future[int]]]) -> list[Entry]:
+    def _entries_for(self, batch: list[tuple[NewEntry, asyncio.Future[int]]]) -> list[Entry]:
         """Give the batch's events the next sequences and make their entries (rows)."""
-        seq = self.head
-        entries: list[Entry] = []
-        add = entries.append
-        for event, _ in batch:
-            seq += 1
-            event.sequence = seq
-            site = event.site
-            received = event.received_at
-            add(new_entry(Entry, (
-                seq, received.seconds + received.nanos / 1e9, site.region_code, site.school_id,
-                event.category, event.severity, event.type, event.source_device_id,
-                frame(event.SerializeToString()),
-            )))
-        return entries
+        return sequenced(self.head + 1, [pending for pending, _ in batch])
 
     async def _store(self, entries: list[Entry]) -> None:
         """Write the entries in one transaction, retrying (with the same sequences) until it works."""
