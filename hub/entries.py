@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from hub.events import Event
+from hub.events import Event, Site
 
 
 def varint(value: int) -> bytes:
@@ -98,6 +98,12 @@ def sequenced(first_sequence: int, pending: Sequence[NewEntry]) -> list[Entry]:
     return entries
 
 
+def site_field(site: Site) -> bytes:
+    """``site`` encoded as Event's site field, to append to an event serialized without one."""
+    serialized = site.SerializeToString()
+    return _SITE_TAG + varint(len(serialized)) + serialized
+
+
 def frame(serialized: bytes) -> bytes:
     """An encoded event as field 1 of `EventBatch`."""
     size = len(serialized)
@@ -116,8 +122,9 @@ def _unframe(framed: bytes) -> bytes:
 new_entry = tuple.__new__
 #: frame prefixes (tag and length) of events shorter than 4 KiB, precomputed.
 _FRAME_PREFIXES = [b"\x0a" + varint(size) for size in range(4096)]
-#: Event.sequence's tag: field 2, varint.
+#: Event.sequence's tag (a varint field) and Event.site's (length-delimited).
 _SEQUENCE_TAG = varint(Event.DESCRIPTOR.fields_by_name["sequence"].number << 3)
+_SITE_TAG = varint(Event.DESCRIPTOR.fields_by_name["site"].number << 3 | 2)
 
 
 class TailCache:

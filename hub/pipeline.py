@@ -14,12 +14,17 @@ import time
 
 import structlog
 
+from hub.entries import NewEntry, new_entry
 from hub.events import Event, stamp_received
 from hub.journal import Journal
 from hub.metrics import HubMetrics
 from hub.registry import DeviceRegistry
 
 log = structlog.get_logger("pipeline")
+
+
+#: region, school, and the encoded site field appended to the event (see Pipeline._place)
+_Place = tuple[str, str, bytes]
 
 
 @dataclasses.dataclass(slots=True)
@@ -30,6 +35,7 @@ class _Fold:
     state: int
     opened: float
     template: Event
+    place: _Place
     journaled: asyncio.Future
     repeats: int = 0
     last_occurred: object = None
@@ -64,36 +70,46 @@ class Pipeline:
         stamp_received(event, now)
         event.adapter = adapter
         device = event.source_device_id
-        self._enrich(event, device)
-        self.metrics.events_in[adapter, event.category] += 1
+        place = self._place(event, device, adapter)
+        category = event.category
+        self.metrics.events_in[adapter, category] += 1
         if self.dedupe_window > 0 and device:
             folded = self._fold(event, device, now)
             if folded is not None:
                 self.metrics.deduped.labels(adapter).inc()
                 return folded
-            future = self.journal.append(event)
-            self._folds[device] = _Fold(event.type, event.state, now, event, future)
+            future = self._journal(event, device, category, now, place)
+            self._folds[device] = _Fold(event.type, event.state, now, event, place, future)
             return future
-        return self.journal.append(event)
+        return self._journal(event, device, category, now, place)
 
-    def _enrich(self, event: Event, device: str) -> None:
+    def _journal(self, event: Event, device: str, category: int, now: float, place: _Place) -> asyncio.Future[int]:
+        region, school, site = place
+        return self.journal.append_entry(new_entry(NewEntry, (
+            now, region, school, category, event.severity, event.type, device, event.SerializeToString() + site)))
+
+    def _place(self, event: Event, device: str, adapter: str) -> _Place:
+        """Where the event happened: (region, school, the site field to append to the event).
+
+        An event without a site of its own gets its device's, appended to it in encoded form
+        (copying it into the message costs more than the rest of this)."""
         entry = self.registry.get(device)
         if entry is None:
             event.unknown_device = True
-            self.metrics.unknown_device_events.labels(event.adapter).inc()
+            self.metrics.unknown_device_events.labels(adapter).inc()
             log.warning("event from a device that is not configured; kept and flagged",
-                        device=event.source_device_id, adapter=event.adapter, type=event.type)
-            return
-        site = entry.spec.site
+                        device=device, adapter=adapter, type=event.type)
+            return event.site.region_code, event.site.school_id, b""
         if not event.HasField("site"):
-            event.site.CopyFrom(site)
-            return
+            return entry.region, entry.school, entry.site_field
+        site = entry.spec.site
         event.site.region_code = site.region_code
         event.site.school_id = site.school_id
         # An adapter may know a finer location (a fire zone, a camera's view) than the device's.
         for field in ("building", "floor", "zone"):
             if not getattr(event.site, field):
                 setattr(event.site, field, getattr(site, field))
+        return entry.region, entry.school, b""
 
     def _fold(self, event: Event, device: str, now: float) -> asyncio.Future[int] | None:
         fold = self._folds.get(device)
@@ -112,12 +128,12 @@ class Pipeline:
             summary = Event()
             summary.CopyFrom(fold.template)
             summary.id = ""
-            summary.sequence = 0
             summary.repeat_count = fold.repeats
             if fold.last_occurred is not None:
                 summary.occurred_at.CopyFrom(fold.last_occurred)
-            stamp_received(summary)
-            self.journal.append(summary)
+            now = time.time()
+            stamp_received(summary, now)
+            self._journal(summary, device, summary.category, now, fold.place)
 
     def flush_folds(self, force: bool = False, now: float | None = None) -> None:
         now = time.time() if now is None else now

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 
 from hub.events import Device, DeviceState, set_timestamp
+from hub.entries import site_field
 from hub.spi import DeviceSpec
 
 STATE_NAMES = {
@@ -24,6 +25,14 @@ class DeviceEntry:
     last_seen: float = 0.0
     state_since: float = dataclasses.field(default_factory=time.time)
     facts: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: The site's region, school and encoded field, read for every event of the device.
+    region: str = dataclasses.field(init=False, repr=False, compare=False)
+    school: str = dataclasses.field(init=False, repr=False, compare=False)
+    site_field: bytes = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        site = self.spec.site
+        self.region, self.school, self.site_field = site.region_code, site.school_id, site_field(site)
 
     def to_proto(self) -> Device:
         spec = self.spec
