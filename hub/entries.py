@@ -72,6 +72,8 @@ class NewEntry(NamedTuple):
     type: str
     device: str
     serialized: bytes
+    #: encoded fields that follow the serialized event (see Pipeline._place)
+    appended: bytes
 
 
 def new_entry_for_event(event: Event) -> NewEntry:
@@ -80,7 +82,7 @@ def new_entry_for_event(event: Event) -> NewEntry:
     received = event.received_at
     return new_entry(NewEntry, (received.seconds + received.nanos / 1e9, site.region_code, site.school_id,
                                 event.category, event.severity, event.type, event.source_device_id,
-                                event.SerializeToString()))
+                                event.SerializeToString(), b""))
 
 
 def sequenced(first_sequence: int, pending: Sequence[NewEntry]) -> list[Entry]:
@@ -88,13 +90,14 @@ def sequenced(first_sequence: int, pending: Sequence[NewEntry]) -> list[Entry]:
 
     Each event's sequence field is appended to its serialized form: protobuf reads a field that
     appears later as set, so this is the event with its sequence, without serializing it again."""
-    prefixes, limit = _FRAME_PREFIXES, len(_FRAME_PREFIXES)
+    prefixes, limit, tag, join = _FRAME_PREFIXES, len(_FRAME_PREFIXES), _SEQUENCE_TAG, b"".join
     entries: list[Entry] = []
     add = entries.append
     for seq, new in enumerate(pending, first_sequence):
-        body = new[7] + _SEQUENCE_TAG + varint(seq)
-        size = len(body)
-        add(new_entry(Entry, (seq, *new[:7], (prefixes[size] if size < limit else b"\x0a" + varint(size)) + body)))
+        serialized, appended, sequence = new[7], new[8], varint(seq)
+        size = len(serialized) + len(appended) + 1 + len(sequence)
+        prefix = prefixes[size] if size < limit else b"\x0a" + varint(size)
+        add(new_entry(Entry, (seq, *new[:7], join((prefix, serialized, appended, tag, sequence)))))
     return entries
 
 

@@ -86,7 +86,7 @@ class Pipeline:
     def _journal(self, event: Event, device: str, category: int, now: float, place: _Place) -> asyncio.Future[int]:
         region, school, site = place
         return self.journal.append_entry(new_entry(NewEntry, (
-            now, region, school, category, event.severity, event.type, device, event.SerializeToString() + site)))
+            now, region, school, category, event.severity, event.type, device, event.SerializeToString(), site)))
 
     def _place(self, event: Event, device: str, adapter: str) -> _Place:
         """Where the event happened: (region, school, the site field to append to the event).
