@@ -39,6 +39,7 @@ reactor.install()
 from hub import logs  # noqa: E402
 from hub.client import HubClient  # noqa: E402
 from hub.events import state_name, timestamp_seconds  # noqa: E402
+from hub.journal_store import cpu_seconds  # noqa: E402
 from simulators.campus.campus import FAMILIES, SimulatedCampus  # noqa: E402
 from simulators.campus.hubconfig import HubOptions, write_hub_config  # noqa: E402
 from simulators.campus.noise import Noise  # noqa: E402
@@ -46,7 +47,6 @@ from simulators.campus.scenario import SCENARIO_DIR, load_scenario_text  # noqa:
 from simulators.campus.timeline import free_port, play_timeline  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def county_plan(schools: int):
@@ -61,9 +61,10 @@ def percentile(ordered: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+def hub_cpu_seconds(pid: int) -> float:
+    """The hub process's CPU seconds and its children's (the journal store)."""
+    children = pathlib.Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return sum(cpu_seconds(process) for process in [pid, *children])
 
 
 def memory_mib(pid: int) -> tuple[float, float]:
@@ -171,11 +172,11 @@ async def main() -> int:
         received.clear()
         device_states.clear()
         lags.clear()
-        cpu_before, wall_before = cpu_seconds(hub.pid), time.monotonic()
+        cpu_before, wall_before = hub_cpu_seconds(hub.pid), time.monotonic()
         own_before = cpu_seconds(os.getpid())
         modbus_before = sum(p.requests for p in campus.fire.panels.values()) if campus.fire else 0
         await asyncio.sleep(args.seconds)
-        cpu_after, wall_after = cpu_seconds(hub.pid), time.monotonic()
+        cpu_after, wall_after = hub_cpu_seconds(hub.pid), time.monotonic()
         own_after = cpu_seconds(os.getpid())
         modbus_after = sum(p.requests for p in campus.fire.panels.values()) if campus.fire else 0
         meter.measuring = False

@@ -33,6 +33,8 @@ from hub import reactor as hub_reactor  # noqa: E402  (the reactor goes in befor
 
 hub_reactor.install()
 
+from hub.journal_store import cpu_seconds  # noqa: E402
+
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -93,10 +95,10 @@ async def serve(args: argparse.Namespace) -> int:
 
 
 # --- the hub side ---------------------------------------------------------------------------------
-def _child_cpu(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _hub_cpu(hub) -> float:
+    """This process's CPU seconds, and its journal store's when a real hub runs here."""
+    real = getattr(hub, "hub", None)
+    return time.process_time() + (real.journal.store_cpu_seconds() if real is not None else 0.0)
 
 
 class _InMemoryHub:
@@ -206,14 +208,14 @@ async def watch(args: argparse.Namespace) -> int:
         pass
     startup = time.monotonic() - started
     max_threads = threading.active_count()
-    cpu0, wall0, child_cpu0 = time.process_time(), time.monotonic(), _child_cpu(child.pid)
+    cpu0, wall0, child_cpu0 = _hub_cpu(hub), time.monotonic(), cpu_seconds(child.pid)
     hub.mark()
     child.stdin.write(hub.go_command + "\n")
     child.stdin.flush()
     lines = []
     while (line := await child_line()) != "DONE":
         lines.append(line)
-    cpu, wall, child_cpu = time.process_time() - cpu0, time.monotonic() - wall0, _child_cpu(child.pid) - child_cpu0
+    cpu, wall, child_cpu = _hub_cpu(hub) - cpu0, time.monotonic() - wall0, cpu_seconds(child.pid) - child_cpu0
     max_threads = max(max_threads, threading.active_count())
     samples, offline = hub.delays(lines), hub.not_online()
     delays = [delay for _, delay in samples]

@@ -195,9 +195,10 @@ async def run_load(port: int, connections: int, frames: int, rate: float | None,
 async def measure(name: str, start: Callable[[], Awaitable[Receiver]], args) -> dict:
     receiver = await start()
     try:
-        cpu = time.process_time()  # this process is the receiver alone: the load is generated elsewhere
+        # This process (and its journal store) is the receiver alone: the load is generated elsewhere.
+        cpu = time.process_time() + receiver.journal.store_cpu_seconds()
         throughput = await run_load(receiver.port, args.connections, args.frames, None, run=1)
-        cpu = time.process_time() - cpu
+        cpu = time.process_time() + receiver.journal.store_cpu_seconds() - cpu
         fast_before, all_before = receiver.answered_within_10ms()
         latency = await run_load(receiver.port, args.latency_connections, int(args.rate * args.seconds), args.rate,
                                  run=2)

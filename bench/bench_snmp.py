@@ -208,13 +208,13 @@ class SubscriberProcess:
 # --- the hub --------------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Snapshot:
-    cpu: float  # this process's CPU seconds
+    cpu: float  # this process's CPU seconds and its journal store's
     wall: float
     head: int  # journal head sequence
 
     @classmethod
     def take(cls, hub) -> Snapshot:
-        return cls(time.process_time(), time.perf_counter(), hub.journal.head)
+        return cls(time.process_time() + hub.journal.store_cpu_seconds(), time.perf_counter(), hub.journal.head)
 
 
 @dataclasses.dataclass

@@ -1,7 +1,8 @@
 """The durable event journal: SQLite in WAL mode, group commit, retention, replay.
 
-One writer thread owns the write connection; the event loop hands it batches. Everything that
-arrives while a commit is in flight goes into the next commit ("group commit"), so the journal
+A store process owns the write connection (see hub.journal_store); the event loop hands it
+batches. Everything that arrives while a commit is in flight goes into the next commit ("group
+commit"), so the journal
 keeps up with bursts without one transaction per event. A sequence becomes visible (to
 subscribers and to the appender's future) only after its transaction committed, and sequences are
 assigned in commit order, so the journal is gap-free: a failed commit is retried with the same
@@ -20,31 +21,11 @@ from collections.abc import Callable
 
 import structlog
 
-from hub.entries import Entry, NewEntry, TailCache, frame, new_entry, new_entry_for_event, sequenced
+from hub.entries import Entry, NewEntry, TailCache, new_entry, new_entry_for_event, sequenced
 from hub.events import Event
+from hub.journal_store import SYNCHRONOUS, JournalStore, StoreGone, StoreProcess, cpu_seconds, first_young_sequence
 
 log = structlog.get_logger("journal")
-
-SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL", "off": "OFF"}
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY,
-    received_at REAL NOT NULL,
-    region TEXT NOT NULL,
-    school TEXT NOT NULL,
-    category INTEGER NOT NULL,
-    severity INTEGER NOT NULL,
-    type TEXT NOT NULL,
-    device TEXT NOT NULL,
-    blob BLOB NOT NULL
-);
--- No index on received_at: it would cost every commit a second page (a third of a small
--- commit's time). Sequences are assigned in arrival order, so age retention finds its cut by
--- binary search over seq (see _first_young_sequence).
-DROP INDEX IF EXISTS events_received_at;
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-"""
 
 
 class JournalUnavailable(RuntimeError):
@@ -61,13 +42,6 @@ class RetentionExceeded(LookupError):
         )
         self.after = after
         self.earliest = earliest
-
-
-def _insert_statement(rows: int) -> str:
-    statement = _INSERTS.get(rows)
-    if statement is None:
-        statement = _INSERTS[rows] = "INSERT INTO events VALUES " + ",".join(["(?,?,?,?,?,?,?,?,?)"] * rows)
-    return statement
 
 
 def _diagnose(directory: str) -> str:
@@ -87,15 +61,14 @@ def _diagnose(directory: str) -> str:
     return "check that the directory is writable by this user and has free space"
 
 
-#: Commits of at most this many events are one INSERT statement, without BEGIN and COMMIT.
-SINGLE_STATEMENT_MAX_EVENTS = 64
+#: Commits of at most this many events are written by the hub itself, on the loop: a round trip
+#: to the store process costs more than writing them (tens of microseconds). Only under load are
+#: commits larger, and then the loop's time is worth more.
+INLINE_COMMIT_MAX_EVENTS = 64
 #: Events between WAL checkpoints (about 1,000 WAL pages, SQLite's own default).
 CHECKPOINT_EVERY_EVENTS = 8000
 
-_INSERTS: dict[int, str] = {}
 _SELECT_ENTRIES = "SELECT seq, received_at, region, school, category, severity, type, device, blob FROM events "
-#: meta 'blob_format': 2 means the blob column holds framed events (see Entry).
-_BLOB_FORMAT = 2
 
 
 class Journal:
@@ -127,19 +100,13 @@ class Journal:
         self.last_error: str | None = None
         #: Called with False when writes start failing and True when they recover.
         self.on_health: Callable[[bool], None] = lambda healthy: None
-        self._writer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal-writer")
+        self._store_process = StoreProcess(self._log_store_note)
+        #: The hub's own write connection, for small commits (not with durability "full": they
+        #: would wait for an fsync on the loop).
+        self._inline: JournalStore | None = None
+        self._retention_running = False
         self._readers = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="journal-reader")
         self._reader_local = threading.local()
-        self._write_conn: sqlite3.Connection | None = None
-        self._rows_per_insert = 1  # set from the database's limits when opened
-        #: Without an fsync per commit, commits run on the loop itself. A commit writes to the
-        #: OS's page cache (about 2.5 µs per event) and takes no longer than the writer thread
-        #: would, while the thread's GIL hand-offs cost the loop more than the whole write: three
-        #: per commit, each a forced switch that stalls the loop for up to the switch interval
-        #: (measured: 3.6 µs of loop time lost per event written, 10-15% of the pipeline's
-        #: throughput). Inline commits also keep themselves small: no event arrives while one runs.
-        self._inline_commits = durability != "full"
-        self._retention_running = False
         self._events_since_checkpoint = 0
         self._pending: list[tuple[NewEntry, asyncio.Future[int]]] = []
         self._flusher: asyncio.Task | None = None
@@ -153,70 +120,36 @@ class Journal:
         directory = os.path.dirname(os.path.abspath(self.path))
         try:
             os.makedirs(directory, exist_ok=True)
-            self.head, self.earliest = await self._loop.run_in_executor(self._writer, self._open_writer)
+            self._store_process.start()
+            self.head, self.earliest, to_upgrade = await self._store_process.call(
+                "open", self.path, self.durability)
+            if to_upgrade is not None:
+                if to_upgrade:
+                    log.warning("upgrading the journal's event format; this runs once", path=self.path,
+                                events=to_upgrade)
+                await self._store_process.call("upgrade")
+            if self.durability != "full":
+                self._inline = JournalStore(self.path, self.durability)
+                self._inline.attach()
         except (OSError, sqlite3.Error) as exc:
+            await self._store_process.stop()
             raise JournalUnavailable(f"cannot open the journal at {self.path}: {exc}; {_diagnose(directory)}") from exc
         log.info("journal opened", path=self.path, durability=self.durability,
                  head_sequence=self.head, earliest_sequence=self.earliest)
         self._set_gauges()
 
-    def _open_writer(self) -> tuple[int, int]:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # only takes effect on a new database
-        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if mode.lower() != "wal":
-            raise sqlite3.OperationalError(f"the file system refused WAL mode (got {mode})")
-        conn.execute(f"PRAGMA synchronous={SYNCHRONOUS[self.durability]}")
-        # Checkpoints run in the writer thread after a commit (_write_rows_and_checkpoint),
-        # never inside a commit, which may run on the event loop.
-        conn.execute("PRAGMA wal_autocheckpoint=0")
-        conn.executescript(_SCHEMA)
-        self._write_conn = conn
-        variables = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        self._rows_per_insert = 1 << min(10, (variables // len(Entry._fields)).bit_length() - 1)
-        self._upgrade_blob_format(conn)
-        max_seq = conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0
-        row = conn.execute("SELECT value FROM meta WHERE key='last_sequence'").fetchone()
-        # The high-water mark (see _retain) survives retention deleting every row.
-        head = max(max_seq, row[0] if row else 0)
-        min_seq = conn.execute("SELECT MIN(seq) FROM events").fetchone()[0]
-        return head, (min_seq if min_seq is not None else head + 1)
-
-    def _upgrade_blob_format(self, conn: sqlite3.Connection) -> None:
-        """Frame the blobs of a journal written before they were stored framed (format 1)."""
-        row = conn.execute("SELECT value FROM meta WHERE key='blob_format'").fetchone()
-        if row is not None:
-            if row[0] != _BLOB_FORMAT:
-                raise sqlite3.DatabaseError(
-                    f"journal blob format {row[0]} is newer than this campus-hub understands ({_BLOB_FORMAT})")
-            return
-        count = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-        if count:
-            log.warning("upgrading the journal's event format; this runs once", path=self.path, events=count)
-        conn.execute("BEGIN IMMEDIATE")
-        done, last = 0, 0
-        while True:
-            rows = conn.execute("SELECT seq, blob FROM events WHERE seq > ? ORDER BY seq LIMIT 10000",
-                                (last,)).fetchall()
-            if not rows:
-                break
-            conn.executemany("UPDATE events SET blob = ? WHERE seq = ?", [(frame(blob), seq) for seq, blob in rows])
-            last, done = rows[-1][0], done + len(rows)
-            if done % 100_000 < len(rows):
-                log.info("journal format upgrade in progress", upgraded=done, of=count)
-        conn.execute("INSERT INTO meta (key, value) VALUES ('blob_format', ?)", (_BLOB_FORMAT,))
-        conn.execute("COMMIT")
+    @staticmethod
+    def _log_store_note(level: str, message: str, fields: dict) -> None:
+        getattr(log, level)(message, **fields)
 
     async def close(self) -> None:
         """Commit what is pending, then close. Appends after this fail."""
         self._closed = True
         if self._flusher is not None:
             await asyncio.shield(self._flusher)
-        loop = asyncio.get_running_loop()
-        if self._write_conn is not None:
-            # Closing the last connection checkpoints and removes the WAL file.
-            await loop.run_in_executor(self._writer, self._write_conn.close)
-        self._writer.shutdown(wait=True)
+        if self._inline is not None:
+            self._inline.close()
+        await self._store_process.stop()  # its close checkpoints and removes the WAL file
         self._readers.shutdown(wait=True)
         if self._advanced is not None and not self._advanced.done():
             self._advanced.set_result(None)
@@ -224,6 +157,19 @@ class Journal:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def store_pid(self) -> int | None:
+        """The journal store process's id (for monitoring; see hub.journal_store)."""
+        return self._store_process.pid
+
+    def store_cpu_seconds(self) -> float:
+        """CPU time the current store process has used: part of the hub's own CPU use."""
+        pid = self._store_process.pid
+        try:
+            return cpu_seconds(pid) if pid is not None else 0.0
+        except FileNotFoundError:  # it just exited
+            return 0.0
 
     # --- appending ---------------------------------------------------------------------------
     def append(self, event: Event) -> asyncio.Future[int]:
@@ -269,10 +215,10 @@ class Journal:
         for _, future in batch:
             if not future.done():
                 future.set_exception(JournalUnavailable(f"journal internal error: {exc!r}"))
-        self.head = await self._loop.run_in_executor(self._writer, self._max_sequence)
-
-    def _max_sequence(self) -> int:
-        return self._write_conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or self.head
+        try:
+            self.head = await self._store_process.call("max_sequence") or self.head
+        except (OSError, sqlite3.Error) as error:  # the next commit's retries report the store
+            log.error("cannot re-read the journal's head after an internal error", error=str(error))
 
     async def _commit(self, batch: list[tuple[NewEntry, asyncio.Future[int]]]) -> None:
         entries = self._entries_for(batch)
@@ -295,26 +241,23 @@ class Journal:
         """Write the entries in one transaction, retrying (with the same sequences) until it works."""
         delay = 0.05
         checkpoint_due = self._events_since_checkpoint + len(entries) >= CHECKPOINT_EVERY_EVENTS
+        values = list(itertools.chain.from_iterable(entries))
         while True:
             started = time.perf_counter()
             try:
-                if checkpoint_due:  # a checkpoint syncs the files: never on the loop
-                    await self._loop.run_in_executor(self._writer, self._write_rows_and_checkpoint, entries)
-                elif self._inline_commits and not self._retention_running:
-                    self._write_rows(entries)
+                if (self._inline is not None and len(entries) <= INLINE_COMMIT_MAX_EVENTS and not checkpoint_due
+                        and not self._retention_running):
+                    self._inline.write(values, False)
                 else:
-                    await self._loop.run_in_executor(self._writer, self._write_rows, entries)
+                    await self._store_process.call("write", values, checkpoint_due)
                 break
+            except StoreGone as exc:
+                if await self._restart_store(exc, entries[-1].seq):
+                    break  # the store committed the batch before it went
             except (sqlite3.Error, OSError) as exc:
-                self._count("journal_write_errors_total")
-                if self.healthy or str(exc) != self.last_error:
-                    log.error("journal write failed; events are held in memory and retried",
-                              path=self.path, error=str(exc), waiting=len(entries) + len(self._pending))
-                if self.healthy:
-                    self.on_health(False)
-                self.healthy, self.last_error = False, str(exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+                self._write_failed(exc, len(entries))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
         if not self.healthy:
             log.info("journal writes recovered", path=self.path)
             self.healthy, self.last_error = True, None
@@ -322,51 +265,28 @@ class Journal:
         self._observe_commit(time.perf_counter() - started, len(entries))
         self._events_since_checkpoint = 0 if checkpoint_due else self._events_since_checkpoint + len(entries)
 
-    def _write_rows(self, entries: list[Entry]) -> None:
-        conn = self._write_conn
-        if len(entries) <= SINGLE_STATEMENT_MAX_EVENTS:
-            # One statement is its own transaction: no BEGIN and COMMIT round trips.
-            conn.execute(_insert_statement(len(entries)), list(itertools.chain.from_iterable(entries)))
-            return
-        conn.execute("BEGIN IMMEDIATE")
+    def _write_failed(self, exc: Exception, events: int) -> None:
+        self._count("journal_write_errors_total")
+        if self.healthy or str(exc) != self.last_error:
+            log.error("journal write failed; events are held in memory and retried",
+                      path=self.path, error=str(exc), waiting=events + len(self._pending))
+        if self.healthy:
+            self.on_health(False)
+        self.healthy, self.last_error = False, str(exc)
+
+    async def _restart_store(self, exc: StoreGone, last_sequence: int) -> bool:
+        """Start a new store process after the last one went; True if the batch ending at
+        ``last_sequence`` had been committed all the same (its reply was lost)."""
+        self._write_failed(exc, 0)
+        await self._store_process.stop()
         try:
-            for statement, values in self._inserts(entries):
-                conn.execute(statement, values)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-
-    def _inserts(self, entries: list[Entry]):
-        """Multi-row INSERT statements covering ``entries``.
-
-        sqlite3 releases the GIL for every statement step. With executemany that is once per
-        row, and each time the writer waits for a busy event loop to hand the GIL back (up to the
-        switch interval): about 400 µs per row under load, against 6 µs per row with a thousand
-        rows per statement. Sizes are powers of two so that few distinct statements are compiled.
-        """
-        chunk, done, total = self._rows_per_insert, 0, len(entries)
-        while done < total:
-            size = chunk if total - done >= chunk else 1 << ((total - done).bit_length() - 1)
-            yield _insert_statement(size), list(itertools.chain.from_iterable(entries[done:done + size]))
-            done += size
-
-    def _write_rows_and_checkpoint(self, entries: list[Entry]) -> None:
-        self._write_rows(entries)
-        self._checkpoint()
-
-    def _checkpoint(self) -> None:
-        """Copy the WAL into the database file (in the writer thread, between commits).
-
-        No commit runs meanwhile (the flusher awaits this one), so the checkpoint completes and
-        the next commit writes the WAL from its start again: the WAL stays about as large as
-        CHECKPOINT_EVERY_EVENTS events. (Run beside commits, a checkpoint never completes and
-        the WAL grows with the journal.)"""
-        try:
-            self._write_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error as exc:  # the rows are committed; the next checkpoint tries again
-            log.warning("journal checkpoint failed; the next one retries", path=self.path, error=str(exc))
+            self._store_process.start()
+            head, _, _ = await self._store_process.call("open", self.path, self.durability)
+        except (OSError, sqlite3.Error) as error:
+            self._write_failed(error, 0)
+            return False
+        log.warning("journal store process restarted", path=self.path, head_sequence=head)
+        return head >= last_sequence
 
     # --- reading -----------------------------------------------------------------------------
     async def read_after(self, seq: int, limit: int) -> list[Entry]:
@@ -406,7 +326,7 @@ class Journal:
 
     def _read_since(self, when: float, max_entries: int) -> list[Entry]:
         conn = self._reader_connection()
-        first = max(self._first_young_sequence(conn, when), self.head - max_entries + 1)
+        first = max(first_young_sequence(conn, when), self.head - max_entries + 1)
         rows = conn.execute(
             _SELECT_ENTRIES + "WHERE seq >= ? ORDER BY seq", (first,)).fetchall()
         return [new_entry(Entry, row) for row in rows]
@@ -427,9 +347,10 @@ class Journal:
     async def apply_retention(self, now: float | None = None) -> int:
         """Delete events beyond the age and size limits; returns how many were deleted."""
         now = time.time() if now is None else now
-        self._retention_running = True  # commits go to the writer thread, after it
+        self._retention_running = True  # commits go to the store process, after it
         try:
-            deleted = await self._loop.run_in_executor(self._writer, self._retain, now)
+            deleted, self.earliest = await self._store_process.call(
+                "retain", now, self.max_age, self.max_bytes, self.head)
         finally:
             self._retention_running = False
         if deleted:
@@ -437,59 +358,6 @@ class Journal:
             self._count("journal_retention_deleted_total", deleted)
         self._set_gauges()
         return deleted
-
-    def _retain(self, now: float) -> int:
-        conn = self._write_conn
-        # The high-water mark must outlive the rows deleted here, so sequences are never reused.
-        # Only retention deletes rows, so it is recorded here rather than in every group commit,
-        # where it cost a page write per commit (a quarter of the commit's cost).
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) "
-                     "SELECT 'last_sequence', seq FROM events ORDER BY seq DESC LIMIT 1")
-        deleted = 0
-        if self.max_age:
-            cut = self._first_young_sequence(conn, now - self.max_age)
-            deleted += conn.execute("DELETE FROM events WHERE seq < ?", (cut,)).rowcount
-        if self.max_bytes:
-            page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-            for _ in range(64):  # shrink in steps; each step removes a share of the oldest rows
-                used = (conn.execute("PRAGMA page_count").fetchone()[0]
-                        - conn.execute("PRAGMA freelist_count").fetchone()[0]) * page_size
-                if used <= self.max_bytes:
-                    break
-                count = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-                if count <= 1:
-                    break
-                share = max(1, min(count - 1, int(count * (1 - self.max_bytes / used)) + count // 100))
-                deleted += conn.execute(
-                    "DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?)", (share,)).rowcount
-                conn.execute("PRAGMA incremental_vacuum")
-        if deleted:
-            conn.execute("PRAGMA incremental_vacuum")
-            self._checkpoint()  # the deletions went to the WAL; commits only count events
-        min_seq = conn.execute("SELECT MIN(seq) FROM events").fetchone()[0]
-        self.earliest = min_seq if min_seq is not None else self.head + 1
-        return deleted
-
-    @staticmethod
-    def _first_young_sequence(conn: sqlite3.Connection, cutoff: float) -> int:
-        """The first sequence received at or after ``cutoff``; beyond every retained one if none.
-
-        Receive times follow sequence order (both are taken in arrival order); if the clock was
-        set back, events around the jump are kept or dropped together with their neighbours."""
-        low, high = conn.execute("SELECT MIN(seq), MAX(seq) FROM events").fetchone()
-        if low is None:
-            return 1 << 62  # nothing retained: nothing is young
-        high += 1
-        while low < high:
-            middle = (low + high) // 2
-            # The first row at or after `middle` (rows may be missing after a failed commit).
-            row = conn.execute("SELECT seq, received_at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1",
-                               (middle,)).fetchone()
-            if row[1] < cutoff:
-                low = row[0] + 1
-            else:
-                high = middle
-        return low
 
     # --- metrics -----------------------------------------------------------------------------
     def _count(self, name: str, amount: float = 1) -> None:

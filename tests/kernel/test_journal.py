@@ -14,6 +14,15 @@ import pytest
 
 from hub.events import Category, Event, Severity, new_event, stamp_received
 from hub.journal import Entry, Journal, JournalUnavailable, RetentionExceeded
+from hub.testing import eventually
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
 
 
 def event(n: int, device: str = "dev-1") -> Event:
@@ -153,10 +162,15 @@ async def test_kill_9_during_heavy_ingest_loses_nothing_acknowledged(tmp_path):
             if not line:
                 break
             acknowledged = max(acknowledged, int(line))
+        with open(f"/proc/{child.pid}/task/{child.pid}/children") as children:
+            [store] = [int(pid) for pid in children.read().split()]
     finally:
         child.send_signal(signal.SIGKILL)
         await child.wait()
     assert acknowledged >= 20_000, "the ingest child died before acknowledging enough events"
+    # The store process does not outlive its hub (it exits when its requests pipe closes).
+    await eventually(lambda: not os.path.exists(f"/proc/{store}") or _is_zombie(store), 10,
+                     "the journal store process to exit after its hub was killed")
     with sqlite3.connect(str(path)) as conn:
         seqs = [row[0] for row in conn.execute("SELECT seq FROM events ORDER BY seq")]
         row = conn.execute("SELECT * FROM events WHERE seq = ?", (acknowledged,)).fetchone()
@@ -167,6 +181,26 @@ async def test_kill_9_during_heavy_ingest_loses_nothing_acknowledged(tmp_path):
     await journal.open()
     assert await journal.append(event(0)) == len(seqs) + 1
     await journal.close()
+
+
+async def test_a_killed_store_process_is_restarted_and_nothing_is_lost_or_written_twice(tmp_path):
+    path = tmp_path / "j.db"
+    journal = Journal(str(path), max_events_per_commit=500)
+    await journal.open()
+    first_store = journal.store_pid
+    futures = []
+    for start in range(0, 10_000, 500):  # commits of 500 events: the store process writes them
+        futures += [journal.append(event(n)) for n in range(start, start + 500)]
+        if start == 5000:
+            os.kill(first_store, signal.SIGKILL)
+        await asyncio.sleep(0.002)
+    sequences = await asyncio.wait_for(asyncio.gather(*futures), 60)
+    assert sequences == list(range(1, 10_001))
+    assert journal.store_pid != first_store and journal.healthy
+    await journal.close()
+    with sqlite3.connect(str(path)) as conn:
+        rows = conn.execute("SELECT * FROM events ORDER BY seq").fetchall()
+    assert [int(Entry(*row).event().attributes["n"]) for row in rows] == list(range(10_000))
 
 
 async def test_read_only_journal_directory_is_a_clear_error_and_keeps_what_was_journaled(tmp_path):
