@@ -23,6 +23,7 @@ import collections
 import fcntl
 import marshal
 import os
+import signal
 import sqlite3
 import struct
 import subprocess
@@ -394,6 +395,11 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 if __name__ == "__main__":
+    # Ctrl-C in a terminal and a service manager's SIGTERM reach the whole process group: the hub
+    # shuts down by committing what it holds, which needs this process. It exits when the hub
+    # closes its requests pipe, whether the hub stopped cleanly or was killed.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # stdout carries replies: anything else printed goes to stderr.
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)

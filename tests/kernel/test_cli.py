@@ -90,6 +90,33 @@ async def test_run_tail_and_devices_against_a_live_hub(tmp_path):
     assert token not in err.decode() and digest not in err.decode()  # secrets never logged
 
 
+async def test_ctrl_c_stops_the_hub_and_its_journal_store_in_order(tmp_path):
+    # A terminal's Ctrl-C signals the whole process group: the journal store process must outlive
+    # the signal long enough to commit what the hub holds, then exit with it.
+    _, digest = new_token()
+    config = tmp_path / "hub.yaml"
+    config.write_text(HUB_YAML.format(journal=tmp_path / "j.db", port=free_port()))
+    hub = await asyncio.create_subprocess_exec(*CLI, "run", "-c", str(config), env={**os.environ, "POLICE_SHA": digest},
+                                               stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                                               start_new_session=True)
+    try:
+        while b"hub started" not in await asyncio.wait_for(hub.stderr.readline(), 30):
+            pass
+        await asyncio.sleep(0.5)  # the synthetic adapter journals events meanwhile
+        with open(f"/proc/{hub.pid}/task/{hub.pid}/children") as children:
+            [store] = [int(pid) for pid in children.read().split()]
+        os.killpg(hub.pid, signal.SIGINT)
+        _, err = await asyncio.wait_for(hub.communicate(), 20)
+    finally:
+        if hub.returncode is None:
+            os.killpg(hub.pid, signal.SIGKILL)
+    log = err.decode()
+    assert hub.returncode == 130, log
+    assert "Traceback" not in log and "journal store process restarted" not in log and "write failed" not in log
+    assert not os.path.exists(f"/proc/{store}")
+    assert not os.path.exists(tmp_path / "j.db-wal")  # the store closed the database last
+
+
 async def test_run_with_a_bad_config_does_not_start(tmp_path):
     config = tmp_path / "hub.yaml"
     config.write_text("journal: {durability: sometimes}\n")
