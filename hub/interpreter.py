@@ -1,4 +1,4 @@
-"""Interpreter settings for a process that hosts the hub (an event loop plus a journal thread)."""
+"""Interpreter settings for a process that hosts the hub (an event loop plus worker threads)."""
 from __future__ import annotations
 
 import gc
@@ -12,8 +12,9 @@ YOUNG_THRESHOLD = 100_000
 def tune_for_hub() -> None:
     """Favour event latency and throughput over the interpreter's general-purpose defaults.
 
-    - The loop shares the GIL with the journal writer thread; the default 5 ms switch interval
-      would let a commit hold an ACK back for up to 5 ms. 1 ms favours latency.
+    - The loop shares the GIL with worker threads (journal readers, adapters' blocking calls such
+      as ONVIF's zeep); the default 5 ms switch interval would let one of them hold an ACK back
+      for up to 5 ms. 1 ms favours latency.
     - Every event allocates a few short-lived container objects (futures, tuples). With the
       default collector thresholds, full collections re-scan the hundreds of thousands of objects
       that libraries created at import (about 0.1 s each, over a tenth of the hub's time at

@@ -282,7 +282,7 @@ async def test_age_retention_cuts_at_the_first_event_young_enough(tmp_path):
 
 
 async def test_the_wal_is_checkpointed_so_it_does_not_grow_with_the_journal(tmp_path):
-    # Commits never checkpoint (some run on the event loop); the writer thread does, every
+    # Commits never checkpoint (small ones run on the event loop); the store process does, every
     # CHECKPOINT_EVERY_EVENTS events. Without that, the WAL would hold every event ever written.
     from hub.journal import CHECKPOINT_EVERY_EVENTS
     path = tmp_path / "j.db"
