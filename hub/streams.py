@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import operator
 from collections.abc import AsyncIterator, Callable
 
-from hub.entries import varint
+from hub.entries import Entry, varint
 from hub.journal import Journal
 
 READ_CHUNK = 2000
+_framed = operator.itemgetter(Entry._fields.index("framed"))
+_category = operator.itemgetter(Entry._fields.index("category"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,17 +64,23 @@ async def stream_batches(
 
     while True:
         entries = await journal.read_after(cursor, READ_CHUNK)
-        if entries and match is None and len(pending) + len(entries) < max_batch:
-            if not pending:
-                first_pending_at = loop.time()
-            pending.extend([entry.framed for entry in entries])
-            categories.extend([entry.category for entry in entries])
+        if entries and match is None:
+            # Every event matches: take them in slices that fill batches, without a step per event.
+            start = 0
+            while start < len(entries):
+                piece = entries[start:start + max_batch - len(pending)]
+                if not pending:
+                    first_pending_at = loop.time()
+                pending.extend(map(_framed, piece))
+                categories.extend(map(_category, piece))
+                start += len(piece)
+                if len(pending) >= max_batch:
+                    yield cut(piece[-1].seq)
             cursor = entries[-1].seq
             continue
         if entries:
             for entry in entries:
-                if match is None or match(entry.region, entry.school, entry.category, entry.severity, entry.type,
-                                          entry.device):
+                if match(entry.region, entry.school, entry.category, entry.severity, entry.type, entry.device):
                     if not pending:
                         first_pending_at = loop.time()
                     pending.append(entry.framed)
