@@ -57,23 +57,15 @@ class Entry(NamedTuple):
         return event
 
 
-class NewEntry(NamedTuple):
-    """An event on its way into the journal: its columns, and the event serialized without its
-    sequence (which the journal assigns when it commits).
-
-    The event is serialized when the pipeline has enriched it, while it is still in the CPU's
-    caches: serialized at commit time, hundreds of events later, it cost twice as much."""
-
-    received_at: float
-    region: str
-    school: str
-    category: int
-    severity: int
-    type: str
-    device: str
-    serialized: bytes
-    #: encoded fields that follow the serialized event (see Pipeline._place)
-    appended: bytes
+#: An event on its way into the journal: Entry's columns, then the event serialized without its
+#: sequence (which the journal assigns when it commits) and the encoded fields that follow it
+#: (see Pipeline._place). The event is serialized when the pipeline has enriched it, while it is
+#: still in the CPU's caches: serialized at commit time, hundreds of events later, it cost twice
+#: as much.
+NewEntry = NamedTuple("NewEntry", [*((name, Entry.__annotations__[name]) for name in Entry._fields[1:-1]),
+                                   ("serialized", bytes), ("appended", bytes)])
+#: How many of NewEntry's fields are Entry's columns.
+_COLUMNS = len(Entry._fields) - 2
 
 
 def new_entry_for_event(event: Event) -> NewEntry:
@@ -90,14 +82,13 @@ def sequenced(first_sequence: int, pending: Sequence[NewEntry]) -> list[Entry]:
 
     Each event's sequence field is appended to its serialized form: protobuf reads a field that
     appears later as set, so this is the event with its sequence, without serializing it again."""
-    prefixes, limit, tag, join = _FRAME_PREFIXES, len(_FRAME_PREFIXES), _SEQUENCE_TAG, b"".join
+    tag, join, columns = _SEQUENCE_TAG, b"".join, _COLUMNS
     entries: list[Entry] = []
     add = entries.append
     for seq, new in enumerate(pending, first_sequence):
-        serialized, appended, sequence = new[7], new[8], varint(seq)
-        size = len(serialized) + len(appended) + 1 + len(sequence)
-        prefix = prefixes[size] if size < limit else b"\x0a" + varint(size)
-        add(new_entry(Entry, (seq, *new[:7], join((prefix, serialized, appended, tag, sequence)))))
+        serialized, appended, sequence = new[columns], new[columns + 1], varint(seq)
+        prefix = _frame_prefix(len(serialized) + len(appended) + 1 + len(sequence))
+        add(new_entry(Entry, (seq, *new[:columns], join((prefix, serialized, appended, tag, sequence)))))
     return entries
 
 
@@ -109,8 +100,12 @@ def site_field(site: Site) -> bytes:
 
 def frame(serialized: bytes) -> bytes:
     """An encoded event as field 1 of `EventBatch`."""
-    size = len(serialized)
-    return (_FRAME_PREFIXES[size] if size < len(_FRAME_PREFIXES) else b"\x0a" + varint(size)) + serialized
+    return _frame_prefix(len(serialized)) + serialized
+
+
+def _frame_prefix(size: int) -> bytes:
+    """Tag and length of a framed event of ``size`` bytes."""
+    return _FRAME_PREFIXES[size] if size < _PRECOMPUTED_FRAME_SIZES else b"\x0a" + varint(size)
 
 
 def _unframe(framed: bytes) -> bytes:
@@ -124,7 +119,8 @@ def _unframe(framed: bytes) -> bytes:
 #: tuple.__new__ builds an Entry without NamedTuple's Python-level __new__ (one per event).
 new_entry = tuple.__new__
 #: frame prefixes (tag and length) of events shorter than 4 KiB, precomputed.
-_FRAME_PREFIXES = [b"\x0a" + varint(size) for size in range(4096)]
+_PRECOMPUTED_FRAME_SIZES = 4096
+_FRAME_PREFIXES = [b"\x0a" + varint(size) for size in range(_PRECOMPUTED_FRAME_SIZES)]
 #: Event.sequence's tag (a varint field) and Event.site's (length-delimited).
 _SEQUENCE_TAG = varint(Event.DESCRIPTOR.fields_by_name["sequence"].number << 3)
 _SITE_TAG = varint(Event.DESCRIPTOR.fields_by_name["site"].number << 3 | 2)

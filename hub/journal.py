@@ -2,8 +2,7 @@
 
 A store process owns the write connection (see hub.journal_store); the event loop hands it
 batches. Everything that arrives while a commit is in flight goes into the next commit ("group
-commit"), so the journal
-keeps up with bursts without one transaction per event. A sequence becomes visible (to
+commit"), so the journal keeps up with bursts without one transaction per event. A sequence becomes visible (to
 subscribers and to the appender's future) only after its transaction committed, and sequences are
 assigned in commit order, so the journal is gap-free: a failed commit is retried with the same
 sequences before anything later is written.
@@ -120,9 +119,7 @@ class Journal:
         directory = os.path.dirname(os.path.abspath(self.path))
         try:
             os.makedirs(directory, exist_ok=True)
-            self._store_process.start()
-            self.head, self.earliest, to_upgrade = await self._store_process.call(
-                "open", self.path, self.durability)
+            self.head, self.earliest, to_upgrade = await self._start_store()
             if to_upgrade is not None:
                 if to_upgrade:
                     log.warning("upgrading the journal's event format; this runs once", path=self.path,
@@ -137,6 +134,11 @@ class Journal:
         log.info("journal opened", path=self.path, durability=self.durability,
                  head_sequence=self.head, earliest_sequence=self.earliest)
         self._set_gauges()
+
+    async def _start_store(self) -> tuple[int, int, int | None]:
+        """Start the store process on this journal: (head, earliest, events to upgrade or None)."""
+        self._store_process.start()
+        return await self._store_process.call("open", self.path, self.durability)
 
     @staticmethod
     def _log_store_note(level: str, message: str, fields: dict) -> None:
@@ -280,8 +282,7 @@ class Journal:
         self._write_failed(exc, 0)
         await self._store_process.stop()
         try:
-            self._store_process.start()
-            head, _, _ = await self._store_process.call("open", self.path, self.durability)
+            head, _, _ = await self._start_store()
         except (OSError, sqlite3.Error) as error:
             self._write_failed(error, 0)
             return False

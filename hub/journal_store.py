@@ -236,6 +236,13 @@ class JournalStore:
 _OPERATIONS = frozenset({"upgrade", "write", "checkpoint", "max_sequence", "retain", "close"})
 
 
+def _send(stream, message: tuple) -> None:
+    """Write one message: its length, then the marshalled tuple."""
+    data = marshal.dumps(message)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
 def serve(requests, replies) -> None:
     """Answer requests until the hub closes the pipe or asks to close."""
     store: JournalStore | None = None
@@ -258,10 +265,8 @@ def serve(requests, replies) -> None:
         except Exception as exc:  # a bug: the hub fails the commit's appenders and goes on
             reply = ("bug", repr(exc))
         notes = store.notes if store is not None else []
-        data = marshal.dumps((*reply, notes))
+        _send(replies, (*reply, notes))
         notes.clear()
-        replies.write(_HEADER.pack(len(data)) + data)
-        replies.flush()
         if operation == "close":
             break
     if store is not None:
@@ -321,10 +326,8 @@ class StoreProcess:
         async with self._one_at_a_time:
             if not self.running:
                 raise StoreGone("the journal store process is not running")
-            data = marshal.dumps((operation, arguments))
             try:
-                self._process.stdin.write(_HEADER.pack(len(data)) + data)
-                self._process.stdin.flush()
+                _send(self._process.stdin, (operation, arguments))
             except (BrokenPipeError, ValueError) as exc:
                 raise StoreGone(f"the journal store process exited: {exc}") from None
             future = self._loop.create_future()

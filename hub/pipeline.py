@@ -103,8 +103,8 @@ class Pipeline:
         if not event.HasField("site"):
             return entry.region, entry.school, entry.site_field
         site = entry.spec.site
-        event.site.region_code = site.region_code
-        event.site.school_id = site.school_id
+        event.site.region_code = entry.region
+        event.site.school_id = entry.school
         # An adapter may know a finer location (a fire zone, a camera's view) than the device's.
         for field in ("building", "floor", "zone"):
             if not getattr(event.site, field):
