@@ -36,10 +36,10 @@ from hub import reactor
 
 reactor.install()
 
-from hub import logs  # noqa: E402
-from hub.client import HubClient  # noqa: E402
+from hub.cli import logs  # noqa: E402
+from hub.api.grpc.client import HubClient  # noqa: E402
 from hub.events import state_name, timestamp_seconds  # noqa: E402
-from hub.journal_store import cpu_seconds  # noqa: E402
+from bench.proc import cpu_seconds  # noqa: E402
 from simulators.campus.campus import FAMILIES, SimulatedCampus  # noqa: E402
 from simulators.campus.hubconfig import HubOptions, write_hub_config  # noqa: E402
 from simulators.campus.noise import Noise  # noqa: E402
@@ -219,6 +219,6 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    from hub import runtime
+    from hub.cli import runtime
 
     sys.exit(runtime.run(main))

@@ -39,7 +39,7 @@ reactor.install()
 
 from adapters.modbus.adapter import ModbusAdapter, ModbusDeviceOptions, ModbusOptions  # noqa: E402
 from adapters.modbus.profile import resolve_profile  # noqa: E402
-from hub import logs  # noqa: E402
+from hub.cli import logs  # noqa: E402
 from hub.events import DeviceState, Site, State, timestamp_seconds  # noqa: E402
 from hub.spi import DeviceSpec  # noqa: E402
 
@@ -111,7 +111,7 @@ async def toggle_zones(sim, seconds: float, rate: float, spacing: float) -> list
 def subscriber_process(conn, target: str, token: str) -> None:
     """Subscribe to fire.alarm from now; say "ready"; on "stop" send what arrived and when:
     (key, receipt time, hub received_at, repeat_count)."""
-    from hub.client import HubClient, make_filter
+    from hub.api.grpc.client import HubClient, make_filter
 
     async def listen() -> None:
         loop = asyncio.get_running_loop()
@@ -141,10 +141,10 @@ def subscriber_process(conn, target: str, token: str) -> None:
 
 # --- the hub (this process) -------------------------------------------------------------------------
 async def start_hub(tmp: str, ports: dict[str, int], args: argparse.Namespace):
-    from hub.app import AdapterInstance, Hub, HubSettings
-    from hub.auth import Subscriber
-    from hub.config.tokens import new_token
-    from hub.scope import Scope
+    from hub.kernel import AdapterInstance, Hub, HubSettings
+    from hub.access import Subscriber
+    from hub.access import new_token
+    from hub.access import Scope
 
     site = Site(region_code="140802", school_id="sch-bench")
     devices = [DeviceSpec(id=name, kind="fire_panel", adapter=INSTANCE, site=site, options=ModbusDeviceOptions(

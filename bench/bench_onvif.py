@@ -33,7 +33,7 @@ from hub import reactor as hub_reactor  # noqa: E402  (the reactor goes in befor
 
 hub_reactor.install()
 
-from hub.journal_store import cpu_seconds  # noqa: E402
+from bench.proc import cpu_seconds  # noqa: E402
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -44,7 +44,7 @@ def _percentile(values: list[float], q: float) -> float:
 # --- the camera side (child process) --------------------------------------------------------------
 async def _subscriber(target: str, token: str, delays: list[float]) -> None:
     from adapters.onvif.soap import parse_datetime
-    from hub.client import HubClient
+    from hub.api.grpc.client import HubClient
 
     async with HubClient(target, token) as client:
         async for response in client.subscribe(from_earliest=False, max_batch_size=500, max_batch_delay_ms=5,
@@ -106,7 +106,7 @@ class _InMemoryHub:
 
     def __init__(self, specs, options, pool: int) -> None:
         from adapters.onvif.adapter import OnvifAdapter
-        from hub.testing import RecordingContext
+        from hub.spi.testing import RecordingContext
 
         self.ctx = RecordingContext("onvif-bench", specs)
         self.ctx._pool._max_workers = pool  # the hub's bounded pool size for blocking zeep calls
@@ -139,10 +139,10 @@ class _RealHub:
 
     def __init__(self, specs, options, pool: int) -> None:
         from adapters.onvif.adapter import OnvifAdapter
-        from hub.app import AdapterInstance, Hub, HubSettings
-        from hub.auth import Subscriber
-        from hub.config.tokens import new_token
-        from hub.scope import Scope
+        from hub.kernel import AdapterInstance, Hub, HubSettings
+        from hub.access import Subscriber
+        from hub.access import new_token
+        from hub.access import Scope
 
         self.tmp = tempfile.TemporaryDirectory(prefix="bench-onvif-")
         token, sha = new_token()
@@ -248,7 +248,7 @@ def main() -> int:
     parser.add_argument("--hub", action="store_true", help="run the real hub and measure to a gRPC subscriber")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    from hub.runtime import run
+    from hub.cli.runtime import run
 
     return run(lambda: serve(args) if args.serve else watch(args))
 

@@ -25,12 +25,12 @@ from hub import reactor
 
 reactor.install()
 
-from hub import logs  # noqa: E402
-from hub.app import Hub, HubSettings  # noqa: E402
-from hub.auth import Subscriber  # noqa: E402
-from hub.config.tokens import new_token  # noqa: E402
+from hub.cli import logs  # noqa: E402
+from hub.kernel import Hub, HubSettings  # noqa: E402
+from hub.access import Subscriber  # noqa: E402
+from hub.access import new_token  # noqa: E402
 from hub.events import Category, Severity, Site, State, new_event  # noqa: E402
-from hub.scope import Scope  # noqa: E402
+from hub.access import Scope  # noqa: E402
 from hub.spi import DeviceSpec  # noqa: E402
 
 
@@ -138,7 +138,7 @@ def memory_with_devices(n: int) -> tuple[float, float]:
         "import asyncio, tempfile\n"
         "from hub import reactor; reactor.install()\n"
         "from bench.bench_pipeline import devices\n"
-        "from hub.app import Hub, HubSettings\n"
+        "from hub.kernel import Hub, HubSettings\n"
         "async def main():\n"
         "    with tempfile.TemporaryDirectory() as tmp:\n"
         f"        hub = Hub(HubSettings(journal_path=tmp + '/j.db', devices=devices({n}), grpc_address='127.0.0.1:0', metrics_address=None))\n"
@@ -188,6 +188,6 @@ if __name__ == "__main__":
     parser.add_argument("--repeat", type=int, default=3, help="batched throughput runs (the median is reported)")
     parser.add_argument("--latency-seconds", type=float, default=10.0)
     parser.add_argument("--quick", action="store_true")
-    from hub.runtime import run
+    from hub.cli.runtime import run
     ns = parser.parse_args()
     sys.exit(run(lambda: main(ns)))

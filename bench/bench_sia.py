@@ -43,10 +43,10 @@ hub.reactor.install()
 
 from adapters.sia.frame import Frame, encode_frame  # noqa: E402
 from adapters.sia.framer import FrameSplitter  # noqa: E402
-from hub import logs  # noqa: E402
+from hub.cli import logs  # noqa: E402
 from hub.events import Category, Severity, Site, new_event, stamp_received  # noqa: E402
 from hub.journal import Journal  # noqa: E402
-from hub.metrics import HubMetrics  # noqa: E402
+from hub.kernel import HubMetrics  # noqa: E402
 
 ACCOUNT_BASE = 0x1000
 SITE = Site(region_code="140802", school_id="sch-1")
@@ -79,7 +79,7 @@ async def start_hub(path: str, durability: str, accounts: list[str]) -> Receiver
     """The real hub with one SIA adapter instance listening on an ephemeral TCP port."""
     from adapters.sia.adapter import SiaAdapter
     from adapters.sia.options import SiaDeviceOptions, SiaOptions
-    from hub.app import AdapterInstance, Hub, HubSettings
+    from hub.kernel import AdapterInstance, Hub, HubSettings
     from hub.spi import DeviceSpec
 
     devices = [DeviceSpec(id=f"panel-{a}", kind="alarm_panel", adapter="sia", site=SITE,

@@ -149,7 +149,7 @@ async def subscriber_main(target: str, token: str) -> None:
     """Stream ``network.trap`` events; print READY once subscribed. For each line N read from stdin,
     wait until N more traps arrived (at most 60 s), then print them as one JSON line: count, first
     and last receipt time, each trap's send time and its send-to-receipt delay."""
-    from hub.client import HubClient, make_filter
+    from hub.api.grpc.client import HubClient, make_filter
 
     received: list[tuple[float, float]] = []  # (receipt time, send time)
     loop = asyncio.get_running_loop()
@@ -243,10 +243,10 @@ class BenchHub:
 
 
 async def start_hub(tmp: str, devices: list[DeviceSpec]) -> BenchHub:
-    from hub.app import AdapterInstance, Hub, HubSettings
-    from hub.auth import Subscriber
-    from hub.config.tokens import new_token
-    from hub.scope import Scope
+    from hub.kernel import AdapterInstance, Hub, HubSettings
+    from hub.access import Subscriber
+    from hub.access import new_token
+    from hub.access import Scope
 
     token, token_sha = new_token()
     options = SnmpOptions.model_validate({
@@ -462,7 +462,7 @@ def _free_port() -> int:
 async def main(args) -> None:
     import logging
 
-    from hub import logs
+    from hub.cli import logs
 
     logs.configure("error")
     logging.disable(logging.WARNING)
@@ -500,6 +500,6 @@ if __name__ == "__main__":
     if arguments.what == "subscribe":
         asyncio.run(subscriber_main(arguments.target, arguments.token))
     else:
-        from hub.runtime import run
+        from hub.cli.runtime import run
 
         sys.exit(run(lambda: main(arguments)))

@@ -11,7 +11,7 @@ import json
 import sys
 import time
 
-from hub.client import HubClient
+from hub.api.grpc.client import HubClient
 
 
 async def subscriber(target: str, token: str, expect: int, batch: int, delay_ms: int, ready: asyncio.Event,

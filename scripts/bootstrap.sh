@@ -21,6 +21,18 @@ if ! command -v snmpget >/dev/null 2>&1; then
   fi
 fi
 
+# buf lints the proto contract and checks it for breaking changes (tests/kernel/test_proto_contract.py);
+# its npm package ships the binary.
+BUF_VERSION=1.75.0
+if [ ! -x .tools/node_modules/.bin/buf ] || [ "$(.tools/node_modules/.bin/buf --version 2>/dev/null)" != "$BUF_VERSION" ]; then
+  if command -v npm >/dev/null 2>&1; then
+    say "installing buf $BUF_VERSION from npm into .tools"
+    npm install --prefix .tools --no-audit --no-fund --silent "@bufbuild/buf@$BUF_VERSION" >/dev/null
+  else
+    say "npm missing: the proto contract test (buf) will fail; install Node.js and npm"
+  fi
+fi
+
 if [ ! -x "$VENV/bin/python" ]; then
   say "creating virtualenv $VENV"
   "$PYTHON" -m venv "$VENV"

@@ -15,7 +15,7 @@ from twisted.internet.defer import Deferred
 
 from hypothesis import HealthCheck, settings
 
-from hub import logs
+from hub.cli import logs
 
 logs.configure("debug", "console")
 

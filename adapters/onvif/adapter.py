@@ -10,12 +10,14 @@ import asyncio
 from adapters.onvif.errors import CameraError, FailureKind
 from adapters.onvif.options import CameraOptions, OnvifOptions
 from adapters.onvif.worker import CameraWorker
-from hub.spi import Adapter
+from hub.spi import Adapter, PtzControl
 
 __all__ = ["OnvifAdapter"]
 
 
-class OnvifAdapter(Adapter):
+class OnvifAdapter(Adapter, PtzControl):
+    """Cameras over ONVIF; offers PTZ presets to the hub (hub.spi.PtzControl)."""
+
     Options = OnvifOptions
     DeviceOptions = CameraOptions
 
@@ -31,7 +33,8 @@ class OnvifAdapter(Adapter):
         await asyncio.gather(*(worker.run() for worker in self._workers.values()))
 
     async def goto_preset(self, device_id: str, preset: str) -> None:
-        """Turn a PTZ camera to a preset (alarm linkage). Raises CameraError if it cannot."""
+        """Turn a PTZ camera to a preset (alarm linkage). Raises CameraError (a CapabilityError) if it
+        cannot."""
         worker = self._workers.get(device_id)
         if worker is None:
             raise CameraError(FailureKind.UNREACHABLE, f"no ONVIF camera {device_id!r} in this adapter")

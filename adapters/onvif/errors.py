@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 
 from adapters.onvif.soap import Fault
+from hub.spi import CapabilityError
 
 __all__ = ["FailureKind", "CameraError", "fault_error"]
 
@@ -17,7 +18,7 @@ class FailureKind(enum.Enum):
     BAD_RESPONSE = "bad response"
 
 
-class CameraError(Exception):
+class CameraError(CapabilityError):
     def __init__(self, kind: FailureKind, detail: str, *, operation: str = "") -> None:
         self.kind, self.detail, self.operation = kind, detail[:300], operation
         super().__init__(self.reason)

@@ -17,7 +17,7 @@ from typing import Any
 from twisted.internet import defer, task
 
 from hub.events import State, new_event
-from hub.spi import Adapter, DeviceSpec
+from hub.spi import Adapter, DeviceSpec, TerminalInventorySource
 
 from . import oids
 from .correlation import UPSTREAM_DOWN, UPSTREAM_UP, UpstreamMap
@@ -59,7 +59,7 @@ def _to_usm(user: UsmUserOptions, extra_engine_ids: list[bytes]) -> UsmUser:
                    user.auth_protocol, user.priv_protocol, tuple(sorted(engine_ids)))
 
 
-class SnmpAdapter(Adapter):
+class SnmpAdapter(Adapter, TerminalInventorySource):
     Options = SnmpOptions
     DeviceOptions = SnmpDeviceOptions
 

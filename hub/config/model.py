@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 
-from hub.config.regions import validate_region_code, validate_region_prefix
+from hub.regions import validate_region_code, validate_region_prefix
 from hub.config.units import parse_duration, parse_host_port, parse_size, split_host_port
 from hub.events import CATEGORY_CHOICES, Site
 from hub.spi import DeviceSpec, Upstream

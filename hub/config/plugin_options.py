@@ -13,7 +13,7 @@ from typing import Any
 
 import pydantic
 
-from hub import plugins
+from hub import spi
 from hub.config.errors import validation_problems
 from hub.config.problems import Path, Problem
 from hub.config.references import entries, text_value
@@ -33,8 +33,8 @@ class PluginOptions:
 
 def check_plugin_options(doc: Document, substituted: Mapping[Path, str], base_dir: pathlib.Path) -> PluginOptions:
     result = PluginOptions()
-    loaded: dict[str, type[plugins.Adapter] | plugins.PluginError] = {}
-    class_of_instance: dict[str, type[plugins.Adapter] | None] = {}
+    loaded: dict[str, type[spi.Adapter] | spi.PluginError] = {}
+    class_of_instance: dict[str, type[spi.Adapter] | None] = {}
 
     def validate(model: type[pydantic.BaseModel], options: Any, path: Path) -> pydantic.BaseModel | None:
         options = {} if options is None else options
@@ -57,11 +57,11 @@ def check_plugin_options(doc: Document, substituted: Mapping[Path, str], base_di
             continue
         if type_name not in loaded:
             try:
-                loaded[type_name] = plugins.load_adapter_class(type_name)
-            except plugins.PluginError as exc:
+                loaded[type_name] = spi.load_adapter_class(type_name)
+            except spi.PluginError as exc:
                 loaded[type_name] = exc
         adapter_class = loaded[type_name]
-        if isinstance(adapter_class, plugins.PluginError):
+        if isinstance(adapter_class, spi.PluginError):
             result.problems.append(doc.problem(("adapters", index, "type"), adapter_class.message,
                                                adapter_class.expected))
             adapter_class = None

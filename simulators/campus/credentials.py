@@ -10,7 +10,7 @@ import dataclasses
 import os
 import pathlib
 
-from hub.config.tokens import hash_token, new_token
+from hub.access import hash_token, new_token
 
 __all__ = ["Credentials"]
 

@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from hub.client import HubClient
+from hub.api.grpc.client import HubClient
 from campushub.v1.device_pb2 import DeviceState
 from hub.events import Category, State
 from tests.campus.processes import CliProcess

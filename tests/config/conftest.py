@@ -6,7 +6,7 @@ import pydantic
 import pytest
 from pydantic import Field, SecretStr
 
-from hub.plugins import override_adapter_classes
+from hub.spi import override_adapter_classes
 from hub.spi import Adapter
 
 

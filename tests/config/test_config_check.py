@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import hub.config
 from hub.config.check import check, main, run_check
-from hub.config.tokens import hash_token, new_token, run_hash_token, token_matches
+from hub.access import hash_token, new_token, run_hash_token, token_matches
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "config" / "hub.example.yaml"
 EXAMPLE_ENV = {"POLICE_TOKEN_SHA256": hash_token("police"), "EDU_TOKEN_SHA256": hash_token("education")}

@@ -6,7 +6,7 @@ import pathlib
 import pytest
 
 import hub.config
-from hub.config.regions import validate_region_code, validate_region_prefix
+from hub.regions import validate_region_code, validate_region_prefix
 from hub.config.units import parse_duration, parse_host_port, parse_size, split_host_port
 from hub.events import Site
 from hub.spi import DeviceSpec, Upstream

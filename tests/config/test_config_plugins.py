@@ -1,4 +1,4 @@
-"""hub.plugins: adapter discovery by entry point, with clear errors."""
+"""hub.spi: adapter discovery by entry point, with clear errors."""
 from __future__ import annotations
 
 import importlib.metadata
@@ -7,8 +7,8 @@ import sys
 import pytest
 
 import hub.config
-from hub import plugins
-from hub.plugins import ADAPTER_GROUP, PluginError, load_adapter_class
+from hub.spi import _plugins as plugins
+from hub.spi import ADAPTER_GROUP, PluginError, load_adapter_class
 
 from sample_plugins import GoodAdapter
 

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from hub.app import AdapterInstance, Hub, HubSettings
-from hub.auth import Subscriber
-from hub.config.tokens import hash_token
+from hub.kernel import AdapterInstance, Hub, HubSettings
+from hub.access import Subscriber
+from hub.access import hash_token
 from hub.events import Site
-from hub.scope import Scope
+from hub.access import Scope
 from hub.spi import DeviceSpec
 
 POLICE_TOKEN = "police-secret-token"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from hub import logs
+from hub.cli import logs
 from hub.events import Category, Severity, new_event
 from hub.journal import Journal
 

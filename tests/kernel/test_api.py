@@ -7,7 +7,7 @@ import time
 import grpc
 import pytest
 
-from hub.client import HubClient, make_filter
+from hub.api.grpc.client import HubClient, make_filter
 from hub.events import Category, Severity, State, new_event
 
 from .conftest import ALL_TOKEN, EDU_TOKEN, POLICE_TOKEN

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from hub.config.tokens import new_token
+from hub.access import new_token
 
 CLI = [sys.executable, "-m", "hub.cli"]
 

@@ -9,11 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from campushub.v1.event_pb2 import EventBatch
-from hub.entries import NewEntry, new_entry_for_event, sequenced, site_field
+from hub.journal import NewEntry, new_entry_for_event, sequenced, site_field
 from hub.events import Event, Site, stamp_received
-from hub.metrics import HubMetrics
-from hub.pipeline import Pipeline
-from hub.registry import DeviceRegistry
+from hub.kernel import HubMetrics
+from hub.kernel import Pipeline
+from hub.kernel import DeviceRegistry
 from hub.spi import DeviceSpec
 
 text = st.text(max_size=12)

@@ -1,7 +1,7 @@
 """Adapter-reported metrics land in the hub's labelled families (the SPI's count/gauge/observe)."""
 from __future__ import annotations
 
-from hub.metrics import HubMetrics
+from hub.kernel import HubMetrics
 
 
 def test_adapter_metrics_accumulate_per_name_and_labels():

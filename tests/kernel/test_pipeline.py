@@ -7,8 +7,8 @@ import urllib.request
 
 import pydantic
 
-from hub.app import AdapterInstance, Hub
-from hub.client import HubClient
+from hub.kernel import AdapterInstance, Hub
+from hub.api.grpc.client import HubClient
 from hub.events import Category, DeviceState, Severity, State, new_event
 from hub.spi import Adapter
 
@@ -96,7 +96,7 @@ async def test_crashing_adapter_restarts_with_backoff_while_others_run(tmp_path)
 
 
 async def test_recent_events_are_the_adapters_own_within_the_window(hub):
-    from hub.context import HubAdapterContext
+    from hub.kernel import HubAdapterContext
     own_devices = [hub.registry.get("fp-1").spec, hub.registry.get("cam-1").spec]
     ctx = HubAdapterContext("synth", own_devices, hub.pipeline.submit, hub.device_states,
                             hub.metrics.for_adapter("synth"), hub.blocking_pool, hub.journal)
@@ -111,7 +111,7 @@ async def test_recent_events_are_the_adapters_own_within_the_window(hub):
 
 
 async def test_device_state_transitions_become_events(hub):
-    from hub.context import HubAdapterContext
+    from hub.kernel import HubAdapterContext
     ctx = HubAdapterContext("synth", [], hub.pipeline.submit, hub.device_states,
                             hub.metrics.for_adapter("synth"), hub.blocking_pool, hub.journal)
     ctx.device_offline("fp-1", "timeout after 3 polls")
@@ -188,7 +188,7 @@ async def test_terminal_inventory_is_served_within_scope(tmp_path):
 
 
 async def test_a_correlated_offline_holds_until_the_correlating_adapter_releases_it(hub):
-    from hub.context import HubAdapterContext
+    from hub.kernel import HubAdapterContext
 
     def context(instance):
         return HubAdapterContext(instance, [], hub.pipeline.submit, hub.device_states,

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from hub.app import Hub, TlsFiles
-from hub.client import HubClient
+from hub.kernel import Hub, TlsFiles
+from hub.api.grpc.client import HubClient
 
 from .conftest import ALL_TOKEN, settings
 

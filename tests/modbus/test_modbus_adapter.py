@@ -14,7 +14,7 @@ from adapters.modbus.adapter import ModbusAdapter, ModbusDeviceOptions, ModbusOp
 from adapters.modbus.profile import resolve_profile
 from hub.events import Site, State
 from hub.spi import DeviceSpec
-from hub.testing import RecordingContext
+from hub.spi.testing import RecordingContext
 from simulators.fire_panel.scenario import apply_step, parse_command
 from simulators.fire_panel.server import EndpointSpec, FirePanelSimulator, PanelSpec
 

@@ -8,7 +8,7 @@ from adapters.onvif.adapter import OnvifAdapter
 from adapters.onvif.options import CameraOptions, OnvifOptions
 from hub.events import Site
 from hub.spi import DeviceSpec
-from hub.testing import RecordingContext
+from hub.spi.testing import RecordingContext
 
 #: Short everything so the suite stays fast; never asserted as timing.
 FAST = dict(pull_timeout=0.3, subscription_lifetime=3.0, renew_before=1.5, request_timeout=1.0,

@@ -11,7 +11,7 @@ from twisted.internet import defer
 
 from adapters.onvif.options import CameraOptions, OnvifOptions
 from hub.events import Category, State, timestamp_seconds
-from hub.testing import eventually
+from hub.spi.testing import eventually
 
 from .helpers import camera_spec, watching
 

@@ -9,7 +9,7 @@ from adapters.sia.adapter import SiaAdapter
 from adapters.sia.options import SiaDeviceOptions, SiaOptions
 from hub.events import Site
 from hub.spi import DeviceSpec
-from hub.testing import RecordingContext
+from hub.spi.testing import RecordingContext
 from simulators.sia import SiaTransmitter
 
 HEX_KEY = "000102030405060708090A0B0C0D0E0F"

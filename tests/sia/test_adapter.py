@@ -8,7 +8,7 @@ import socket
 from adapters.sia.content import EventCode, Modifier
 from adapters.sia.frame import Frame, XData, decode_frame, encode_frame, parse_envelope
 from hub.events import Category, Severity, State, timestamp_seconds
-from hub.testing import eventually
+from hub.spi.testing import eventually
 
 from .helpers import ASCII_KEY, HEX_KEY, exchange, panel, start_receiver
 

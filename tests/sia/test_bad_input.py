@@ -7,7 +7,7 @@ import datetime as dt
 from adapters.sia.crc import crc16_arc
 from adapters.sia.crypto import parse_key
 from adapters.sia.frame import Frame, decode_frame, encode_frame
-from hub.testing import eventually
+from hub.spi.testing import eventually
 
 from .helpers import HEX_KEY, exchange, start_receiver
 

@@ -57,7 +57,7 @@ def test_key_from_environment(monkeypatch):
 
 async def test_duplicate_accounts_are_a_clear_error():
     from adapters.sia.adapter import SiaAdapter
-    from hub.testing import RecordingContext
+    from hub.spi.testing import RecordingContext
 
     from .helpers import panel
 

@@ -7,7 +7,7 @@ import datetime as dt
 from adapters.sia.adapter import SiaAdapter
 from adapters.sia.frame import Frame, decode_frame, encode_frame
 from adapters.sia.options import SiaOptions
-from hub.app import AdapterInstance, Hub, HubSettings
+from hub.kernel import AdapterInstance, Hub, HubSettings
 
 from .helpers import HEX_KEY, exchange, panel
 

@@ -9,7 +9,7 @@ from adapters.snmp.adapter import SnmpAdapter
 from adapters.snmp.options import SnmpDeviceOptions, SnmpOptions
 from hub.events import Site
 from hub.spi import DeviceSpec, Upstream
-from hub.testing import RecordingContext
+from hub.spi.testing import RecordingContext
 from simulators.snmp.agent import SnmpSimulator, V3User
 from simulators.snmp.model import SimDevice
 

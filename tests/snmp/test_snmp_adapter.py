@@ -5,7 +5,7 @@ import pytest
 from snmp_fixtures import CAMERA, TERMINAL_A, TERMINAL_B, Rig, polls
 
 from hub.events import State
-from hub.testing import eventually
+from hub.spi.testing import eventually
 
 
 @pytest.fixture

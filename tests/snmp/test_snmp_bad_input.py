@@ -10,7 +10,7 @@ import pytest
 import snmp_vectors as vectors
 from snmp_fixtures import NET_SNMP, NO_NET_SNMP, Rig, polls, run_tool
 
-from hub.testing import eventually
+from hub.spi.testing import eventually
 from simulators.snmp.agent import V3User
 
 

@@ -6,7 +6,7 @@ import pytest
 from snmp_fixtures import AUTH_KEY, NET_SNMP, NO_NET_SNMP, PRIV_KEY, TERMINAL_A, Rig, run_tool
 
 from hub.events import State
-from hub.testing import eventually
+from hub.spi.testing import eventually
 from simulators.snmp.model import SimDevice
 
 pytestmark = pytest.mark.skipif(not NET_SNMP, reason=NO_NET_SNMP)

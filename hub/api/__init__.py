@@ -1,0 +1,2 @@
+"""The hub's network APIs: ``hub.api.grpc`` (subscriptions, devices) and ``hub.api.http``
+(Prometheus metrics)."""
