@@ -73,14 +73,10 @@ class _DiscoveryResponder(protocol.DatagramProtocol):
         for running in self._simulator.cameras:
             if running.camera.silent or running.camera.is_down():
                 continue
-            config = running.camera.config
             match = discovery.ProbeMatch(
                 endpoint=running.camera.endpoint,
                 types=(discovery.NVT_TYPE,),
-                scopes=(
-                    "onvif://www.onvif.org/type/video_encoder", "onvif://www.onvif.org/Profile/Streaming",
-                    f"onvif://www.onvif.org/name/{config.name}", f"onvif://www.onvif.org/hardware/{config.model}",
-                ),
+                scopes=tuple(uri for _, uri in running.camera.scopes),
                 xaddrs=(running.device_url,),
             )
             reply = discovery.build_probe_matches(f"urn:uuid:{uuid.uuid4()}", message_id, [match])

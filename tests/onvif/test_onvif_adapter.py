@@ -183,7 +183,7 @@ async def test_goto_preset_and_no_unsubscribe_on_shutdown(sim):
     async with watching([camera_spec(sim["cam-1"])]) as (ctx, adapter):
         await _subscribed(sim)
         await adapter.goto_preset("cam-1", "2")
-    assert cam.presets_visited == [("profile_1", "2")]
+    assert [(move.profile, move.preset) for move in cam.ptz.moves] == [("profile_1", "2")]
     assert cam.requests["Unsubscribe"] == 0 and cam.subscriptions
 
 
