@@ -122,7 +122,8 @@ class CameraSimulator:
                 port = reactor.listenTCP(base_port + index if base_port else 0, make_site(resource), interface=host)
                 holder["running"] = running = RunningCamera(camera, resource, port, host, port.getHost().port)
                 sim.cameras.append(running)
-                echo(f"{config.name}: ONVIF device service at {running.device_url} (user {config.username})")
+                echo(f"{config.name}: ONVIF device service at {running.device_url} (user {config.username}, "
+                     f"snapshot auth {config.snapshot_auth})")
             if discovery_port is not None:
                 responder = _DiscoveryResponder(sim)
                 if multicast:

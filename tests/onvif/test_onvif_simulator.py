@@ -280,7 +280,8 @@ async def test_cli_runs_cameras_with_a_scenario(tmp_path, capsys):
     scenario.write_text("- {at: 0, camera: cam-2, action: motion, active: true}\n")
     parser = argparse.ArgumentParser()
     configure(parser)
-    args = parser.parse_args(["--cameras", "2", "--base-port", "0", "--discovery-port", "0", "--scenario", str(scenario)])
+    args = parser.parse_args(["--cameras", "2", "--base-port", "0", "--discovery-port", "0", "--scenario", str(scenario),
+                              "--snapshot-auth", "basic"])
     task = asyncio.ensure_future(args.main(args))
     out = ""
     for _ in range(250):
@@ -292,4 +293,5 @@ async def test_cli_runs_cameras_with_a_scenario(tmp_path, capsys):
     with pytest.raises(asyncio.CancelledError):
         await task
     assert "cam-1: ONVIF device service at http://127.0.0.1:" in out and "WS-Discovery answering on udp" in out
+    assert "(user admin, snapshot auth basic)" in out
     assert "cam-2: motion on" in out and "scenario done" in out
