@@ -52,10 +52,14 @@ def _flag(body: etree._Element, path: str) -> bool:
 
 
 class CameraOperations:
-    def __init__(self, camera: SimulatedCamera, *, base_url: Callable[[], str], rtsp_host: str,
+    """``base_url`` gives the camera's ``http://host:port``; ``host`` is the address it listens on
+    (its network interface), ``rtsp_host`` the one put into stream URIs."""
+
+    def __init__(self, camera: SimulatedCamera, *, base_url: Callable[[], str], host: str, rtsp_host: str,
                  echo: Callable[[str], None]) -> None:
         self.camera = camera
         self._base_url = base_url
+        self._host = host
         self._rtsp_host = rtsp_host
         self._echo = echo
         self._service_handlers: dict[str, Callable[[etree._Element], str | defer.Deferred]] = {
@@ -136,9 +140,8 @@ class CameraOperations:
         return device.services(self._base_url(), entries, include_capability=_flag(body, "tds:IncludeCapability"))
 
     def _network_interfaces(self, body) -> str:
-        host = self._base_url().removeprefix("http://").rpartition(":")[0]
         try:
-            ipv4 = str(ipaddress.IPv4Address(host))
+            ipv4 = str(ipaddress.IPv4Address(self._host))
         except ValueError:  # listening on IPv6 or a name: no IPv4 part to tell
             ipv4 = None
         return device.network_interfaces(self.camera.mac, ipv4)

@@ -61,12 +61,13 @@ def make_site(camera_resource: CameraResource) -> server.Site:
 class CameraResource(resource.Resource):
     isLeaf = True
 
-    def __init__(self, camera: SimulatedCamera, *, base_url: Callable[[], str], rtsp_host: str,
+    def __init__(self, camera: SimulatedCamera, *, base_url: Callable[[], str], host: str, rtsp_host: str,
                  echo: Callable[[str], None]) -> None:
         super().__init__()
         self.camera = camera
         self._echo = echo
-        self._operations = CameraOperations(camera, base_url=base_url, rtsp_host=rtsp_host, echo=echo)
+        self._operations = CameraOperations(camera, base_url=base_url, host=host, rtsp_host=rtsp_host,
+                                            echo=echo)
         self._snapshot = snapshot_resource(camera)
         self._hanging: set[server.Request] = set()
 

@@ -117,7 +117,7 @@ class CameraSimulator:
                 camera = SimulatedCamera(config, reactor)
                 holder: dict[str, RunningCamera] = {}
                 resource = CameraResource(
-                    camera, base_url=lambda h=holder: h["running"].base_url,
+                    camera, base_url=lambda h=holder: h["running"].base_url, host=host,
                     rtsp_host=rtsp_host or host, echo=echo)
                 port = reactor.listenTCP(base_port + index if base_port else 0, make_site(resource), interface=host)
                 holder["running"] = running = RunningCamera(camera, resource, port, host, port.getHost().port)
