@@ -1,6 +1,7 @@
-"""One simulated ONVIF camera: identity, clock, event properties and PullPoint subscriptions.
+"""One simulated ONVIF camera: identity, clock, event properties, PullPoint subscriptions, PTZ head.
 
-The protocol-free model behind the SOAP resource. PullMessages blocks for real: a pull on an empty
+The protocol-free model behind the SOAP resource (simulators.camera.operations says what each
+ONVIF operation does with it). PullMessages blocks for real: a pull on an empty
 queue gets a Deferred that fires when an event arrives or its timeout passes.
 """
 from __future__ import annotations

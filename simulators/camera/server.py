@@ -2,8 +2,9 @@
 
 Requests are parsed with the hardened sans-IO parser of the adapter (size-limited, no DTDs or
 entities), authenticated with WS-UsernameToken digests against the camera's own (possibly skewed)
-clock, and answered with SOAP 1.2 bodies or faults. Misbehaviour switches make the camera answer
-with garbage, entity bombs, huge or half documents, slowly, or not at all (silent).
+clock, and answered with SOAP 1.2 bodies or faults (simulators.camera.operations says which).
+Misbehaviour switches make the camera answer with garbage, entity bombs, huge or half documents,
+slowly, or not at all (silent).
 """
 from __future__ import annotations
 

@@ -98,6 +98,22 @@ async def test_get_system_date_and_time_needs_no_auth_and_reports_camera_clock(c
     assert int(minute) == time.gmtime(sim["cam-1"].camera.now()).tm_min or int(minute) == time.gmtime(sim["cam-1"].camera.now() - 1).tm_min
 
 
+@pytest.mark.parametrize("operation, allowed", [
+    ("GetSystemDateAndTime", True), ("GetCapabilities", True), ("GetServices", True),
+    ("GetServiceCapabilities", True), ("GetHostname", True),  # ONVIF's PRE_AUTH class
+    ("GetScopes", False), ("GetNetworkInterfaces", False), ("GetDeviceInformation", False),
+])
+async def test_only_pre_auth_device_operations_answer_without_a_token(camera, operation, allowed):
+    sim, client = camera
+    call = _call(client, sim["cam-1"].device_url, operation, f"<tds:{operation}/>")
+    if allowed:
+        assert (await call).body.tag.endswith(f"{operation}Response")
+    else:
+        with pytest.raises(CameraError) as refused:
+            await call
+        assert refused.value.kind is FailureKind.AUTH
+
+
 async def test_pull_blocks_until_an_event_arrives(camera):
     sim, client = camera
     cam = sim["cam-1"].camera
