@@ -25,6 +25,8 @@ from simulators.camera.snapshot import SNAPSHOT_JPEG, snapshot_resource
 __all__ = ["CameraResource", "BoundedRequest", "SNAPSHOT_JPEG", "make_site"]
 
 _SOAP_CONTENT_TYPE = b"application/soap+xml; charset=utf-8"
+#: Distinct unsupported operation names echoed (a client inventing names must not flood the output).
+_MAX_UNSUPPORTED_REPORTED = 64
 _ENTITY_BOMB = (
     b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
     + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10))
@@ -71,6 +73,8 @@ class CameraResource(resource.Resource):
                                             echo=echo)
         self._snapshot = snapshot_resource(camera)
         self._hanging: set[server.Request] = set()
+        #: Unsupported operations already reported: one line each, however often a client asks.
+        self._unsupported_seen: set[str] = set()
 
     # --- HTTP --------------------------------------------------------------------------------
     def render_GET(self, request: server.Request) -> bytes | int:
@@ -115,13 +119,20 @@ class CameraResource(resource.Resource):
             return self._fault(request, 400, "env:Sender", ["ter:InvalidArgVal"], str(exc))
         except SoapFault as fault:
             if "ter:ActionNotSupported" in fault.subcodes:
-                self.camera.requests["not_supported"] += 1
-                self._echo(f"{self.camera.config.name}: {operation} is not supported (fault, HTTP {fault.status})")
+                self._report_unsupported(operation, fault.status)
             return self._fault(request, fault.status, fault.code, fault.subcodes, fault.reason)
         if isinstance(result, defer.Deferred):
             self._deliver_later(request, result)
             return server.NOT_DONE_YET
         return self._send(request, result)
+
+    def _report_unsupported(self, operation: str, status: int) -> None:
+        self.camera.requests["not_supported"] += 1
+        if operation in self._unsupported_seen or len(self._unsupported_seen) >= _MAX_UNSUPPORTED_REPORTED:
+            return
+        self._unsupported_seen.add(operation)
+        self._echo(f"{self.camera.config.name}: {operation[:80]} is not supported (fault, HTTP {status}; "
+                   "said once per operation)")
 
     def abort_pending(self) -> None:
         """Drop connections held open by a silent camera (at stop)."""

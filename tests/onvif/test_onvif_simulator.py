@@ -15,7 +15,7 @@ from twisted.web.client import Agent, readBody
 from adapters.onvif import discovery, pullpoint
 from adapters.onvif.discovery_cli import probe
 from adapters.onvif.errors import CameraError, FailureKind
-from adapters.onvif.soap import format_datetime, password_digest, username_token
+from adapters.onvif.soap import build_envelope, format_datetime, password_digest, username_token
 from adapters.onvif.transport import SoapHttpClient
 from simulators.camera.camera import EVENT_KINDS, CameraConfig, SimulatedCamera
 from simulators.camera.scenario import parse_steps, run_scenario
@@ -311,3 +311,16 @@ async def test_cli_runs_cameras_with_a_scenario(tmp_path, capsys):
     assert "cam-1: ONVIF device service at http://127.0.0.1:" in out and "WS-Discovery answering on udp" in out
     assert "(user admin, snapshot auth basic)" in out
     assert "cam-2: motion on" in out and "scenario done" in out
+
+
+async def test_unsupported_operations_are_counted_each_time_and_said_once(camera):
+    sim, client = camera
+    lines: list[str] = []
+    sim["cam-1"].resource._echo = lines.append
+    cam = sim["cam-1"].camera
+    for _ in range(3):
+        status, body = await _post(sim["cam-1"].device_url, build_envelope(
+            "<tds:GetDNS/>", username_token("admin", "admin", created=cam.now(), nonce=os.urandom(16))))
+        assert status == 500 and b"ter:ActionNotSupported" in body and b"env:Receiver" in body
+    assert cam.requests["not_supported"] == 3
+    assert lines == ["cam-1: GetDNS is not supported (fault, HTTP 500; said once per operation)"]
