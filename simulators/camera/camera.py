@@ -1,6 +1,7 @@
-"""One simulated ONVIF camera: identity, clock, event properties and PullPoint subscriptions.
+"""One simulated ONVIF camera: identity, clock, event properties, PullPoint subscriptions, PTZ head.
 
-The protocol-free model behind the SOAP resource. PullMessages blocks for real: a pull on an empty
+The protocol-free model behind the SOAP resource (simulators.camera.operations says what each
+ONVIF operation does with it). PullMessages blocks for real: a pull on an empty
 queue gets a Deferred that fires when an event arrives or its timeout passes.
 """
 from __future__ import annotations
@@ -16,22 +17,15 @@ from twisted.internet import defer
 from twisted.internet.interfaces import IReactorTime
 
 from adapters.onvif.events import Notification
+from simulators.camera.event_kinds import EVENT_KINDS
+from simulators.camera.ptz import PtzHead
 
-__all__ = ["CameraConfig", "SimulatedCamera", "PullPointSubscription", "EVENT_KINDS", "MISBEHAVIOURS"]
-
-#: Scenario event kinds: (topic, source item, data item) as real cameras send them.
-EVENT_KINDS: dict[str, tuple[str, tuple[str, str], str]] = {
-    "motion": ("tns1:VideoSource/MotionAlarm", ("VideoSourceToken", "vs1"), "State"),
-    "cell_motion": ("tns1:RuleEngine/CellMotionDetector/Motion", ("VideoSourceConfigurationToken", "vsc1"), "IsMotion"),
-    "tamper": ("tns1:RuleEngine/TamperDetector/Tamper", ("VideoSourceConfigurationToken", "vsc1"), "IsTamper"),
-    "scene_change": ("tns1:VideoSource/GlobalSceneChange/ImagingService", ("Source", "vs1"), "State"),
-    "video_loss": ("tns1:VideoSource/SignalLoss", ("Source", "vs1"), "State"),
-    "digital_input": ("tns1:Device/Trigger/DigitalInput", ("InputToken", "DI1"), "LogicalState"),
-    "relay": ("tns1:Device/Trigger/Relay", ("RelayToken", "R1"), "LogicalState"),
-}
+__all__ = ["CameraConfig", "SimulatedCamera", "PullPointSubscription", "EVENT_KINDS", "MISBEHAVIOURS", "HTTP_AUTH_SCHEMES"]
 
 #: Ways a camera can misbehave on the wire (see docs/adapters/onvif.md).
 MISBEHAVIOURS = ("none", "garbage", "entity_bomb", "huge", "half", "slow", "bad_fault", "html_error")
+#: How the snapshot URL asks for the camera's user and password (HTTP, not WS-Security).
+HTTP_AUTH_SCHEMES = ("digest", "basic", "none")
 
 _MAX_QUEUE = 1000
 
@@ -61,6 +55,10 @@ class CameraConfig:
     ptz: bool = True
     #: Offer a snapshot URI (some encoders have none and fault GetSnapshotUri).
     snapshot: bool = True
+    #: HTTP authentication of the snapshot URL: "digest" (most cameras), "basic" or "none".
+    snapshot_auth: str = "digest"
+    #: MAC address of eth0 (GetNetworkInterfaces); derived from the name when empty.
+    mac: str = ""
     #: Answer the deprecated GetCapabilities (newer firmware may only do GetServices).
     legacy_capabilities: bool = True
     #: How a subscription reacts to Unsubscribe: "one" (correct) or "all" (the field bug).
@@ -94,19 +92,41 @@ class SimulatedCamera:
         self.config = config
         self.reactor = reactor
         self._wall_clock = wall_clock
-        self.endpoint = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'campus-hub-sim/' + config.name)}"
+        if config.snapshot_auth not in HTTP_AUTH_SCHEMES:
+            raise ValueError(f"snapshot_auth must be one of {', '.join(HTTP_AUTH_SCHEMES)}, not {config.snapshot_auth!r}")
+        identity = uuid.uuid5(uuid.NAMESPACE_URL, "campus-hub-sim/" + config.name)
+        self.endpoint = f"urn:uuid:{identity}"
+        # Locally administered unicast (02:...), stable per camera name.
+        self.mac = config.mac or "02:" + ":".join(f"{b:02x}" for b in identity.bytes[:5])
         self.subscriptions: dict[str, PullPointSubscription] = {}
-        #: Current value of every event property: (topic, source) -> Notification.
+        #: Current value of every event property: (topic, source) -> Notification. Every kind
+        #: starts inactive, so a new pull point reports each one as Initialized, as the ONVIF event spec says.
         self.properties: dict[tuple[str, tuple], Notification] = {}
+        for kind in EVENT_KINDS.values():
+            source = ((kind.source_name, kind.source_token),)
+            self.properties[(kind.topic, source)] = Notification(
+                topic=kind.topic, utc_time=self.now(), operation="Changed", source=source,
+                data=((kind.data_name, kind.value(False)),))
+        self.ptz = PtzHead()
         self.silent = False
         self.down_until = 0.0
         self.misbehaviour = "none"
         self.slow_delay = 2.0
         self.boot_count = 1
-        self.presets_visited: list[tuple[str, str]] = []
         self.requests = collections.Counter()
         self._ids = itertools.count(1)
         self._seen_nonces: collections.deque[bytes] = collections.deque(maxlen=4096)
+
+    @property
+    def scopes(self) -> list[tuple[str, str]]:
+        """(``Fixed``/``Configurable``, URI) of every scope: GetScopes and WS-Discovery matches."""
+        config = self.config
+        return [
+            ("Fixed", "onvif://www.onvif.org/type/video_encoder"),
+            ("Fixed", "onvif://www.onvif.org/Profile/Streaming"),
+            ("Fixed", f"onvif://www.onvif.org/hardware/{config.model}"),
+            ("Configurable", f"onvif://www.onvif.org/name/{config.name}"),
+        ]
 
     # --- clock ------------------------------------------------------------------------------
     def now(self) -> float:
@@ -178,11 +198,11 @@ class SimulatedCamera:
     def trigger(self, kind: str, active: bool, *, source: str | None = None) -> Notification:
         """Change an event property (motion on/off...) and notify every subscription."""
         try:
-            topic, (source_name, source_value), data_name = EVENT_KINDS[kind]
+            event_kind = EVENT_KINDS[kind]
         except KeyError:
             raise ValueError(f"unknown event kind {kind!r}; expected one of {', '.join(EVENT_KINDS)}") from None
-        value = "true" if active else "false"
-        return self.publish(topic, ((source_name, source or source_value),), ((data_name, value),))
+        return self.publish(event_kind.topic, ((event_kind.source_name, source or event_kind.source_token),),
+                            ((event_kind.data_name, event_kind.value(active)),))
 
     def publish(self, topic: str, source: tuple, data: tuple, *, stateful: bool = True) -> Notification:
         """Send any notification (unknown topics included) to every subscription."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from simulators.camera.camera import MISBEHAVIOURS, CameraConfig
+from simulators.camera.camera import HTTP_AUTH_SCHEMES, MISBEHAVIOURS, CameraConfig
 from simulators.camera.scenario import load_scenario, run_scenario
 from simulators.camera.simulator import CameraSimulator, numbered_cameras
 
@@ -26,6 +26,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="report only local time in GetSystemDateAndTime, as some cameras do")
     parser.add_argument("--auth-window", type=float, default=60.0,
                         help="accepted distance of a token's Created from the camera clock, seconds")
+    parser.add_argument("--snapshot-auth", choices=HTTP_AUTH_SCHEMES, default="digest",
+                        help="HTTP authentication of the snapshot URL with the camera user (default digest)")
     parser.add_argument("--no-ptz", action="store_true", help="cameras without a PTZ service")
     parser.add_argument("--services-only", action="store_true",
                         help="refuse the deprecated GetCapabilities, like newer firmware (clients must use GetServices)")
@@ -43,7 +45,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def _configs(args: argparse.Namespace) -> list[CameraConfig]:
     return numbered_cameras(
         args.cameras, username=args.username, password=args.password, clock_skew=args.clock_skew,
-        utc_offset_hours=args.utc_offset_hours, local_time_only=args.local_time_only, auth_window=args.auth_window, ptz=not args.no_ptz, legacy_capabilities=not args.services_only,
+        utc_offset_hours=args.utc_offset_hours, local_time_only=args.local_time_only, auth_window=args.auth_window,
+        snapshot_auth=args.snapshot_auth, ptz=not args.no_ptz, legacy_capabilities=not args.services_only,
         unsubscribe_scope="all" if args.unsubscribe_all else "one",
     )
 

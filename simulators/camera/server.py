@@ -2,32 +2,31 @@
 
 Requests are parsed with the hardened sans-IO parser of the adapter (size-limited, no DTDs or
 entities), authenticated with WS-UsernameToken digests against the camera's own (possibly skewed)
-clock, and answered with SOAP 1.2 bodies or faults. Misbehaviour switches make the camera answer
-with garbage, entity bombs, huge or half documents, slowly, or not at all (silent).
+clock, and answered with SOAP 1.2 bodies or faults (simulators.camera.operations says which).
+Misbehaviour switches make the camera answer with garbage, entity bombs, huge or half documents,
+slowly, or not at all (silent).
 """
 from __future__ import annotations
 
-import importlib.resources
 from collections.abc import Callable
 
 from twisted.internet import defer
 from twisted.web import resource, server
 
-from adapters.onvif import pullpoint
+from lxml import etree
+
 from adapters.onvif.soap import (
-    DEFAULT_MAX_BYTES, AuthError, SoapError, build_envelope, build_fault, parse_envelope, text_of,
-    verify_username_token,
+    DEFAULT_MAX_BYTES, AuthError, SoapError, build_envelope, build_fault, parse_envelope, verify_username_token,
 )
-from simulators.camera import responses
 from simulators.camera.camera import SimulatedCamera
+from simulators.camera.operations import PRE_AUTH, SNAPSHOT_PATH, CameraOperations, SoapFault
+from simulators.camera.snapshot import SNAPSHOT_JPEG, snapshot_resource
 
 __all__ = ["CameraResource", "BoundedRequest", "SNAPSHOT_JPEG", "make_site"]
 
-SNAPSHOT_JPEG = importlib.resources.files("simulators.camera").joinpath("snapshot.jpg").read_bytes()
 _SOAP_CONTENT_TYPE = b"application/soap+xml; charset=utf-8"
-#: Operations ONVIF allows before authentication (access class PRE_AUTH).
-_PRE_AUTH = frozenset({"GetSystemDateAndTime", "GetCapabilities", "GetServices"})
-_SUBSCRIPTION_PREFIX = "/onvif/subscription/"
+#: Distinct unsupported operation names echoed (a client inventing names must not flood the output).
+_MAX_UNSUPPORTED_REPORTED = 64
 _ENTITY_BOMB = (
     b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
     + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10))
@@ -65,25 +64,26 @@ def make_site(camera_resource: CameraResource) -> server.Site:
 class CameraResource(resource.Resource):
     isLeaf = True
 
-    def __init__(self, camera: SimulatedCamera, *, base_url: Callable[[], str], rtsp_host: str,
+    def __init__(self, camera: SimulatedCamera, *, base_url: Callable[[], str], host: str, rtsp_host: str,
                  echo: Callable[[str], None]) -> None:
         super().__init__()
         self.camera = camera
-        self._base_url = base_url
-        self._rtsp_host = rtsp_host
         self._echo = echo
+        self._operations = CameraOperations(camera, base_url=base_url, host=host, rtsp_host=rtsp_host,
+                                            echo=echo)
+        self._snapshot = snapshot_resource(camera)
         self._hanging: set[server.Request] = set()
+        #: Unsupported operations already reported: one line each, however often a client asks.
+        self._unsupported_seen: set[str] = set()
 
     # --- HTTP --------------------------------------------------------------------------------
     def render_GET(self, request: server.Request) -> bytes | int:
         if self._unavailable(request):
             return server.NOT_DONE_YET
-        if request.path != b"/onvif/snapshot.jpg":
+        if request.path != SNAPSHOT_PATH.encode():
             request.setResponseCode(404)
             return b"not found"
-        self.camera.requests["snapshot"] += 1
-        request.setHeader(b"content-type", b"image/jpeg")
-        return SNAPSHOT_JPEG
+        return self._snapshot.render(request)
 
     def render_POST(self, request: BoundedRequest) -> bytes | int:
         if self._unavailable(request):
@@ -99,9 +99,9 @@ class CameraResource(resource.Resource):
             self.camera.requests["malformed"] += 1
             self._echo(f"{self.camera.config.name}: malformed request: {exc}")
             return self._fault(request, 400, "env:Sender", ["ter:WellFormed"], str(exc))
-        operation = envelope.body.tag.rpartition("}")[2]
+        operation = etree.QName(envelope.body).localname
         self.camera.requests[operation] += 1
-        if operation not in _PRE_AUTH:
+        if envelope.body.tag not in PRE_AUTH:
             try:
                 _, nonce = verify_username_token(
                     envelope.header, {self.camera.config.username: self.camera.config.password},
@@ -114,15 +114,25 @@ class CameraResource(resource.Resource):
                 self._echo(f"{self.camera.config.name}: refused {operation}: {exc.reason}")
                 return self._fault(request, 400, "env:Sender", ["ter:NotAuthorized"], "Sender not Authorized")
         try:
-            result = self._dispatch(request.path.decode("utf-8", "replace"), operation, envelope.body)
+            result = self._operations.handle(request.path.decode("utf-8", "replace"), envelope.body)
         except SoapError as exc:
             return self._fault(request, 400, "env:Sender", ["ter:InvalidArgVal"], str(exc))
-        except _SoapFault as fault:
+        except SoapFault as fault:
+            if "ter:ActionNotSupported" in fault.subcodes:
+                self._report_unsupported(operation, fault.status)
             return self._fault(request, fault.status, fault.code, fault.subcodes, fault.reason)
         if isinstance(result, defer.Deferred):
             self._deliver_later(request, result)
             return server.NOT_DONE_YET
         return self._send(request, result)
+
+    def _report_unsupported(self, operation: str, status: int) -> None:
+        self.camera.requests["not_supported"] += 1
+        if operation in self._unsupported_seen or len(self._unsupported_seen) >= _MAX_UNSUPPORTED_REPORTED:
+            return
+        self._unsupported_seen.add(operation)
+        self._echo(f"{self.camera.config.name}: {operation[:80]} is not supported (fault, HTTP {status}; "
+                   "said once per operation)")
 
     def abort_pending(self) -> None:
         """Drop connections held open by a silent camera (at stop)."""
@@ -201,7 +211,7 @@ class CameraResource(resource.Resource):
         def failed(failure) -> None:
             if self.camera.is_down() and not (request._disconnected or request.finished):
                 request.channel.transport.abortConnection()  # rebooted while the pull was waiting
-            elif failure.check(_SoapFault) and not (request._disconnected or request.finished):
+            elif failure.check(SoapFault) and not (request._disconnected or request.finished):
                 fault = failure.value
                 request.setResponseCode(fault.status)
                 payload = self._write(request, build_fault(fault.code, fault.subcodes, fault.reason))
@@ -213,83 +223,3 @@ class CameraResource(resource.Resource):
 
         result.addCallbacks(answer, failed)
         request.notifyFinish().addErrback(lambda _: result.cancel())
-
-    # --- operations --------------------------------------------------------------------------
-    def _dispatch(self, path: str, operation: str, body) -> str | defer.Deferred:
-        camera, config, base = self.camera, self.camera.config, self._base_url()
-        if path.startswith(_SUBSCRIPTION_PREFIX):
-            return self._subscription_operation(path[len(_SUBSCRIPTION_PREFIX):], operation, body)
-        if operation == "GetSystemDateAndTime":
-            return responses.system_date_and_time(camera.now(), config.utc_offset_hours,
-                                                  local_time_only=config.local_time_only)
-        if operation == "GetDeviceInformation":
-            return responses.device_information(
-                config.manufacturer, config.model, config.firmware, config.serial or config.name, config.hardware_id)
-        if operation == "GetCapabilities" and config.legacy_capabilities:
-            return responses.capabilities(base, ptz=config.ptz)
-        if operation == "GetServices":
-            return responses.services(base, ptz=config.ptz)
-        if operation == "GetProfiles":
-            return responses.profiles()
-        if operation == "GetStreamUri":
-            self._require_profile(body)
-            return responses.media_uri("GetStreamUriResponse", f"rtsp://{self._rtsp_host}:554/{config.name}/main")
-        if operation == "GetSnapshotUri" and config.snapshot:
-            self._require_profile(body)
-            return responses.media_uri("GetSnapshotUriResponse", f"{base}/onvif/snapshot.jpg")
-        if operation == "CreatePullPointSubscription":
-            text = text_of(body, "tev:InitialTerminationTime") or "PT60S"
-            sub = camera.subscribe(pullpoint.parse_termination(text, camera.now()))
-            self._echo(f"{config.name}: pull point {sub.id} created, {len(sub.queue)} initial messages")
-            return pullpoint.create_subscription_response(
-                f"{base}{_SUBSCRIPTION_PREFIX}{sub.id}", camera.now(), sub.termination)
-        if operation == "GotoPreset" and config.ptz:
-            self._require_profile(body)
-            preset = text_of(body, "tptz:PresetToken")
-            if preset not in responses.PTZ_PRESETS:
-                raise _SoapFault(400, "env:Sender", ["ter:InvalidArgVal", "ter:NoToken"], f"no preset {preset!r}")
-            camera.presets_visited.append((text_of(body, "tptz:ProfileToken"), preset))
-            self._echo(f"{config.name}: PTZ going to preset {preset}")
-            return responses.goto_preset()
-        raise _SoapFault(400, "env:Receiver", ["ter:ActionNotSupported"], f"{operation} is not supported")
-
-    def _subscription_operation(self, sid: str, operation: str, body) -> str | defer.Deferred:
-        camera = self.camera
-        camera.expire_subscriptions()
-        sub = camera.subscriptions.get(sid)
-        if sub is None:
-            raise _SoapFault(400, "env:Sender", ["wsrf-rw:ResourceUnknownFault"], f"no subscription {sid!r}")
-        if operation == "PullMessages":
-            timeout, limit = pullpoint.parse_pull_messages_request(body)
-            waiting = camera.pull(sub, timeout, max(1, limit))
-
-            def respond(messages):
-                if camera.subscriptions.get(sid) is not sub:
-                    raise _SoapFault(400, "env:Sender", ["wsrf-rw:ResourceUnknownFault"], f"subscription {sid} ended")
-                return pullpoint.pull_messages_response(camera.now(), sub.termination, messages)
-
-            return waiting.addCallback(respond)
-        if operation == "Renew":
-            sub.termination = pullpoint.parse_termination(text_of(body, "wsnt:TerminationTime") or "PT60S", camera.now())
-            return pullpoint.renew_response(camera.now(), sub.termination)
-        if operation == "Unsubscribe":
-            camera.unsubscribe(sid)
-            self._echo(f"{camera.config.name}: pull point {sid} unsubscribed (scope: {camera.config.unsubscribe_scope})")
-            return pullpoint.unsubscribe_response()
-        if operation == "SetSynchronizationPoint":
-            camera.synchronize(sub)
-            return "<tev:SetSynchronizationPointResponse/>"
-        raise _SoapFault(400, "env:Receiver", ["ter:ActionNotSupported"], f"{operation} is not supported here")
-
-    @staticmethod
-    def _require_profile(body) -> None:
-        token = text_of(body, "trt:ProfileToken") or text_of(body, "tptz:ProfileToken")
-        if token != responses.PROFILE_TOKEN:
-            raise _SoapFault(400, "env:Sender", ["ter:InvalidArgVal", "ter:NoProfile"], f"no profile {token!r}")
-
-
-class _SoapFault(Exception):
-    def __init__(self, status: int, code: str, subcodes: list[str], reason: str) -> None:
-        super().__init__(reason)
-        self.status, self.code, self.subcodes, self.reason = status, code, subcodes, reason
-

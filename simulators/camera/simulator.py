@@ -73,14 +73,10 @@ class _DiscoveryResponder(protocol.DatagramProtocol):
         for running in self._simulator.cameras:
             if running.camera.silent or running.camera.is_down():
                 continue
-            config = running.camera.config
             match = discovery.ProbeMatch(
                 endpoint=running.camera.endpoint,
                 types=(discovery.NVT_TYPE,),
-                scopes=(
-                    "onvif://www.onvif.org/type/video_encoder", "onvif://www.onvif.org/Profile/Streaming",
-                    f"onvif://www.onvif.org/name/{config.name}", f"onvif://www.onvif.org/hardware/{config.model}",
-                ),
+                scopes=tuple(uri for _, uri in running.camera.scopes),
                 xaddrs=(running.device_url,),
             )
             reply = discovery.build_probe_matches(f"urn:uuid:{uuid.uuid4()}", message_id, [match])
@@ -121,12 +117,13 @@ class CameraSimulator:
                 camera = SimulatedCamera(config, reactor)
                 holder: dict[str, RunningCamera] = {}
                 resource = CameraResource(
-                    camera, base_url=lambda h=holder: h["running"].base_url,
+                    camera, base_url=lambda h=holder: h["running"].base_url, host=host,
                     rtsp_host=rtsp_host or host, echo=echo)
                 port = reactor.listenTCP(base_port + index if base_port else 0, make_site(resource), interface=host)
                 holder["running"] = running = RunningCamera(camera, resource, port, host, port.getHost().port)
                 sim.cameras.append(running)
-                echo(f"{config.name}: ONVIF device service at {running.device_url} (user {config.username})")
+                echo(f"{config.name}: ONVIF device service at {running.device_url} (user {config.username}, "
+                     f"snapshot auth {config.snapshot_auth})")
             if discovery_port is not None:
                 responder = _DiscoveryResponder(sim)
                 if multicast:

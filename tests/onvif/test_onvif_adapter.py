@@ -71,6 +71,24 @@ async def test_initialized_state_does_not_raise_but_its_end_clears_nothing_spuri
     assert len(ctx.of_type("video.motion")) == 1
 
 
+async def test_the_initial_state_of_every_property_is_recorded_without_an_alarm(sim):
+    cam = sim["cam-1"].camera
+    # A door contact already open and a relay already on at first look: state, not new alarms.
+    cam.trigger("digital_input", True)
+    cam.trigger("relay", True)
+    async with watching([camera_spec(sim["cam-1"])]) as (ctx, adapter):
+        await eventually(lambda: ctx.metrics.total("notifications", operation="Initialized") >= len(EVENT_KINDS),
+                         what="the initial state of every property")
+        cam.trigger("motion", True)
+        await ctx.wait_for_event("video.motion", state=State.STATE_RAISED)
+        cam.trigger("digital_input", False)  # its end was seen live, but it was never raised: no clear
+        cam.trigger("digital_input", True)  # opened again, live: now it is an alarm
+        await ctx.wait_for_event("video.alarm_input", state=State.STATE_RAISED)
+    assert ctx.metrics.total("notifications", operation="Initialized") == len(EVENT_KINDS)
+    assert [(e.type, e.state) for e in ctx.events] == [
+        ("video.motion", State.STATE_RAISED), ("video.alarm_input", State.STATE_RAISED)]
+
+
 async def test_pull_point_is_renewed_before_termination(sim):
     cam = sim["cam-1"].camera
     async with watching([camera_spec(sim["cam-1"])], subscription_lifetime=2.0, renew_before=1.0,
@@ -183,7 +201,7 @@ async def test_goto_preset_and_no_unsubscribe_on_shutdown(sim):
     async with watching([camera_spec(sim["cam-1"])]) as (ctx, adapter):
         await _subscribed(sim)
         await adapter.goto_preset("cam-1", "2")
-    assert cam.presets_visited == [("profile_1", "2")]
+    assert [(move.profile, move.preset) for move in cam.ptz.moves] == [("profile_1", "2")]
     assert cam.requests["Unsubscribe"] == 0 and cam.subscriptions
 
 

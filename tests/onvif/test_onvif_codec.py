@@ -18,7 +18,7 @@ from adapters.onvif.soap import (
 )
 from fuzz.fuzz_onvif import TestOneInput
 from hub.events import Category, State
-from simulators.camera.responses import posix_tz
+from simulators.camera.answers.device import posix_tz
 
 _text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30)
 _items = st.lists(st.tuples(_text.filter(bool), _text), max_size=4).map(tuple)

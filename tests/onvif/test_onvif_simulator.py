@@ -7,15 +7,17 @@ import os
 import time
 
 import pytest
+import requests
+from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 from twisted.internet import reactor
 from twisted.web.client import Agent, readBody
 
 from adapters.onvif import discovery, pullpoint
 from adapters.onvif.discovery_cli import probe
 from adapters.onvif.errors import CameraError, FailureKind
-from adapters.onvif.soap import format_datetime, password_digest, username_token
+from adapters.onvif.soap import build_envelope, format_datetime, password_digest, username_token
 from adapters.onvif.transport import SoapHttpClient
-from simulators.camera.camera import CameraConfig
+from simulators.camera.camera import EVENT_KINDS, CameraConfig, SimulatedCamera
 from simulators.camera.scenario import parse_steps, run_scenario
 from simulators.camera.server import SNAPSHOT_JPEG
 from simulators.camera.simulator import CameraSimulator
@@ -96,10 +98,27 @@ async def test_get_system_date_and_time_needs_no_auth_and_reports_camera_clock(c
     assert int(minute) == time.gmtime(sim["cam-1"].camera.now()).tm_min or int(minute) == time.gmtime(sim["cam-1"].camera.now() - 1).tm_min
 
 
+@pytest.mark.parametrize("operation, allowed", [
+    ("GetSystemDateAndTime", True), ("GetCapabilities", True), ("GetServices", True),
+    ("GetServiceCapabilities", True), ("GetHostname", True),  # ONVIF's PRE_AUTH class
+    ("GetScopes", False), ("GetNetworkInterfaces", False), ("GetDeviceInformation", False),
+])
+async def test_only_pre_auth_device_operations_answer_without_a_token(camera, operation, allowed):
+    sim, client = camera
+    call = _call(client, sim["cam-1"].device_url, operation, f"<tds:{operation}/>")
+    if allowed:
+        assert (await call).body.tag.endswith(f"{operation}Response")
+    else:
+        with pytest.raises(CameraError) as refused:
+            await call
+        assert refused.value.kind is FailureKind.AUTH
+
+
 async def test_pull_blocks_until_an_event_arrives(camera):
     sim, client = camera
     cam = sim["cam-1"].camera
     sub = await _subscribe(sim, client)
+    await _pull(client, sub, cam, timeout=0)  # the initial state
     pending = asyncio.ensure_future(_call(client, sub.address, "PullMessages",
                                           pullpoint.pull_messages_request(30, 10), _token(cam.now()), timeout=40))
     await asyncio.sleep(0.1)
@@ -109,17 +128,24 @@ async def test_pull_blocks_until_an_event_arrives(camera):
     assert [(n.topic, n.data) for n in result.notifications] == [("tns1:VideoSource/SignalLoss", (("State", "true"),))]
 
 
-async def test_pull_times_out_empty_and_new_subscriptions_get_initialized_state(camera):
+async def _pull(client, sub, cam, *, timeout: float = 0.1) -> pullpoint.PullResult:
+    return pullpoint.parse_pull_messages_response(await _call(
+        client, sub.address, "PullMessages", pullpoint.pull_messages_request(timeout, 100), _token(cam.now())))
+
+
+async def test_a_new_pull_point_first_reports_every_property_as_initialized_then_times_out_empty(camera):
     sim, client = camera
     cam = sim["cam-1"].camera
     cam.trigger("digital_input", True)
     sub = await _subscribe(sim, client)
-    first = pullpoint.parse_pull_messages_response(await _call(
-        client, sub.address, "PullMessages", pullpoint.pull_messages_request(0.1, 10), _token(cam.now())))
-    assert [n.operation for n in first.notifications] == ["Initialized"]
-    empty = pullpoint.parse_pull_messages_response(await _call(
-        client, sub.address, "PullMessages", pullpoint.pull_messages_request(0.1, 10), _token(cam.now())))
-    assert empty.notifications == ()
+    first = await _pull(client, sub, cam)
+    assert {n.operation for n in first.notifications} == {"Initialized"}
+    state = {n.topic: n.data for n in first.notifications}
+    assert set(state) == {kind.topic for kind in EVENT_KINDS.values()}  # every property, even never triggered
+    assert state["tns1:Device/Trigger/DigitalInput"] == (("LogicalState", "true"),)
+    assert state["tns1:VideoSource/MotionAlarm"] == (("State", "false"),)
+    assert state["tns1:Device/Trigger/Relay"] == (("LogicalState", "inactive"),)
+    assert (await _pull(client, sub, cam)).notifications == ()
 
 
 async def test_expired_and_unsubscribed_pull_points_answer_resource_unknown(camera):
@@ -166,13 +192,48 @@ async def test_huge_requests_are_refused_unread(camera):
     assert status == 413 and b"too large" in body
 
 
-async def test_snapshot_is_a_jpeg(camera):
-    sim, _ = camera
-    response = await Agent(reactor).request(b"GET", f"{sim['cam-1'].base_url}/onvif/snapshot.jpg".encode()).asFuture(
-        asyncio.get_running_loop())
-    body = await readBody(response).asFuture(asyncio.get_running_loop())
-    assert response.headers.getRawHeaders(b"content-type") == [b"image/jpeg"]
-    assert body == SNAPSHOT_JPEG and body[:2] == b"\xff\xd8" and body[-2:] == b"\xff\xd9"
+def _get_snapshots(url: str, attempts: list) -> list[requests.Response]:
+    """GET ``url`` with each auth of ``attempts`` (requests: an HTTP client we did not write)."""
+    with requests.Session() as session:
+        session.trust_env = False
+        return [session.get(url, auth=auth, timeout=5) for auth in attempts]
+
+
+@pytest.mark.parametrize("scheme, right, wrong", [
+    ("digest", HTTPDigestAuth("admin", "admin"), HTTPDigestAuth("admin", "nope")),
+    ("basic", HTTPBasicAuth("admin", "admin"), HTTPBasicAuth("admin", "nope")),
+])
+async def test_snapshot_needs_the_camera_user_as_its_http_auth_says(scheme, right, wrong):
+    sim = await CameraSimulator.start([CameraConfig(name="cam-1", snapshot_auth=scheme)])
+    url = f"{sim['cam-1'].base_url}/onvif/snapshot.jpg"
+    try:
+        anonymous, allowed, refused = await asyncio.get_running_loop().run_in_executor(
+            None, _get_snapshots, url, [None, right, wrong])
+        cam = sim["cam-1"].camera
+    finally:
+        await sim.stop()
+    assert anonymous.status_code == 401
+    assert anonymous.headers["WWW-Authenticate"].lower().startswith(scheme)
+    assert 'realm="cam-1"' in anonymous.headers["WWW-Authenticate"]
+    assert allowed.status_code == 200 and allowed.headers["content-type"] == "image/jpeg"
+    assert allowed.content == SNAPSHOT_JPEG and SNAPSHOT_JPEG[:2] == b"\xff\xd8" and SNAPSHOT_JPEG[-2:] == b"\xff\xd9"
+    assert refused.status_code == 401
+    assert cam.requests["snapshot"] == 1 and cam.requests["snapshot_auth_failures"] == 1
+
+
+async def test_snapshot_of_a_camera_without_http_auth_is_open():
+    sim = await CameraSimulator.start([CameraConfig(name="cam-1", snapshot_auth="none")])
+    try:
+        [answer] = await asyncio.get_running_loop().run_in_executor(
+            None, _get_snapshots, f"{sim['cam-1'].base_url}/onvif/snapshot.jpg", [None])
+    finally:
+        await sim.stop()
+    assert answer.status_code == 200 and answer.content == SNAPSHOT_JPEG
+
+
+def test_unknown_snapshot_auth_is_refused():
+    with pytest.raises(ValueError, match="snapshot_auth must be one of digest, basic, none"):
+        SimulatedCamera(CameraConfig(snapshot_auth="ntlm"), reactor)
 
 
 async def test_unicast_ws_discovery_probe_is_answered():
@@ -235,7 +296,8 @@ async def test_cli_runs_cameras_with_a_scenario(tmp_path, capsys):
     scenario.write_text("- {at: 0, camera: cam-2, action: motion, active: true}\n")
     parser = argparse.ArgumentParser()
     configure(parser)
-    args = parser.parse_args(["--cameras", "2", "--base-port", "0", "--discovery-port", "0", "--scenario", str(scenario)])
+    args = parser.parse_args(["--cameras", "2", "--base-port", "0", "--discovery-port", "0", "--scenario", str(scenario),
+                              "--snapshot-auth", "basic"])
     task = asyncio.ensure_future(args.main(args))
     out = ""
     for _ in range(250):
@@ -247,4 +309,18 @@ async def test_cli_runs_cameras_with_a_scenario(tmp_path, capsys):
     with pytest.raises(asyncio.CancelledError):
         await task
     assert "cam-1: ONVIF device service at http://127.0.0.1:" in out and "WS-Discovery answering on udp" in out
+    assert "(user admin, snapshot auth basic)" in out
     assert "cam-2: motion on" in out and "scenario done" in out
+
+
+async def test_unsupported_operations_are_counted_each_time_and_said_once(camera):
+    sim, client = camera
+    lines: list[str] = []
+    sim["cam-1"].resource._echo = lines.append
+    cam = sim["cam-1"].camera
+    for _ in range(3):
+        status, body = await _post(sim["cam-1"].device_url, build_envelope(
+            "<tds:GetDNS/>", username_token("admin", "admin", created=cam.now(), nonce=os.urandom(16))))
+        assert status == 500 and b"ter:ActionNotSupported" in body and b"env:Receiver" in body
+    assert cam.requests["not_supported"] == 3
+    assert lines == ["cam-1: GetDNS is not supported (fault, HTTP 500; said once per operation)"]

@@ -1,16 +1,11 @@
-"""SOAP bodies of the device, media and PTZ operations the simulator answers.
-
-Each builder returns a body fragment with the :data:`adapters.onvif.soap.NS` prefixes; the shapes
-follow the ONVIF schemas shipped with onvif-zeep (a test deserializes them with zeep, strictly).
-"""
+"""Device service answers (``tds``): identity, clock, capabilities, services, scopes, network."""
 from __future__ import annotations
 
 import time
 
-from adapters.onvif.soap import escape, quoteattr
+from adapters.onvif.soap import escape
 
-PROFILE_TOKEN = "profile_1"
-PTZ_PRESETS = ("1", "2", "3")
+_SERVICE_VERSION = "<tds:Version><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tds:Version>"
 
 
 def device_information(manufacturer: str, model: str, firmware: str, serial: str, hardware_id: str) -> str:
@@ -69,39 +64,54 @@ def capabilities(base: str, *, ptz: bool) -> str:
     )
 
 
-def services(base: str, *, ptz: bool) -> str:
-    entries = [
-        ("http://www.onvif.org/ver10/device/wsdl", "device_service"),
-        ("http://www.onvif.org/ver10/media/wsdl", "media_service"),
-        ("http://www.onvif.org/ver10/events/wsdl", "event_service"),
-    ]
-    if ptz:
-        entries.append(("http://www.onvif.org/ver20/ptz/wsdl", "ptz_service"))
+def services(base: str, entries: list[tuple[str, str, str]], *, include_capability: bool) -> str:
+    """GetServices for ``entries`` of (namespace, path under /onvif/, service capabilities element)."""
     body = "".join(
-        f"<tds:Service><tds:Namespace>{ns}</tds:Namespace><tds:XAddr>{escape(base)}/onvif/{path}</tds:XAddr>"
-        "<tds:Version><tt:Major>2</tt:Major><tt:Minor>60</tt:Minor></tds:Version></tds:Service>"
-        for ns, path in entries
+        f"<tds:Service><tds:Namespace>{escape(ns)}</tds:Namespace><tds:XAddr>{escape(base)}/onvif/{path}</tds:XAddr>"
+        + (f"<tds:Capabilities>{caps}</tds:Capabilities>" if include_capability else "")
+        + f"{_SERVICE_VERSION}</tds:Service>"
+        for ns, path, caps in entries
     )
     return f"<tds:GetServicesResponse>{body}</tds:GetServicesResponse>"
 
 
-def profiles() -> str:
+def service_capabilities() -> str:
+    """The ``tds:Capabilities`` element (GetServiceCapabilities, GetServices): SOAP requests are
+    authenticated with WS-UsernameToken only (HTTP digest guards just the snapshot)."""
     return (
-        f"<trt:GetProfilesResponse><trt:Profiles token={quoteattr(PROFILE_TOKEN)} fixed=\"true\">"
-        "<tt:Name>MainStream</tt:Name>"
-        '<tt:VideoSourceConfiguration token="vsc1"><tt:Name>VideoSource</tt:Name><tt:UseCount>1</tt:UseCount>'
-        '<tt:SourceToken>vs1</tt:SourceToken><tt:Bounds x="0" y="0" width="1920" height="1080"/>'
-        "</tt:VideoSourceConfiguration></trt:Profiles></trt:GetProfilesResponse>"
+        '<tds:Capabilities><tds:Network IPFilter="false" ZeroConfiguration="false" IPVersion6="false" '
+        'DynDNS="false" HostnameFromDHCP="false" NTP="0"/>'
+        '<tds:Security UsernameToken="true" HttpDigest="false" TLS1.2="false"/>'
+        '<tds:System DiscoveryResolve="false" DiscoveryBye="false" RemoteDiscovery="false" SystemBackup="false" '
+        'SystemLogging="false" FirmwareUpgrade="false"/></tds:Capabilities>'
     )
 
 
-def media_uri(tag: str, uri: str) -> str:
+def scopes(items: list[tuple[str, str]]) -> str:
+    """GetScopes for (definition ``Fixed``/``Configurable``, scope URI) pairs."""
+    body = "".join(
+        f"<tds:Scopes><tt:ScopeDef>{definition}</tt:ScopeDef><tt:ScopeItem>{escape(uri)}</tt:ScopeItem></tds:Scopes>"
+        for definition, uri in items
+    )
+    return f"<tds:GetScopesResponse>{body}</tds:GetScopesResponse>"
+
+
+def hostname(name: str) -> str:
     return (
-        f"<trt:{tag}><trt:MediaUri><tt:Uri>{escape(uri)}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect>"
-        "<tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri>"
-        f"</trt:{tag}>"
+        "<tds:GetHostnameResponse><tds:HostnameInformation><tt:FromDHCP>false</tt:FromDHCP>"
+        f"<tt:Name>{escape(name)}</tt:Name></tds:HostnameInformation></tds:GetHostnameResponse>"
     )
 
 
-def goto_preset() -> str:
-    return "<tptz:GotoPresetResponse/>"
+def network_interfaces(mac: str, ipv4: str | None) -> str:
+    """One wired interface ``eth0``; its IPv4 part only when the camera listens on an IPv4 address."""
+    ip_part = (
+        f"<tt:IPv4><tt:Enabled>true</tt:Enabled><tt:Config><tt:Manual><tt:Address>{escape(ipv4)}</tt:Address>"
+        "<tt:PrefixLength>24</tt:PrefixLength></tt:Manual><tt:DHCP>false</tt:DHCP></tt:Config></tt:IPv4>"
+        if ipv4 else ""
+    )
+    return (
+        '<tds:GetNetworkInterfacesResponse><tds:NetworkInterfaces token="eth0"><tt:Enabled>true</tt:Enabled>'
+        f"<tt:Info><tt:Name>eth0</tt:Name><tt:HwAddress>{escape(mac)}</tt:HwAddress><tt:MTU>1500</tt:MTU></tt:Info>"
+        f"{ip_part}</tds:NetworkInterfaces></tds:GetNetworkInterfacesResponse>"
+    )
