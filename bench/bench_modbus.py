@@ -142,6 +142,7 @@ def subscriber_process(conn, target: str, token: str) -> None:
 # --- the hub (this process) -------------------------------------------------------------------------
 async def start_hub(tmp: str, ports: dict[str, int], args: argparse.Namespace):
     from hub.kernel import AdapterInstance, Hub, HubSettings
+    from hub.cli import interpreter
     from hub.access import Subscriber
     from hub.access import new_token
     from hub.access import Scope
@@ -155,7 +156,9 @@ async def start_hub(tmp: str, ports: dict[str, int], args: argparse.Namespace):
         journal_path=f"{tmp}/journal.db", devices=devices, grpc_address="127.0.0.1:0", metrics_address=None,
         adapters=[AdapterInstance(INSTANCE, ModbusAdapter, ModbusOptions(timeout=2.0))],
         subscribers=[Subscriber("bench", sha, Scope(all_regions=True))], dedupe_window=args.dedupe_window))
+    interpreter.tune_for_hub()  # as campus-hub run does
     await hub.start()
+    interpreter.freeze_startup_objects()
     return hub, token
 
 

@@ -140,6 +140,7 @@ class _RealHub:
     def __init__(self, specs, options, pool: int) -> None:
         from adapters.onvif.adapter import OnvifAdapter
         from hub.kernel import AdapterInstance, Hub, HubSettings
+        from hub.cli import interpreter
         from hub.access import Subscriber
         from hub.access import new_token
         from hub.access import Scope
@@ -154,7 +155,9 @@ class _RealHub:
         self.token = token
 
     async def start(self) -> None:
+        interpreter.tune_for_hub()  # as campus-hub run does
         await self.hub.start()
+        interpreter.freeze_startup_objects()
         self.go_command = f"go 127.0.0.1:{self.hub.grpc_port} {self.token}"
 
     def mark(self) -> None:
@@ -201,7 +204,9 @@ async def watch(args: argparse.Namespace) -> int:
     started = time.monotonic()
     if args.hub:
         hub = _RealHub(specs, options, args.pool)
+        interpreter.tune_for_hub()  # as campus-hub run does
         await hub.start()
+        interpreter.freeze_startup_objects()
     else:
         hub = _InMemoryHub(specs, options, args.pool)
     while (line := await child_line()) != "SUBSCRIBED":

@@ -27,6 +27,7 @@ reactor.install()
 
 from hub.cli import logs  # noqa: E402
 from hub.kernel import Hub, HubSettings  # noqa: E402
+from hub.cli import interpreter  # noqa: E402
 from hub.access import Subscriber  # noqa: E402
 from hub.access import new_token  # noqa: E402
 from hub.events import Category, Severity, Site, State, new_event  # noqa: E402
@@ -51,7 +52,9 @@ async def start_hub(tmp: str, token_sha: str, durability: str) -> Hub:
                           subscribers=[Subscriber("bench", token_sha, Scope(all_regions=True))],
                           grpc_address="127.0.0.1:0", metrics_address=None, dedupe_window=0,
                           max_age=None, max_bytes=None, max_events_per_commit=10_000))
+    interpreter.tune_for_hub()  # as campus-hub run does
     await hub.start()
+    interpreter.freeze_startup_objects()
     return hub
 
 

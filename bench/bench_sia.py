@@ -47,6 +47,7 @@ from hub.cli import logs  # noqa: E402
 from hub.events import Category, Severity, Site, new_event, stamp_received  # noqa: E402
 from hub.journal import Journal  # noqa: E402
 from hub.kernel import HubMetrics  # noqa: E402
+from hub.cli import interpreter  # noqa: E402
 
 ACCOUNT_BASE = 0x1000
 SITE = Site(region_code="140802", school_id="sch-1")
@@ -88,7 +89,9 @@ async def start_hub(path: str, durability: str, accounts: list[str]) -> Receiver
         journal_path=path, durability=durability, devices=devices,
         adapters=[AdapterInstance("sia", SiaAdapter, SiaOptions(host="127.0.0.1", tcp_port=0, max_connections=4096))],
         grpc_address="127.0.0.1:0", metrics_address=None, dedupe_window=0))
+    interpreter.tune_for_hub()  # as campus-hub run does
     await the_hub.start()
+    interpreter.freeze_startup_objects()
     while (adapter := the_hub.adapter("sia")) is None:  # the supervisor builds it on its first loop turn
         await asyncio.sleep(0.01)
     await adapter.ready.wait()

@@ -244,6 +244,7 @@ class BenchHub:
 
 async def start_hub(tmp: str, devices: list[DeviceSpec]) -> BenchHub:
     from hub.kernel import AdapterInstance, Hub, HubSettings
+    from hub.cli import interpreter
     from hub.access import Subscriber
     from hub.access import new_token
     from hub.access import Scope
@@ -257,7 +258,9 @@ async def start_hub(tmp: str, devices: list[DeviceSpec]) -> BenchHub:
         adapters=[AdapterInstance("snmp", SnmpAdapter, options)],
         subscribers=[Subscriber("bench", token_sha, Scope(all_regions=True))],
         grpc_address="127.0.0.1:0", metrics_address=None, dedupe_window=0))
+    interpreter.tune_for_hub()  # as campus-hub run does
     await hub.start()
+    interpreter.freeze_startup_objects()
     # the subscriber starts meanwhile, so no polling happens before measuring starts
     subscriber = asyncio.ensure_future(SubscriberProcess.start(hub.grpc_port, token))
     while (adapter := hub.adapter("snmp")) is None:  # the supervisor builds it on its first loop turn

@@ -116,19 +116,19 @@ def run_plugin_command(prog: str, configure_path: str, argv: list[str] | None = 
 
 async def serve(config) -> int:
     """Run a hub from a loaded config until cancelled: this process is the hub's, so the
-    interpreter is tuned for it (see hub.cli._interpreter)."""
-    from hub.cli import _interpreter
+    interpreter is tuned for it (see hub.cli.interpreter)."""
+    from hub.cli import interpreter
     from hub.journal import JournalUnavailable
     from hub.kernel import Hub
 
-    _interpreter.tune_for_hub()
+    interpreter.tune_for_hub()
     hub = Hub(settings_from_config(config))
     try:
         await hub.start()
     except (JournalUnavailable, OSError) as exc:
         log.error("hub could not start", error=str(exc))
         return 2
-    _interpreter.freeze_startup_objects()
+    interpreter.freeze_startup_objects()
     announce(hub, config)
     try:
         await asyncio.Future()
