@@ -12,7 +12,6 @@ import asyncio
 import dataclasses
 import socket
 import time
-from typing import Any
 
 from twisted.internet import defer, task
 
@@ -25,6 +24,7 @@ from .fdb import (
     Terminal, TerminalChange, TerminalInventory, decode_base_port_ifindex, decode_bridge_fdb, decode_qbridge_fdb,
     terminal_locations,
 )
+from .interfaces import InterfaceReading, get_many, read_interfaces
 from .options import SnmpDeviceOptions, SnmpOptions, UsmUserOptions
 from .poller import Poller, PollError, Target
 from .receiver import Notification, Rejection, TrapReceiver
@@ -35,7 +35,6 @@ from .watch import DeviceWatch, PollResult, UpsReading
 # rejections that say a configured device sends with the wrong credentials
 CREDENTIAL_REJECTIONS = {"bad_community", "unknown_user", "wrong_digest", "decryption_error",
                          "unsupported_security_level"}
-GET_CHUNK = 40  # varbinds per GET: stays well inside a 1500-byte answer
 
 
 @dataclasses.dataclass
@@ -46,6 +45,7 @@ class _Device:
     target: Target | None = None
     address: str | None = None  # resolved host: traps from here are this device's
     facts_read: bool = False
+    ports_read: bool = False  # ifType and names read since the device (last) started
     reachable: bool | None = None
     trap_fault: str | None = None
     terminals_due: float = 0.0
@@ -102,8 +102,7 @@ class SnmpAdapter(Adapter):
                 ctx.log.error("snmp.config.unknown_user", device=spec.id, user=options.user, known=sorted(users))
                 ctx.device_faulty(spec.id, f"config: SNMPv3 user {options.user!r} is not among the adapter's users")
                 continue
-            watched = frozenset(options.watch_ports) if options.watch_ports is not None else None
-            self.devices[spec.id] = _Device(spec, options, DeviceWatch(watched))
+            self.devices[spec.id] = _Device(spec, options, DeviceWatch(options.port_selection()))
         device_engine_ids = [bytes.fromhex(d.options.engine_id) for d in self.devices.values() if d.options.engine_id]
         for device_id, device in self.devices.items():
             if device.options.engine_id:
@@ -212,25 +211,22 @@ class SnmpAdapter(Adapter):
             names += [oids.SYS_DESCR, oids.SYS_NAME, oids.SYS_OBJECT_ID]
         if options.ups:
             names += list(oids.UPS_SCALARS)
-        if options.interfaces and options.watch_ports is not None:
-            names += [oids.IF_OPER_STATUS + (port,) for port in options.watch_ports]
-        values: dict[tuple, Any] = {}
-        for i in range(0, len(names), GET_CHUNK):
-            values.update(await self.poller.get(target, names[i:i + GET_CHUNK]))
-        oper_status: dict[int, int] = {}
+        values = await get_many(self.poller, target, names)
+        interfaces = InterfaceReading({}, {}, None)
         if options.interfaces:
-            if options.watch_ports is None:
-                rows = await self.poller.walk(target, oids.IF_OPER_STATUS)
-                oper_status = {oid[-1]: value for oid, value in rows if isinstance(value, int)}
-            else:
-                oper_status = {port: values[oids.IF_OPER_STATUS + (port,)] for port in options.watch_ports
-                               if isinstance(values.get(oids.IF_OPER_STATUS + (port,)), int)}
+            interfaces = await read_interfaces(self.poller, target, options.watch_ports,
+                                               device.watch.ports if device.ports_read else None)
+            device.ports_read = True
         uptime = values.get(oids.SYS_UPTIME)
-        result = PollResult(uptime=uptime if isinstance(uptime, int) else None, oper_status=oper_status,
+        result = PollResult(uptime=uptime if isinstance(uptime, int) else None, oper_status=interfaces.oper_status,
+                            admin_status=interfaces.admin_status, ports=interfaces.ports,
                             ups=UpsReading.from_values(values) if options.ups else None)
         self._answered(device, values)
         now = time.time()
-        self._apply(device, device.watch.on_poll(result, now), raw_text="poll")
+        report = device.watch.on_poll(result, now)
+        if any(f.type == "network.device_restarted" for f in report.findings):
+            device.ports_read = False  # ifIndexes may be numbered anew after a restart
+        self._apply(device, report, raw_text="poll")
         if options.terminals and time.monotonic() >= device.terminals_due:
             await self._collect_terminals(device, now)
             device.terminals_due = time.monotonic() + options.terminal_interval

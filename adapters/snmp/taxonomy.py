@@ -98,8 +98,9 @@ class Finding:
 
     @property
     def severity(self) -> int:
-        sev = EVENT_TYPES[self.type][1]
-        return Severity.SEVERITY_INFO if self.state == State.STATE_CLEARED else sev
+        # a clear carries the severity of what it clears (docs/subscriber-guide.md): a subscriber
+        # filtering on min_severity must see the clear of every alarm it saw raised
+        return EVENT_TYPES[self.type][1]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,14 +141,22 @@ class Trap:
         return None
 
 
+_LAYOUT = str.maketrans("", "", "\r\n\t")  # line breaks and tabs in texts (Cisco, H3C sysDescr)
+
+
 def render_value(value: Any) -> str:
-    """A varbind value as attribute text: printable strings as is, other bytes as hex."""
+    """A varbind value as attribute text: printable strings as text, other bytes as hex.
+
+    Text may hold line breaks and tabs, and NUL padding at its end (fixed-size fields) is
+    dropped; anything else unprintable (MAC addresses, binary) is colon-hex."""
     if isinstance(value, bytes):
         try:
-            text = value.decode("utf-8")
+            text = value.decode("utf-8").rstrip("\x00")
         except UnicodeDecodeError:
             return value.hex(":")
-        return text if text.isprintable() else value.hex(":")
+        if text and text.translate(_LAYOUT).isprintable() or not value:
+            return text
+        return value.hex(":")
     if isinstance(value, tuple):
         return format_oid(value)
     if value is None:
