@@ -36,6 +36,11 @@ from .watch import DeviceWatch, PollResult, UpsReading
 CREDENTIAL_REJECTIONS = {"bad_community", "unknown_user", "wrong_digest", "decryption_error",
                          "unsupported_security_level"}
 
+# device facts read at the first poll: (fact name, OID)
+FACTS = (("sys_descr", oids.SYS_DESCR), ("sys_name", oids.SYS_NAME), ("sys_object_id", oids.SYS_OBJECT_ID))
+UPS_FACTS = (("ups_manufacturer", oids.UPS_IDENT_MANUFACTURER), ("ups_model", oids.UPS_IDENT_MODEL),
+             ("ups_software_version", oids.UPS_IDENT_UPS_SOFTWARE_VERSION))
+
 
 @dataclasses.dataclass
 class _Device:
@@ -208,7 +213,9 @@ class SnmpAdapter(Adapter):
         options, target = device.options, device.target
         names = [oids.SYS_UPTIME]
         if not device.facts_read:
-            names += [oids.SYS_DESCR, oids.SYS_NAME, oids.SYS_OBJECT_ID]
+            names += [oid for _, oid in FACTS]
+            if options.ups:
+                names += [oid for _, oid in UPS_FACTS]
         if options.ups:
             names += list(oids.UPS_SCALARS)
         values = await get_many(self.poller, target, names)
@@ -235,9 +242,8 @@ class SnmpAdapter(Adapter):
     def _answered(self, device: _Device, values: dict) -> None:
         device_id = device.spec.id
         if not device.facts_read:
-            facts = {name: render_value(values.get(oid)) for name, oid in (
-                ("sys_descr", oids.SYS_DESCR), ("sys_name", oids.SYS_NAME), ("sys_object_id", oids.SYS_OBJECT_ID))
-                if values.get(oid) is not None}
+            facts = {name: render_value(values.get(oid)).strip() for name, oid in (*FACTS, *UPS_FACTS)
+                     if values.get(oid) is not None}
             self.ctx.set_device_facts(device_id, facts)
             device.facts_read = True
         if device.reachable is False:

@@ -35,7 +35,8 @@ V3User = UsmUser
 
 _SYNTAXES = {
     "int": rfc1902.Integer32, "octets": rfc1902.OctetString, "oid": rfc1902.ObjectIdentifier,
-    "ticks": rfc1902.TimeTicks, "gauge": rfc1902.Gauge32, "counter": rfc1902.Counter32, "ip": rfc1902.IpAddress,
+    "ticks": rfc1902.TimeTicks, "gauge": rfc1902.Gauge32, "counter": rfc1902.Counter32,
+    "counter64": rfc1902.Counter64, "ip": rfc1902.IpAddress,
 }
 
 
@@ -207,6 +208,10 @@ class SnmpSimulator:
 
     async def port_up(self, device: str, port: int) -> None:
         await self.notify(device, self.device(device).set_port(port, True, self.clock()), f"port {port} up")
+
+    async def port_admin(self, device: str, port: int, up: bool) -> None:
+        await self.notify(device, self.device(device).set_port_admin(port, up, self.clock()),
+                          f"port {port} {'enabled' if up else 'shut'} by an administrator")
 
     async def learn_mac(self, device: str, mac: str, port: int) -> None:
         for other in self.devices.values():

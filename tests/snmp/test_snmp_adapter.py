@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from snmp_fixtures import CAMERA, TERMINAL_A, TERMINAL_B, Rig, polls
+from snmp_fixtures import CAMERA, TERMINAL_A, TERMINAL_B, Rig, fleet, polls
 
 from hub.events import State
 from hub.testing import eventually
@@ -25,6 +25,8 @@ async def test_polls_facts_and_collects_terminals_with_bridge_port_mapping(rig_v
     assert {e.attributes["mac"] for e in new} == {TERMINAL_A, TERMINAL_B}
     await ctx.wait_for(lambda: all(ctx.state(d) == "online" for d in ("sw-1", "sw-2", "ups-1")), what="online")
     assert ctx.records["sw-1"].facts["sys_name"] == "sw-1"
+    assert {k: ctx.records["ups-1"].facts[k] for k in ("ups_manufacturer", "ups_model")} == {
+        "ups_manufacturer": "campus-hub", "ups_model": "SIM-UPS 3000"}  # UPS-MIB upsIdent
     await eventually(lambda: polls(rig_v2c) >= 3)
 
 
@@ -43,6 +45,32 @@ async def test_port_down_trap_raises_link_down_and_takes_the_camera_behind_it_of
     # the poll saw the same changes: still one raise and one clear
     await eventually(lambda: polls(rig_v2c) >= 12)
     assert len(ctx.of_type("network.link_down")) == 2
+
+
+async def test_no_link_down_flood_at_the_first_poll_or_after_a_hub_restart():
+    devices = fleet()
+    switch = devices[0]  # sw-1: ifIndex = 100 + port, and a VLAN interface
+    for port in (2, 4, 6):
+        switch.set_port(port, False, now=0)  # no cable: down before the hub first looked
+    switch.set_port_admin(7, False, now=0)  # shut by an administrator
+    rig = await Rig.start(devices=devices)
+    try:
+        ctx = rig.ctx
+        await eventually(lambda: polls(rig) >= 6)
+        assert ctx.of_type("network.link_down") == []
+        await rig.sim.port_admin("sw-1", 8, False)  # an administrator shuts a port: no alarm
+        await rig.sim.port_down("sw-1", 5)
+        down = await ctx.wait_for_event("network.link_down", state=State.STATE_RAISED)
+        assert (down.attributes["port"], down.attributes["port_name"], down.attributes["if_descr"]) == (
+            "105", "Gi0/5", "GigabitEthernet0/5")
+        await eventually(lambda: polls(rig) >= 12)
+        assert len(ctx.of_type("network.link_down")) == 1
+        await rig.stop_hub()
+        await rig.start_hub()  # the hub restarts: port 5 is still down, nothing new happened
+        await eventually(lambda: polls(rig) >= 6)
+        assert rig.ctx.of_type("network.link_down") == []
+    finally:
+        await rig.stop()
 
 
 async def test_lost_trap_is_made_good_by_polling(rig_v2c):
