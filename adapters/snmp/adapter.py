@@ -29,12 +29,12 @@ from .options import SnmpDeviceOptions, SnmpOptions, UsmUserOptions
 from .poller import Poller, PollError, Target
 from .receiver import Notification, Rejection, TrapReceiver
 from .usm import UsmUser
-from .taxonomy import Finding, Trap, render_value
+from .taxonomy import Finding, Trap, classify_trap, render_value
 from .watch import DeviceWatch, PollResult, UpsReading
 
 # rejections that say a configured device sends with the wrong credentials
-CREDENTIAL_REJECTIONS = {"bad_community", "unknown_user", "wrong_digest", "decryption_error",
-                         "unsupported_security_level"}
+CREDENTIAL_REJECTIONS = {"bad_community", "unknown_user", "unknown_engine_id", "wrong_digest",
+                         "decryption_error", "unsupported_security_level"}
 
 # device facts read at the first poll: (fact name, OID)
 FACTS = (("sys_descr", oids.SYS_DESCR), ("sys_name", oids.SYS_NAME), ("sys_object_id", oids.SYS_OBJECT_ID))
@@ -78,6 +78,7 @@ class SnmpAdapter(Adapter):
         self.poller: Poller | None = None
         self._communities: list[str] = []
         self._by_engine_id: dict[bytes, str] = {}
+        self._trap_engine_ids: dict[str, frozenset[bytes]] = {}  # v3 user -> engine ids its traps may carry
         self._by_address: dict[str, list[str]] = {}
         self._poll_slots = asyncio.Semaphore(options.max_concurrent_polls)
         self._ready = asyncio.Event()
@@ -112,13 +113,15 @@ class SnmpAdapter(Adapter):
         for device_id, device in self.devices.items():
             if device.options.engine_id:
                 self._by_engine_id[bytes.fromhex(device.options.engine_id)] = device_id
+        trap_users = [_to_usm(u, device_engine_ids) for u in self.options.users]
+        self._trap_engine_ids = {u.name: frozenset(u.engine_ids) for u in trap_users}
         communities = [c.get_secret_value() for c in self.options.communities]
         communities += [d.options.community.get_secret_value() for d in self.devices.values()]
         self._communities = list(dict.fromkeys(communities))
         try:
             self.receiver = await TrapReceiver.start(
                 host=self.options.trap_host, port=self.options.trap_port, communities=self._communities,
-                users=[_to_usm(u, device_engine_ids) for u in self.options.users],
+                users=trap_users,
                 on_notification=self._on_notification, on_rejection=self._on_rejection,
                 on_error=self._on_receiver_error, run_blocking=ctx.run_blocking)
             ctx.log.info("snmp.receiver.listening", host=self.options.trap_host, port=self.receiver.port)
@@ -258,6 +261,8 @@ class SnmpAdapter(Adapter):
         self.ctx.log.warning("snmp.poll.failed", device=device_id, host=options.host, port=options.port,
                              kind=exc.kind, error=str(exc))
         device.reachable = False
+        if options.version == "v3":
+            self.poller.rediscover(device.target)  # the agent may have restarted with a new engine id
         if exc.kind == "timeout":
             self.ctx.device_offline(device_id, f"no SNMP answer from {options.host}:{options.port} ({exc})")
         else:
@@ -313,18 +318,14 @@ class SnmpAdapter(Adapter):
         metrics, log = self.ctx.metrics, self.ctx.log
         metrics.count("snmp_traps_received", version=notification.version)
         device_id = self._sender(notification)
-        if device_id is None:
-            metrics.count("snmp_traps_unknown_sender")
-            log.warning("snmp.trap.unknown_sender", source=notification.source[0], version=notification.version,
-                        user=notification.security_name if notification.version == "v3" else None,
-                        engine_id=notification.engine_id.hex() if notification.engine_id else None)
-            return None
         try:
             trap = Trap.from_varbinds(notification.varbinds)
         except ValueError as exc:
             metrics.count("snmp_traps_rejected", reason="no_trap_oid")
             log.warning("snmp.trap.invalid", device=device_id, source=notification.source[0], error=str(exc))
             return None
+        if device_id is None:
+            return self._from_unknown_sender(notification, trap)
         device = self.devices[device_id]
         if device.trap_fault is not None:
             log.info("snmp.trap.credentials_ok_again", device=device_id)
@@ -343,24 +344,56 @@ class SnmpAdapter(Adapter):
                 or metrics.observe("snmp_trap_to_journal", time.monotonic() - received))
         return journaled
 
+    def _from_unknown_sender(self, notification: Notification, trap: Trap) -> asyncio.Future:
+        """A trap from an address (and engine id) no device has: kept under its address as device
+        id, which the hub's pipeline flags ``unknown_device``. No state is kept for it."""
+        address = notification.source[0]
+        self.ctx.metrics.count("snmp_traps_unknown_sender")
+        self.ctx.log.warning("snmp.trap.unknown_sender", source=address, version=notification.version,
+                             user=notification.security_name if notification.version == "v3" else None,
+                             engine_id=notification.engine_id.hex() if notification.engine_id else None)
+        finding = classify_trap(trap)
+        attributes = {"source": "trap", "source_address": address, **finding.attributes}
+        if notification.engine_id:
+            attributes["engine_id"] = notification.engine_id.hex()
+        return self._emit(address, dataclasses.replace(finding, attributes=attributes), raw=notification.datagram,
+                          raw_text=f"{notification.version} {'inform' if notification.inform else 'trap'} "
+                                   f"from {address} (not a configured device)")
+
+    def _rejection_reason(self, rejection: Rejection) -> str:
+        """pysnmp counts a v3 trap whose (engine id, user) pair is unknown as an unknown user, even
+        when the user is configured and only its sender's engine id is not: tell them apart."""
+        envelope = rejection.envelope
+        if rejection.reason == "unknown_user" and envelope is not None and envelope.user is not None:
+            engine_ids = self._trap_engine_ids.get(envelope.user.decode(errors="replace"))
+            if engine_ids is not None and envelope.engine_id not in engine_ids:
+                return "unknown_engine_id"
+        return rejection.reason
+
     def _on_rejection(self, rejection: Rejection) -> None:
         envelope = rejection.envelope
         if rejection.reason.startswith("sync:"):  # SNMPv3 discovery and time sync of an inform sender
             self.ctx.metrics.count("snmp_v3_sync_reports")
             return
-        self.ctx.metrics.count("snmp_traps_rejected", reason=rejection.reason)
+        reason = self._rejection_reason(rejection)
+        self.ctx.metrics.count("snmp_traps_rejected", reason=reason)
         device_id = next(iter(self._by_address.get(rejection.source[0], [])), None)
         if envelope is not None and envelope.engine_id in self._by_engine_id:
             device_id = self._by_engine_id[envelope.engine_id]
         self.ctx.log.warning(
-            "snmp.trap.rejected", reason=rejection.reason, source=rejection.source[0], device=device_id,
+            "snmp.trap.rejected", reason=reason, source=rejection.source[0], device=device_id,
             version=envelope.version_name if envelope else None,
             user=envelope.user.decode(errors="replace") if envelope and envelope.user is not None else None,
             engine_id=envelope.engine_id.hex() if envelope and envelope.engine_id else None,
             size=len(rejection.datagram))
-        if device_id is not None and rejection.reason in CREDENTIAL_REJECTIONS:
-            self.devices[device_id].trap_fault = rejection.reason
-            self.ctx.device_faulty(device_id, f"traps rejected: {rejection.reason.replace('_', ' ')}")
+        if device_id is not None and reason in CREDENTIAL_REJECTIONS:
+            self.devices[device_id].trap_fault = reason
+            if reason == "unknown_engine_id":
+                why = (f"engine id {envelope.engine_id.hex()} is not configured for SNMPv3 user "
+                       f"{envelope.user.decode(errors='replace')}")
+            else:
+                why = reason.replace("_", " ")
+            self.ctx.device_faulty(device_id, f"traps rejected: {why}")
 
     def _on_receiver_error(self, exc: BaseException, source: tuple) -> None:
         self.ctx.metrics.count("snmp_traps_rejected", reason="receiver_error")

@@ -1,11 +1,19 @@
 """The adapter against the simulator over loopback: polling, traps, terminals, correlation."""
 from __future__ import annotations
 
-import pytest
-from snmp_fixtures import CAMERA, TERMINAL_A, TERMINAL_B, Rig, fleet, polls
+import asyncio
+import contextlib
 
+import pytest
+from snmp_fixtures import AUTH_KEY, CAMERA, PRIV_KEY, SITE, TERMINAL_A, TERMINAL_B, Rig, adapter_options, fleet, polls
+
+from adapters.snmp.adapter import SnmpAdapter
+from adapters.snmp.options import SnmpDeviceOptions
 from hub.events import State
-from hub.testing import eventually
+from hub.spi import DeviceSpec
+from hub.testing import RecordingContext, eventually
+from simulators.snmp.agent import SnmpSimulator, V3User
+from simulators.snmp.model import SimDevice
 
 
 @pytest.fixture
@@ -145,3 +153,28 @@ async def test_v3_authpriv_traps_from_per_device_engine_ids():
         assert ctx.metrics.total("snmp_traps_rejected") == 0
     finally:
         await rig.stop()
+
+
+async def test_v3_polling_recovers_when_the_agent_restarts_with_a_new_engine_id():
+    user = V3User("trapuser", AUTH_KEY, PRIV_KEY)
+    sim = await SnmpSimulator.start([SimDevice("sw-3", address="127.0.1.4", ports=2)], v3_user=user,
+                                    agent_engine_id=bytes.fromhex("8000000001aa000001"))
+    spec = DeviceSpec(id="sw-3", kind="switch", adapter="snmp", site=SITE, options=SnmpDeviceOptions(
+        host="127.0.1.4", port=sim.port, version="v3", user="trapuser", poll_interval=0.25, timeout=0.3, retries=0))
+    ctx = RecordingContext("snmp", [spec])
+    task = asyncio.ensure_future(SnmpAdapter(ctx, adapter_options()).run())
+    try:
+        await eventually(lambda: ctx.metrics.total("snmp_polls", result="ok") >= 2, what="v3 polls answered")
+        await sim.stop()  # the agent restarts (a firmware update, a new engine id)
+        sim = await SnmpSimulator.start([SimDevice("sw-3", address="127.0.1.4", ports=2)], v3_user=user,
+                                        host_port=sim.port, agent_engine_id=bytes.fromhex("8000000001bb000002"))
+        answered = ctx.metrics.total("snmp_polls", result="ok")
+        await eventually(lambda: ctx.metrics.total("snmp_polls", result="ok") >= answered + 3, timeout=10,
+                         what="v3 polls answered by the new engine")
+        await ctx.wait_for(lambda: ctx.state("sw-3") == "online", what="sw-3 online")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await sim.stop()
+        ctx.close()
