@@ -115,7 +115,7 @@ class SnmpDeviceOptions(pydantic.BaseModel):
     interfaces: bool = Field(True, description="poll IF-MIB ifOperStatus (switches)")
     watch_ports: list[int] | None = Field(None, description=(
         "ifIndexes to report link changes for (default: every port of the watch_if_types)"))
-    watch_if_types: list[int] | Literal["all"] = Field(sorted(PHYSICAL_IF_TYPES), description=(
+    watch_if_types: list[int] | None = Field(sorted(PHYSICAL_IF_TYPES), description=(
         "IANAifType values of the ports to watch when watch_ports is not given (default: physical "
         "Ethernet ports 6, 7, 62, 69, 117; 'all': every interface, VLAN interfaces and loopbacks too)"))
     watch_admin_down: bool = Field(False, description=(
@@ -133,6 +133,15 @@ class SnmpDeviceOptions(pydantic.BaseModel):
     def _engine_id(cls, value: str | None) -> str | None:
         return None if value is None else _hex_engine_id(value)
 
+    @pydantic.field_validator("watch_if_types", mode="before")
+    @classmethod
+    def _if_types(cls, value):
+        if value == "all":
+            return None
+        if isinstance(value, str):
+            raise ValueError(f"expected 'all' or a list of IANAifType numbers like [6, 117], got {value!r}")
+        return value
+
     @pydantic.field_validator("trap_source")
     @classmethod
     def _trap_source(cls, value: str | None) -> str | None:
@@ -141,7 +150,7 @@ class SnmpDeviceOptions(pydantic.BaseModel):
     def port_selection(self) -> PortSelection:
         return PortSelection(
             ports=frozenset(self.watch_ports) if self.watch_ports is not None else None,
-            if_types=None if self.watch_if_types == "all" else frozenset(self.watch_if_types),
+            if_types=None if self.watch_if_types is None else frozenset(self.watch_if_types),
             admin_down=self.watch_admin_down)
 
     @pydantic.model_validator(mode="after")
