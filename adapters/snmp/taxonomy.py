@@ -10,6 +10,7 @@ strings, ``tuple`` for OIDs, ``str`` for IP addresses, ``None`` for noSuchObject
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -141,22 +142,22 @@ class Trap:
         return None
 
 
-_LAYOUT = str.maketrans("", "", "\r\n\t")  # line breaks and tabs in texts (Cisco, H3C sysDescr)
+def _is_text(text: str) -> bool:
+    """No control, format, surrogate or unassigned characters, except line breaks and tabs."""
+    return text.isprintable() or all(c in "\r\n\t" or unicodedata.category(c)[0] not in "C" for c in text)
 
 
 def render_value(value: Any) -> str:
     """A varbind value as attribute text: printable strings as text, other bytes as hex.
 
-    Text may hold line breaks and tabs, and NUL padding at its end (fixed-size fields) is
-    dropped; anything else unprintable (MAC addresses, binary) is colon-hex."""
+    Text may hold line breaks and tabs (Cisco and H3C sysDescr do), and NUL padding at its end
+    (fixed-size fields) is dropped; anything else unprintable (MAC addresses, binary) is colon-hex."""
     if isinstance(value, bytes):
         try:
             text = value.decode("utf-8").rstrip("\x00")
         except UnicodeDecodeError:
             return value.hex(":")
-        if text and text.translate(_LAYOUT).isprintable() or not value:
-            return text
-        return value.hex(":")
+        return text if text and _is_text(text) or not value else value.hex(":")
     if isinstance(value, tuple):
         return format_oid(value)
     if value is None:

@@ -9,7 +9,7 @@ from snmp_fixtures import AUTH_KEY, CAMERA, PRIV_KEY, SITE, TERMINAL_A, TERMINAL
 
 from adapters.snmp.adapter import SnmpAdapter
 from adapters.snmp.options import SnmpDeviceOptions
-from hub.events import State
+from hub.events import Severity, State
 from hub.spi import DeviceSpec
 from hub.testing import RecordingContext, eventually
 from simulators.snmp.agent import SnmpSimulator, V3User
@@ -48,7 +48,8 @@ async def test_port_down_trap_raises_link_down_and_takes_the_camera_behind_it_of
     await ctx.wait_for(lambda: ctx.state(CAMERA.id) == "offline", what="camera offline")
     assert ctx.records[CAMERA.id].reason == "upstream port down"
     await sim.port_up("sw-1", 3)
-    await ctx.wait_for_event("network.link_down", state=State.STATE_CLEARED)
+    cleared = await ctx.wait_for_event("network.link_down", state=State.STATE_CLEARED)
+    assert cleared.severity == down.severity == Severity.SEVERITY_MAJOR  # a clear carries what it clears
     await ctx.wait_for(lambda: ctx.state(CAMERA.id) == "online", what="camera back online")
     # the poll saw the same changes: still one raise and one clear
     await eventually(lambda: polls(rig_v2c) >= 12)
@@ -126,7 +127,8 @@ async def test_mains_cut_raises_on_battery_and_polling_clears_it(rig_v2c):
     low = await ctx.wait_for_event("power.battery_low", state=State.STATE_RAISED)
     assert low.category == on_battery.category
     await sim.mains("ups-1", True)
-    await ctx.wait_for_event("power.on_battery", state=State.STATE_CLEARED)
+    back_on_mains = await ctx.wait_for_event("power.on_battery", state=State.STATE_CLEARED)
+    assert back_on_mains.severity == on_battery.severity == Severity.SEVERITY_CRITICAL
     assert len(ctx.of_type("power.on_battery")) == 2
 
 

@@ -107,3 +107,15 @@ def test_a_clear_carries_the_severity_of_what_it_clears(type_):
 ])
 def test_printable_octet_strings_render_as_text_and_binary_ones_as_hex(raw, text):
     assert render_value(raw) == text
+
+
+@given(st.text(st.characters(blacklist_categories=("Cc", "Cs", "Cn", "Co", "Cf")) | st.sampled_from("\r\n\t"),
+               min_size=1))
+def test_any_printable_text_renders_as_itself(text):
+    assert render_value(text.encode()) == text.rstrip("\x00")
+
+
+@given(st.binary())
+def test_any_octet_string_renders_as_text_or_as_hex_that_reads_back(raw):
+    rendered = render_value(raw)
+    assert rendered.encode() == raw.rstrip(b"\x00") or bytes.fromhex(rendered.replace(":", "")) == raw

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from adapters.snmp import oids
 from adapters.snmp.taxonomy import Trap
-from adapters.snmp.ports import PortInfo, PortSelection
+from adapters.snmp.ports import PortInfo, PortSelection, port_table
 from adapters.snmp.watch import TICKS_WRAP, DeviceWatch, PollResult, UpsReading, detect_reboot
 from hub.events import State
 
@@ -144,3 +144,20 @@ def test_unknown_traps_always_pass_through():
     trap = Trap.from_varbinds([(oids.SNMP_TRAP_OID, (1, 3, 6, 1, 4, 1, 9, 0, 1))])
     assert [f.type for f in watch.on_trap(trap, 0).findings] == ["network.trap"]
     assert [f.type for f in watch.on_trap(trap, 1).findings] == ["network.trap"]
+
+
+def test_the_port_table_reads_types_and_names_and_skips_what_is_not_a_column_row():
+    rows = {oids.IF_TYPE + (1,): 6, oids.IF_NAME + (1,): b"Gi0/1", oids.IF_DESCR + (1,): b"GigabitEthernet0/1\x00",
+            oids.IF_TYPE + (2,): b"six", oids.IF_DESCR + (2,): b"Vlan1", oids.IF_TYPE + (3, 1): 6,
+            oids.IF_NAME + (4,): None}
+    assert port_table(rows) == {1: PortInfo(6, "Gi0/1", "GigabitEthernet0/1"), 2: PortInfo(None, "", "Vlan1")}
+
+
+@given(st.dictionaries(st.tuples(st.sampled_from([oids.IF_TYPE, oids.IF_NAME, oids.IF_DESCR, oids.IF_OPER_STATUS]),
+                                 st.lists(st.integers(0, 2**31), max_size=3)).map(lambda t: t[0] + tuple(t[1])),
+                       st.one_of(st.integers(-2**31, 2**32), st.binary(max_size=40), st.none(),
+                                 st.tuples(st.integers(0, 9)))))
+def test_the_port_table_takes_any_answer(rows):
+    for if_index, info in port_table(rows).items():
+        assert isinstance(if_index, int) and isinstance(info.label, str)
+        assert info.if_type is None or isinstance(info.if_type, int)
