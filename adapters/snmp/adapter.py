@@ -233,10 +233,7 @@ class SnmpAdapter(Adapter):
                             ups=UpsReading.from_values(values) if options.ups else None)
         self._answered(device, values)
         now = time.time()
-        report = device.watch.on_poll(result, now)
-        if any(f.type == "network.device_restarted" for f in report.findings):
-            device.ports_read = False  # ifIndexes may be numbered anew after a restart
-        self._apply(device, report, raw_text="poll")
+        self._apply(device, device.watch.on_poll(result, now), raw_text="poll")
         if options.terminals and time.monotonic() >= device.terminals_due:
             await self._collect_terminals(device, now)
             device.terminals_due = time.monotonic() + options.terminal_interval
@@ -401,6 +398,8 @@ class SnmpAdapter(Adapter):
 
     # --- findings -> events and device states ----------------------------------------------------
     def _apply(self, device: _Device, report, *, raw: bytes = b"", raw_text: str = "") -> list[asyncio.Future]:
+        if any(f.type == "network.device_restarted" for f in report.findings):
+            device.ports_read = False  # ifIndexes may be numbered anew after a restart
         futures = [self._emit(device.spec.id, finding, raw=raw, raw_text=raw_text) for finding in report.findings]
         for port, up in report.port_changes:
             for behind, online in self.upstream.port_changed(device.spec.id, port, up):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from hub.events import State
 
 from . import oids
-from .ports import ADMIN_STATUS_NAMES, PortInfo, PortSelection
+from .ports import ADMIN_STATUS_NAMES, ADMIN_UP, PortInfo, PortSelection
 from .taxonomy import Finding, Trap, classify_trap, link_change
 
 TICKS_PER_SECOND = 100
@@ -148,8 +148,9 @@ class DeviceWatch:
             # shut by an administrator, or not a port we watch: state, not an alarm. An alarm it
             # had is cleared, and when it is watched again its first look starts a fresh record.
             if self._active.pop(key, None):
-                report.findings.append(Finding("network.link_down", State.STATE_CLEARED, {
-                    **attributes, "admin_status": ADMIN_STATUS_NAMES.get(admin_status, str(admin_status))}))
+                if admin_status is not None and admin_status != ADMIN_UP:
+                    attributes["admin_status"] = ADMIN_STATUS_NAMES.get(admin_status, str(admin_status))
+                report.findings.append(Finding("network.link_down", State.STATE_CLEARED, attributes))
             return
         state = State.STATE_CLEARED if up else State.STATE_RAISED
         changed = self._change(key, Finding("network.link_down", state, attributes), first_look_alarms=first_look_alarms)

@@ -161,3 +161,12 @@ def test_the_port_table_takes_any_answer(rows):
     for if_index, info in port_table(rows).items():
         assert isinstance(if_index, int) and isinstance(info.label, str)
         assert info.if_type is None or isinstance(info.if_type, int)
+
+
+def test_a_trap_alarm_on_a_port_the_first_poll_shows_unwatched_is_cleared():
+    watch = DeviceWatch()
+    vlan_down = Trap.from_varbinds([(oids.SNMP_TRAP_OID, oids.LINK_DOWN), (oids.IF_INDEX + (3,), 3)])
+    assert [f.state for f in watch.on_trap(vlan_down, now=0).findings] == [State.STATE_RAISED]  # type not known yet
+    report = watch.on_poll(PollResult(oper_status={3: 2}, admin_status={3: 1}, ports=PORTS), now=1)
+    assert [(f.state, f.attributes["port_name"], "admin_status" in f.attributes) for f in report.findings] == [
+        (State.STATE_CLEARED, "Vlan1", False)]
