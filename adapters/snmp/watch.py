@@ -144,6 +144,8 @@ class DeviceWatch:
         previous = self.port_is_up(if_index)
         info = self.ports.get(if_index)
         attributes = {"port": str(if_index), **(info.attributes() if info else {}), **attributes}
+        if "port_name" not in attributes and (attributes.get("if_name") or attributes.get("if_descr")):
+            attributes["port_name"] = attributes.get("if_name") or attributes["if_descr"]  # a trap's own varbinds
         if not self.selection.watches(if_index, info, admin_status):
             # shut by an administrator, or not a port we watch: state, not an alarm. An alarm it
             # had is cleared, and when it is watched again its first look starts a fresh record.

@@ -83,6 +83,20 @@ async def test_v3_wrong_privacy_key_from_net_snmp_is_rejected(rig):
     assert rig.ctx.metrics.total("snmp_traps_received") == 0
 
 
+@pytest.mark.skipif(not NET_SNMP, reason=NO_NET_SNMP)
+async def test_v3_trap_from_net_snmp_with_an_unconfigured_engine_id_is_told_apart_from_an_unknown_user(rig):
+    base = ["snmptrap", "--clientaddr=127.0.1.2", "-v3", "-l", "authPriv", "-a", "SHA-256", "-A", "authpass123",
+            "-x", "AES", "-X", "privpass123", "-e", "0x8000000001deadbeef", f"127.0.0.1:{rig.adapter.trap_port}", "1",
+            "1.3.6.1.6.3.1.1.5.1"]
+    for user in ("trapuser", "nobody"):
+        code, _, err = await run_tool(*base[:2], "-u", user, *base[2:])
+        assert code == 0, err
+    await eventually(lambda: rig.ctx.metrics.total("snmp_traps_rejected") >= 2, what="rejections counted")
+    assert rig.ctx.metrics.total("snmp_traps_rejected", reason="unknown_engine_id") == 1
+    assert rig.ctx.metrics.total("snmp_traps_rejected", reason="unknown_user") == 1
+    assert rig.ctx.state("sw-2") == "faulty"
+
+
 async def test_agent_going_silent_mid_walk_marks_it_offline_and_others_carry_on(rig):
     ctx, sim = rig.ctx, rig.sim
     await ctx.wait_for(lambda: all(ctx.state(d) == "online" for d in ("sw-1", "sw-2", "ups-1")))

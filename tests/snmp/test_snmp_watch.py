@@ -170,3 +170,10 @@ def test_a_trap_alarm_on_a_port_the_first_poll_shows_unwatched_is_cleared():
     report = watch.on_poll(PollResult(oper_status={3: 2}, admin_status={3: 1}, ports=PORTS), now=1)
     assert [(f.state, f.attributes["port_name"], "admin_status" in f.attributes) for f in report.findings] == [
         (State.STATE_CLEARED, "Vlan1", False)]
+
+
+def test_a_link_trap_before_the_first_poll_names_the_port_from_its_own_varbinds():
+    down = Trap.from_varbinds([(oids.SNMP_TRAP_OID, oids.LINK_DOWN), (oids.IF_INDEX + (10101,), 10101),
+                               (oids.IF_DESCR + (10101,), b"GigabitEthernet1/0/1")])
+    [finding] = DeviceWatch().on_trap(down, now=0).findings
+    assert (finding.attributes["port"], finding.attributes["port_name"]) == ("10101", "GigabitEthernet1/0/1")
