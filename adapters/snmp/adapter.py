@@ -35,6 +35,7 @@ from .watch import DeviceWatch, PollResult, UpsReading
 # rejections that say a configured device sends with the wrong credentials
 CREDENTIAL_REJECTIONS = {"bad_community", "unknown_user", "unknown_engine_id", "wrong_digest",
                          "decryption_error", "unsupported_security_level"}
+UNKNOWN_SENDERS_LOGGED = 1024  # unknown trap senders named in the log (bounded: addresses can be spoofed)
 
 # device facts read at the first poll: (fact name, OID)
 FACTS = (("sys_descr", oids.SYS_DESCR), ("sys_name", oids.SYS_NAME), ("sys_object_id", oids.SYS_OBJECT_ID))
@@ -79,6 +80,7 @@ class SnmpAdapter(Adapter):
         self._communities: list[str] = []
         self._by_engine_id: dict[bytes, str] = {}
         self._trap_engine_ids: dict[str, frozenset[bytes]] = {}  # v3 user -> engine ids its traps may carry
+        self._unknown_senders_logged: set[str] = set()
         self._by_address: dict[str, list[str]] = {}
         self._poll_slots = asyncio.Semaphore(options.max_concurrent_polls)
         self._ready = asyncio.Event()
@@ -346,9 +348,13 @@ class SnmpAdapter(Adapter):
         id, which the hub's pipeline flags ``unknown_device``. No state is kept for it."""
         address = notification.source[0]
         self.ctx.metrics.count("snmp_traps_unknown_sender")
-        self.ctx.log.warning("snmp.trap.unknown_sender", source=address, version=notification.version,
-                             user=notification.security_name if notification.version == "v3" else None,
-                             engine_id=notification.engine_id.hex() if notification.engine_id else None)
+        # logged once per sender (each trap is kept and counted): a chatty device must not flood the log
+        if address not in self._unknown_senders_logged and len(self._unknown_senders_logged) < UNKNOWN_SENDERS_LOGGED:
+            self._unknown_senders_logged.add(address)
+            self.ctx.log.warning("snmp.trap.unknown_sender", source=address, version=notification.version,
+                                 user=notification.security_name if notification.version == "v3" else None,
+                                 engine_id=notification.engine_id.hex() if notification.engine_id else None,
+                                 note="kept and flagged; later traps from this address are counted, not logged")
         finding = classify_trap(trap)
         attributes = {"source": "trap", "source_address": address, **finding.attributes}
         if notification.engine_id:
