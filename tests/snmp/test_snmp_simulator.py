@@ -108,6 +108,24 @@ def test_fleet_addresses_are_consecutive_and_macs_unique():
     assert len(macs) == len(set(macs)) == 3 * 4 * 2
 
 
+async def test_scenario_shuts_and_enables_a_port():
+    scenario = load_scenario("""
+devices: [{name: sw-a, ports: 4}]
+steps:
+  - {after: 0, do: port_shutdown, device: sw-a, port: 3}
+""")
+    sim = await SnmpSimulator.start(build_devices(scenario.devices, "127.0.1.23"))
+    try:
+        await run_steps(sim, scenario.steps, sleep=lambda _: asyncio.sleep(0))
+        device = sim.device("sw-a")
+        assert device.get(oids.IF_ADMIN_STATUS + (3,), now=0) == ("int", 2)
+        await apply(sim, load_scenario("steps: [{do: port_enable, device: sw-a, port: 3}]").steps[0])
+        assert device.get(oids.IF_ADMIN_STATUS + (3,), now=0) == ("int", 1)
+        assert device.get(oids.IF_OPER_STATUS + (3,), now=0) == ("int", 1)
+    finally:
+        await sim.stop()
+
+
 async def test_scenario_steps_send_v2c_traps_from_the_device_address():
     receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     receiver.bind(("127.0.0.1", 0))
