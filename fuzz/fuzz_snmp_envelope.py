@@ -1,5 +1,5 @@
-"""Fuzz target: the SNMP message header reader and the trap classifier must only ever raise
-their documented errors. Run with atheris: ``python fuzz/fuzz_snmp_envelope.py``."""
+"""Fuzz target: the SNMP message header reader, the trap classifier, the interface table reader
+and the per-device watch must only ever raise their documented errors. Run with atheris: ``python fuzz/fuzz_snmp_envelope.py``."""
 from __future__ import annotations
 
 import os
@@ -9,13 +9,16 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 from adapters.snmp.envelope import EnvelopeError, peek_envelope  # noqa: E402
 from adapters.snmp.fdb import decode_bridge_fdb, decode_qbridge_fdb  # noqa: E402
-from adapters.snmp.taxonomy import Trap, classify_trap  # noqa: E402
+from adapters.snmp.ports import port_table  # noqa: E402
+from adapters.snmp.taxonomy import Trap, classify_trap, render_value  # noqa: E402
+from adapters.snmp.watch import DeviceWatch, PollResult  # noqa: E402
 
 
 def _varbinds(data: bytes):
     """Turn bytes into a plausible varbind list: OIDs near the ones we interpret, mixed values."""
     bases = [(1, 3, 6, 1, 2, 1, 2, 2, 1), (1, 3, 6, 1, 2, 1, 33, 1, 6, 2, 1), (1, 3, 6, 1, 2, 1, 17, 4, 3, 1),
-             (1, 3, 6, 1, 2, 1, 17, 7, 1, 2, 2, 1), (1, 3, 6, 1, 6, 3, 1, 1, 4, 1), (1, 3, 6, 1, 6, 3, 1, 1, 5)]
+             (1, 3, 6, 1, 2, 1, 17, 7, 1, 2, 2, 1), (1, 3, 6, 1, 6, 3, 1, 1, 4, 1), (1, 3, 6, 1, 6, 3, 1, 1, 5),
+             (1, 3, 6, 1, 2, 1, 31, 1, 1, 1)]
     out = []
     for i in range(0, len(data) - 3, 4):
         chunk = data[i:i + 4]
@@ -39,6 +42,16 @@ def TestOneInput(data: bytes) -> None:
     classify_trap(trap)
     decode_bridge_fdb(varbinds)
     decode_qbridge_fdb(varbinds)
+    for _, value in varbinds:
+        assert isinstance(render_value(value), str)
+    # an agent's answers as one poll's reading, then the same bytes as a trap, on one watch
+    ports = port_table(dict(varbinds))
+    numbers = {oid[-1]: value for oid, value in varbinds if oid and isinstance(value, int)}
+    watch = DeviceWatch()
+    for now in (0.0, 1.0):
+        watch.on_poll(PollResult(uptime=len(data) * 1000 // (1 + int(now)), oper_status=numbers, admin_status=numbers,
+                                 ports=ports), now)
+        watch.on_trap(trap, now)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import asyncio
 import dataclasses
 import socket
 import time
-from typing import Any
 
 from twisted.internet import defer, task
 
@@ -25,17 +24,23 @@ from .fdb import (
     Terminal, TerminalChange, TerminalInventory, decode_base_port_ifindex, decode_bridge_fdb, decode_qbridge_fdb,
     terminal_locations,
 )
+from .interfaces import InterfaceReading, get_many, read_interfaces
 from .options import SnmpDeviceOptions, SnmpOptions, UsmUserOptions
 from .poller import Poller, PollError, Target
 from .receiver import Notification, Rejection, TrapReceiver
 from .usm import UsmUser
-from .taxonomy import Finding, Trap, render_value
+from .taxonomy import Finding, Trap, classify_trap, render_value
 from .watch import DeviceWatch, PollResult, UpsReading
 
 # rejections that say a configured device sends with the wrong credentials
-CREDENTIAL_REJECTIONS = {"bad_community", "unknown_user", "wrong_digest", "decryption_error",
-                         "unsupported_security_level"}
-GET_CHUNK = 40  # varbinds per GET: stays well inside a 1500-byte answer
+CREDENTIAL_REJECTIONS = {"bad_community", "unknown_user", "unknown_engine_id", "wrong_digest",
+                         "decryption_error", "unsupported_security_level"}
+UNKNOWN_SENDERS_LOGGED = 1024  # unknown trap senders named in the log (bounded: addresses can be spoofed)
+
+# device facts read at the first poll: (fact name, OID)
+FACTS = (("sys_descr", oids.SYS_DESCR), ("sys_name", oids.SYS_NAME), ("sys_object_id", oids.SYS_OBJECT_ID))
+UPS_FACTS = (("ups_manufacturer", oids.UPS_IDENT_MANUFACTURER), ("ups_model", oids.UPS_IDENT_MODEL),
+             ("ups_software_version", oids.UPS_IDENT_UPS_SOFTWARE_VERSION))
 
 
 @dataclasses.dataclass
@@ -46,6 +51,7 @@ class _Device:
     target: Target | None = None
     address: str | None = None  # resolved host: traps from here are this device's
     facts_read: bool = False
+    ports_read: bool = False  # ifType and names read since the device (last) started
     reachable: bool | None = None
     trap_fault: str | None = None
     terminals_due: float = 0.0
@@ -73,6 +79,8 @@ class SnmpAdapter(Adapter, TerminalInventorySource):
         self.poller: Poller | None = None
         self._communities: list[str] = []
         self._by_engine_id: dict[bytes, str] = {}
+        self._trap_engine_ids: dict[str, frozenset[bytes]] = {}  # v3 user -> engine ids its traps may carry
+        self._unknown_senders_logged: set[str] = set()
         self._by_address: dict[str, list[str]] = {}
         self._poll_slots = asyncio.Semaphore(options.max_concurrent_polls)
         self._ready = asyncio.Event()
@@ -102,19 +110,20 @@ class SnmpAdapter(Adapter, TerminalInventorySource):
                 ctx.log.error("snmp.config.unknown_user", device=spec.id, user=options.user, known=sorted(users))
                 ctx.device_faulty(spec.id, f"config: SNMPv3 user {options.user!r} is not among the adapter's users")
                 continue
-            watched = frozenset(options.watch_ports) if options.watch_ports is not None else None
-            self.devices[spec.id] = _Device(spec, options, DeviceWatch(watched))
+            self.devices[spec.id] = _Device(spec, options, DeviceWatch(options.port_selection()))
         device_engine_ids = [bytes.fromhex(d.options.engine_id) for d in self.devices.values() if d.options.engine_id]
         for device_id, device in self.devices.items():
             if device.options.engine_id:
                 self._by_engine_id[bytes.fromhex(device.options.engine_id)] = device_id
+        trap_users = [_to_usm(u, device_engine_ids) for u in self.options.users]
+        self._trap_engine_ids = {u.name: frozenset(u.engine_ids) for u in trap_users}
         communities = [c.get_secret_value() for c in self.options.communities]
         communities += [d.options.community.get_secret_value() for d in self.devices.values()]
         self._communities = list(dict.fromkeys(communities))
         try:
             self.receiver = await TrapReceiver.start(
                 host=self.options.trap_host, port=self.options.trap_port, communities=self._communities,
-                users=[_to_usm(u, device_engine_ids) for u in self.options.users],
+                users=trap_users,
                 on_notification=self._on_notification, on_rejection=self._on_rejection,
                 on_error=self._on_receiver_error, run_blocking=ctx.run_blocking)
             ctx.log.info("snmp.receiver.listening", host=self.options.trap_host, port=self.receiver.port)
@@ -209,24 +218,20 @@ class SnmpAdapter(Adapter, TerminalInventorySource):
         options, target = device.options, device.target
         names = [oids.SYS_UPTIME]
         if not device.facts_read:
-            names += [oids.SYS_DESCR, oids.SYS_NAME, oids.SYS_OBJECT_ID]
+            names += [oid for _, oid in FACTS]
+            if options.ups:
+                names += [oid for _, oid in UPS_FACTS]
         if options.ups:
             names += list(oids.UPS_SCALARS)
-        if options.interfaces and options.watch_ports is not None:
-            names += [oids.IF_OPER_STATUS + (port,) for port in options.watch_ports]
-        values: dict[tuple, Any] = {}
-        for i in range(0, len(names), GET_CHUNK):
-            values.update(await self.poller.get(target, names[i:i + GET_CHUNK]))
-        oper_status: dict[int, int] = {}
+        values = await get_many(self.poller, target, names)
+        interfaces = InterfaceReading({}, {}, None)
         if options.interfaces:
-            if options.watch_ports is None:
-                rows = await self.poller.walk(target, oids.IF_OPER_STATUS)
-                oper_status = {oid[-1]: value for oid, value in rows if isinstance(value, int)}
-            else:
-                oper_status = {port: values[oids.IF_OPER_STATUS + (port,)] for port in options.watch_ports
-                               if isinstance(values.get(oids.IF_OPER_STATUS + (port,)), int)}
+            interfaces = await read_interfaces(self.poller, target, options.watch_ports,
+                                               device.watch.ports if device.ports_read else None)
+            device.ports_read = True
         uptime = values.get(oids.SYS_UPTIME)
-        result = PollResult(uptime=uptime if isinstance(uptime, int) else None, oper_status=oper_status,
+        result = PollResult(uptime=uptime if isinstance(uptime, int) else None, oper_status=interfaces.oper_status,
+                            admin_status=interfaces.admin_status, ports=interfaces.ports,
                             ups=UpsReading.from_values(values) if options.ups else None)
         self._answered(device, values)
         now = time.time()
@@ -239,9 +244,8 @@ class SnmpAdapter(Adapter, TerminalInventorySource):
     def _answered(self, device: _Device, values: dict) -> None:
         device_id = device.spec.id
         if not device.facts_read:
-            facts = {name: render_value(values.get(oid)) for name, oid in (
-                ("sys_descr", oids.SYS_DESCR), ("sys_name", oids.SYS_NAME), ("sys_object_id", oids.SYS_OBJECT_ID))
-                if values.get(oid) is not None}
+            facts = {name: render_value(values.get(oid)).strip() for name, oid in (*FACTS, *UPS_FACTS)
+                     if values.get(oid) is not None}
             self.ctx.set_device_facts(device_id, facts)
             device.facts_read = True
         if device.reachable is False:
@@ -256,6 +260,8 @@ class SnmpAdapter(Adapter, TerminalInventorySource):
         self.ctx.log.warning("snmp.poll.failed", device=device_id, host=options.host, port=options.port,
                              kind=exc.kind, error=str(exc))
         device.reachable = False
+        if options.version == "v3":
+            self.poller.rediscover(device.target)  # the agent may have restarted with a new engine id
         if exc.kind == "timeout":
             self.ctx.device_offline(device_id, f"no SNMP answer from {options.host}:{options.port} ({exc})")
         else:
@@ -311,18 +317,14 @@ class SnmpAdapter(Adapter, TerminalInventorySource):
         metrics, log = self.ctx.metrics, self.ctx.log
         metrics.count("snmp_traps_received", version=notification.version)
         device_id = self._sender(notification)
-        if device_id is None:
-            metrics.count("snmp_traps_unknown_sender")
-            log.warning("snmp.trap.unknown_sender", source=notification.source[0], version=notification.version,
-                        user=notification.security_name if notification.version == "v3" else None,
-                        engine_id=notification.engine_id.hex() if notification.engine_id else None)
-            return None
         try:
             trap = Trap.from_varbinds(notification.varbinds)
         except ValueError as exc:
             metrics.count("snmp_traps_rejected", reason="no_trap_oid")
             log.warning("snmp.trap.invalid", device=device_id, source=notification.source[0], error=str(exc))
             return None
+        if device_id is None:
+            return self._from_unknown_sender(notification, trap)
         device = self.devices[device_id]
         if device.trap_fault is not None:
             log.info("snmp.trap.credentials_ok_again", device=device_id)
@@ -341,24 +343,60 @@ class SnmpAdapter(Adapter, TerminalInventorySource):
                 or metrics.observe("snmp_trap_to_journal", time.monotonic() - received))
         return journaled
 
+    def _from_unknown_sender(self, notification: Notification, trap: Trap) -> asyncio.Future:
+        """A trap from an address (and engine id) no device has: kept under its address as device
+        id, which the hub's pipeline flags ``unknown_device``. No state is kept for it."""
+        address = notification.source[0]
+        self.ctx.metrics.count("snmp_traps_unknown_sender")
+        # logged once per sender (each trap is kept and counted): a chatty device must not flood the log
+        if address not in self._unknown_senders_logged and len(self._unknown_senders_logged) < UNKNOWN_SENDERS_LOGGED:
+            self._unknown_senders_logged.add(address)
+            self.ctx.log.warning("snmp.trap.unknown_sender", source=address, version=notification.version,
+                                 user=notification.security_name if notification.version == "v3" else None,
+                                 engine_id=notification.engine_id.hex() if notification.engine_id else None,
+                                 note="kept and flagged; later traps from this address are counted, not logged")
+        finding = classify_trap(trap)
+        attributes = {"source": "trap", "source_address": address, **finding.attributes}
+        if notification.engine_id:
+            attributes["engine_id"] = notification.engine_id.hex()
+        return self._emit(address, dataclasses.replace(finding, attributes=attributes), raw=notification.datagram,
+                          raw_text=f"{notification.version} {'inform' if notification.inform else 'trap'} "
+                                   f"from {address} (not a configured device)")
+
+    def _rejection_reason(self, rejection: Rejection) -> str:
+        """pysnmp counts a v3 trap whose (engine id, user) pair is unknown as an unknown user, even
+        when the user is configured and only its sender's engine id is not: tell them apart."""
+        envelope = rejection.envelope
+        if rejection.reason == "unknown_user" and envelope is not None and envelope.user is not None:
+            engine_ids = self._trap_engine_ids.get(envelope.user.decode(errors="replace"))
+            if engine_ids is not None and envelope.engine_id not in engine_ids:
+                return "unknown_engine_id"
+        return rejection.reason
+
     def _on_rejection(self, rejection: Rejection) -> None:
         envelope = rejection.envelope
         if rejection.reason.startswith("sync:"):  # SNMPv3 discovery and time sync of an inform sender
             self.ctx.metrics.count("snmp_v3_sync_reports")
             return
-        self.ctx.metrics.count("snmp_traps_rejected", reason=rejection.reason)
+        reason = self._rejection_reason(rejection)
+        self.ctx.metrics.count("snmp_traps_rejected", reason=reason)
         device_id = next(iter(self._by_address.get(rejection.source[0], [])), None)
         if envelope is not None and envelope.engine_id in self._by_engine_id:
             device_id = self._by_engine_id[envelope.engine_id]
         self.ctx.log.warning(
-            "snmp.trap.rejected", reason=rejection.reason, source=rejection.source[0], device=device_id,
+            "snmp.trap.rejected", reason=reason, source=rejection.source[0], device=device_id,
             version=envelope.version_name if envelope else None,
             user=envelope.user.decode(errors="replace") if envelope and envelope.user is not None else None,
             engine_id=envelope.engine_id.hex() if envelope and envelope.engine_id else None,
             size=len(rejection.datagram))
-        if device_id is not None and rejection.reason in CREDENTIAL_REJECTIONS:
-            self.devices[device_id].trap_fault = rejection.reason
-            self.ctx.device_faulty(device_id, f"traps rejected: {rejection.reason.replace('_', ' ')}")
+        if device_id is not None and reason in CREDENTIAL_REJECTIONS:
+            self.devices[device_id].trap_fault = reason
+            if reason == "unknown_engine_id":
+                why = (f"engine id {envelope.engine_id.hex()} is not configured for SNMPv3 user "
+                       f"{envelope.user.decode(errors='replace')}")
+            else:
+                why = reason.replace("_", " ")
+            self.ctx.device_faulty(device_id, f"traps rejected: {why}")
 
     def _on_receiver_error(self, exc: BaseException, source: tuple) -> None:
         self.ctx.metrics.count("snmp_traps_rejected", reason="receiver_error")
@@ -366,6 +404,8 @@ class SnmpAdapter(Adapter, TerminalInventorySource):
 
     # --- findings -> events and device states ----------------------------------------------------
     def _apply(self, device: _Device, report, *, raw: bytes = b"", raw_text: str = "") -> list[asyncio.Future]:
+        if any(f.type == "network.device_restarted" for f in report.findings):
+            device.ports_read = False  # ifIndexes may be numbered anew after a restart
         futures = [self._emit(device.spec.id, finding, raw=raw, raw_text=raw_text) for finding in report.findings]
         for port, up in report.port_changes:
             for behind, online in self.upstream.port_changed(device.spec.id, port, up):

@@ -7,6 +7,8 @@ from typing import Literal
 import pydantic
 from pydantic import Field, SecretStr
 
+from .ports import PHYSICAL_IF_TYPES, PortSelection
+
 AuthProtocol = Literal["none", "md5", "sha", "sha224", "sha256", "sha384", "sha512"]
 PrivProtocol = Literal["none", "des", "aes", "aes192", "aes256"]
 
@@ -112,7 +114,12 @@ class SnmpDeviceOptions(pydantic.BaseModel):
     retries: int = Field(1, ge=0, le=10, description="retries before a request counts as timed out")
     interfaces: bool = Field(True, description="poll IF-MIB ifOperStatus (switches)")
     watch_ports: list[int] | None = Field(None, description=(
-        "ifIndexes to report link changes for (default: all)"))
+        "ifIndexes to report link changes for (default: every port of the watch_if_types)"))
+    watch_if_types: list[int] | None = Field(sorted(PHYSICAL_IF_TYPES), description=(
+        "IANAifType values of the ports to watch when watch_ports is not given (default: physical "
+        "Ethernet ports 6, 7, 62, 69, 117; 'all': every interface, VLAN interfaces and loopbacks too)"))
+    watch_admin_down: bool = Field(False, description=(
+        "report link changes of ports an administrator shut (ifAdminStatus down) too"))
     ups: bool = Field(False, description="poll UPS-MIB (battery status, output source)")
     terminals: bool = Field(False, description="collect terminal MACs from the bridge forwarding tables")
     fdb_mib: Literal["auto", "bridge", "qbridge"] = Field("auto", description=(
@@ -126,10 +133,25 @@ class SnmpDeviceOptions(pydantic.BaseModel):
     def _engine_id(cls, value: str | None) -> str | None:
         return None if value is None else _hex_engine_id(value)
 
+    @pydantic.field_validator("watch_if_types", mode="before")
+    @classmethod
+    def _if_types(cls, value):
+        if value == "all":
+            return None
+        if isinstance(value, str):
+            raise ValueError(f"expected 'all' or a list of IANAifType numbers like [6, 117], got {value!r}")
+        return value
+
     @pydantic.field_validator("trap_source")
     @classmethod
     def _trap_source(cls, value: str | None) -> str | None:
         return None if value is None else _ip_address(value, "trap_source", "10.20.0.2")
+
+    def port_selection(self) -> PortSelection:
+        return PortSelection(
+            ports=frozenset(self.watch_ports) if self.watch_ports is not None else None,
+            if_types=None if self.watch_if_types is None else frozenset(self.watch_if_types),
+            admin_down=self.watch_admin_down)
 
     @pydantic.model_validator(mode="after")
     def _v3_needs_user(self) -> SnmpDeviceOptions:

@@ -138,6 +138,27 @@ class Poller:
                 raise PollError("error", f"walk of {format_oid(subtree)} exceeded {self.max_rows} rows")
         return rows
 
+    def rediscover(self, target: Target) -> bool:
+        """Forget the SNMPv3 engine id discovered for ``target``: its next request discovers it anew.
+
+        pysnmp keeps a discovered engine id per peer address and goes on sending with it; an agent
+        that restarted with a new engine id (replaced, reset, firmware update) rejects those
+        requests, so polls time out. pysnmp has no API for this: the cache is its v3 message
+        processing model's private table, keyed by (transport domain, address), with an expiry
+        queue that must lose the key too (it deletes what it lists)."""
+        model = self.engine.message_processing_subsystems.get(3)
+        cache = getattr(model, "_SnmpV3MessageProcessingModel__engineIdCache", None)
+        expiry = getattr(model, "_SnmpV3MessageProcessingModel__engineIdCacheExpQueue", None)
+        if cache is None or expiry is None:
+            return False  # a pysnmp that moved it (tests/snmp/test_snmp_poller.py says so)
+        address = tuple(target.transport.transport_address)[:2]
+        for key in [k for k in cache if tuple(k[1])[:2] == address]:
+            del cache[key]
+            for keys in expiry.values():
+                while key in keys:
+                    keys.remove(key)
+        return True
+
     def close(self) -> None:
         if self.engine.transport_dispatcher is not None:
             self.engine.transport_dispatcher.close_dispatcher()

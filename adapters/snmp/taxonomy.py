@@ -10,6 +10,7 @@ strings, ``tuple`` for OIDs, ``str`` for IP addresses, ``None`` for noSuchObject
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -98,8 +99,9 @@ class Finding:
 
     @property
     def severity(self) -> int:
-        sev = EVENT_TYPES[self.type][1]
-        return Severity.SEVERITY_INFO if self.state == State.STATE_CLEARED else sev
+        # a clear carries the severity of what it clears (docs/subscriber-guide.md): a subscriber
+        # filtering on min_severity must see the clear of every alarm it saw raised
+        return EVENT_TYPES[self.type][1]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,14 +142,22 @@ class Trap:
         return None
 
 
+def _is_text(text: str) -> bool:
+    """No control, format, surrogate or unassigned characters, except line breaks and tabs."""
+    return text.isprintable() or all(c in "\r\n\t" or unicodedata.category(c)[0] not in "C" for c in text)
+
+
 def render_value(value: Any) -> str:
-    """A varbind value as attribute text: printable strings as is, other bytes as hex."""
+    """A varbind value as attribute text: printable strings as text, other bytes as hex.
+
+    Text may hold line breaks and tabs (Cisco and H3C sysDescr do), and NUL padding at its end
+    (fixed-size fields) is dropped; anything else unprintable (MAC addresses, binary) is colon-hex."""
     if isinstance(value, bytes):
         try:
-            text = value.decode("utf-8")
+            text = value.decode("utf-8").rstrip("\x00")
         except UnicodeDecodeError:
             return value.hex(":")
-        return text if text.isprintable() else value.hex(":")
+        return text if text and _is_text(text) or not value else value.hex(":")
     if isinstance(value, tuple):
         return format_oid(value)
     if value is None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from hub.events import State
 
 from . import oids
+from .ports import ADMIN_STATUS_NAMES, ADMIN_UP, PortInfo, PortSelection
 from .taxonomy import Finding, Trap, classify_trap, link_change
 
 TICKS_PER_SECOND = 100
@@ -33,17 +34,17 @@ BATTERY_STATUS_NAMES = {1: "unknown", 2: "batteryNormal", 3: "batteryLow", 4: "b
 def detect_reboot(previous_ticks: int, previous_at: float, ticks: int, now: float, *, slack: float = 5.0) -> bool:
     """Did the agent restart between two sysUpTime readings taken at ``previous_at`` and ``now``?
 
-    Uptime should have grown by the elapsed time (modulo the 32-bit wrap). It restarted if it is
-    more than ``slack`` seconds (plus 1 % of the elapsed time, for clock drift) short of that.
+    A restart is uptime going *back*. Uptime that grew less than the elapsed time, or not at all,
+    is no restart: agents cache sysUpTime, and recordings of real devices answer a fixed value.
+    Going back is no restart either when the 32-bit counter wrapped: then it went forward, modulo
+    2**32, by no more than the elapsed time (plus ``slack`` seconds and 1 % for clock drift).
     """
-    elapsed = max(0.0, now - previous_at)
-    expected = previous_ticks + elapsed * TICKS_PER_SECOND
-    tolerance = (slack + 0.01 * elapsed) * TICKS_PER_SECOND
-    if ticks + tolerance >= expected:
+    if ticks >= previous_ticks:
         return False
-    # a wrapped counter reads small again but is where it should be modulo 2**32
-    wrapped_expected = expected - TICKS_WRAP
-    return not (wrapped_expected >= 0 and abs(ticks - wrapped_expected) <= tolerance)
+    elapsed = max(0.0, now - previous_at)
+    tolerance = (slack + 0.01 * elapsed) * TICKS_PER_SECOND
+    wrapped = previous_ticks + elapsed * TICKS_PER_SECOND + tolerance >= TICKS_WRAP + ticks
+    return not wrapped
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,7 +89,10 @@ class PollResult:
 
     uptime: int | None = None
     oper_status: Mapping[int, int] = dataclasses.field(default_factory=dict)  # ifIndex -> ifOperStatus
-    port_names: Mapping[int, str] = dataclasses.field(default_factory=dict)  # ifIndex -> ifName/ifDescr
+    #: ifIndex -> ifAdminStatus, for (at least) every port whose link is not up
+    admin_status: Mapping[int, int] = dataclasses.field(default_factory=dict)
+    #: ifType and names of the ports, when this poll read them (they are kept until read again)
+    ports: Mapping[int, PortInfo] | None = None
     ups: UpsReading | None = None
 
 
@@ -102,11 +106,12 @@ class Report:
 class DeviceWatch:
     """The last known conditions of one switch or UPS; ``on_poll``/``on_trap`` report changes."""
 
-    def __init__(self, watched_ports: frozenset[int] | None = None, *, reboot_slack: float = 5.0) -> None:
-        #: None watches every port the device lists
-        self.watched_ports = watched_ports
-        #: seconds sysUpTime may fall short of the elapsed time before it counts as a restart
+    def __init__(self, selection: PortSelection = PortSelection(), *, reboot_slack: float = 5.0) -> None:
+        self.selection = selection
+        #: seconds of clock drift allowed when telling a wrapped sysUpTime from a restart
         self.reboot_slack = reboot_slack
+        #: ifIndex -> ifType and names, as last read
+        self.ports: dict[int, PortInfo] = {}
         self._active: dict[tuple, bool] = {}
         self._uptime: tuple[int, float] | None = None
         self._last_boot: float | None = None  # when the last reported restart happened
@@ -124,19 +129,33 @@ class DeviceWatch:
         active = self._active.get(("network.link_down", if_index))
         return None if active is None else not active
 
-    def _change(self, key: tuple, finding: Finding) -> Finding | None:
+    def _change(self, key: tuple, finding: Finding, *, first_look_alarms: bool = True) -> Finding | None:
         raised = finding.state == State.STATE_RAISED
         previous = self._active.get(key)
         self._active[key] = raised
-        if previous == raised or (previous is None and not raised):
-            return None  # no change, or a first look finding nothing wrong
+        if previous == raised or (previous is None and not (raised and first_look_alarms)):
+            return None  # no change, or a first look (recorded, reported only if asked to)
         return finding
 
-    def _link(self, report: Report, if_index: int, up: bool, attributes: Mapping[str, str]) -> None:
-        state = State.STATE_CLEARED if up else State.STATE_RAISED
-        finding = Finding("network.link_down", state, {"port": str(if_index), **attributes})
+    def _link(self, report: Report, if_index: int, up: bool, attributes: Mapping[str, str], *,
+              admin_status: int | None, first_look_alarms: bool) -> None:
+        """A port's link is up or down: report a change of a watched port, forget an unwatched one."""
+        key = ("network.link_down", if_index)
         previous = self.port_is_up(if_index)
-        changed = self._change(("network.link_down", if_index), finding)
+        info = self.ports.get(if_index)
+        attributes = {"port": str(if_index), **(info.attributes() if info else {}), **attributes}
+        if "port_name" not in attributes and (attributes.get("if_name") or attributes.get("if_descr")):
+            attributes["port_name"] = attributes.get("if_name") or attributes["if_descr"]  # a trap's own varbinds
+        if not self.selection.watches(if_index, info, admin_status):
+            # shut by an administrator, or not a port we watch: state, not an alarm. An alarm it
+            # had is cleared, and when it is watched again its first look starts a fresh record.
+            if self._active.pop(key, None):
+                if admin_status is not None and admin_status != ADMIN_UP:
+                    attributes["admin_status"] = ADMIN_STATUS_NAMES.get(admin_status, str(admin_status))
+                report.findings.append(Finding("network.link_down", State.STATE_CLEARED, attributes))
+            return
+        state = State.STATE_CLEARED if up else State.STATE_RAISED
+        changed = self._change(key, Finding("network.link_down", state, attributes), first_look_alarms=first_look_alarms)
         if changed is not None:
             report.findings.append(changed)
         if previous is None and not up or previous is not None and previous != up:
@@ -155,15 +174,15 @@ class DeviceWatch:
                 self._restart(report, Finding("network.device_restarted", State.STATE_MOMENTARY, {
                     "source": "poll", "uptime_ticks": str(result.uptime)}), result.uptime, now)
             self._uptime = (result.uptime, now)
+        if result.ports is not None:
+            self.ports = dict(result.ports)
         for if_index, status in sorted(result.oper_status.items()):
-            if self.watched_ports is not None and if_index not in self.watched_ports:
-                continue
             if status != OPER_UP and status not in OPER_DOWN:
                 continue
             attributes = {"source": "poll", "oper_status": OPER_STATUS_NAMES.get(status, str(status))}
-            if if_index in result.port_names:
-                attributes["if_name"] = result.port_names[if_index]
-            self._link(report, if_index, status == OPER_UP, attributes)
+            # a port found down at the first look (or after a hub restart) was not seen going down
+            self._link(report, if_index, status == OPER_UP, attributes,
+                       admin_status=result.admin_status.get(if_index), first_look_alarms=False)
         if result.ups is not None:
             self._ups(report, result.ups)
         return report
@@ -184,8 +203,9 @@ class DeviceWatch:
         change = link_change(trap)
         if change is not None:
             if_index, up = change
-            if self.watched_ports is None or if_index in self.watched_ports:
-                self._link(report, if_index, up, attributes)
+            admin = trap.value_under(oids.IF_ADMIN_STATUS)
+            self._link(report, if_index, up, attributes, first_look_alarms=True,
+                       admin_status=admin[1] if admin and isinstance(admin[1], int) else None)
             return report
         if finding.type == "network.device_restarted":
             # the next poll must not report this restart again

@@ -35,7 +35,8 @@ V3User = UsmUser
 
 _SYNTAXES = {
     "int": rfc1902.Integer32, "octets": rfc1902.OctetString, "oid": rfc1902.ObjectIdentifier,
-    "ticks": rfc1902.TimeTicks, "gauge": rfc1902.Gauge32, "counter": rfc1902.Counter32, "ip": rfc1902.IpAddress,
+    "ticks": rfc1902.TimeTicks, "gauge": rfc1902.Gauge32, "counter": rfc1902.Counter32,
+    "counter64": rfc1902.Counter64, "ip": rfc1902.IpAddress,
 }
 
 
@@ -120,8 +121,10 @@ class SnmpSimulator:
 
     def __init__(self, devices: Iterable[SimDevice], *, trap_targets: Sequence[tuple[str, int]] = (),
                  trap_version: str = "v2c", trap_community: str | None = None, v3_user: V3User | None = None,
-                 clock: Callable[[], float] = time.time, say: Callable[[str], None] | None = None) -> None:
+                 clock: Callable[[], float] = time.time, say: Callable[[str], None] | None = None,
+                 agent_engine_id: bytes | None = None) -> None:
         self.devices = {d.name: d for d in devices}
+        self.agent_engine_id = agent_engine_id  # the agent's SNMPv3 engine id (None: pysnmp makes one)
         if trap_version not in ("v1", "v2c", "v3"):
             raise ValueError("trap_version must be v1, v2c or v3")
         if trap_version == "v3" and v3_user is None:
@@ -175,7 +178,8 @@ class SnmpSimulator:
                  f"{addresses[0]}{'..' + addresses[-1] if len(addresses) > 1 else ''}")
 
     def _build_engine(self, communities: Sequence[str]) -> engine.SnmpEngine:
-        snmp_engine = preload_mib_modules(engine.SnmpEngine())
+        engine_id = None if self.agent_engine_id is None else rfc1902.OctetString(self.agent_engine_id)
+        snmp_engine = preload_mib_modules(engine.SnmpEngine(snmpEngineID=engine_id))
         for i, community in enumerate(communities):
             security_name = f"community-{i}"
             self._security_communities[security_name] = community
@@ -207,6 +211,10 @@ class SnmpSimulator:
 
     async def port_up(self, device: str, port: int) -> None:
         await self.notify(device, self.device(device).set_port(port, True, self.clock()), f"port {port} up")
+
+    async def port_admin(self, device: str, port: int, up: bool) -> None:
+        await self.notify(device, self.device(device).set_port_admin(port, up, self.clock()),
+                          f"port {port} {'enabled' if up else 'shut'} by an administrator")
 
     async def learn_mac(self, device: str, mac: str, port: int) -> None:
         for other in self.devices.values():

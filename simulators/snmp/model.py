@@ -1,7 +1,7 @@
 """The simulated devices' data (sans-IO): MIB rows, state changes, and the traps they imply.
 
 Values are ``(syntax, value)`` pairs with syntax one of ``int``, ``octets``, ``oid``, ``ticks``,
-``gauge``, ``counter``, ``ip``; :mod:`.agent` turns them into pysnmp types. Every state change
+``gauge``, ``counter``, ``counter64``, ``ip``; :mod:`.agent` turns them into pysnmp types. Every state change
 returns the notifications a real device would send, as ``(trap_oid, varbinds)``.
 """
 from __future__ import annotations
@@ -28,12 +28,27 @@ def mac_bytes(mac: str) -> bytes:
     return bytes(int(p, 16) for p in parts)
 
 
+IF_TYPE_ETHERNET, IF_TYPE_VLAN = 6, 136  # IANAifType ethernetCsmacd, l3ipvlan
+PORT_SPEED = 1_000_000_000  # bits/s: gigabit ports
+# what a port's traffic counters grow by per second of uptime (a quiet access port)
+COUNTER_RATES = {
+    oids.IF_IN_OCTETS: 12_500, oids.IF_OUT_OCTETS: 25_000, oids.IF_IN_UCAST_PKTS: 20, oids.IF_OUT_UCAST_PKTS: 30,
+    oids.IF_IN_ERRORS: 0, oids.IF_OUT_ERRORS: 0,
+}
+HC_COUNTERS = {oids.IF_HC_IN_OCTETS: oids.IF_IN_OCTETS, oids.IF_HC_OUT_OCTETS: oids.IF_OUT_OCTETS}
+
+
 @dataclasses.dataclass
 class Port:
     number: int  # the port as labelled; also the bridge port number
     if_index: int
-    up: bool = True
+    up: bool = True  # the link (a cable with a live peer)
+    admin_up: bool = True  # ifAdminStatus: not shut by an administrator
     last_change: int = 0  # ticks
+
+    @property
+    def oper_up(self) -> bool:
+        return self.up and self.admin_up
 
 
 @dataclasses.dataclass
@@ -95,15 +110,15 @@ class SimDevice:
             oids.SYS_LOCATION: ("octets", b"simulator"),
         }
         for port in self.ports.values():
-            i = (port.if_index,)
-            rows[oids.IF_INDEX + i] = ("int", port.if_index)
-            rows[oids.IF_DESCR + i] = ("octets", f"GigabitEthernet0/{port.number}".encode())
-            rows[oids.IF_ADMIN_STATUS + i] = ("int", 1)
-            rows[oids.IF_OPER_STATUS + i] = ("int", OPER_UP if port.up else OPER_DOWN)
-            rows[oids.IF_LAST_CHANGE + i] = ("ticks", port.last_change)
-            rows[oids.IF_NAME + i] = ("octets", f"Gi0/{port.number}".encode())
+            self._interface_rows(rows, port.if_index, IF_TYPE_ETHERNET, f"GigabitEthernet0/{port.number}",
+                                 f"Gi0/{port.number}", admin_up=port.admin_up, oper_up=port.oper_up,
+                                 last_change=port.last_change, mac=self.port_mac(port.number))
             rows[oids.DOT1D_BASE_PORT_IFINDEX + (port.number,)] = ("int", port.if_index)
         if self.ports:
+            # like real switches, the management VLAN's interface is listed among the ports
+            self._interface_rows(rows, self.vlan_if_index, IF_TYPE_VLAN, f"Vlan{self.vlan}", f"Vlan{self.vlan}",
+                                 admin_up=True, oper_up=True, last_change=0, mac=mac_bytes(self.own_mac))
+            rows[oids.IF_NUMBER] = ("int", len(self.ports) + 1)
             own = mac_bytes(self.own_mac)
             for mac, status, port in [(own, 4, 0)] + [(mac_bytes(m), 3, p) for m, p in self.fdb.items()]:
                 index = tuple(mac)
@@ -114,6 +129,12 @@ class SimDevice:
                 rows[oids.DOT1Q_TP_FDB_STATUS + (self.vlan,) + index] = ("int", status)
         if self.ups is not None:
             ups = self.ups
+            rows[oids.UPS_IDENT_MANUFACTURER] = ("octets", b"campus-hub")
+            rows[oids.UPS_IDENT_MODEL] = ("octets", b"SIM-UPS 3000")
+            rows[oids.UPS_IDENT_UPS_SOFTWARE_VERSION] = ("octets", b"1.0")
+            rows[oids.UPS_IDENT_AGENT_SOFTWARE_VERSION] = ("octets", b"campus-hub simulator")
+            rows[oids.UPS_IDENT_NAME] = ("octets", self.name.encode())
+            rows[oids.UPS_IDENT_ATTACHED_DEVICES] = ("octets", b"network rack")
             rows[oids.UPS_BATTERY_STATUS] = ("int", ups.battery_status)
             rows[oids.UPS_SECONDS_ON_BATTERY] = ("int", 0)  # computed at read time
             rows[oids.UPS_MINUTES_REMAINING] = ("int", ups.minutes_remaining)
@@ -127,6 +148,38 @@ class SimDevice:
         self._keys = sorted(rows)
         self._dirty = False
 
+    @staticmethod
+    def _interface_rows(rows: dict[OID, Value], if_index: int, if_type: int, descr: str, name: str, *,
+                        admin_up: bool, oper_up: bool, last_change: int, mac: bytes) -> None:
+        i = (if_index,)
+        rows[oids.IF_INDEX + i] = ("int", if_index)
+        rows[oids.IF_DESCR + i] = ("octets", descr.encode())
+        rows[oids.IF_TYPE + i] = ("int", if_type)
+        rows[oids.IF_MTU + i] = ("int", 1500)
+        rows[oids.IF_SPEED + i] = ("gauge", PORT_SPEED)
+        rows[oids.IF_PHYS_ADDRESS + i] = ("octets", mac)
+        rows[oids.IF_ADMIN_STATUS + i] = ("int", 1 if admin_up else 2)
+        rows[oids.IF_OPER_STATUS + i] = ("int", OPER_UP if oper_up else OPER_DOWN)
+        rows[oids.IF_LAST_CHANGE + i] = ("ticks", last_change)
+        for column in (*COUNTER_RATES, *HC_COUNTERS):
+            rows[column + i] = ("counter64" if column in HC_COUNTERS else "counter", 0)  # computed at read time
+        rows[oids.IF_NAME + i] = ("octets", name.encode())
+        rows[oids.IF_HIGH_SPEED + i] = ("gauge", PORT_SPEED // 1_000_000)
+        rows[oids.IF_ALIAS + i] = ("octets", b"")
+
+    @property
+    def vlan_if_index(self) -> int:
+        return max(p.if_index for p in self.ports.values()) + 1
+
+    def port_mac(self, number: int) -> bytes:
+        return mac_bytes(self.own_mac)[:5] + bytes([number & 0xFF])
+
+    def rows(self) -> list[OID]:
+        """Every OID the device answers, in order."""
+        if self._dirty:
+            self._build()
+        return list(self._keys)
+
     @property
     def own_mac(self) -> str:
         digest = sum(self.name.encode()) & 0xFFFF
@@ -135,6 +188,10 @@ class SimDevice:
     def _value(self, oid: OID, now: float) -> Value:
         if oid == oids.SYS_UPTIME:
             return ("ticks", self.uptime(now))
+        column = oid[:-1]
+        if column in COUNTER_RATES or column in HC_COUNTERS:
+            rate = COUNTER_RATES[HC_COUNTERS.get(column, column)]
+            return (self._rows[oid][0], int(rate * self.uptime(now) / 100) % (2**64 if column in HC_COUNTERS else 2**32))
         if oid == oids.UPS_SECONDS_ON_BATTERY and self.ups is not None:
             since = self.ups.on_battery_since
             return ("int", 0 if since is None else int(now - since))
@@ -160,11 +217,11 @@ class SimDevice:
 
     def _link_notification(self, port: Port) -> Notification:
         i = (port.if_index,)
-        trap_oid = oids.LINK_UP if port.up else oids.LINK_DOWN
+        trap_oid = oids.LINK_UP if port.oper_up else oids.LINK_DOWN
         return trap_oid, [
             (oids.IF_INDEX + i, ("int", port.if_index)),
-            (oids.IF_ADMIN_STATUS + i, ("int", 1)),
-            (oids.IF_OPER_STATUS + i, ("int", OPER_UP if port.up else OPER_DOWN)),
+            (oids.IF_ADMIN_STATUS + i, ("int", 1 if port.admin_up else 2)),
+            (oids.IF_OPER_STATUS + i, ("int", OPER_UP if port.oper_up else OPER_DOWN)),
             (oids.IF_NAME + i, ("octets", f"Gi0/{port.number}".encode())),
         ]
 
@@ -175,14 +232,28 @@ class SimDevice:
             raise ValueError(f"{self.name} has no port {number} (ports 1..{len(self.ports)})") from None
 
     def set_port(self, number: int, up: bool, now: float) -> list[Notification]:
+        """The link of a port comes up or goes down (a cable, the device at its other end)."""
         port = self.port(number)
         if port.up == up:
             return []
-        port.up = up
-        port.last_change = self.uptime(now)
-        if not up:  # the switch forgets what it learned on a dead port
-            self.fdb = {m: p for m, p in self.fdb.items() if p != number}
+        return self._port_changed(port, now, lambda: setattr(port, "up", up))
+
+    def set_port_admin(self, number: int, up: bool, now: float) -> list[Notification]:
+        """An administrator enables (``no shutdown``) or shuts a port."""
+        port = self.port(number)
+        if port.admin_up == up:
+            return []
+        return self._port_changed(port, now, lambda: setattr(port, "admin_up", up))
+
+    def _port_changed(self, port: Port, now: float, change) -> list[Notification]:
+        was_up = port.oper_up
+        change()
         self._changed()
+        if port.oper_up == was_up:
+            return []
+        port.last_change = self.uptime(now)
+        if not port.oper_up:  # the switch forgets what it learned on a dead port
+            self.fdb = {m: p for m, p in self.fdb.items() if p != port.number}
         return [self._link_notification(port)]
 
     def learn(self, mac: str, port: int) -> list[Notification]:

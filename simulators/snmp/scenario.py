@@ -11,7 +11,8 @@ A scenario file (YAML)::
       - {after: 1, do: mains_off, device: ups-1}
       - {after: 5, do: mains_on, device: ups-1}
 
-``after`` is seconds after the previous step. Actions: port_down, port_up (port), move_mac
+``after`` is seconds after the previous step. Actions: port_down, port_up (port: the link),
+port_shutdown, port_enable (port: an administrator shuts or enables it), move_mac
 (mac, port: the MAC is learned there and forgotten everywhere else), forget_mac (mac), mains_off,
 mains_on, battery_low, battery_normal, reboot, silent, answer (undo silent / limits),
 answer_limit (count: answer that many more requests, then go silent), error_after (count).
@@ -29,7 +30,7 @@ import yaml
 from .agent import SnmpSimulator
 from .model import SimDevice, mac_bytes
 
-ACTIONS = ("port_down", "port_up", "move_mac", "forget_mac", "mains_off", "mains_on", "battery_low",
+ACTIONS = ("port_down", "port_up", "port_shutdown", "port_enable", "move_mac", "forget_mac", "mains_off", "mains_on", "battery_low",
            "battery_normal", "reboot", "silent", "answer", "answer_limit", "error_after")
 
 
@@ -66,7 +67,7 @@ class Step(pydantic.BaseModel):
 
     @pydantic.model_validator(mode="after")
     def _needs(self) -> Step:
-        needs = {"port_down": ("port",), "port_up": ("port",), "move_mac": ("mac", "port"), "forget_mac": ("mac",),
+        needs = {"port_down": ("port",), "port_up": ("port",), "port_shutdown": ("port",), "port_enable": ("port",), "move_mac": ("mac", "port"), "forget_mac": ("mac",),
                  "answer_limit": ("count",), "error_after": ("count",)}.get(self.do, ())
         missing = [name for name in needs if getattr(self, name) is None]
         if missing:
@@ -121,6 +122,8 @@ async def apply(sim: SnmpSimulator, step: Step) -> None:
     match step.do:
         case "port_down" | "port_up":
             await (sim.port_down if step.do == "port_down" else sim.port_up)(device, step.port)
+        case "port_shutdown" | "port_enable":
+            await sim.port_admin(device, step.port, step.do == "port_enable")
         case "move_mac":
             await sim.learn_mac(device, step.mac, step.port)
         case "forget_mac":

@@ -62,23 +62,32 @@ class Rig:
 
     @classmethod
     async def start(cls, *, trap_version: str = "v2c", options: SnmpOptions | None = None,
-                    journal_delay: float = 0.0, **device_overrides) -> Rig:
-        sim = await SnmpSimulator.start(fleet(), trap_version=trap_version,
+                    journal_delay: float = 0.0, devices: list[SimDevice] | None = None, **device_overrides) -> Rig:
+        sim = await SnmpSimulator.start(devices or fleet(), trap_version=trap_version,
                                         v3_user=V3User("trapuser", AUTH_KEY, PRIV_KEY))
-        ctx = RecordingContext("snmp", device_specs(sim.port, **device_overrides), journal_delay=journal_delay,
-                               other_devices=[CAMERA])
-        adapter = SnmpAdapter(ctx, options or adapter_options())
-        task = asyncio.ensure_future(adapter.run())
-        await asyncio.wait_for(adapter.wait_ready(), 10)
-        sim.trap_targets.append(("127.0.0.1", adapter.trap_port))
-        return cls(sim, adapter, ctx, task)
+        rig = cls(sim, None, None, None)
+        await rig.start_hub(options, journal_delay=journal_delay, **device_overrides)
+        return rig
 
-    async def stop(self) -> None:
+    async def start_hub(self, options: SnmpOptions | None = None, *, journal_delay: float = 0.0,
+                        **device_overrides) -> None:
+        """Start the adapter (again, after :meth:`stop_hub`: a hub restart) on a fresh context."""
+        self.ctx = RecordingContext("snmp", device_specs(self.sim.port, **device_overrides),
+                                    journal_delay=journal_delay, other_devices=[CAMERA])
+        self.adapter = SnmpAdapter(self.ctx, options or adapter_options())
+        self.task = asyncio.ensure_future(self.adapter.run())
+        await asyncio.wait_for(self.adapter.wait_ready(), 10)
+        self.sim.trap_targets[:] = [("127.0.0.1", self.adapter.trap_port)]
+
+    async def stop_hub(self) -> None:
         self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
-        await self.sim.stop()
         self.ctx.close()
+
+    async def stop(self) -> None:
+        await self.stop_hub()
+        await self.sim.stop()
 
 
 async def run_tool(*argv: str, timeout: float = 15) -> tuple[int, str, str]:

@@ -1,11 +1,19 @@
 """The adapter against the simulator over loopback: polling, traps, terminals, correlation."""
 from __future__ import annotations
 
-import pytest
-from snmp_fixtures import CAMERA, TERMINAL_A, TERMINAL_B, Rig, polls
+import asyncio
+import contextlib
 
-from hub.events import State
-from hub.spi.testing import eventually
+import pytest
+from snmp_fixtures import AUTH_KEY, CAMERA, PRIV_KEY, SITE, TERMINAL_A, TERMINAL_B, Rig, adapter_options, fleet, polls
+
+from adapters.snmp.adapter import SnmpAdapter
+from adapters.snmp.options import SnmpDeviceOptions
+from hub.events import Severity, State
+from hub.spi import DeviceSpec
+from hub.spi.testing import RecordingContext, eventually
+from simulators.snmp.agent import SnmpSimulator, V3User
+from simulators.snmp.model import SimDevice
 
 
 @pytest.fixture
@@ -25,6 +33,8 @@ async def test_polls_facts_and_collects_terminals_with_bridge_port_mapping(rig_v
     assert {e.attributes["mac"] for e in new} == {TERMINAL_A, TERMINAL_B}
     await ctx.wait_for(lambda: all(ctx.state(d) == "online" for d in ("sw-1", "sw-2", "ups-1")), what="online")
     assert ctx.records["sw-1"].facts["sys_name"] == "sw-1"
+    assert {k: ctx.records["ups-1"].facts[k] for k in ("ups_manufacturer", "ups_model")} == {
+        "ups_manufacturer": "campus-hub", "ups_model": "SIM-UPS 3000"}  # UPS-MIB upsIdent
     await eventually(lambda: polls(rig_v2c) >= 3)
 
 
@@ -38,11 +48,38 @@ async def test_port_down_trap_raises_link_down_and_takes_the_camera_behind_it_of
     await ctx.wait_for(lambda: ctx.state(CAMERA.id) == "offline", what="camera offline")
     assert ctx.records[CAMERA.id].reason == "upstream port down"
     await sim.port_up("sw-1", 3)
-    await ctx.wait_for_event("network.link_down", state=State.STATE_CLEARED)
+    cleared = await ctx.wait_for_event("network.link_down", state=State.STATE_CLEARED)
+    assert cleared.severity == down.severity == Severity.SEVERITY_MAJOR  # a clear carries what it clears
     await ctx.wait_for(lambda: ctx.state(CAMERA.id) == "online", what="camera back online")
     # the poll saw the same changes: still one raise and one clear
     await eventually(lambda: polls(rig_v2c) >= 12)
     assert len(ctx.of_type("network.link_down")) == 2
+
+
+async def test_no_link_down_flood_at_the_first_poll_or_after_a_hub_restart():
+    devices = fleet()
+    switch = devices[0]  # sw-1: ifIndex = 100 + port, and a VLAN interface
+    for port in (2, 4, 6):
+        switch.set_port(port, False, now=0)  # no cable: down before the hub first looked
+    switch.set_port_admin(7, False, now=0)  # shut by an administrator
+    rig = await Rig.start(devices=devices)
+    try:
+        ctx = rig.ctx
+        await eventually(lambda: polls(rig) >= 6)
+        assert ctx.of_type("network.link_down") == []
+        await rig.sim.port_admin("sw-1", 8, False)  # an administrator shuts a port: no alarm
+        await rig.sim.port_down("sw-1", 5)
+        down = await ctx.wait_for_event("network.link_down", state=State.STATE_RAISED)
+        assert (down.attributes["port"], down.attributes["port_name"], down.attributes["if_descr"]) == (
+            "105", "Gi0/5", "GigabitEthernet0/5")
+        await eventually(lambda: polls(rig) >= 12)
+        assert len(ctx.of_type("network.link_down")) == 1
+        await rig.stop_hub()
+        await rig.start_hub()  # the hub restarts: port 5 is still down, nothing new happened
+        await eventually(lambda: polls(rig) >= 6)
+        assert rig.ctx.of_type("network.link_down") == []
+    finally:
+        await rig.stop()
 
 
 async def test_lost_trap_is_made_good_by_polling(rig_v2c):
@@ -90,7 +127,8 @@ async def test_mains_cut_raises_on_battery_and_polling_clears_it(rig_v2c):
     low = await ctx.wait_for_event("power.battery_low", state=State.STATE_RAISED)
     assert low.category == on_battery.category
     await sim.mains("ups-1", True)
-    await ctx.wait_for_event("power.on_battery", state=State.STATE_CLEARED)
+    back_on_mains = await ctx.wait_for_event("power.on_battery", state=State.STATE_CLEARED)
+    assert back_on_mains.severity == on_battery.severity == Severity.SEVERITY_CRITICAL
     assert len(ctx.of_type("power.on_battery")) == 2
 
 
@@ -117,3 +155,28 @@ async def test_v3_authpriv_traps_from_per_device_engine_ids():
         assert ctx.metrics.total("snmp_traps_rejected") == 0
     finally:
         await rig.stop()
+
+
+async def test_v3_polling_recovers_when_the_agent_restarts_with_a_new_engine_id():
+    user = V3User("trapuser", AUTH_KEY, PRIV_KEY)
+    sim = await SnmpSimulator.start([SimDevice("sw-3", address="127.0.1.4", ports=2)], v3_user=user,
+                                    agent_engine_id=bytes.fromhex("8000000001aa000001"))
+    spec = DeviceSpec(id="sw-3", kind="switch", adapter="snmp", site=SITE, options=SnmpDeviceOptions(
+        host="127.0.1.4", port=sim.port, version="v3", user="trapuser", poll_interval=0.25, timeout=0.3, retries=0))
+    ctx = RecordingContext("snmp", [spec])
+    task = asyncio.ensure_future(SnmpAdapter(ctx, adapter_options()).run())
+    try:
+        await eventually(lambda: ctx.metrics.total("snmp_polls", result="ok") >= 2, what="v3 polls answered")
+        await sim.stop()  # the agent restarts (a firmware update, a new engine id)
+        sim = await SnmpSimulator.start([SimDevice("sw-3", address="127.0.1.4", ports=2)], v3_user=user,
+                                        host_port=sim.port, agent_engine_id=bytes.fromhex("8000000001bb000002"))
+        answered = ctx.metrics.total("snmp_polls", result="ok")
+        await eventually(lambda: ctx.metrics.total("snmp_polls", result="ok") >= answered + 3, timeout=10,
+                         what="v3 polls answered by the new engine")
+        await ctx.wait_for(lambda: ctx.state("sw-3") == "online", what="sw-3 online")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await sim.stop()
+        ctx.close()

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 import snmp_vectors as vectors
+import structlog
 from snmp_fixtures import NET_SNMP, NO_NET_SNMP, Rig, polls, run_tool
 
 from hub.spi.testing import eventually
@@ -82,6 +83,20 @@ async def test_v3_wrong_privacy_key_from_net_snmp_is_rejected(rig):
     assert rig.ctx.metrics.total("snmp_traps_received") == 0
 
 
+@pytest.mark.skipif(not NET_SNMP, reason=NO_NET_SNMP)
+async def test_v3_trap_from_net_snmp_with_an_unconfigured_engine_id_is_told_apart_from_an_unknown_user(rig):
+    base = ["snmptrap", "--clientaddr=127.0.1.2", "-v3", "-l", "authPriv", "-a", "SHA-256", "-A", "authpass123",
+            "-x", "AES", "-X", "privpass123", "-e", "0x8000000001deadbeef", f"127.0.0.1:{rig.adapter.trap_port}", "1",
+            "1.3.6.1.6.3.1.1.5.1"]
+    for user in ("trapuser", "nobody"):
+        code, _, err = await run_tool(*base[:2], "-u", user, *base[2:])
+        assert code == 0, err
+    await eventually(lambda: rig.ctx.metrics.total("snmp_traps_rejected") >= 2, what="rejections counted")
+    assert rig.ctx.metrics.total("snmp_traps_rejected", reason="unknown_engine_id") == 1
+    assert rig.ctx.metrics.total("snmp_traps_rejected", reason="unknown_user") == 1
+    assert rig.ctx.state("sw-2") == "faulty"
+
+
 async def test_agent_going_silent_mid_walk_marks_it_offline_and_others_carry_on(rig):
     ctx, sim = rig.ctx, rig.sim
     await ctx.wait_for(lambda: all(ctx.state(d) == "online" for d in ("sw-1", "sw-2", "ups-1")))
@@ -124,10 +139,37 @@ async def test_no_mib_file_io_on_the_loop_while_polling_and_receiving(rig):
     assert [path for path in opened if "mib" in path.lower() or path.endswith((".py", ".pyc"))] == []
 
 
-async def test_unknown_sender_is_counted_not_attributed(rig):
-    send_raw(rig.adapter.trap_port, vectors.V2C_LINK_DOWN, source="127.0.2.99")
-    await eventually(lambda: rig.ctx.metrics.total("snmp_traps_unknown_sender") == 1)
-    assert [e for e in rig.ctx.of_type("network.link_down") if e.attributes.get("source") == "trap"] == []
+async def test_a_trap_from_an_unknown_sender_is_kept_counted_and_not_attributed(rig):
+    with structlog.testing.capture_logs() as logs:
+        send_raw(rig.adapter.trap_port, vectors.V2C_LINK_DOWN, vectors.V2C_LINK_DOWN, vectors.V2C_LINK_DOWN,
+                 source="127.0.2.99")
+        # kept under its address as device id: the hub's pipeline flags it unknown_device
+        await rig.ctx.wait_for(lambda: len(rig.ctx.of_type("network.link_down")) == 3, what="three kept")
+    event = rig.ctx.of_type("network.link_down")[0]
+    assert (event.source_device_id, event.attributes["source_address"], event.attributes["port"],
+            event.attributes["source"]) == ("127.0.2.99", "127.0.2.99", "7", "trap")
+    assert event.raw.data == vectors.V2C_LINK_DOWN
+    assert rig.ctx.metrics.total("snmp_traps_unknown_sender") == 3
+    # logged once per sender: a chatty unconfigured device must not flood the log
+    assert len([e for e in logs if e["event"] == "snmp.trap.unknown_sender"]) == 1
+
+
+async def test_v3_trap_with_an_unconfigured_engine_id_says_what_was_wrong():
+    rig = await Rig.start(trap_version="v3")  # ups-1 has no engine_id option
+    try:
+        with structlog.testing.capture_logs() as logs:
+            await rig.sim.mains("ups-1", False)
+            await rig.ctx.wait_for(lambda: rig.ctx.state("ups-1") == "faulty", what="ups-1 faulty")
+        engine_id = rig.sim.device("ups-1").engine_id.hex()
+        assert rig.ctx.records["ups-1"].reason == (
+            f"traps rejected: engine id {engine_id} is not configured for SNMPv3 user trapuser")
+        assert rig.ctx.metrics.total("snmp_traps_rejected", reason="unknown_engine_id") >= 1
+        assert rig.ctx.metrics.total("snmp_traps_rejected", reason="unknown_user") == 0
+        rejected = [e for e in logs if e["event"] == "snmp.trap.rejected"]
+        assert rejected and all(e["reason"] == "unknown_engine_id" and e["engine_id"] == engine_id
+                                and e["user"] == "trapuser" for e in rejected)
+    finally:
+        await rig.stop()
 
 
 async def test_datagram_read_just_before_close_is_dropped_without_an_error():

@@ -45,6 +45,30 @@ async def test_snmpwalk_reads_the_forwarding_tables_and_sees_a_port_go_down(rig)
     assert out.splitlines()[:3] == [".1.3.6.1.2.1.2.2.1.8.101 1", ".1.3.6.1.2.1.2.2.1.8.102 2", ".1.3.6.1.2.1.2.2.1.8.103 1"]
 
 
+async def test_snmpget_reads_the_interface_and_ups_identity_groups_as_a_real_device_answers_them(rig):
+    port = 103  # sw-1 port 3
+    code, out, err = await run_tool(
+        "snmpget", "-v2c", "-c", "public", "-On", "-Oe", f"127.0.1.1:{rig.sim.port}", "1.3.6.1.2.1.2.1.0",
+        *[f"1.3.6.1.2.1.2.2.1.{column}.{port}" for column in (3, 5, 6, 7, 10)],
+        *[f"1.3.6.1.2.1.31.1.1.1.{column}.{port}" for column in (1, 6, 15)])
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == ".1.3.6.1.2.1.2.1.0 = INTEGER: 9"  # 8 ports and Vlan1
+    assert lines[1] == f".1.3.6.1.2.1.2.2.1.3.{port} = INTEGER: 6"
+    assert lines[2] == f".1.3.6.1.2.1.2.2.1.5.{port} = Gauge32: 1000000000"
+    assert lines[3].startswith(f".1.3.6.1.2.1.2.2.1.6.{port} = Hex-STRING: 02 ")
+    assert lines[4] == f".1.3.6.1.2.1.2.2.1.7.{port} = INTEGER: 1"
+    assert lines[5].startswith(f".1.3.6.1.2.1.2.2.1.10.{port} = Counter32: ")
+    assert lines[6] == f'.1.3.6.1.2.1.31.1.1.1.1.{port} = STRING: "Gi0/3"'
+    assert lines[7].startswith(f".1.3.6.1.2.1.31.1.1.1.6.{port} = Counter64: ")
+    assert lines[8] == f".1.3.6.1.2.1.31.1.1.1.15.{port} = Gauge32: 1000"
+    code, out, err = await run_tool("snmpwalk", "-v2c", "-c", "public", "-On", "-Oq", f"127.0.1.3:{rig.sim.port}",
+                                    "1.3.6.1.2.1.33.1.1")
+    assert code == 0, err
+    assert [line.split(" ", 1)[0] for line in out.splitlines()] == [f".1.3.6.1.2.1.33.1.1.{n}.0" for n in range(1, 7)]
+    assert '.1.3.6.1.2.1.33.1.1.5.0 "ups-1"' in out.splitlines()
+
+
 async def test_snmpget_v3_authpriv_with_context_reads_the_ups(rig):
     code, out, err = await run_tool("snmpget", *V3_AUTHPRIV, "-n", "ups-1", "-On", "-Oq",
                                     f"127.0.1.3:{rig.sim.port}", "1.3.6.1.2.1.33.1.4.1.0")

@@ -35,7 +35,7 @@ async def test_walk_stays_inside_its_subtree(setup, version):
     target = await Target.create("127.0.1.41", sim.port, version=version, community="public", user=USER,
                                  timeout=1, retries=0)
     rows = await poller.walk(target, oids.IF_OPER_STATUS)
-    assert [oid[-1] for oid, _ in rows] == list(range(1, 31))  # 30 ports over several GETBULKs
+    assert [oid[-1] for oid, _ in rows] == list(range(1, 32))  # 30 ports and Vlan1 over several GETBULKs
     assert all(oid[:-1] == oids.IF_OPER_STATUS for oid, _ in rows)
     assert dict((oid[-1], value) for oid, value in rows)[7] == 2
 
@@ -63,3 +63,14 @@ async def test_timeout_and_error_kinds(setup):
     with pytest.raises(PollError) as bad_community:  # agents ignore a wrong community: a timeout
         await poller.get(wrong, [oids.SYS_UPTIME])
     assert bad_community.value.kind == "timeout"
+
+
+async def test_rediscover_forgets_the_engine_id_pysnmp_discovered(setup):
+    sim, poller = setup
+    target = await Target.create("127.0.1.41", sim.port, version="v3", user=USER, timeout=1, retries=0)
+    await poller.get(target, [oids.SYS_UPTIME])
+    model = poller.engine.message_processing_subsystems[3]
+    assert model.get_peer_engine_info(*target.transport.get_transport_info()) != (None, None, None)
+    assert poller.rediscover(target)  # False would mean pysnmp moved its cache
+    assert model.get_peer_engine_info(*target.transport.get_transport_info()) == (None, None, None)
+    assert oids.SYS_UPTIME in await poller.get(target, [oids.SYS_UPTIME])

@@ -51,6 +51,47 @@ def test_changes_imply_the_traps_a_device_sends():
         device.set_port(9, False, now=0)
 
 
+def test_a_switch_answers_the_interface_table_a_real_switch_answers():
+    device = SimDevice("sw", ports=2, if_index_base=10100)
+    port = 10101
+    assert device.get(oids.IF_NUMBER, now=0) == ("int", 3)  # two ports and the VLAN interface
+    assert device.get(oids.IF_TYPE + (port,), now=0) == ("int", 6)  # ethernetCsmacd
+    assert device.get(oids.IF_SPEED + (port,), now=0) == ("gauge", 1_000_000_000)
+    assert device.get(oids.IF_HIGH_SPEED + (port,), now=0) == ("gauge", 1000)
+    syntax, mac = device.get(oids.IF_PHYS_ADDRESS + (port,), now=0)
+    assert syntax == "octets" and len(mac) == 6
+    assert device.get(oids.IF_ADMIN_STATUS + (port,), now=0) == ("int", 1)
+    assert device.get(oids.IF_NAME + (port,), now=0) == ("octets", b"Gi0/1")
+    assert device.get(oids.IF_DESCR + (port,), now=0) == ("octets", b"GigabitEthernet0/1")
+    vlan = [oid[-1] for oid in device.rows() if oids.is_under(oid, oids.IF_TYPE) and device.get(oid, 0) == ("int", 136)]
+    assert len(vlan) == 1 and device.get(oids.IF_NAME + (vlan[0],), now=0) == ("octets", b"Vlan1")
+    for counter in (oids.IF_IN_OCTETS, oids.IF_OUT_OCTETS, oids.IF_IN_UCAST_PKTS, oids.IF_OUT_UCAST_PKTS,
+                    oids.IF_IN_ERRORS, oids.IF_OUT_ERRORS):
+        assert device.get(counter + (port,), now=0)[0] == "counter"
+    assert device.get(oids.IF_HC_IN_OCTETS + (port,), now=0)[0] == "counter64"
+    # traffic counters grow with the uptime
+    assert device.get(oids.IF_IN_OCTETS + (port,), now=100)[1] > device.get(oids.IF_IN_OCTETS + (port,), now=10)[1]
+
+
+def test_an_administrator_shutting_a_port_sends_link_down_with_admin_status_down():
+    device = SimDevice("sw", ports=2)
+    [(trap_oid, varbinds)] = device.set_port_admin(2, False, now=1)
+    assert trap_oid == oids.LINK_DOWN and (oids.IF_ADMIN_STATUS + (2,), ("int", 2)) in varbinds
+    assert device.get(oids.IF_ADMIN_STATUS + (2,), now=2) == ("int", 2)
+    assert device.get(oids.IF_OPER_STATUS + (2,), now=2) == ("int", 2)
+    assert device.set_port_admin(2, False, now=3) == []
+    assert [n[0] for n in device.set_port_admin(2, True, now=4)] == [oids.LINK_UP]
+
+
+def test_a_ups_answers_the_ups_identity_group():
+    device = SimDevice("ups-1", ups=True)
+    for oid in (oids.UPS_IDENT_MANUFACTURER, oids.UPS_IDENT_MODEL, oids.UPS_IDENT_UPS_SOFTWARE_VERSION,
+                oids.UPS_IDENT_AGENT_SOFTWARE_VERSION, oids.UPS_IDENT_NAME, oids.UPS_IDENT_ATTACHED_DEVICES):
+        syntax, value = device.get(oid, now=0)
+        assert syntax == "octets" and value
+    assert device.get(oids.UPS_IDENT_NAME, now=0) == ("octets", b"ups-1")
+
+
 def test_scenario_errors_say_what_is_wrong():
     with pytest.raises(pydantic.ValidationError, match="needs port"):
         load_scenario("steps: [{do: port_down, device: sw-1}]")
@@ -65,6 +106,24 @@ def test_fleet_addresses_are_consecutive_and_macs_unique():
     assert [d.address for d in devices] == ["127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.1.4"]
     macs = [mac for d in devices for mac in d.fdb]
     assert len(macs) == len(set(macs)) == 3 * 4 * 2
+
+
+async def test_scenario_shuts_and_enables_a_port():
+    scenario = load_scenario("""
+devices: [{name: sw-a, ports: 4}]
+steps:
+  - {after: 0, do: port_shutdown, device: sw-a, port: 3}
+""")
+    sim = await SnmpSimulator.start(build_devices(scenario.devices, "127.0.1.23"))
+    try:
+        await run_steps(sim, scenario.steps, sleep=lambda _: asyncio.sleep(0))
+        device = sim.device("sw-a")
+        assert device.get(oids.IF_ADMIN_STATUS + (3,), now=0) == ("int", 2)
+        await apply(sim, load_scenario("steps: [{do: port_enable, device: sw-a, port: 3}]").steps[0])
+        assert device.get(oids.IF_ADMIN_STATUS + (3,), now=0) == ("int", 1)
+        assert device.get(oids.IF_OPER_STATUS + (3,), now=0) == ("int", 1)
+    finally:
+        await sim.stop()
 
 
 async def test_scenario_steps_send_v2c_traps_from_the_device_address():

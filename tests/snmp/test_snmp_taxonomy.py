@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.snmp import oids
-from adapters.snmp.taxonomy import EVENT_TYPES, TRAP_RULES, Trap, classify_trap, link_change
+from adapters.snmp.taxonomy import EVENT_TYPES, TRAP_RULES, Finding, Trap, classify_trap, link_change, render_value
 from hub.events import State
 
 UPTIME = (oids.SYS_UPTIME, 12345)
@@ -87,3 +87,35 @@ def test_classify_never_raises_and_types_are_known(trap_oid, varbinds):
 def test_ups_traps_sent_as_snmpv1_map_like_their_v2_form():
     v1_form = oids.UPS_TRAPS + (0, 1)  # enterprise upsTraps, specific 1, per RFC 3584
     assert classify_trap(trap(v1_form)).type == "power.on_battery"
+
+
+@pytest.mark.parametrize("type_", sorted(EVENT_TYPES))
+def test_a_clear_carries_the_severity_of_what_it_clears(type_):
+    raised = Finding(type_, State.STATE_RAISED)
+    assert Finding(type_, State.STATE_CLEARED).severity == raised.severity
+
+
+@pytest.mark.parametrize("raw, text", [
+    (b"Cisco IOS Software, C3750 Software\r\nTechnical Support: http://www.cisco.com/techsupport\r\n",
+     "Cisco IOS Software, C3750 Software\r\nTechnical Support: http://www.cisco.com/techsupport\r\n"),
+    (b"H3C Switch E528\tVersion 5.20\n", "H3C Switch E528\tVersion 5.20\n"),
+    (b"UPS-1\x00\x00", "UPS-1"),  # NUL padding of fixed-size fields
+    ("Zentrale Ü".encode(), "Zentrale Ü"),
+    (b"\x00\x1a\x2b\x3c\x4d\x5e", "00:1a:2b:3c:4d:5e"),
+    (b"\x1b[1mbold", "1b:5b:31:6d:62:6f:6c:64"),
+    (b"", ""),
+])
+def test_printable_octet_strings_render_as_text_and_binary_ones_as_hex(raw, text):
+    assert render_value(raw) == text
+
+
+@given(st.text(st.characters(blacklist_categories=("Cc", "Cs", "Cn", "Co", "Cf")) | st.sampled_from("\r\n\t"),
+               min_size=1))
+def test_any_printable_text_renders_as_itself(text):
+    assert render_value(text.encode()) == text.rstrip("\x00")
+
+
+@given(st.binary())
+def test_any_octet_string_renders_as_text_or_as_hex_that_reads_back(raw):
+    rendered = render_value(raw)
+    assert rendered.encode() == raw.rstrip(b"\x00") or bytes.fromhex(rendered.replace(":", "")) == raw
