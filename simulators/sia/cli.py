@@ -22,7 +22,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     who.add_argument("--key-env", help="environment variable holding the AES key")
     who.add_argument("--key-format", choices=("hex", "ascii"), default="hex",
                      help="key written as hex digits (default) or as the ASCII key string")
-    who.add_argument("--receiver-number", help="Rrcvr header field (hex), omitted by default")
+    receiver = who.add_mutually_exclusive_group()
+    receiver.add_argument("--receiver-number", default="0",
+                          help="Rrcvr header field (hex, default 0; pysiaalarm / Home Assistant need one)")
+    receiver.add_argument("--no-receiver-number", dest="receiver_number", action="store_const", const=None,
+                          help="omit the optional Rrcvr header field")
     who.add_argument("--prefix", default="0", help="Lpref line prefix (hex, default 0)")
     who.add_argument("--ack-timeout", type=float, default=20.0, help="seconds to wait for an answer (default 20)")
     who.add_argument("--attempts", type=int, default=4, help="sends per message before giving up (default 4)")
