@@ -4,8 +4,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 
-from simulators.sia.scenario import load_scenario, run_scenario
+from simulators.sia.scenario import ScenarioFileError, load_scenario, run_scenario
 from simulators.sia.transmitter import SiaTransmitter
 
 
@@ -59,7 +60,11 @@ async def main(args: argparse.Namespace) -> int:
         transport="udp" if args.udp else "tcp", receiver=args.receiver_number, prefix=args.prefix,
         ack_timeout_s=args.ack_timeout, attempts=args.attempts, resync_clock=not args.no_resync,
         clock_skew_s=args.skew, bad_crc=args.bad_crc, wrong_key=args.wrong_key, log=print)
-    steps = load_scenario(args.scenario) if args.scenario else []
+    try:
+        steps = load_scenario(args.scenario) if args.scenario else []
+    except ScenarioFileError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     print(f"SIA transmitter: account {tx.account}, {'encrypted' if key else 'plaintext'}, to {tx.where}")
     failures = 0
     try:
