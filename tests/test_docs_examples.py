@@ -1,0 +1,155 @@
+"""Every YAML example in docs/ loads with the loader it documents.
+
+Convention (docs/README.md): each fenced ```yaml block is preceded by an HTML comment naming
+what it is, which a reader of the rendered page does not see:
+
+    <!-- example: sia-scenario -->            a whole file of that kind
+    <!-- example: hub-config in subscribers --> a fragment: what goes under the top-level key
+                                               ``subscribers:`` of such a file
+
+A fragment is loaded inside a small valid document of its kind (:data:`FRAGMENT_BASES`). The text
+handed to a loader keeps every line where the .md file has it, so a problem reads
+``docs/adapters/sia.md:160:3: ...`` and points at the example itself. ``${NAME}`` references and
+``*_env: NAME`` options get a placeholder value (a hash); ``${file:relative}`` references get a file
+holding one.
+"""
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import re
+import textwrap
+from collections.abc import Callable
+
+import pytest
+
+import hub.config
+from adapters.modbus.profile import parse_profile
+from hub.config.problems import ConfigError
+from hub.config.yaml_model import load_yaml_model
+from simulators.campus.scenario import load_scenario_text as load_campus_scenario
+from simulators.fire_panel.scenario import Scenario as FirePanelScenario
+from simulators.fire_panel.scenario import ScenarioFileError as FirePanelScenarioError
+from simulators.sia.scenario import load_scenario_text as load_sia_scenario
+from simulators.snmp.scenario import load_scenario as load_snmp_scenario
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+PLACEHOLDER_HASH = "0" * 64
+
+_FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>\S*)\s*$")
+_MARKER = re.compile(r"^\s*<!--\s*example:\s*(?P<kind>[a-z-]+)(?:\s+in\s+(?P<key>[a-z_]+))?\s*-->\s*$")
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\b[a-z_]+_env:\s*([A-Za-z_][A-Za-z0-9_]*)")
+_FILE_REFERENCE = re.compile(r"\$\{file:([^}]+)\}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Example:
+    file: pathlib.Path
+    line: int  # 1-based line of the opening fence
+    kind: str | None  # None: no marker
+    key: str | None  # a fragment's top-level key
+    text: str  # the block's lines, dedented by the fence's indentation
+
+    @property
+    def where(self) -> str:
+        return f"{self.file.relative_to(ROOT)}:{self.line}"
+
+    def document(self) -> str:
+        """The text to load: blank lines up to the block, so problems carry the .md's line numbers."""
+        before = "\n" * (self.line - 1)
+        if self.key is None:
+            return before + "\n" + self.text
+        return before + f"{self.key}:\n" + self.text + "\n" + FRAGMENT_BASES[self.kind]
+
+
+def examples_in(path: pathlib.Path) -> list[Example]:
+    lines = path.read_text("utf-8").splitlines()
+    found, index = [], 0
+    while index < len(lines):
+        fence = _FENCE.match(lines[index])
+        if fence is None:
+            index += 1
+            continue
+        end = next(i for i in range(index + 1, len(lines)) if lines[i].strip() == "```")
+        if fence["lang"] in ("yaml", "yml"):
+            previous = next((lines[i] for i in range(index - 1, -1, -1) if lines[i].strip()), "")
+            marker = _MARKER.match(previous)
+            body = "\n".join(line[len(fence["indent"]):] for line in lines[index + 1:end])
+            found.append(Example(path, index + 1, marker and marker["kind"], marker and marker["key"], body))
+        index = end + 1
+    return found
+
+
+EXAMPLES = [example for path in sorted(DOCS.rglob("*.md")) for example in examples_in(path)]
+
+
+def load_hub_config(example: Example, text: str, tmp_path: pathlib.Path, monkeypatch) -> None:
+    env = {name: PLACEHOLDER_HASH for names in _ENV_REFERENCE.findall(text) for name in names if name}
+    for name, value in env.items():  # adapter options (password_env) read the process environment
+        monkeypatch.setenv(name, value)
+    for reference in _FILE_REFERENCE.findall(text):
+        assert not reference.startswith("/"), f"{example.where}: use a relative ${{file:...}} path in examples"
+        secret = tmp_path / reference
+        secret.parent.mkdir(parents=True, exist_ok=True)
+        secret.write_text(PLACEHOLDER_HASH + "\n")
+    hub.config.load_text(text, example.where.rsplit(":", 1)[0], env=env, base_dir=tmp_path)
+
+
+def load_fire_panel_scenario(text: str, source: str) -> None:
+    problems = load_yaml_model(text, source, FirePanelScenario).problems
+    if problems:
+        raise FirePanelScenarioError(problems)
+
+
+#: kind -> loader(text, source name)
+LOADERS: dict[str, Callable[[str, str], object]] = {
+    "campus-scenario": load_campus_scenario,
+    "sia-scenario": load_sia_scenario,
+    "snmp-scenario": load_snmp_scenario,
+    "fire-panel-scenario": load_fire_panel_scenario,
+    "modbus-profile": parse_profile,
+}
+KINDS = sorted([*LOADERS, "hub-config"])
+
+#: The rest of a small valid document of each kind, for fragments (appended after them).
+FRAGMENT_BASES = {
+    "hub-config": textwrap.dedent("""\
+        sites:
+          - {school_id: sch-140802-001, region_code: "140802"}
+          - {school_id: sch-140821-001, region_code: "140821"}
+        """),
+}
+
+
+def test_every_yaml_example_says_what_it_is():
+    unmarked = [f"{e.where}: ```yaml without '<!-- example: KIND -->' before it (KIND: {', '.join(KINDS)})"
+                for e in EXAMPLES if e.kind is None]
+    unknown = [f"{e.where}: unknown example kind {e.kind!r}; expected one of {', '.join(KINDS)}"
+               for e in EXAMPLES if e.kind is not None and e.kind not in KINDS]
+    fragments = [f"{e.where}: no base document for fragments of {e.kind!r}"
+                 for e in EXAMPLES if e.key is not None and e.kind not in FRAGMENT_BASES]
+    assert not unmarked + unknown + fragments, "\n".join(unmarked + unknown + fragments)
+    assert len(EXAMPLES) >= 9  # the finder still finds the examples
+
+
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.kind in KINDS], ids=lambda e: e.where)
+def test_example_loads(example, tmp_path, monkeypatch):
+    text = example.document()
+    try:
+        if example.kind == "hub-config":
+            load_hub_config(example, text, tmp_path, monkeypatch)
+        else:
+            LOADERS[example.kind](text, example.where.rsplit(":", 1)[0])
+    except ConfigError as exc:
+        pytest.fail(f"the {example.kind} example at {example.where} does not load:\n{exc}", pytrace=False)
+
+
+def test_a_broken_example_is_reported_at_its_line_in_the_doc(tmp_path):
+    """The harness itself: a wrong key in a doc example is reported at the .md line it is on."""
+    doc = tmp_path / "guide.md"
+    doc.write_text("# Guide\n\n<!-- example: sia-scenario -->\n```yaml\n- sia: PA\n  zonee: 1\n```\n")
+    (example,) = examples_in(doc)
+    with pytest.raises(ConfigError) as info:
+        load_sia_scenario(example.document(), str(doc))
+    assert str(info.value.problems[0]).startswith(f"{doc}:6:3: [0].zonee: unknown key 'zonee'")
