@@ -132,3 +132,4 @@ async def test_rtu_over_tcp_exception_reply():
     finally:
         await simulator.stop()
     assert answer == bytes([5, 0x83, 0x03]) + crc16_modbus(bytes([5, 0x83, 0x03]))
+
