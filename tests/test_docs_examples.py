@@ -12,6 +12,9 @@ handed to a loader keeps every line where the .md file has it, so a problem read
 ``docs/adapters/sia.md:160:3: ...`` and points at the example itself. ``${NAME}`` references and
 ``*_env: NAME`` options get a placeholder value (a hash); ``${file:relative}`` references get a file
 holding one.
+
+The example files the docs link to (config/) load too, each with the loader of its kind
+(:data:`EXAMPLE_FILES`); a new file there must be listed.
 """
 from __future__ import annotations
 
@@ -26,7 +29,10 @@ import pytest
 import hub.config
 from adapters.modbus.profile import parse_profile
 from hub.config.problems import ConfigError
+from hub.config.source import parse_yaml
+from hub.config.writer import dump_yaml
 from hub.config.yaml_model import load_yaml_model
+from simulators.camera.scenario import load_scenario_text as load_camera_scenario
 from simulators.campus.scenario import load_scenario_text as load_campus_scenario
 from simulators.fire_panel.scenario import Scenario as FirePanelScenario
 from simulators.fire_panel.scenario import ScenarioFileError as FirePanelScenarioError
@@ -85,9 +91,7 @@ EXAMPLES = [example for path in sorted(DOCS.rglob("*.md")) for example in exampl
 
 
 def load_hub_config(example: Example, text: str, tmp_path: pathlib.Path, monkeypatch) -> None:
-    env = {name: PLACEHOLDER_HASH for names in _ENV_REFERENCE.findall(text) for name in names if name}
-    for name, value in env.items():  # adapter options (password_env) read the process environment
-        monkeypatch.setenv(name, value)
+    env = placeholder_env(text, monkeypatch)
     for reference in _FILE_REFERENCE.findall(text):
         assert not reference.startswith("/"), f"{example.where}: use a relative ${{file:...}} path in examples"
         secret = tmp_path / reference
@@ -104,6 +108,7 @@ def load_fire_panel_scenario(text: str, source: str) -> None:
 
 #: kind -> loader(text, source name)
 LOADERS: dict[str, Callable[[str, str], object]] = {
+    "camera-scenario": load_camera_scenario,
     "campus-scenario": load_campus_scenario,
     "sia-scenario": load_sia_scenario,
     "snmp-scenario": load_snmp_scenario,
@@ -153,3 +158,64 @@ def test_a_broken_example_is_reported_at_its_line_in_the_doc(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_sia_scenario(example.document(), str(doc))
     assert str(info.value.problems[0]).startswith(f"{doc}:6:3: [0].zonee: unknown key 'zonee'")
+
+
+#: The example files the docs link to, by where they live, and the loader of each.
+EXAMPLE_FILES = {
+    "config/hub.example.yaml": "hub-config",
+    "config/examples/onvif.yaml": "hub-config",
+    **{f"config/examples/{family}.yaml": "hub-config-part" for family in ("modbus", "sia", "snmp")},
+    "config/examples/camera-scenario.yaml": "camera-scenario",
+    "config/examples/fire-panel-scenario.yaml": "fire-panel-scenario",
+    **{f"config/scenarios/{p.name}": "campus-scenario" for p in (ROOT / "config" / "scenarios").glob("*.yaml")},
+    **{f"config/profiles/{p.name}": "modbus-profile" for p in (ROOT / "config" / "profiles").glob("*.yaml")},
+}
+
+
+def test_every_example_file_is_listed():
+    shipped = {str(p.relative_to(ROOT)) for p in (ROOT / "config").rglob("*.yaml")}
+    assert shipped == set(EXAMPLE_FILES), "list new example files in EXAMPLE_FILES with their kind"
+
+
+def placeholder_env(text: str, monkeypatch) -> dict[str, str]:
+    env = {name: PLACEHOLDER_HASH for names in _ENV_REFERENCE.findall(text) for name in names if name}
+    for name, value in env.items():  # adapter options (password_env, key_env) read the process environment
+        monkeypatch.setenv(name, value)
+    return env
+
+
+def read_as_the_hub(name: str):
+    doc, problems = parse_yaml((ROOT / name).read_text("utf-8"), name)
+    assert doc is not None and not problems, problems
+    return doc.data
+
+
+def test_family_examples_load_together_with_the_example_sites(monkeypatch):
+    """modbus.yaml, sia.yaml and snmp.yaml are parts of one campus (their panels sit behind the
+    switch of snmp.yaml) for the sites of hub.example.yaml: together they are a valid hub.yaml."""
+    parts = sorted(name for name, kind in EXAMPLE_FILES.items() if kind == "hub-config-part")
+    merged = {"sites": read_as_the_hub("config/hub.example.yaml")["sites"], "adapters": [], "devices": []}
+    for name in parts:
+        part = read_as_the_hub(name)
+        assert set(part) <= {"adapters", "devices"}, f"{name}: a part holds adapters: and devices: only"
+        merged["adapters"] += part["adapters"]
+        merged["devices"] += part["devices"]
+    text = dump_yaml(merged)
+    try:
+        hub.config.load_text(text, " + ".join(parts), env=placeholder_env(text, monkeypatch), base_dir=ROOT)
+    except ConfigError as exc:
+        pytest.fail(f"{', '.join(parts)} do not load together:\n{exc}", pytrace=False)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, kind in EXAMPLE_FILES.items() if kind != "hub-config-part"))
+def test_example_file_loads(name, monkeypatch):
+    path = ROOT / name
+    text = path.read_text("utf-8")
+    kind = EXAMPLE_FILES[name]
+    try:
+        if kind == "hub-config":
+            hub.config.load(path, env=placeholder_env(text, monkeypatch))
+        else:
+            LOADERS[kind](text, name)
+    except ConfigError as exc:
+        pytest.fail(f"{name} does not load:\n{exc}", pytrace=False)
