@@ -23,9 +23,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from hub.config.problems import ConfigError
-from hub.config.source import parse_yaml, read_yaml_file
+from hub.config.source import parse_yaml
 from simulators.camera.camera import EVENT_KINDS, MISBEHAVIOURS, SimulatedCamera
+from simulators.scenario_files import ScenarioFileError, read_scenario_file
 
 __all__ = ["ScenarioFileError", "Step", "StepError", "load_scenario", "load_scenario_text", "parse_steps", "apply_step",
            "run_scenario"]
@@ -48,10 +48,6 @@ class StepError(ValueError):
         number = f"step {path[0] + 1}: " if path else ""
         super().__init__(f"{number}{message}" + (f"; expected {expected}" if expected else ""))
         self.path, self.message, self.expected = path, message, expected
-
-
-class ScenarioFileError(ConfigError):
-    """The scenario file is invalid; ``problems`` lists them with file:line."""
 
 
 def parse_steps(raw: Sequence[Mapping[str, Any]]) -> list[Step]:
@@ -80,10 +76,7 @@ def parse_steps(raw: Sequence[Mapping[str, Any]]) -> list[Step]:
 
 def load_scenario(path: str) -> list[Step]:
     """Read a scenario file; :class:`ScenarioFileError` says what is wrong with file:line."""
-    text, problems = read_yaml_file(path, "a readable scenario .yaml file", what="scenario")
-    if text is None:
-        raise ScenarioFileError(problems)
-    return load_scenario_text(text, str(path))
+    return read_scenario_file(path, load_scenario_text)
 
 
 def load_scenario_text(text: str, source: str = "<scenario>") -> list[Step]:

@@ -23,15 +23,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hub.config.errors import describe_value, validation_problems
-from hub.config.problems import ConfigError, Problem
-from hub.config.source import Document, parse_yaml, read_yaml_file
+from hub.config.problems import Problem
+from hub.config.source import Document, parse_yaml
+from simulators.scenario_files import ScenarioFileError, read_scenario_file
 from simulators.sia.transmitter import Delivery, Printer, SiaTransmitter
 
 __all__ = ["ScenarioFileError", "Step", "load_scenario", "load_scenario_text", "run_scenario"]
-
-
-class ScenarioFileError(ConfigError):
-    """The scenario is invalid; ``problems`` lists every problem, each with file:line."""
 
 
 class _Step(BaseModel):
@@ -88,10 +85,7 @@ _ONE_OF = f"a step with one of {', '.join(f'{key}:' for key in _STEP_KINDS)} (e.
 
 def load_scenario(path: str | pathlib.Path) -> list[Step]:
     """Read and validate a scenario file; :class:`ScenarioFileError` lists what is wrong where."""
-    text, problems = read_yaml_file(path, "a readable scenario .yaml file", what="scenario")
-    if text is None:
-        raise ScenarioFileError(problems)
-    return load_scenario_text(text, str(path))
+    return read_scenario_file(path, load_scenario_text)
 
 
 def load_scenario_text(text: str, source: str = "<scenario>") -> list[Step]:

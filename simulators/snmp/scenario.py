@@ -25,8 +25,8 @@ from typing import Literal
 
 import pydantic
 
-from hub.config.problems import ConfigError
 from hub.config.yaml_model import load_yaml_model
+from simulators.scenario_files import ScenarioFileError
 
 from .agent import SnmpSimulator
 from .model import SimDevice, mac_bytes
@@ -81,10 +81,6 @@ class Scenario(pydantic.BaseModel):
 
     devices: list[DeviceSpec] = pydantic.Field(default_factory=list)
     steps: list[Step] = pydantic.Field(default_factory=list)
-
-
-class ScenarioFileError(ConfigError):
-    """The scenario is invalid; ``problems`` lists every problem, each with file:line."""
 
 
 def load_scenario(text: str, source: str = "<scenario>") -> Scenario:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
-
-import pytest
-import yaml
 from importlib import resources
+
+import yaml
 
 from adapters.sia.adapter import SiaAdapter
 from adapters.sia.options import SiaOptions
