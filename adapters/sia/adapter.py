@@ -23,6 +23,7 @@ from twisted.protocols.policies import TimeoutMixin
 from adapters.sia.frame import encode_frame
 from adapters.sia.framer import Discarded, FrameSplitter
 from adapters.sia.options import SiaDeviceOptions, SiaOptions
+from adapters.sia.peer_warnings import PeerWarnings
 from adapters.sia.receiver import AccountPolicy, Outcome, ReceiverCore, RecentMessages, Verdict, duplicate_key
 from adapters.sia.supervision import Supervisor
 from hub.events import Event, new_event
@@ -69,13 +70,15 @@ class SiaAdapter(Adapter):
                 self._supervisor.watch(spec.id, spec.options.supervision_s)
         await self._recall_journaled_frames()
         listeners = []
+        datagrams: PanelDatagrams | None = None
         try:
             if self.options.tcp_port is not None:
                 port = reactor.listenTCP(self.options.tcp_port, PanelFactory(self), interface=self.options.host)
                 listeners.append(port)
                 self.tcp_address = (port.getHost().host, port.getHost().port)
             if self.options.udp_port is not None:
-                port = reactor.listenUDP(self.options.udp_port, PanelDatagrams(self), interface=self.options.host)
+                datagrams = PanelDatagrams(self)
+                port = reactor.listenUDP(self.options.udp_port, datagrams, interface=self.options.host)
                 listeners.append(port)
                 self.udp_address = (port.getHost().host, port.getHost().port)
             self.ctx.log.info("sia.listening", tcp=self.tcp_address, udp=self.udp_address, accounts=len(policies))
@@ -87,6 +90,8 @@ class SiaAdapter(Adapter):
                 connection.transport.abortConnection()
             for port in listeners:
                 port.stopListening()
+            if datagrams is not None:
+                datagrams.flush()
 
     async def _recall_journaled_frames(self) -> None:
         """Remember the frames journaled within the duplicate window before this start: a panel
@@ -123,22 +128,22 @@ class SiaAdapter(Adapter):
         return policies
 
     # --- one frame ------------------------------------------------------------------------------
-    def process(self, raw: bytes, peer: str, transport: str, received: float, reply_to: ReplyTo) -> None:
-        """Assess one frame, journal its events, then call ``reply_to`` with the answer to send
-        (None: stay silent). ``reply_to`` is called at once when nothing needs journaling, else
+    def process(self, raw: bytes, warnings: PeerWarnings, received: float, reply_to: ReplyTo) -> None:
+        """Assess one frame from ``warnings.peer``, journal its events, then call ``reply_to`` with
+        the answer to send (None: stay silent). ``reply_to`` is called at once when nothing needs journaling, else
         when the journal has committed (or failed: then None, so the panel retries).
 
         Callbacks rather than a task per frame: a task and its shield cost about a tenth of the
         receiver's time per frame."""
+        peer, transport = warnings.peer, warnings.transport
         verdict = self._core.assess(raw, dt.datetime.now(dt.UTC))
         metrics = self.ctx.metrics
         metrics.count("frames", transport=transport, outcome=verdict.outcome.value, reason=verdict.reason)
         if verdict.alive:
             self._supervisor.seen(verdict.policy.device_id)
         if verdict.outcome not in (Outcome.ACK, Outcome.RSP):
-            self.ctx.log.warning("sia.frame_rejected", peer=peer, transport=transport, answer=verdict.outcome.value,
-                                 reason=verdict.reason, detail=verdict.detail,
-                                 account=verdict.envelope.account if verdict.envelope else None)
+            warnings.rejected(answer=verdict.outcome.value, reason=verdict.reason, detail=verdict.detail,
+                              account=verdict.envelope.account if verdict.envelope else None)
             reply_to(verdict.reply)
             return
         account, key = verdict.policy.account, duplicate_key(verdict.frame)
@@ -190,9 +195,13 @@ class SiaAdapter(Adapter):
             for alarm in verdict.alarms
         ]
 
-    def discarded(self, note: Discarded, peer: str, transport: str) -> None:
-        self.ctx.metrics.count("bytes_discarded", note.size, transport=transport, reason=note.reason)
-        self.ctx.log.warning("sia.bytes_discarded", peer=peer, transport=transport, reason=note.reason, size=note.size)
+    def discarded(self, note: Discarded, warnings: PeerWarnings) -> None:
+        self.ctx.metrics.count("bytes_discarded", note.size, transport=warnings.transport, reason=note.reason)
+        warnings.discarded(note.reason, note.size)
+
+    def warnings_for(self, peer: str, transport: str) -> PeerWarnings:
+        """Rate-limited warnings about one connection's (or UDP source's) bad input."""
+        return PeerWarnings(self.ctx.log, peer, transport)
 
 
 def _readable(verdict: Verdict, raw: bytes) -> str:
@@ -218,6 +227,7 @@ class PanelConnection(TimeoutMixin, Protocol):
         self.direct_send = False  # see _send
         self.paused = False
         self.peer = "?"
+        self.warnings: PeerWarnings | None = None
 
     def connectionMade(self) -> None:
         # Answers are small and the panel waits for each: Nagle would hold an ACK back while an
@@ -226,6 +236,7 @@ class PanelConnection(TimeoutMixin, Protocol):
         # Only a plain TCP transport's handle is the socket the answer bytes belong on.
         self.direct_send = isinstance(self.transport, tcp.Connection)
         self.peer = _peer(self.transport.getPeer())
+        self.warnings = self.receiver.warnings_for(self.peer, "tcp")
         self.receiver.connections.add(self)
         self.receiver.ctx.metrics.gauge("connections", len(self.receiver.connections))
         self.setTimeout(self.receiver.options.idle_timeout_s)
@@ -234,7 +245,7 @@ class PanelConnection(TimeoutMixin, Protocol):
         self.resetTimeout()
         for item in self.splitter.feed(data):
             if isinstance(item, Discarded):
-                self.receiver.discarded(item, self.peer, "tcp")
+                self.receiver.discarded(item, self.warnings)
             else:
                 self.queue.append((item, time.monotonic()))
         if len(self.queue) >= self.receiver.options.max_pending_frames and not self.paused:
@@ -249,7 +260,7 @@ class PanelConnection(TimeoutMixin, Protocol):
             self.waiting = True
             self.answering_now = True
             try:
-                self.receiver.process(raw, self.peer, "tcp", received, self._reply)
+                self.receiver.process(raw, self.warnings, received, self._reply)
             except Exception as exc:  # a bug must cost one frame (unanswered, so retried), not the adapter
                 self.receiver.ctx.log.exception("sia.frame_crashed", peer=self.peer, error=repr(exc))
                 self.waiting = False
@@ -292,6 +303,8 @@ class PanelConnection(TimeoutMixin, Protocol):
 
     def connectionLost(self, reason: Any = None) -> None:
         self.setTimeout(None)
+        if self.warnings is not None:
+            self.warnings.flush()
         self.queue.clear()  # unanswered frames: the panel sends them again
         self.receiver.connections.discard(self)
         self.receiver.ctx.metrics.gauge("connections", len(self.receiver.connections))
@@ -313,26 +326,44 @@ class PanelFactory(ServerFactory):
 class PanelDatagrams(DatagramProtocol):
     """UDP: each datagram carries one frame; the reply goes back to its source address."""
 
+    #: source addresses whose warnings are tracked at once; the longest unheard is summed up and forgotten
+    TRACKED_SOURCES = 1024
+
     def __init__(self, receiver: SiaAdapter) -> None:
         self.receiver = receiver
         self.in_flight = 0  # frames whose answer waits for the journal
+        self.warnings: collections.OrderedDict[str, PeerWarnings] = collections.OrderedDict()
 
     def datagramReceived(self, data: bytes, addr: tuple) -> None:
         peer = _peer(addr)
+        warnings = self._warnings_of(peer)
         if self.in_flight >= self.receiver.options.max_connections:
-            self.receiver.discarded(Discarded("overload", len(data)), peer, "udp")
+            self.receiver.discarded(Discarded("overload", len(data)), warnings)
             return
         received = time.monotonic()
         for item in FrameSplitter(self.receiver.options.max_frame_bytes).feed(data):
             if isinstance(item, Discarded):
-                self.receiver.discarded(item, peer, "udp")
+                self.receiver.discarded(item, warnings)
                 continue
             self.in_flight += 1
             try:
-                self.receiver.process(item, peer, "udp", received, functools.partial(self._reply, addr))
+                self.receiver.process(item, warnings, received, functools.partial(self._reply, addr))
             except Exception as exc:
                 self.in_flight -= 1
                 self.receiver.ctx.log.exception("sia.frame_crashed", peer=peer, error=repr(exc))
+
+    def _warnings_of(self, peer: str) -> PeerWarnings:
+        warnings = self.warnings.get(peer)
+        if warnings is None:
+            warnings = self.warnings[peer] = self.receiver.warnings_for(peer, "udp")
+            if len(self.warnings) > self.TRACKED_SOURCES:
+                self.warnings.popitem(last=False)[1].flush()
+        self.warnings.move_to_end(peer)
+        return warnings
+
+    def flush(self) -> None:
+        for warnings in self.warnings.values():
+            warnings.flush()
 
     def _reply(self, addr: tuple, reply: bytes | None) -> None:
         self.in_flight -= 1

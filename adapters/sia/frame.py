@@ -137,7 +137,7 @@ def parse_envelope(raw: bytes) -> Envelope:
         raise HeaderError("frame content is not ASCII") from None
     header = _HEADER.match(text)
     if header is None:
-        raise HeaderError(f"unreadable header in {text[:40]!r}")
+        raise HeaderError(f"unreadable header: {_header_problem(text)}")
     return Envelope(
         id=header["id"],
         sequence=int(header["seq"]),
@@ -148,6 +148,40 @@ def parse_envelope(raw: bytes) -> Envelope:
         body=text[header.end():],
         binary_crc=binary,
     )
+
+
+_HEX_TEXT = frozenset("0123456789ABCDEFabcdef")
+_QUOTED_ID = re.compile(r'"(\*?)([^"]{0,40})"')
+_HEADER_FIELDS = (("R", "receiver", re.compile(rf"[{_HEX}]{{1,6}}"), "1-6 hex digits"),
+                  ("L", "line prefix", re.compile(rf"[{_HEX}]{{1,6}}"), "1-6 hex digits"),
+                  ("#", "account", re.compile(rf"[{_HEX}]{{3,16}}"), "3-16 hex digits"))
+
+
+def _header_problem(text: str) -> str:
+    """What is wrong with a header that ``_HEADER`` does not match, field by field (the first
+    wrong field wins), for answers a person can act on."""
+    quoted = _QUOTED_ID.match(text)
+    if quoted is None:
+        return f"the content does not start with a quoted id like '\"SIA-DCS\"': {text[:20]!r}"
+    if not _ID.fullmatch(quoted[2]):
+        return f"id {quoted[2]!r} is not 1-16 upper-case letters, digits or '-'"
+    position = quoted.end()
+    sequence = text[position:position + 4]
+    if not (len(sequence) == 4 and sequence.isascii() and sequence.isdigit()):
+        return f"the sequence number after the id is {sequence!r}, not 4 digits"
+    position += 4
+    for letter, name, pattern, expected in _HEADER_FIELDS:
+        if text.startswith(letter, position):
+            value = pattern.match(text, position + 1)
+            end = value.end() if value else position + 1
+            if value is None or (end < len(text) and text[end] in _HEX_TEXT):
+                shown = re.match(r"[^\[#LR\]]*", text[position + 1:])[0][:20]
+                return f"the {name} after '{letter}' is {shown!r}, not {expected}"
+            position = end
+    if position == len(text):
+        return f"nothing follows {text!r}: the '[' that opens the data is missing"
+    return (f"{text[position:position + 12]!r} follows {text[:position]!r} where only R<receiver>, L<line prefix>, "
+            f"#<account> or the '[' of the data may come")
 
 
 def _parse_plain_body(body: str) -> tuple[str, tuple[XData, ...], dt.datetime | None]:

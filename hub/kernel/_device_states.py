@@ -9,7 +9,8 @@ import structlog
 from hub.events import Category, DeviceState, Event, Severity, State, new_event
 from hub.kernel._registry import DeviceRegistry
 
-# (type, severity, state) of the event a device state transition becomes.
+# (type, severity, state) of the event a device state transition becomes; a clear (device.online)
+# takes the severity of the state it ends (INFO when it ends none: the first contact).
 TRANSITION_EVENTS = {
     DeviceState.DEVICE_STATE_ONLINE: ("device.online", Severity.SEVERITY_INFO, State.STATE_CLEARED),
     DeviceState.DEVICE_STATE_OFFLINE: ("device.offline", Severity.SEVERITY_MAJOR, State.STATE_RAISED),
@@ -45,10 +46,15 @@ class DeviceStates:
                 del self._held_by[device_id]
         elif device_id in self._held_by and state == DeviceState.DEVICE_STATE_ONLINE:
             return
+        previous = current.state
         entry = self.registry.transition(device_id, state, reason)
         if entry is None:
             return
         type_, severity, event_state = TRANSITION_EVENTS[state]
+        if event_state == State.STATE_CLEARED and previous in TRANSITION_EVENTS:
+            # A clear carries the severity of what it clears: device.online after device.offline
+            # is MAJOR, so a subscriber filtering at MAJOR sees the device come back.
+            severity = TRANSITION_EVENTS[previous][1]
         self.log.info("device state changed", device=device_id, adapter=adapter, state=type_.split(".")[1],
                       reason=reason)
         event = new_event(device_id=device_id, type=type_, category=Category.CATEGORY_DEVICE,

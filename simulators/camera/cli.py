@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
 from simulators.camera.camera import HTTP_AUTH_SCHEMES, MISBEHAVIOURS, CameraConfig
-from simulators.camera.scenario import load_scenario, run_scenario
+from simulators.camera.scenario import ScenarioFileError, load_scenario, run_scenario
 from simulators.camera.simulator import CameraSimulator, numbered_cameras
 
 __all__ = ["configure", "main"]
@@ -52,7 +53,11 @@ def _configs(args: argparse.Namespace) -> list[CameraConfig]:
 
 
 async def main(args: argparse.Namespace) -> int:
-    steps = load_scenario(args.scenario) if args.scenario else []
+    try:
+        steps = load_scenario(args.scenario) if args.scenario else []
+    except ScenarioFileError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     sim = await CameraSimulator.start(
         _configs(args), host=args.host, base_port=args.base_port, discovery_port=args.discovery_port,
         multicast=args.multicast, echo=lambda line: print(line, flush=True),

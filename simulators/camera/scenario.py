@@ -23,11 +23,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import yaml
-
+from hub.config.source import parse_yaml
 from simulators.camera.camera import EVENT_KINDS, MISBEHAVIOURS, SimulatedCamera
+from simulators.scenario_files import ScenarioFileError, read_scenario_file
 
-__all__ = ["Step", "load_scenario", "parse_steps", "apply_step", "run_scenario"]
+__all__ = ["ScenarioFileError", "Step", "StepError", "load_scenario", "load_scenario_text", "parse_steps", "apply_step",
+           "run_scenario"]
 
 _ACTIONS = {*EVENT_KINDS, "event", "reboot", "clock_skew", "silent", "misbehave"}
 
@@ -40,30 +41,52 @@ class Step:
     args: Mapping[str, Any]
 
 
+class StepError(ValueError):
+    """One wrong step: ``path`` is where in the scenario (step index, then key), for file:line."""
+
+    def __init__(self, path: tuple, message: str, expected: str = "") -> None:
+        number = f"step {path[0] + 1}: " if path else ""
+        super().__init__(f"{number}{message}" + (f"; expected {expected}" if expected else ""))
+        self.path, self.message, self.expected = path, message, expected
+
+
 def parse_steps(raw: Sequence[Mapping[str, Any]]) -> list[Step]:
+    """Steps from plain data; :class:`StepError` (a ValueError) says which step is wrong and why."""
     if not isinstance(raw, list):
-        raise ValueError("a scenario is a list of steps")
+        raise StepError((), "a scenario is a list of steps", "- {at: 1.0, camera: cam-1, action: motion, active: true}")
     steps = []
-    for number, item in enumerate(raw, 1):
+    for index, item in enumerate(raw):
         if not isinstance(item, Mapping):
-            raise ValueError(f"step {number}: expected a mapping, got {item!r}")
+            raise StepError((index,), f"is {item!r}, not a mapping", "{at: ..., camera: ..., action: ...}")
         args = dict(item)
         action = args.pop("action", None)
         if action not in _ACTIONS:
-            raise ValueError(f"step {number}: unknown action {action!r}; expected one of {', '.join(sorted(_ACTIONS))}")
+            raise StepError((index, "action") if "action" in item else (index,), f"unknown action {action!r}",
+                            f"one of {', '.join(sorted(_ACTIONS))}")
         if action == "misbehave" and args.get("mode") not in MISBEHAVIOURS:
-            raise ValueError(f"step {number}: misbehave mode must be one of {', '.join(MISBEHAVIOURS)}")
+            raise StepError((index, "mode") if "mode" in item else (index,), "misbehave mode must be one of "
+                            f"{', '.join(MISBEHAVIOURS)}")
         try:
             at = float(args.pop("at", 0))
         except (TypeError, ValueError):
-            raise ValueError(f"step {number}: 'at' must be seconds") from None
+            raise StepError((index, "at"), "'at' must be seconds", "a number such as 1.5") from None
         steps.append(Step(at=at, camera=str(args.pop("camera", "*")), action=action, args=args))
     return steps
 
 
 def load_scenario(path: str) -> list[Step]:
-    with open(path, encoding="utf-8") as handle:
-        return parse_steps(yaml.safe_load(handle) or [])
+    """Read a scenario file; :class:`ScenarioFileError` says what is wrong with file:line."""
+    return read_scenario_file(path, load_scenario_text)
+
+
+def load_scenario_text(text: str, source: str = "<scenario>") -> list[Step]:
+    doc, problems = parse_yaml(text, source, expected="a list of steps such as '- {at: 1, camera: cam-1, action: motion}'")
+    if doc is None or problems:
+        raise ScenarioFileError(problems)
+    try:
+        return parse_steps(doc.data)
+    except StepError as exc:
+        raise ScenarioFileError([doc.problem(exc.path, exc.message, exc.expected)]) from None
 
 
 def apply_step(camera: SimulatedCamera, step: Step) -> str:

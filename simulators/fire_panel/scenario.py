@@ -27,11 +27,11 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.modbus.profile import ProfileName, resolve_profile
-from hub.config.problems import ConfigError
 from hub.config.source import read_yaml_file
 from hub.config.yaml_model import load_yaml_model
 from simulators.fire_panel.panel import ScenarioError
 from simulators.fire_panel.server import ANSWER_FAULTS, EndpointSpec, FirePanelSimulator, PanelSpec
+from simulators.scenario_files import ScenarioFileError
 
 __all__ = ["Scenario", "ScenarioFileError", "Step", "apply_step", "load_scenario", "parse_command", "run_steps"]
 
@@ -41,10 +41,6 @@ Action = Literal[
 ]
 _PANEL_ACTIONS = {"fire", "fault", "raise", "clear", "reset", "ac_loss", "ac_restore", "exception",
                   "answer_fault"}
-
-
-class ScenarioFileError(ConfigError):
-    """The scenario file is invalid; ``problems`` lists every problem, each with file:line."""
 
 
 class _Strict(BaseModel):

@@ -10,6 +10,10 @@ Misbehaviour switches, per endpoint or panel, for testing integrators' setups:
 ``set_exception(code)`` (a panel answering every request with a Modbus exception),
 ``set_answer_fault(name, "short")`` (reads answered with one value less than asked) and
 ``set_answer_fault(name, "wrong_unit")`` (answers carrying another unit id).
+
+Requests it cannot carry out get Modbus exceptions: 01 for an unknown function, 02 for an address
+the panel does not map, 03 for a malformed request or a count out of range (see
+:mod:`simulators.fire_panel.refusals`).
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 
 from adapters.modbus.profile import Profile, Table
 from simulators.fire_panel.panel import PanelModel
+from simulators.fire_panel.refusals import RefusingDecoder
 
 __all__ = ["ANSWER_FAULTS", "EndpointSpec", "FirePanelSimulator", "PanelSpec", "FRAMERS"]
 
@@ -167,6 +172,8 @@ class FirePanelSimulator:
         devices.append(self._unknown_unit_device(endpoint))
         server = ModbusTcpServer(devices, address=(self.host, port), framer=FRAMERS[endpoint.spec.framer],
                                  trace_pdu=self._answer_tamperer(endpoint))
+        # Bad requests get the exception a Modbus device answers, not pymodbus' "80 01".
+        server.decoder = RefusingDecoder(lambda: self._hold_if_silent(endpoint))
         await server.serve_forever(background=True)
         endpoint.server = server
         endpoint.port = server.transport.sockets[0].getsockname()[1]

@@ -4,8 +4,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 
-from simulators.sia.scenario import load_scenario, run_scenario
+from simulators.sia.scenario import ScenarioFileError, load_scenario, run_scenario
 from simulators.sia.transmitter import SiaTransmitter
 
 
@@ -22,7 +23,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     who.add_argument("--key-env", help="environment variable holding the AES key")
     who.add_argument("--key-format", choices=("hex", "ascii"), default="hex",
                      help="key written as hex digits (default) or as the ASCII key string")
-    who.add_argument("--receiver-number", help="Rrcvr header field (hex), omitted by default")
+    receiver = who.add_mutually_exclusive_group()
+    receiver.add_argument("--receiver-number", default="0",
+                          help="Rrcvr header field (hex, default 0; pysiaalarm / Home Assistant need one)")
+    receiver.add_argument("--no-receiver-number", dest="receiver_number", action="store_const", const=None,
+                          help="omit the optional Rrcvr header field")
     who.add_argument("--prefix", default="0", help="Lpref line prefix (hex, default 0)")
     who.add_argument("--ack-timeout", type=float, default=20.0, help="seconds to wait for an answer (default 20)")
     who.add_argument("--attempts", type=int, default=4, help="sends per message before giving up (default 4)")
@@ -55,7 +60,11 @@ async def main(args: argparse.Namespace) -> int:
         transport="udp" if args.udp else "tcp", receiver=args.receiver_number, prefix=args.prefix,
         ack_timeout_s=args.ack_timeout, attempts=args.attempts, resync_clock=not args.no_resync,
         clock_skew_s=args.skew, bad_crc=args.bad_crc, wrong_key=args.wrong_key, log=print)
-    steps = load_scenario(args.scenario) if args.scenario else []
+    try:
+        steps = load_scenario(args.scenario) if args.scenario else []
+    except ScenarioFileError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     print(f"SIA transmitter: account {tx.account}, {'encrypted' if key else 'plaintext'}, to {tx.where}")
     failures = 0
     try:

@@ -17,12 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import pathlib
-from typing import Annotated, Literal
+import re
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hub.config.errors import describe_value, validation_problems
+from hub.config.problems import Problem
+from hub.config.source import Document, parse_yaml
+from simulators.scenario_files import ScenarioFileError, read_scenario_file
 from simulators.sia.transmitter import Delivery, Printer, SiaTransmitter
+
+__all__ = ["ScenarioFileError", "Step", "load_scenario", "load_scenario_text", "run_scenario"]
 
 
 class _Step(BaseModel):
@@ -30,11 +36,19 @@ class _Step(BaseModel):
 
 
 class SiaStep(_Step):
-    sia: str = Field(..., pattern=r"^[A-Z]{2}$", description="SIA DC-03 event code, e.g. PA")
+    sia: str = Field(..., description="SIA DC-03 event code, two capitals, e.g. PA")
     zone: int | str = ""
     area: int | str | None = None
     user: int | str | None = None
     text: str | None = None
+
+    @field_validator("sia")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{2}", value):
+            raise ValueError(f"{value!r} is not a SIA DC-03 code; expected two capital letters such as PA (panic) "
+                             "or FA (fire)")
+        return value
 
 
 class ContactIdStep(_Step):
@@ -62,17 +76,54 @@ class MisbehaveStep(_Step):
     misbehave: Misbehaviour
 
 
-Step = Annotated[SiaStep | ContactIdStep | NullStep | WaitStep | MisbehaveStep, Field(union_mode="left_to_right")]
-_STEPS = TypeAdapter(list[Step])
+Step = SiaStep | ContactIdStep | NullStep | WaitStep | MisbehaveStep
+#: The key a step starts with says what it does.
+_STEP_KINDS: dict[str, type[_Step]] = {"sia": SiaStep, "contact_id": ContactIdStep, "null": NullStep,
+                                       "wait": WaitStep, "misbehave": MisbehaveStep}
+_ONE_OF = f"a step with one of {', '.join(f'{key}:' for key in _STEP_KINDS)} (e.g. '- sia: PA')"
 
 
 def load_scenario(path: str | pathlib.Path) -> list[Step]:
-    """Read and validate a scenario file; ValueError says which step is wrong and why."""
-    text = pathlib.Path(path).read_text("utf-8")
-    try:
-        return _STEPS.validate_python(yaml.safe_load(text) or [])
-    except ValidationError as exc:
-        raise ValueError(f"{path}: not a valid SIA scenario:\n{exc}") from None
+    """Read and validate a scenario file; :class:`ScenarioFileError` lists what is wrong where."""
+    return read_scenario_file(path, load_scenario_text)
+
+
+def load_scenario_text(text: str, source: str = "<scenario>") -> list[Step]:
+    """Validate scenario ``text`` (named ``source`` in problems, which carry file:line:column)."""
+    doc, problems = parse_yaml(text, source, expected="a list of steps such as '- sia: PA'")
+    if doc is None:
+        raise ScenarioFileError(problems)
+    if not isinstance(doc.data, list):
+        raise ScenarioFileError(problems + [doc.problem((), f"is {describe_value(doc.data)}, not a list of steps",
+                                                        f"a list: one '- ' item per step, {_ONE_OF}")])
+    steps = []
+    for index, item in enumerate(doc.data):
+        kind = _kind_of(doc, index, item, problems)
+        if kind is None:
+            continue
+        try:
+            steps.append(kind.model_validate(item))
+        except ValidationError as exc:
+            problems += validation_problems(exc, doc, model=kind, data=item, prefix=(index,))
+    if problems:
+        raise ScenarioFileError(problems)
+    return steps
+
+
+def _kind_of(doc: Document, index: int, item: object, problems: list[Problem]) -> type[_Step] | None:
+    if not isinstance(item, dict):
+        problems.append(doc.problem((index,), f"is {describe_value(item)}, not a step", _ONE_OF))
+        return None
+    kinds = [key for key in item if key in _STEP_KINDS]
+    if len(kinds) == 1:
+        return _STEP_KINDS[kinds[0]]
+    if kinds:
+        problems.append(doc.problem((index,), f"one step does one thing, this one has {' and '.join(kinds)}",
+                                    "each in its own '- ' step"))
+    else:
+        problems.append(doc.problem((index,), f"a step with keys {', '.join(map(str, item)) or 'none'} does nothing",
+                                    _ONE_OF))
+    return None
 
 
 async def run_scenario(tx: SiaTransmitter, steps: list[Step], log: Printer = print) -> list[Delivery]:

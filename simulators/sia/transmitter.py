@@ -1,7 +1,8 @@
 """A DC-09 transmitter (panel / one-button alarm box) over TCP or UDP, for tests and vendors.
 
 It sends SIA-DCS, ADM-CID and NULL messages, encrypted or not, waits for the receiver's answer and
-retries per DC-09 when none comes: the same message (same sequence number) is sent again after
+retries per DC-09 when none comes (an answer it cannot read is logged, saying what is wrong with
+it, and counts as none): the same message (same sequence number) is sent again after
 ``ack_timeout_s``, up to ``attempts`` times; a NAK carrying the receiver's time makes it correct its
 clock offset and try again. Misbehaviour switches (``bad_crc``, ``clock_skew_s``, ``wrong_key``)
 make it a faulty panel on purpose.
@@ -45,8 +46,9 @@ class Delivery:
 class _Link:
     """A connection to the receiver that hands back whole response frames."""
 
-    def __init__(self, host: str, port: int, transport: str) -> None:
+    def __init__(self, host: str, port: int, transport: str, log: Printer) -> None:
         self.host, self.port, self.transport = host, port, transport
+        self.log = log
         self.frames: asyncio.Queue[bytes] = asyncio.Queue()
         self._writer: asyncio.StreamWriter | None = None
         self._reader_task: asyncio.Task | None = None
@@ -57,7 +59,7 @@ class _Link:
             if self._datagrams is None:
                 loop = asyncio.get_running_loop()
                 self._datagrams, _ = await loop.create_datagram_endpoint(
-                    lambda: _DatagramSink(self.frames), remote_addr=(self.host, self.port))
+                    lambda: _DatagramSink(self), remote_addr=(self.host, self.port))
             self._datagrams.sendto(raw)
             return
         if self._writer is None or self._writer.is_closing():
@@ -69,11 +71,20 @@ class _Link:
     async def _read(self, reader: asyncio.StreamReader) -> None:
         splitter = FrameSplitter(4106)
         while data := await reader.read(4096):
-            for item in splitter.feed(data):
-                if isinstance(item, bytes):
-                    self.frames.put_nowait(item)
+            self.received(splitter, data)
         if self._writer is not None:
             self._writer.close()
+
+    def received(self, splitter: FrameSplitter, data: bytes) -> None:
+        """Queue the whole frames in ``data``; say what was thrown away (a receiver's unframed
+        answer, such as pysiaalarm's bare ``"NAK"``, is otherwise silently no answer)."""
+        for item in splitter.feed(data):
+            if isinstance(item, bytes):
+                self.frames.put_nowait(item)
+            else:
+                self.log(f"<- {item.size} byte(s) from the receiver ignored, not a DC-09 frame "
+                         f"({'no LF ... CR around them' if item.reason == 'garbage' else item.reason}): "
+                         f"{_shown(data)}")
 
     def drop(self) -> None:
         """Forget the TCP connection (the next send reconnects), as a panel does after a silence."""
@@ -95,13 +106,11 @@ class _Link:
 
 
 class _DatagramSink(asyncio.DatagramProtocol):
-    def __init__(self, frames: asyncio.Queue[bytes]) -> None:
-        self.frames = frames
+    def __init__(self, link: _Link) -> None:
+        self.link = link
 
     def datagram_received(self, data: bytes, addr) -> None:
-        for item in FrameSplitter(4106).feed(data):
-            if isinstance(item, bytes):
-                self.frames.put_nowait(item)
+        self.link.received(FrameSplitter(4106), data)
 
 
 class SiaTransmitter:
@@ -115,7 +124,7 @@ class SiaTransmitter:
         account: str,
         key: bytes | None = None,
         transport: str = "tcp",
-        receiver: str | None = None,
+        receiver: str | None = "0",
         prefix: str = "0",
         ack_timeout_s: float = 20.0,
         attempts: int = 4,
@@ -135,7 +144,7 @@ class SiaTransmitter:
         self.sequence = first_sequence
         self.clock_offset_s = 0.0  # learned from NAKs
         self.log = log or (lambda line: None)
-        self.link = _Link(host, port, transport)
+        self.link = _Link(host, port, transport, self.log)
         #: every frame put on the wire, newest last (bounded), for tests and differential checks
         self.sent: collections.deque[bytes] = collections.deque(maxlen=1000)
         self.where = f"{transport}://{host}:{port}"
@@ -201,7 +210,7 @@ class SiaTransmitter:
             answer, note = await self._answer(sequence, sent)
             latency = time.monotonic() - sent
             if answer is None:
-                self.log(f"#{sequence:04d} attempt {attempt}: no answer within {self.ack_timeout_s:g}s")
+                self.log(f"#{sequence:04d} attempt {attempt}: no readable answer within {self.ack_timeout_s:g}s")
                 self.link.drop()
                 delivery = Delivery("timeout", sequence, attempt, None, latency, note)
                 continue
@@ -239,10 +248,14 @@ class SiaTransmitter:
                 return None, ""
             try:
                 envelope = parse_envelope(raw)
-            except SiaError:
-                continue  # a corrupt answer is no answer
+            except SiaError as exc:
+                # A corrupt answer is no answer (nothing in it can be trusted), but say why.
+                self.log(f"<- malformed answer to #{sequence:04d} ignored, {exc.reason}: {exc}: {_shown(raw)}")
+                continue
             if envelope.id != NAK and envelope.sequence != sequence:
-                continue  # a late answer to an earlier attempt
+                self.log(f"<- {envelope.id} for #{envelope.sequence:04d} ignored while waiting for #{sequence:04d} "
+                         f"(a late answer to an earlier message?)")
+                continue
             try:
                 return open_envelope(envelope, self.key), ""
             except SiaError as exc:
@@ -253,6 +266,11 @@ class SiaTransmitter:
                                  envelope.prefix, encrypted=envelope.encrypted), f"answer body unreadable: {exc}"
                 return Frame(envelope.id, envelope.sequence, envelope.account), f"answer body unreadable: {exc}"
         return None, ""
+
+
+def _shown(raw: bytes) -> str:
+    """Received bytes for a log line: printable, bounded."""
+    return repr(raw if len(raw) <= 120 else raw[:117] + b"...")
 
 
 def _zone(value: str | int, width: int) -> str:

@@ -5,12 +5,10 @@ import argparse
 import asyncio
 import pathlib
 
-import pydantic
-
 from adapters.snmp.usm import AUTH_PROTOCOLS, PRIV_PROTOCOLS
 
 from .agent import SnmpSimulator, V3User
-from .scenario import build_devices, fleet, load_scenario, run_steps
+from .scenario import ScenarioFileError, build_devices, fleet, load_scenario, run_steps
 
 
 def _host_port(text: str) -> tuple[str, int]:
@@ -51,9 +49,12 @@ async def main(args: argparse.Namespace) -> int:
                   first_index=args.first_index)
     if args.scenario:
         try:
-            scenario = load_scenario(args.scenario.read_text())
-        except (OSError, pydantic.ValidationError) as exc:
+            scenario = load_scenario(args.scenario.read_text(), str(args.scenario))
+        except OSError as exc:
             print(f"{args.scenario}: {exc}")
+            return 2
+        except ScenarioFileError as exc:
+            print(exc)
             return 2
         specs = scenario.devices or specs
         steps = scenario.steps

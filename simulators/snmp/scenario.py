@@ -25,7 +25,9 @@ from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import pydantic
-import yaml
+
+from hub.config.yaml_model import load_yaml_model
+from simulators.scenario_files import ScenarioFileError
 
 from .agent import SnmpSimulator
 from .model import SimDevice, mac_bytes
@@ -82,9 +84,13 @@ class Scenario(pydantic.BaseModel):
     steps: list[Step] = pydantic.Field(default_factory=list)
 
 
-def load_scenario(text: str) -> Scenario:
-    """Parse a YAML scenario; :class:`pydantic.ValidationError` says what is wrong where."""
-    return Scenario.model_validate(yaml.safe_load(text) or {})
+def load_scenario(text: str, source: str = "<scenario>") -> Scenario:
+    """Parse YAML scenario ``text`` (named ``source`` in problems); :class:`ScenarioFileError`
+    lists every problem with file:line:column, as the hub config check does."""
+    scenario, _, problems = load_yaml_model(text, source, Scenario)
+    if scenario is None:
+        raise ScenarioFileError(problems)
+    return scenario
 
 
 def build_devices(specs: list[DeviceSpec], first_address: str = "127.0.1.1") -> list[SimDevice]:

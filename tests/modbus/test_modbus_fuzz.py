@@ -18,6 +18,7 @@ def load(name: str):
 
 TRACKER = load("fuzz_modbus_tracker")
 PROFILE = load("fuzz_modbus_profile")
+REQUESTS = load("fuzz_fire_panel_requests")
 SAMPLE_PROFILE = (Path(__file__).parents[2] / "config" / "profiles" / "generic.yaml").read_bytes()
 
 
@@ -38,3 +39,10 @@ def test_fuzz_profile_loader(data):
 def test_fuzz_profile_loader_mutations(position, insert):
     """Mutations of a real profile reach deeper into validation than random bytes."""
     PROFILE.TestOneInput(SAMPLE_PROFILE[:position] + insert + SAMPLE_PROFILE[position + len(insert):])
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(min_size=1, max_size=40))
+def test_fuzz_fire_panel_requests(data):
+    """Every request PDU the simulator gets is answered as Modbus says (see refusals.py)."""
+    REQUESTS.TestOneInput(data)

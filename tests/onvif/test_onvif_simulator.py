@@ -18,7 +18,7 @@ from adapters.onvif.errors import CameraError, FailureKind
 from adapters.onvif.soap import build_envelope, format_datetime, password_digest, username_token
 from adapters.onvif.transport import SoapHttpClient
 from simulators.camera.camera import EVENT_KINDS, CameraConfig, SimulatedCamera
-from simulators.camera.scenario import parse_steps, run_scenario
+from simulators.camera.scenario import ScenarioFileError, load_scenario, parse_steps, run_scenario
 from simulators.camera.server import SNAPSHOT_JPEG
 from simulators.camera.simulator import CameraSimulator
 
@@ -270,6 +270,23 @@ def test_bad_scenarios_say_what_is_wrong():
         parse_steps([{"action": "explode"}])
     with pytest.raises(ValueError, match="misbehave mode"):
         parse_steps([{"action": "misbehave", "mode": "weird"}])
+
+
+def test_scenario_file_errors_have_file_line(tmp_path):
+    path = tmp_path / "cams.yaml"
+    path.write_text("- {at: 1, camera: cam-1, action: motion, active: true}\n- {at: 2, camera: cam-1, action: explode}\n")
+    with pytest.raises(ScenarioFileError) as info:
+        load_scenario(str(path))
+    (problem,) = info.value.problems
+    assert str(problem).startswith(f"{path}:2:34: [1].action: unknown action 'explode'; expected one of ")
+
+
+def test_scenario_keys_are_read_as_written(tmp_path):
+    """YAML 1.1 made the key 'on' the boolean True, so 'silent, on: false' silenced the camera."""
+    path = tmp_path / "cams.yaml"
+    path.write_text("- {at: 1, camera: cam-1, action: silent, on: false}\n")
+    (step,) = load_scenario(str(path))
+    assert step.args == {"on": False}
 
 
 def test_digest_golden_vector_from_the_onvif_programmers_guide():

@@ -202,3 +202,15 @@ def test_timestamp_values():
     for bad in ("24:00:00,01-01-2026", "10:00:00,02-30-2026", "10:00:00,13-01-2026"):
         with pytest.raises(FramingError):
             parse_timestamp(bad)
+
+
+@given(st.text(st.sampled_from('"*ACKNULSIA-DCS0123456789RL#[]_ABCDEFNone|'), max_size=60))
+def test_an_unreadable_header_is_a_header_error_that_names_what_is_wrong(content):
+    """With CRC and length right, any content parses or raises HeaderError saying what is wrong."""
+    raw = b"\n%04X%04X" % (crc16_arc(content.encode()), len(content)) + content.encode() + b"\r"
+    try:
+        parse_envelope(raw)
+    except HeaderError as exc:
+        assert str(exc).startswith("unreadable header: ") and len(str(exc)) > len("unreadable header: ")
+    except SiaError:
+        pass  # too short to be a frame

@@ -10,7 +10,8 @@ Documented deviations of pysiaalarm from DC-09 (each asserted below, so a fix up
 - Its encrypted ACK pads with '0' characters and omits the mandatory ``pad|`` delimiter, so a strict
   DC-09 transmitter cannot read the ACK body; our simulator accepts it on the (CRC-checked) header.
 - Without the optional ``Rrcvr`` header field it answers ``"ACK"0001NoneL0...``: the word None where
-  the receiver number would be, which no transmitter can read. Our simulator sends ``R0`` to it.
+  the receiver number would be, which no transmitter can read. Our simulator sends ``R0`` by default,
+  and says what is wrong with such an answer when told to omit it.
 - Its asyncio UDP receiver fails on CPython 3.11 (see PysiaReceiver); UDP interop uses its threaded one.
 - To an unencrypted frame from an unknown account it answers the bare bytes ``"NAK"`` (no LF, CRC,
   length or timestamp), which no transmitter can parse as a NAK.
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
+import sys
 
 import pytest
 from pysiaalarm import SIAAccount
@@ -69,9 +72,9 @@ class PysiaReceiver:
 
     async def transmitter(self, account: str, **kwargs) -> SiaTransmitter:
         key = {"key": ASCII_KEY, "key_format": "ascii"} if account == ENCRYPTED else {}
-        kwargs.setdefault("receiver", "0")  # see the module docstring: pysiaalarm needs it
+        kwargs.setdefault("ack_timeout_s", 2.0)
         return await SiaTransmitter.start("127.0.0.1", self.port, account=account, transport=self.transport,
-                                          ack_timeout_s=2.0, **key, **kwargs)
+                                          **key, **kwargs)
 
     async def wait_events(self, count: int) -> list:
         for _ in range(200):
@@ -182,3 +185,57 @@ async def test_pysiaalarm_answers_that_no_transmitter_can_read():
         with pytest.raises(SiaError):
             decode_frame(ack)
         assert decode_frame(await pysia_answer(pysia.port, PLAIN, "0")).id == "ACK"
+
+
+async def run_simulator(*argv: str, timeout: float = 60) -> tuple[int, str]:
+    """``python -m simulators.sia`` with ``argv``; its exit status and output."""
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "simulators.sia", *argv,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        out, _ = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        process.kill()
+        out, _ = await process.communicate()
+        raise AssertionError(f"the simulator did not finish within {timeout:g}s:\n{out.decode()}") from None
+    return process.returncode, out.decode()
+
+
+@pytest.mark.parametrize("account", [PLAIN, ENCRYPTED])
+async def test_simulator_with_default_options_against_pysiaalarm(account):
+    """What an integrator runs against Home Assistant: no options beyond where and who."""
+    key = ["--key", ASCII_KEY, "--key-format", "ascii"] if account == ENCRYPTED else []
+    async with PysiaReceiver("tcp") as pysia:
+        status, out = await run_simulator("--port", str(pysia.port), "--account", account, *key,
+                                          "--event", "PA:1", "--event", "BA:7:2", "--contact-id", "130:15", "--null")
+        events = list(pysia.events)
+    assert status == 0, out
+    assert "done: 0 message(s) not acknowledged" in out
+    assert "attempt 2" not in out  # nothing was sent twice
+    assert sorted((e.code, e.sequence) for e in events) == [("BA", "0002"), ("BA", "0003"), ("PA", "0001"),
+                                                            ("RP", "0004")]
+
+
+async def test_simulator_says_what_is_wrong_with_pysiaalarms_answer_without_receiver_number():
+    lines: list[str] = []
+    async with PysiaReceiver("tcp") as pysia:
+        tx = await pysia.transmitter(PLAIN, receiver=None, ack_timeout_s=0.5, attempts=1, log=lines.append)
+        try:
+            assert (await tx.send_sia("PA", 1)).outcome == "timeout"
+        finally:
+            await tx.stop()
+    (complaint,) = [line for line in lines if "malformed" in line]
+    assert complaint.startswith("<- malformed answer to #0001 ignored, header: unreadable header: "
+                                "'NoneL0#1234[' follows '\"ACK\"0001' where only R<receiver>, L<line prefix>, "
+                                "#<account> or the '[' of the data may come: b'\\n")
+
+
+async def test_simulator_says_why_pysiaalarms_bare_nak_is_no_answer():
+    lines: list[str] = []
+    async with PysiaReceiver("tcp") as pysia:
+        tx = await pysia.transmitter("9999", ack_timeout_s=0.5, attempts=1, log=lines.append)
+        try:
+            assert (await tx.send_sia("PA", 1)).outcome == "timeout"
+        finally:
+            await tx.stop()
+    assert "<- 5 byte(s) from the receiver ignored, not a DC-09 frame (no LF ... CR around them): b'\"NAK\"'" in lines

@@ -12,7 +12,7 @@ from adapters.sia.framer import FrameSplitter
 from adapters.sia.responses import build_ack
 from simulators.sia import SiaTransmitter
 from simulators.sia.cli import configure
-from simulators.sia.scenario import load_scenario
+from simulators.sia.scenario import ScenarioFileError, load_scenario
 
 from .helpers import HEX_KEY, start_receiver
 
@@ -57,14 +57,27 @@ async def test_cli_scenario_with_misbehaviour(tmp_path, capsys):
         await receiver.stop()
 
 
-def test_scenario_errors_name_the_step(tmp_path):
+def test_scenario_errors_have_file_line_and_say_what_is_right(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("- sia: panic\n")
-    with pytest.raises(ValueError, match="bad.yaml: not a valid SIA scenario"):
+    bad.write_text("- sia: panic\n- wait: 1\n- jump: 3\n- null: true\n- sia: PA\n  zonee: 1\n")
+    with pytest.raises(ScenarioFileError) as info:
         load_scenario(bad)
-    bad.write_text("- jump: 3\n")
-    with pytest.raises(ValueError):
-        load_scenario(bad)
+    assert [str(problem) for problem in info.value.problems] == [
+        f"{bad}:1:8: [0].sia: 'panic' is not a SIA DC-03 code; expected two capital letters such as PA (panic) "
+        "or FA (fire)",
+        f"{bad}:3:3: [2]: a step with keys jump does nothing; expected a step with one of sia:, contact_id:, "
+        "null:, wait:, misbehave: (e.g. '- sia: PA')",
+        f"{bad}:6:3: [4].zonee: unknown key 'zonee' (did you mean 'zone'?); expected one of: sia, zone, area, "
+        "user, text",
+    ]
+
+
+async def test_cli_reports_a_bad_scenario_with_file_line(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- wait: soon\n")
+    args = parse_cli("--port", "9", "--account", "1234", "--scenario", str(bad))
+    assert await args.main(args) == 2
+    assert f"{bad}:1:9: [0].wait: invalid value 'soon'" in capsys.readouterr().err
 
 
 async def test_retries_resend_the_same_sequence_until_answered():

@@ -1,0 +1,37 @@
+"""Fuzz the fire-panel simulator's request decoder: any request PDU decodes to a request or a
+refusal (exception 01/03 for its function code), and nothing but a Modbus answer comes of it.
+
+Run with atheris: ``python fuzz/fuzz_fire_panel_requests.py``.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from simulators.fire_panel.refusals import RefusedRequest, RefusingDecoder  # noqa: E402
+
+
+async def _no_hold() -> None:
+    return None
+
+
+_DECODER = RefusingDecoder(_no_hold)
+
+
+def TestOneInput(data: bytes) -> None:  # noqa: N802 (the name atheris expects)
+    if not data:
+        return
+    decoded = _DECODER.decode(data)
+    if decoded is None:
+        raise AssertionError(f"no request and no refusal for {data.hex()}")
+    if isinstance(decoded, RefusedRequest) and decoded.function_code != data[0] & 0x7F:
+        raise AssertionError(f"refusal of {data.hex()} names function {decoded.function_code}")
+
+
+if __name__ == "__main__":
+    import atheris
+
+    atheris.Setup(sys.argv, TestOneInput)
+    atheris.Fuzz()
