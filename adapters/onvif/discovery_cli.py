@@ -42,7 +42,7 @@ class _Collector(protocol.DatagramProtocol):
 
 def _target(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
-    if sep and port.isdigit() and (not host.count(":") or host.startswith("[")):
+    if sep and port.isascii() and port.isdigit() and (not host.count(":") or host.startswith("[")):
         return host.strip("[]"), int(port)
     return text.strip("[]"), discovery.PORT
 

@@ -1,0 +1,88 @@
+"""ONVIF text fields the fuzz campaign of issue 19 found: numbers are read by XML Schema's rules
+(ASCII digits, a bounded range), never by ``str.isdigit``/``int``, which also take '²' and '٣'."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+import pytest
+import yaml
+from twisted.python import log
+
+from adapters.onvif import discovery, pullpoint
+from adapters.onvif.camera_clock import utc_offset_of_posix_tz
+from adapters.onvif.discovery_cli import configure
+from adapters.onvif.soap import SoapError, build_envelope, parse_duration, parse_envelope
+
+_MATCH = discovery.ProbeMatch(endpoint="urn:uuid:cam-1", types=(discovery.NVT_TYPE,),
+                              scopes=("onvif://www.onvif.org/name/cam-1",),
+                              xaddrs=("http://127.0.0.1:8080/onvif/device_service",))
+
+
+class _Camera(asyncio.DatagramProtocol):
+    """Answers each Probe twice: with a MetadataVersion of ``version``, then with a valid one."""
+
+    def __init__(self, version: str) -> None:
+        self.version = version
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr) -> None:
+        message_id, _ = discovery.parse_probe(data)
+        for endpoint, version in (("urn:uuid:cam-bad", self.version), ("urn:uuid:cam-1", "7")):
+            answer = discovery.build_probe_matches("urn:uuid:answer", message_id, [
+                _MATCH.__class__(endpoint, _MATCH.types, _MATCH.scopes, _MATCH.xaddrs)])
+            self.transport.sendto(answer.replace(b"<wsd:MetadataVersion>1<", f"<wsd:MetadataVersion>{version}<".encode()),
+                                  addr)
+
+
+@pytest.mark.parametrize("version", ["²", "٣", "1_0", "4294967296", "9" * 5000, "-1"])
+async def test_discover_skips_an_answer_whose_metadata_version_is_not_an_xml_schema_number(version, capsys):
+    transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+        lambda: _Camera(version), local_addr=("127.0.0.1", 0))
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    args = parser.parse_args([f"127.0.0.1:{transport.get_extra_info('sockname')[1]}", "--timeout", "0.3"])
+    failures = []  # an exception in the probe's datagram handler is only logged by Twisted
+
+    def observe(event):
+        if event.get("isError"):
+            failures.append(event)
+
+    log.addObserver(observe)
+    try:
+        assert await args.main(args) == 0
+    finally:
+        log.removeObserver(observe)
+        transport.close()
+    assert failures == []
+    output = capsys.readouterr().out
+    assert output.startswith("# 1 ONVIF device(s) answered")
+    assert [d["id"] for d in yaml.safe_load(output)["devices"]] == ["cam-1"]
+
+
+@pytest.mark.parametrize("text, value", [("7", 7), (" +7 ", 7), ("007", 7), ("4294967295", 4294967295)])
+def test_metadata_version_reads_xml_schema_unsigned_ints(text, value):
+    answer = discovery.build_probe_matches("urn:uuid:a", "urn:uuid:p", [_MATCH]).replace(
+        b"<wsd:MetadataVersion>1<", f"<wsd:MetadataVersion>{text}<".encode())
+    assert discovery.parse_probe_matches(answer)[1][0].metadata_version == value
+
+
+@pytest.mark.parametrize("limit", ["٣", "²", "1_0", "9" * 5000, "0", "-3"])
+def test_pull_messages_message_limit_is_an_xml_schema_positive_int(limit):
+    request = build_envelope(f"<tev:PullMessages><tev:Timeout>PT1S</tev:Timeout>"
+                             f"<tev:MessageLimit>{limit}</tev:MessageLimit></tev:PullMessages>")
+    with pytest.raises(SoapError):
+        pullpoint.parse_pull_messages_request(parse_envelope(request).body)
+
+
+@pytest.mark.parametrize("text", ["PT٣S", "PT1.٣S", "P²D", "PT²H"])
+def test_durations_take_ascii_digits_only(text):
+    with pytest.raises(SoapError):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize("zone", ["CST-٨", "UTC٠", "<+08>-٨"])
+def test_posix_time_zones_take_ascii_digits_only(zone):
+    assert utc_offset_of_posix_tz(zone) is None
