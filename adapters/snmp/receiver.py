@@ -216,7 +216,7 @@ class TrapReceiver:
         try:
             transport._callback_function(transport, address, datagram)
         except Exception as exc:  # pysnmp must never take the receiver down
-            if _raised_by_ber_decoder(exc):  # pyasn1 raises TypeError/OverflowError on some bad BER
+            if raised_by_ber_decoder(exc):  # pyasn1 raises TypeError/OverflowError on some bad BER
                 self.on_rejection(Rejection(tuple(address)[:2], "malformed", None, datagram))
             else:
                 self.on_error(exc, tuple(address))
@@ -280,7 +280,7 @@ def _v1_to_v2(pdu, community: str):
     return translated
 
 
-def _raised_by_ber_decoder(exc: BaseException) -> bool:
+def raised_by_ber_decoder(exc: BaseException) -> bool:
     """Whether ``exc`` came out of pyasn1's BER decoder, i.e. the datagram is malformed."""
     frame = exc.__traceback__
     while frame is not None:
