@@ -84,6 +84,10 @@ def device_snippets(matches: list[discovery.ProbeMatch], *, adapter: str, school
         if not match.xaddrs:
             continue
         url = urllib.parse.urlsplit(match.xaddrs[0])
+        try:
+            url.port  # noqa: B018 - raises for a port that is no number or out of range
+        except ValueError:
+            continue  # a camera's answer, not ours to repair: no snippet we could stand behind
         devices.append({
             "id": _device_id(match, index),
             "name": urllib.parse.unquote(match.scope("name")) or match.endpoint,
