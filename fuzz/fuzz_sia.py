@@ -61,7 +61,7 @@ def seeds() -> dict[str, bytes]:
         # issue 19: whitespace inside an encrypted body (was a ValueError from the AES decryptor)
         "issue19-encrypted-whitespace": bytes.fromhex(
             "0a3631344130303336222a5349412d44435322303030314c3023414243445b3030303030303030303030303030"
-            "303030303030303030303030303030303030303030303020200d"),
+            "3030303030303030303030303030303020200d"),
     }
 
 

@@ -43,8 +43,10 @@ def mutate(data: bytes, rng: random.Random, others: list[bytes]) -> bytes:
 def run(name: str, mutations: int, seed: int) -> int:
     target = importlib.import_module(f"fuzz.fuzz_{name}")
     seeds = load_seeds(name)
-    if not seeds:
-        print(f"{name}: no seeds in {CORPUS / name}", file=sys.stderr)
+    missing = sorted(set(target.seeds().values()) - set(seeds))
+    if missing:
+        print(f"{name}: {len(missing)} of the target's seeds are not in {CORPUS / name}: "
+              f"run python -m fuzz.seeds {name}", file=sys.stderr)
         return 2
     rng = random.Random(seed)
     inputs = seeds + [mutate(rng.choice(seeds), rng, seeds) for _ in range(mutations)]
