@@ -17,16 +17,22 @@ import grpc  # noqa: E402
 from google.protobuf.message import DecodeError  # noqa: E402
 
 from campushub.v1 import event_hub_service_pb2 as pb  # noqa: E402
-from hub.api import EventHubService  # noqa: E402
 from hub.events import Category, Severity  # noqa: E402
-from hub.scope import FilterError, ScopeError, scope_from_config, select  # noqa: E402
+
+try:  # since hub's packages (issue 12)
+    from hub.access import FilterError, Scope, ScopeError, select  # noqa: E402
+    from hub.api.grpc import EventHubService  # noqa: E402
+except ImportError:
+    from hub.api import EventHubService  # noqa: E402
+    from hub.scope import FilterError, Scope, ScopeError, select  # noqa: E402
 
 _REQUESTS = (pb.SubscribeRequest, pb.ListDevicesRequest, pb.ListTerminalsRequest, pb.GetDeviceRequest)
 _SCOPES = (
-    scope_from_config((), (), (), all_regions=True),
-    scope_from_config(("14", "1408"), (), ()),
-    scope_from_config(("140802",), ("sch-1",), (Category.CATEGORY_FIRE, Category.CATEGORY_POWER)),
-    scope_from_config((), ("sch-2",), ()),
+    Scope(all_regions=True),
+    Scope(region_prefixes=("14", "1408")),
+    Scope(region_prefixes=("140802",), school_ids=frozenset({"sch-1"}),
+          categories=frozenset({Category.CATEGORY_FIRE, Category.CATEGORY_POWER})),
+    Scope(school_ids=frozenset({"sch-2"})),
 )
 _SCHOOL_REGIONS = {"sch-1": "140802", "sch-2": "110101", "sch-3": "140801"}
 _EVENTS = [(region, school, category, severity, type_, device)

@@ -23,7 +23,10 @@ from pymodbus.client import AsyncModbusTcpClient  # noqa: E402
 
 from adapters.modbus.link import Link, LinkLost, LinkSettings, Panel  # noqa: E402
 from adapters.modbus.profile import DEFAULT_PROFILE_DIR, load_profile  # noqa: E402
-from hub.testing import RecordingContext  # noqa: E402
+try:
+    from hub.spi.testing import RecordingContext  # noqa: E402 - since hub's packages (issue 12)
+except ImportError:
+    from hub.testing import RecordingContext  # noqa: E402
 
 # the link logs every failed request; millions of them would be the whole run
 structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL))

@@ -7,9 +7,6 @@ import pytest
 import snmp_vectors as vectors
 import structlog
 from snmp_fixtures import Rig
-
-from hub.testing import eventually
-
 # V1_LINK_DOWN with generic-trap 117 (no SNMPv2 equivalent), community public, from sw-1.
 V1_GENERIC_TRAP_117 = bytes.fromhex(
     "303902010004067075626c6963a42c06072b06010401bf0840047f000001020175020100430230393011300f060a2b06"
@@ -46,8 +43,8 @@ async def test_ber_the_decoder_chokes_on_is_counted_and_logged_as_malformed_inpu
     with structlog.testing.capture_logs() as logs:
         for datagram in MALFORMED_BER:
             send(rig.adapter.trap_port, datagram)
-        await eventually(lambda: rig.ctx.metrics.total("snmp_traps_rejected", reason="malformed") == 3,
-                         what="three malformed datagrams counted")
+        await rig.ctx.wait_for(lambda: rig.ctx.metrics.total("snmp_traps_rejected", reason="malformed") == 3,
+                               what="three malformed datagrams counted")
     assert rig.ctx.metrics.total("snmp_traps_rejected", reason="receiver_error") == 0
     assert [entry["log_level"] for entry in logs if entry["event"].startswith("snmp.receiver")] == []
     rejected = [entry for entry in logs if entry["event"] == "snmp.trap.rejected"]
