@@ -129,6 +129,8 @@ def seeds() -> dict[str, bytes]:
         # found by this target: an XAddr whose port urllib cannot read crashed the config snippet
         "found-xaddr-port-out-of-range": _seed(0, "urn:uuid:probe-1", "urn:uuid:cam-1", "", "",
                                                "http://127.0.0.1:99999/onvif/device_service", "1"),
+        "found-xaddr-stray-bracket": _seed(0, "urn:uuid:probe-1", "urn:uuid:cam-1", "", "",
+                                           "http://127.0].0.1:99999/ovice_service", "0"),
     }
 
 

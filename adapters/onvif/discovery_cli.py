@@ -83,10 +83,10 @@ def device_snippets(matches: list[discovery.ProbeMatch], *, adapter: str, school
     for index, match in enumerate(matches, 1):
         if not match.xaddrs:
             continue
-        url = urllib.parse.urlsplit(match.xaddrs[0])
         try:
+            url = urllib.parse.urlsplit(match.xaddrs[0])
             url.port  # noqa: B018 - raises for a port that is no number or out of range
-        except ValueError:
+        except ValueError:  # e.g. a stray bracket, read as a broken IPv6 address
             continue  # a camera's answer, not ours to repair: no snippet we could stand behind
         devices.append({
             "id": _device_id(match, index),

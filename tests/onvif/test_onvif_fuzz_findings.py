@@ -7,12 +7,16 @@ import asyncio
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from twisted.python import log
 
 from adapters.onvif import discovery, pullpoint
 from adapters.onvif.camera_clock import utc_offset_of_posix_tz
 from adapters.onvif.discovery_cli import configure
-from adapters.onvif.soap import SoapError, build_envelope, parse_duration, parse_envelope
+from adapters.onvif.soap import (
+    XS_UNSIGNED_INT_MAX, SoapError, build_envelope, parse_duration, parse_envelope, parse_integer,
+)
 
 _MATCH = discovery.ProbeMatch(endpoint="urn:uuid:cam-1", types=(discovery.NVT_TYPE,),
                               scopes=("onvif://www.onvif.org/name/cam-1",),
@@ -42,7 +46,9 @@ class _Camera(asyncio.DatagramProtocol):
 @pytest.mark.parametrize("version, xaddr", [
     *((version, _MATCH.xaddrs[0]) for version in ["²", "٣", "1_0", "4294967296", "9" * 5000, "-1"]),
     # found by fuzz_onvif_fields: a port urllib cannot read crashed the config snippet
-    ("1", "http://127.0.0.1:99999/onvif/device_service"), ("1", "http://127.0.0.1:80\x7f0/onvif")])
+    ("1", "http://127.0.0.1:99999/onvif/device_service"), ("1", "http://127.0.0.1:80\x7f0/onvif"),
+    # and in the 90-second campaign after the fixes: a bracket urllib takes for a broken IPv6 address
+    ("1", "http://127.0].0.1:99999/ovice_service")])
 async def test_discover_skips_an_answer_it_cannot_use(version, xaddr, capsys):
     transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
         lambda: _Camera(version, xaddr), local_addr=("127.0.0.1", 0))
@@ -90,3 +96,18 @@ def test_durations_take_ascii_digits_only(text):
 @pytest.mark.parametrize("zone", ["CST-٨", "UTC٠", "<+08>-٨"])
 def test_posix_time_zones_take_ascii_digits_only(zone):
     assert utc_offset_of_posix_tz(zone) is None
+
+
+@given(st.integers(0, XS_UNSIGNED_INT_MAX), st.sampled_from(["", "+", "0", " ", "\n"]))
+def test_xml_schema_integers_round_trip(value, decoration):
+    text = f"{decoration}{value}" if decoration.strip() else f"{decoration}{value}{decoration}"
+    assert parse_integer(text, "n", minimum=0, maximum=XS_UNSIGNED_INT_MAX) == value
+
+
+@given(st.text(max_size=50))
+def test_xml_schema_integers_refuse_with_soap_error_only(text):
+    try:
+        value = parse_integer(text, "n", minimum=-5, maximum=5)
+    except SoapError:
+        return
+    assert -5 <= value <= 5 and text.strip(" \t\r\n").lstrip("+-").isascii()
