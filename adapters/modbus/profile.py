@@ -153,7 +153,8 @@ class Signal(_Strict):
     # Bounded like addresses: a zone number is printed into events (str() of a 4300-digit int raises).
     first: int = Field(1, ge=0, le=MAX_ADDRESS, description="Number of the first zone (or first address in a loop).")
     loop_size: int = Field(
-        0, ge=0, le=MAX_ADDRESS + 1, description="Points only: addresses per loop; point i is loop i // loop_size + 1, address "
+        0, ge=0, le=MAX_ADDRESS + 1,
+        description="Points only: addresses per loop; point i is loop i // loop_size + 1, address "
         "i % loop_size + first. 0: points are numbered like zones."
     )
     bits: dict[Annotated[int, Field(ge=0, le=15)], Condition] | None = Field(
