@@ -2,11 +2,17 @@
 SOAP envelope and handed to every operation (on a service path and on a pull point), may only end
 in an answer body or a SOAP fault (SoapFault / SoapError), never in another exception.
 
-Run with atheris: ``python fuzz/fuzz_camera_requests.py`` (tests feed it hypothesis binaries too).
+Run with atheris: ``python -m fuzz.fuzz_camera_requests`` (tests feed it hypothesis binaries too).
 """
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+
+if __name__ == "__main__":  # the simulator's operations need the asyncio reactor
+    sys.path[:0] = [str(Path(__file__).resolve().parents[1])]
+    from hub import reactor
+    reactor.install()
 
 from lxml import etree
 
@@ -14,7 +20,7 @@ from adapters.onvif.soap import SoapError, build_envelope, parse_envelope
 from simulators.camera.camera import CameraConfig, SimulatedCamera
 from simulators.camera.operations import SUBSCRIPTION_PREFIX, CameraOperations, SoapFault
 
-__all__ = ["TestOneInput", "fresh_operations", "answer"]
+__all__ = ["TestOneInput", "answer", "fresh_operations", "seeds"]
 
 
 def fresh_operations() -> tuple[CameraOperations, str]:
@@ -62,9 +68,29 @@ def TestOneInput(data: bytes) -> None:
             build_envelope(body)
 
 
-if __name__ == "__main__":
-    import atheris
+def _request(body: str) -> bytes:
+    return (f'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>{body}</s:Body>'
+            "</s:Envelope>").encode()
 
-    atheris.instrument_all()
-    atheris.Setup(sys.argv, TestOneInput)
-    atheris.Fuzz()
+
+def seeds() -> dict[str, bytes]:
+    device, media = "http://www.onvif.org/ver10/device/wsdl", "http://www.onvif.org/ver10/media/wsdl"
+    events, ptz = "http://www.onvif.org/ver10/events/wsdl", "http://www.onvif.org/ver20/ptz/wsdl"
+    return {
+        "get-device-information": _request(f'<GetDeviceInformation xmlns="{device}"/>'),
+        "get-profiles": _request(f'<GetProfiles xmlns="{media}"/>'),
+        "get-snapshot-uri": _request(f'<GetSnapshotUri xmlns="{media}"><ProfileToken>main</ProfileToken>'
+                                     "</GetSnapshotUri>"),
+        "get-event-properties": _request(f'<GetEventProperties xmlns="{events}"/>'),
+        "pull-messages": _request(f'<PullMessages xmlns="{events}"><Timeout>PT1S</Timeout>'
+                                  "<MessageLimit>10</MessageLimit></PullMessages>"),
+        "goto-preset": _request(f'<GotoPreset xmlns="{ptz}"><ProfileToken>main</ProfileToken>'
+                                "<PresetToken>1</PresetToken></GotoPreset>"),
+        "unsupported": _request(f'<SetHostname xmlns="{device}"><Name>x</Name></SetHostname>'),
+    }
+
+
+if __name__ == "__main__":
+    from fuzz.engine import fuzz
+
+    fuzz(TestOneInput, packages=("simulators.camera", "lxml"))

@@ -1,7 +1,7 @@
 """Fuzz the fire-panel simulator's request decoder: any request PDU decodes to a request or a
 refusal (exception 01/03 for its function code), and nothing but a Modbus answer comes of it.
 
-Run with atheris: ``python fuzz/fuzz_fire_panel_requests.py``.
+Run with atheris: ``python -m fuzz.fuzz_fire_panel_requests``.
 """
 from __future__ import annotations
 
@@ -30,8 +30,17 @@ def TestOneInput(data: bytes) -> None:  # noqa: N802 (the name atheris expects)
         raise AssertionError(f"refusal of {data.hex()} names function {decoded.function_code}")
 
 
-if __name__ == "__main__":
-    import atheris
+def seeds() -> dict[str, bytes]:
+    return {
+        "read-holding-registers": bytes.fromhex("03000a0008"),
+        "read-coils": bytes.fromhex("0100000010"),
+        "write-single-register": bytes.fromhex("0600640001"),
+        "issue13-count-out-of-range": bytes.fromhex("0300000000"),
+        "issue13-unknown-function": bytes.fromhex("5a0102"),
+    }
 
-    atheris.Setup(sys.argv, TestOneInput)
-    atheris.Fuzz()
+
+if __name__ == "__main__":
+    from fuzz.engine import fuzz
+
+    fuzz(TestOneInput, packages=("simulators.fire_panel", "pymodbus"))

@@ -1,19 +1,19 @@
-"""Fuzz the register decoder with arbitrary reads: only RegisterValueError may escape.
+"""The register decoder on arbitrary reads: only RegisterValueError may escape.
 
 Input bytes pick a shipped profile, a table, a start address and 16-bit words (big-endian, as on
-the wire). Run with atheris: ``python fuzz/fuzz_modbus_tracker.py``.
+the wire).
 """
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path[:0] = [str(Path(__file__).resolve().parents[1])]  # run as a script from any checkout
 
-from adapters.modbus.profile import Table, load_profile  # noqa: E402
+from adapters.modbus.profile import DEFAULT_PROFILE_DIR, Table, load_profile  # noqa: E402
 from adapters.modbus.tracker import PanelTracker, RegisterValueError  # noqa: E402
 
-_PROFILES = [load_profile(p) for p in sorted((Path(__file__).resolve().parents[1] / "config" / "profiles").glob("*.yaml"))]
+_PROFILES = [load_profile(p) for p in sorted(DEFAULT_PROFILE_DIR.glob("*.yaml"))]
 _TABLES = list(Table)
 
 
@@ -34,8 +34,18 @@ def TestOneInput(data: bytes) -> None:
             return
 
 
-if __name__ == "__main__":
-    import atheris
+def seeds() -> dict[str, bytes]:
+    words = lambda *values: b"".join(v.to_bytes(2, "big") for v in values)  # noqa: E731
+    return {
+        # profile 0 (by name order), holding registers from 0: panel word with alarm + fault, battery
+        "panel-alarm": bytes([0, 0, 0, 0]) + words(0b11, 2730),
+        "zones-from-100": bytes([0, 0, 0, 100]) + words(*range(32)) * 2,
+        "points-enum": bytes([0, 0, 0, 200]) + words(1, 2, 3, 0, 7, 0xFFFF) * 4,
+        "coils": bytes([1, 2, 0, 0]) + words(1, 0, 1, 1),
+    }
 
-    atheris.Setup(sys.argv, TestOneInput)
-    atheris.Fuzz()
+
+if __name__ == "__main__":
+    from fuzz.engine import fuzz
+
+    fuzz(TestOneInput)

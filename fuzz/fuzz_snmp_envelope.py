@@ -1,17 +1,19 @@
-"""Fuzz target: the SNMP message header reader, the trap classifier, the interface table reader
-and the per-device watch must only ever raise their documented errors. Run with atheris: ``python fuzz/fuzz_snmp_envelope.py``."""
+"""The SNMP message header reader, the trap classifier, value rendering, the interface table
+reader, the per-device watch and the bridge-table decoders on varbinds made from the same bytes:
+only their documented errors may escape."""
 from __future__ import annotations
 
-import os
 import sys
+from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script
+sys.path[:0] = [str(Path(__file__).resolve().parents[1])]  # run as a script from any checkout
 
 from adapters.snmp.envelope import EnvelopeError, peek_envelope  # noqa: E402
 from adapters.snmp.fdb import decode_bridge_fdb, decode_qbridge_fdb  # noqa: E402
 from adapters.snmp.ports import port_table  # noqa: E402
 from adapters.snmp.taxonomy import Trap, classify_trap, render_value  # noqa: E402
 from adapters.snmp.watch import DeviceWatch, PollResult  # noqa: E402
+from fuzz import snmp_messages as messages  # noqa: E402
 
 
 def _varbinds(data: bytes):
@@ -54,8 +56,18 @@ def TestOneInput(data: bytes) -> None:
         watch.on_trap(trap, now)
 
 
-if __name__ == "__main__":
-    import atheris
+def seeds() -> dict[str, bytes]:
+    return {
+        "v2c-link-down": messages.V2C_LINK_DOWN,
+        "v1-link-down": messages.V1_LINK_DOWN,
+        "v3-authpriv-cold-start": messages.V3_AUTHPRIV_COLD_START,
+        "v3-plain-cold-start": messages.V3_PLAIN_COLD_START,
+        "issue19-v1-generic-trap-117": messages.V1_GENERIC_TRAP_117,
+        "varbinds-of-every-kind": bytes(range(0, 96, 1)),
+    }
 
-    atheris.Setup(sys.argv, TestOneInput)
-    atheris.Fuzz()
+
+if __name__ == "__main__":
+    from fuzz.engine import fuzz
+
+    fuzz(TestOneInput)

@@ -150,9 +150,11 @@ class Signal(_Strict):
     address: int = Field(ge=0, le=MAX_ADDRESS, description="Address of the first word.")
     repeat: int = Field(1, ge=1, le=MAX_ADDRESS + 1, description="How many zones/points (words) follow.")
     stride: int = Field(1, ge=1, le=256, description="Addresses from one zone/point word to the next.")
-    first: int = Field(1, ge=0, description="Number of the first zone (or first address in a loop).")
+    # Bounded like addresses: a zone number is printed into events (str() of a 4300-digit int raises).
+    first: int = Field(1, ge=0, le=MAX_ADDRESS, description="Number of the first zone (or first address in a loop).")
     loop_size: int = Field(
-        0, ge=0, description="Points only: addresses per loop; point i is loop i // loop_size + 1, address "
+        0, ge=0, le=MAX_ADDRESS + 1,
+        description="Points only: addresses per loop; point i is loop i // loop_size + 1, address "
         "i % loop_size + first. 0: points are numbered like zones."
     )
     bits: dict[Annotated[int, Field(ge=0, le=15)], Condition] | None = Field(

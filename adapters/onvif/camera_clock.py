@@ -12,7 +12,7 @@ import calendar
 import re
 
 # std name (letters, or <...> quoted), then the offset; an optional DST part follows.
-_POSIX_TZ = re.compile(r"^(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]+>)([+-]?)(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?(.*)$")
+_POSIX_TZ = re.compile(r"^(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]+>)([+-]?)(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?(.*)$", re.ASCII)
 
 
 def utc_offset_of_posix_tz(tz: str) -> float | None:

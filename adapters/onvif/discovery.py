@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from adapters.onvif.soap import SoapError, escape, parse_xml, text_of
+from adapters.onvif.soap import XS_UNSIGNED_INT_MAX, SoapError, escape, parse_integer, parse_xml, text_of
 
 __all__ = [
     "MULTICAST_GROUP", "PORT", "NVT_TYPE", "ProbeMatch", "build_probe", "parse_probe",
@@ -103,13 +103,11 @@ def parse_probe_matches(data: bytes) -> tuple[str, list[ProbeMatch]]:
     matches = []
     for element in root.iterfind("env:Body/wsd:ProbeMatches/wsd:ProbeMatch", _NS):
         version = text_of(element, "wsd:MetadataVersion", _NS) or "1"
-        if not version.isdigit() or len(version) > 9:
-            raise SoapError(f"bad MetadataVersion {version[:20]!r}")
         matches.append(ProbeMatch(
             endpoint=text_of(element, "wsa:EndpointReference/wsa:Address", _NS),
             types=tuple(text_of(element, "wsd:Types", _NS).split()),
             scopes=tuple(text_of(element, "wsd:Scopes", _NS).split()),
             xaddrs=tuple(text_of(element, "wsd:XAddrs", _NS).split()),
-            metadata_version=int(version),
+            metadata_version=parse_integer(version, "MetadataVersion", minimum=0, maximum=XS_UNSIGNED_INT_MAX),
         ))
     return text_of(header, "wsa:RelatesTo", _NS), matches

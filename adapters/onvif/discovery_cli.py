@@ -42,7 +42,7 @@ class _Collector(protocol.DatagramProtocol):
 
 def _target(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
-    if sep and port.isdigit() and (not host.count(":") or host.startswith("[")):
+    if sep and port.isascii() and port.isdigit() and (not host.count(":") or host.startswith("[")):
         return host.strip("[]"), int(port)
     return text.strip("[]"), discovery.PORT
 
@@ -83,7 +83,11 @@ def device_snippets(matches: list[discovery.ProbeMatch], *, adapter: str, school
     for index, match in enumerate(matches, 1):
         if not match.xaddrs:
             continue
-        url = urllib.parse.urlsplit(match.xaddrs[0])
+        try:
+            url = urllib.parse.urlsplit(match.xaddrs[0])
+            url.port  # noqa: B018 - raises for a port that is no number or out of range
+        except ValueError:  # e.g. a stray bracket, read as a broken IPv6 address
+            continue  # a camera's answer, not ours to repair: no snippet we could stand behind
         devices.append({
             "id": _device_id(match, index),
             "name": urllib.parse.unquote(match.scope("name")) or match.endpoint,

@@ -12,7 +12,8 @@ from lxml import etree
 
 from adapters.onvif.events import Notification, build_notification, parse_notification, topic_of
 from adapters.onvif.soap import (
-    NS, Envelope, SoapError, escape, format_datetime, format_duration, parse_datetime, parse_duration, text_of,
+    NS, XS_INT_MAX, Envelope, SoapError, escape, format_datetime, format_duration, parse_datetime, parse_duration,
+    parse_integer, text_of,
 )
 
 __all__ = [
@@ -145,10 +146,7 @@ def parse_pull_messages_request(body: etree._Element) -> tuple[float, int]:
     timeout_text, limit_text = text_of(body, "tev:Timeout"), text_of(body, "tev:MessageLimit")
     if not timeout_text or not limit_text:
         raise SoapError("PullMessages needs Timeout and MessageLimit")
-    try:
-        limit = int(limit_text)
-    except ValueError:
-        raise SoapError(f"bad MessageLimit {limit_text[:20]!r}") from None
+    limit = parse_integer(limit_text, "MessageLimit", minimum=1, maximum=XS_INT_MAX)
     return parse_duration(timeout_text), limit
 
 

@@ -22,7 +22,7 @@ __all__ = [
     "NS", "SoapError", "AuthError", "Fault", "Envelope", "DEFAULT_MAX_BYTES",
     "parse_xml", "parse_envelope", "build_envelope", "build_fault", "text_of",
     "password_digest", "username_token", "verify_username_token",
-    "format_datetime", "parse_datetime", "format_duration", "parse_duration", "escape", "quoteattr",
+    "format_datetime", "parse_datetime", "format_duration", "parse_duration", "parse_integer", "escape", "quoteattr",
 ]
 
 NS = {
@@ -176,6 +176,24 @@ def build_fault(code: str, subcodes: Iterable[str], reason: str) -> bytes:
     )
 
 
+# --- numbers ------------------------------------------------------------------------------------
+# xs:integer's lexical space: ASCII digits only (str.isdigit and int() also take '²' and '٣').
+_XS_INTEGER = re.compile(r"[+-]?[0-9]{1,40}", re.ASCII)
+XS_UNSIGNED_INT_MAX = 2**32 - 1
+XS_INT_MAX = 2**31 - 1
+
+
+def parse_integer(text: str, what: str, *, minimum: int, maximum: int) -> int:
+    """An xs:integer-derived value (xs:int, xs:unsignedInt...) read by XML Schema's rules, in range."""
+    text = text.strip(" \t\r\n")
+    if not _XS_INTEGER.fullmatch(text):
+        raise SoapError(f"bad {what} {text[:20]!r}: not an XML Schema integer")
+    value = int(text)
+    if not minimum <= value <= maximum:
+        raise SoapError(f"{what} {value} is outside {minimum}..{maximum}")
+    return value
+
+
 # --- time ---------------------------------------------------------------------------------------
 def format_datetime(epoch: float, *, millis: bool = False) -> str:
     """xs:dateTime in UTC with a Z: whole seconds, or milliseconds (as many cameras stamp events)."""
@@ -203,7 +221,8 @@ def parse_datetime(text: str) -> float:
 
 
 _DURATION = re.compile(
-    r"^P(?:(?P<d>\d{1,9})D)?(?:T(?:(?P<h>\d{1,9})H)?(?:(?P<m>\d{1,9})M)?(?:(?P<s>\d{1,9}(?:\.\d{1,9})?)S)?)?$"
+    r"^P(?:(?P<d>\d{1,9})D)?(?:T(?:(?P<h>\d{1,9})H)?(?:(?P<m>\d{1,9})M)?(?:(?P<s>\d{1,9}(?:\.\d{1,9})?)S)?)?$",
+    re.ASCII,  # \d is [0-9] only, as in XML Schema
 )
 
 

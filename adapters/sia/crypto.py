@@ -6,6 +6,7 @@ that are never ``|``, ``[`` or ``]``, chosen so the plaintext is a whole number 
 """
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from typing import Literal
@@ -22,6 +23,7 @@ _AES_KEY_SIZES = (16, 24, 32)
 PAD_ALPHABET = bytes(c for c in range(0x21, 0x7F) if c not in b"|[]")
 
 PadSource = Callable[[int], bytes]
+_HEX_DIGITS = re.compile(r"[0-9A-Fa-f]+")
 
 
 def random_pad(size: int) -> bytes:
@@ -71,10 +73,10 @@ def decrypt_body(hex_text: str, key: bytes) -> tuple[bytes, bytes]:
     """Decrypt DC-09 hex ciphertext; return ``(pad, body)`` (body is what followed ``|``)."""
     if not hex_text or len(hex_text) % 32:
         raise DecryptionError(f"ciphertext is {len(hex_text)} hex digits, not a whole number of AES blocks")
-    try:
-        ciphertext = bytes.fromhex(hex_text)
-    except ValueError:
-        raise DecryptionError("ciphertext is not hex") from None
+    # Only hex digits: bytes.fromhex would skip whitespace and leave a partial AES block.
+    if not _HEX_DIGITS.fullmatch(hex_text):
+        raise DecryptionError("ciphertext is not hex")
+    ciphertext = bytes.fromhex(hex_text)
     decryptor = Cipher(algorithms.AES(key), modes.CBC(_ZERO_IV)).decryptor()
     plain = decryptor.update(ciphertext) + decryptor.finalize()
     pad, bar, body = plain.partition(b"|")

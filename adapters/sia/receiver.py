@@ -121,7 +121,12 @@ class ReceiverCore:
             return self._duh(verdict, exc.reason if exc.reason != "format" else "content", str(exc))
         verdict.frame = frame
         if frame.timestamp is not None:
-            verdict.occurred_at = frame.timestamp.replace(tzinfo=policy.timezone).astimezone(dt.UTC)
+            try:
+                verdict.occurred_at = frame.timestamp.replace(tzinfo=policy.timezone).astimezone(dt.UTC)
+            except OverflowError:  # e.g. 01-01-0001 east of UTC: no such time in UTC
+                if policy.check_timestamp:
+                    return self._nak(verdict, now, "timestamp", f"frame time {frame.timestamp} in "
+                                     f"{policy.timezone} is outside the calendar in UTC")
         elif frame.encrypted and policy.check_timestamp:
             return self._nak(verdict, now, "timestamp_missing", "encrypted frames must carry a timestamp")
         if policy.check_timestamp and verdict.occurred_at is not None:

@@ -16,10 +16,11 @@ from pysnmp.carrier.asyncio.dgram import udp, udp6
 from pysnmp.entity import config, engine
 from pysnmp.entity.rfc3413 import ntfrcv
 from pysnmp.proto import rfc1902, rfc3411
-from pysnmp.proto.api import v2c
+from pysnmp.proto.api import v1, v2c
 from pysnmp.proto.proxy import rfc2576
 
 from .envelope import Envelope, EnvelopeError, peek_envelope
+from .oids import SNMP_TRAPS
 from .usm import UsmUser
 from .values import plain_varbinds
 
@@ -93,7 +94,7 @@ class _JournaledNotificationReceiver(ntfrcv.NotificationReceiver):
                     contextEngineId, contextName, pduVersion, PDU, maxSizeResponseScopedPDU, stateReference):
         if messageProcessingModel == 0:
             community = getattr(self, "_NotificationReceiver__snmpTrapCommunity", "")
-            PDU = rfc2576.v1_to_v2(PDU, snmpTrapCommunity=community)
+            PDU = _v1_to_v2(PDU, community)
         varbinds = v2c.apiPDU.get_varbinds(PDU)
         confirmed = PDU.tagSet in rfc3411.CONFIRMED_CLASS_PDUS
         journaled = self._deliver(varbinds, confirmed)
@@ -215,7 +216,10 @@ class TrapReceiver:
         try:
             transport._callback_function(transport, address, datagram)
         except Exception as exc:  # pysnmp must never take the receiver down
-            self.on_error(exc, tuple(address))
+            if raised_by_ber_decoder(exc):  # pyasn1 raises TypeError/OverflowError on some bad BER
+                self.on_rejection(Rejection(tuple(address)[:2], "malformed", None, datagram))
+            else:
+                self.on_error(exc, tuple(address))
             return
         if self._accepted:
             return
@@ -257,6 +261,33 @@ class TrapReceiver:
         if self.engine is not None and self.engine.transport_dispatcher is not None:
             self.engine.transport_dispatcher.close_dispatcher()
         self.engine = None
+
+
+def _v1_to_v2(pdu, community: str):
+    """RFC 3584 translation of a v1 trap. A generic-trap outside 0..6 has no SNMPv2 equivalent
+    (pysnmp raises KeyError); it becomes snmpTraps.(generic + 1), the RFC's own rule carried on, so
+    the trap is kept as an unknown trap with its varbinds. Negative ones (no OID arc can hold them)
+    are translated as enterprise-specific."""
+    generic = int(v1.apiTrapPDU.get_generic_trap(pdu))
+    if 0 <= generic <= 6:
+        return rfc2576.v1_to_v2(pdu, snmpTrapCommunity=community)
+    v1.apiTrapPDU.set_generic_trap(pdu, 6)
+    translated = rfc2576.v1_to_v2(pdu, snmpTrapCommunity=community)
+    if generic > 6:
+        varbinds = v2c.apiPDU.get_varbinds(translated)
+        varbinds[1] = (v2c.apiTrapPDU.snmpTrapOID, v2c.ObjectIdentifier(SNMP_TRAPS + (generic + 1,)))
+        v2c.apiPDU.set_varbinds(translated, varbinds)
+    return translated
+
+
+def raised_by_ber_decoder(exc: BaseException) -> bool:
+    """Whether ``exc`` came out of pyasn1's BER decoder, i.e. the datagram is malformed."""
+    frame = exc.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_globals.get("__name__", "").startswith("pyasn1.codec."):
+            return True
+        frame = frame.tb_next
+    return False
 
 
 def _octets(engine_id: bytes) -> rfc1902.OctetString:

@@ -140,6 +140,8 @@ def describe_value(value: Any) -> str:
         return "a list"
     if isinstance(value, str):
         return repr(value if len(value) <= 60 else value[:57] + "...")
+    if isinstance(value, int) and value.bit_length() > 64:  # repr() of a 4300-digit int raises
+        return f"a {value.bit_length()}-bit number"
     return repr(value)
 
 
