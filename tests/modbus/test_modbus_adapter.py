@@ -240,3 +240,38 @@ async def test_a_profile_broken_after_config_load_makes_only_that_device_faulty(
     finally:
         await run.stop()
         await sim.stop()
+
+
+async def until(predicate, what: str, timeout: float = 10.0) -> None:
+    """Poll ``predicate`` (for conditions no event announces, such as a simulator's counters)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+@pytest.mark.parametrize("framer", ["tcp", "rtu-over-tcp"])
+async def test_a_late_answer_is_never_taken_for_the_next_request(framer):
+    # generic polls 2, 32 and 64 registers in turn: answers to different requests look different.
+    sim = await FirePanelSimulator.start([EndpointSpec([PanelSpec("fp", resolve_profile("generic"), 1)],
+                                                       framer=framer)])
+    run = Running([device("fp", sim.port_of("fp"), framer=framer)], timeout=1.0)
+    try:
+        await run.online("fp")
+        served = sim.panels["fp"].requests
+        # Request A is answered 1.5 s late (after the 1 s timeout), while request B, asked when A
+        # timed out, is still waiting for its own answer (0.8 s): A's answer arrives during B. The
+        # simulator (pymodbus' server) even stamps it with B's transaction id, as queueing
+        # gateways do.
+        sim.delay_answers("fp", 1.5, 0.8)
+        await until(lambda: sim.panels["fp"].requests >= served + 3, "the late answers and one more")
+        await run.online("fp")
+        assert run.ctx.metrics.total("requests", result="short_response") == 0, run.ctx.records["fp"].reason
+        assert not any("asked for" in reason for _, reason in run.ctx.records["fp"].transitions)
+        if framer == "tcp":
+            assert run.ctx.metrics.total("late_responses") == 1
+        await apply_step(sim, parse_command("fire fp zone=3"))
+        await run.ctx.wait_for_event("fire.alarm", state=State.STATE_RAISED)
+    finally:
+        await run.stop()
+        await sim.stop()
