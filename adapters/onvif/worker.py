@@ -128,7 +128,7 @@ class CameraWorker:
                 spread = 1.0
                 result = _parsed(pullpoint.parse_pull_messages_response, await self._soap(
                     sub.address, "PullMessages", pullpoint.pull_messages_request(timeout, options.message_limit),
-                    timeout=timeout + options.request_timeout), "PullMessages")
+                    timeout=timeout + options.pull_grace if timeout else options.request_timeout), "PullMessages")
             except CameraError as exc:
                 if exc.kind is FailureKind.FAULT:
                     # The pull point is gone (camera rebooted, subscription expired): make a new one.

@@ -51,7 +51,7 @@ async def test_a_port_going_down_cuts_off_the_devices_behind_it_until_it_comes_b
                             "ups-core": ("sw-core", 4), "sw-core": None, "panic-gate": ("sw-core", 5)}
         said = await campus.apply(TimelineStep(at=0, device="sw-core", do="port_down", port=2))
         assert said == "port 2 down (linkDown trap); cut off: cam-1"
-        assert campus.cameras["cam-1"].camera.silent and not campus.cameras["cam-2"].camera.silent
+        assert campus.cameras["cam-1"].camera.link_cut and not campus.cameras["cam-2"].camera.link_cut
         await campus.apply(TimelineStep(at=0, device="sw-core", do="port_down", port=4))
         await campus.apply(TimelineStep(at=0, device="sw-core", do="port_down", port=5))
         assert campus.snmp.devices["ups-core"].silent
@@ -60,7 +60,7 @@ async def test_a_port_going_down_cuts_off_the_devices_behind_it_until_it_comes_b
         assert not campus.fire.endpoints[0].answering
         for port in (1, 2, 4, 5):
             assert "back: " in await campus.apply(TimelineStep(at=0, device="sw-core", do="port_up", port=port))
-        assert not campus.cameras["cam-1"].camera.silent and not campus.snmp.devices["ups-core"].silent
+        assert not campus.cameras["cam-1"].camera.link_cut and not campus.snmp.devices["ups-core"].silent
         assert campus.transmitters["panic-gate"].linked.is_set() and campus.fire.endpoints[0].answering
         assert campus.snmp.traps_sent == 8  # every change was trapped to the hub's trap port
     finally:
@@ -93,3 +93,37 @@ async def test_background_noise_plays_each_kind_at_about_the_rate_and_leaves_cam
     assert {("video.motion", "raised"), ("video.motion", "cleared"), ("network.link_down", "raised"),
             ("fire.prealarm", "raised")} <= kinds
     assert cut_off == []  # flapped ports are the ones without a campus device behind them
+
+
+async def test_port_flap_noise_never_cuts_a_campus_device_off_even_when_a_switch_is_full():
+    import asyncio
+
+    from simulators.campus.noise import Noise
+    from simulators.campus.scenario import NoiseConfig
+
+    # Five devices fill sw-core's five ports; sw-access has only classroom ports.
+    plan = load_scenario_text(SCENARIO.replace("switches: [{id: sw-core, ports: 8}]",
+                                               "switches: [{id: sw-core, ports: 5}, {id: sw-access, ports: 4}]"),
+                              "campus.yaml")
+    assert {d.upstream for d in plan.devices.values() if d.upstream} == {("sw-core", p) for p in range(1, 6)}
+    campus = await SimulatedCampus.start(plan, sia_port=free_port(), trap_port=free_port(socket.SOCK_DGRAM))
+    flapped: list[tuple[str, int]] = []
+    campus.observe = lambda device, type_, state, at: None
+    apply = campus.apply
+
+    async def recording_apply(step):
+        if step.do == "port_down":
+            flapped.append((step.device, step.params["port"]))
+        return await apply(step)
+
+    campus.apply = recording_apply
+    noise = Noise(campus, NoiseConfig(rate=50, kinds={"port_flap": 1}, seed=3))
+    task = asyncio.ensure_future(noise.run())
+    try:
+        await asyncio.sleep(1.0)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await campus.stop()
+    assert flapped and not noise.failed
+    assert {switch for switch, _ in flapped} == {"sw-access"}

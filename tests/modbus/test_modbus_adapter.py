@@ -14,7 +14,7 @@ from adapters.modbus.adapter import ModbusAdapter, ModbusDeviceOptions, ModbusOp
 from adapters.modbus.profile import resolve_profile
 from hub.events import Site, State
 from hub.spi import DeviceSpec
-from hub.spi.testing import RecordingContext
+from hub.spi.testing import RecordingContext, eventually
 from simulators.fire_panel.scenario import apply_step, parse_command
 from simulators.fire_panel.server import EndpointSpec, FirePanelSimulator, PanelSpec
 
@@ -242,14 +242,6 @@ async def test_a_profile_broken_after_config_load_makes_only_that_device_faulty(
         await sim.stop()
 
 
-async def until(predicate, what: str, timeout: float = 10.0) -> None:
-    """Poll ``predicate`` (for conditions no event announces, such as a simulator's counters)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
-
-
 @pytest.mark.parametrize("framer", ["tcp", "rtu-over-tcp"])
 async def test_a_late_answer_is_never_taken_for_the_next_request(framer):
     # generic polls 2, 32 and 64 registers in turn: answers to different requests look different.
@@ -264,7 +256,8 @@ async def test_a_late_answer_is_never_taken_for_the_next_request(framer):
         # simulator (pymodbus' server) even stamps it with B's transaction id, as queueing
         # gateways do.
         sim.delay_answers("fp", 1.5, 0.8)
-        await until(lambda: sim.panels["fp"].requests >= served + 3, "the late answers and one more")
+        await eventually(lambda: sim.panels["fp"].requests >= served + 3, timeout=10.0,
+                         what="the late answers and one more")
         await run.online("fp")
         assert run.ctx.metrics.total("requests", result="short_response") == 0, run.ctx.records["fp"].reason
         assert not any("asked for" in reason for _, reason in run.ctx.records["fp"].transitions)
