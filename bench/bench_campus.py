@@ -82,6 +82,10 @@ async def loop_lag(samples: list[float], interval: float = 0.05) -> None:
         samples.append(loop.time() - due)
 
 
+#: How far an event's occurred_at may read behind the action it reports (SIA frames carry whole seconds).
+_CLOCK_SLACK = 1.0
+
+
 class DelayMeter:
     """Pairs what the simulator did (observe) with the event the subscriber got (received).
 
@@ -110,17 +114,23 @@ class DelayMeter:
 
     def received(self, event, at: float) -> None:
         times = self.pending.get((event.source_device_id, event.type, state_name(event.state)))
-        if times:
-            # Noise keeps one thing at a time going on per device, so an older time still waiting
-            # here was an action the hub never saw as an event (a pre-alarm that came and went
-            # between two polls): count it as missed rather than pair it with this event.
-            sent, in_window = times.pop()
-            family = self.family.get(event.source_device_id, "?")
-            if in_window:
-                self.delays[family].append(at - sent)
-                self.to_hub[family].append(timestamp_seconds(event.received_at) - sent)
-            self.missed[family] += sum(counted for _, counted in times)
-            times.clear()
+        if not times:
+            return
+        # The event reports the latest action done by the time it occurred (the simulators and
+        # the hub share this host's clock; SIA stamps whole seconds). An older action still
+        # waiting was one the hub never saw as an event (a pre-alarm that came and went between
+        # two polls): missed. Newer ones wait for their own events: after a cut link the events
+        # of several actions arrive together, each to be paired with its own action.
+        occurred = timestamp_seconds(event.occurred_at) + _CLOCK_SLACK
+        index = max((i for i, (sent, _) in enumerate(times) if sent <= occurred), default=len(times) - 1)
+        sent, in_window = times[index]
+        family = self.family.get(event.source_device_id, "?")
+        if in_window:
+            self.delays[family].append(at - sent)
+            self.to_hub[family].append(timestamp_seconds(event.received_at) - sent)
+        for _ in range(index):
+            self.missed[family] += times.popleft()[1]
+        times.popleft()  # the paired one
 
     def still_pending(self) -> collections.Counter:
         """Actions done inside the window whose event has not arrived (yet)."""
