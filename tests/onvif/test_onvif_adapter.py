@@ -306,3 +306,18 @@ async def test_a_pull_the_camera_never_answers_is_given_up_soon_after_its_timeou
         cam.set_silent(False)
         await ctx.wait_for_event("video.motion", state=State.STATE_RAISED, timeout=10.0)
     assert cam.requests["CreatePullPointSubscription"] == 1
+
+
+async def test_cameras_waiting_for_a_setup_slot_say_so_and_are_set_up_in_turn(sim):
+    slow = sim["cam-1"].camera
+    slow.set_misbehaviour("slow", delay=0.5)  # its setup holds the only slot for a while
+    async with watching([camera_spec(sim["cam-1"]), camera_spec(sim["cam-2"])], max_setups=1,
+                        request_timeout=5.0) as (ctx, _):
+        await eventually(lambda: slow.requests["GetSystemDateAndTime"] >= 1, what="cam-1 being set up")
+        await eventually(lambda: ctx.records["cam-2"].facts.get("setup", "").startswith("waiting"),
+                         what="cam-2 waiting for the slot")
+        assert "max_setups" in ctx.records["cam-2"].facts["setup"]
+        assert ctx.metrics.gauges[("setup_waiting", ())] >= 1
+        slow.set_misbehaviour("none")
+        await ctx.wait_for(lambda: ctx.state("cam-1") == ctx.state("cam-2") == "online", what="both online")
+        assert ctx.records["cam-2"].facts["setup"].startswith("done")
