@@ -85,6 +85,7 @@ class Panel:
     tracker: PanelTracker
     failing: dict[ReadRequest, str] = dataclasses.field(default_factory=dict)
     timeouts_in_a_row: int = 0
+    behind: bool = False  # polled later than its interval because the link was busy
 
     @classmethod
     def build(cls, device_id: str, unit_id: int, profile: Profile, poll_interval: float | None) -> Panel:
@@ -168,6 +169,7 @@ class Link:
             wait = when - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
+            self._note_lag(panel, request, loop.time() - when)
             await self._read(client, panel, request)
             if when == connected_at:
                 when -= request.interval * (1 - phase)
@@ -236,6 +238,18 @@ class Link:
         now = self.clock()
         for transition in transitions:
             self._emit(transition_event(panel.device_id, panel.profile, transition, now))
+
+    def _note_lag(self, panel: Panel, request: ReadRequest, lag: float) -> None:
+        """One request at a time per link: a panel waits for its neighbours' answers (and whole
+        timeouts of silent ones). Say so in its facts when that makes it later than its interval."""
+        self.ctx.metrics.observe("poll_lag", max(0.0, lag), link=self.name)
+        behind = lag > request.interval
+        if behind == panel.behind:
+            return
+        panel.behind = behind
+        self.ctx.set_device_facts(panel.device_id, {"polling": (
+            f"behind: polled {lag:.1f} s late, link {self.name} is busy ({len(self.panels)} panel(s), one request "
+            f"at a time, up to timeout {self.settings.timeout:g} s each)" if behind else "on time")})
 
     async def _resync(self, client: AsyncModbusTcpClient) -> None:
         """Start a fresh TCP session after an RTU timeout: an RTU answer carries no transaction id,

@@ -268,3 +268,23 @@ async def test_a_late_answer_is_never_taken_for_the_next_request(framer):
     finally:
         await run.stop()
         await sim.stop()
+
+
+async def test_a_panel_polled_late_because_its_link_is_busy_says_so():
+    generic = resolve_profile("generic")
+    sim = await FirePanelSimulator.start([EndpointSpec([PanelSpec("slow", generic, 1), PanelSpec("b", generic, 2)])])
+    port = sim.port_of("b")
+    run = Running([device("slow", port, unit_id=1), device("b", port, unit_id=2)], timeout=1.0)
+    try:
+        await run.online("slow", "b")
+        assert run.ctx.records["b"].facts.get("polling", "on time") == "on time"
+        sim.delay_answers("slow", *[0.2] * 12)  # answered in time, but each holds the shared link
+        await eventually(lambda: run.ctx.records["b"].facts.get("polling", "").startswith("behind"),
+                         what="b behind its neighbour")
+        assert f"link 127.0.0.1:{port} is busy (2 panel(s)" in run.ctx.records["b"].facts["polling"]
+        assert run.ctx.state("b") == "online" and run.ctx.metrics.total("requests", result="timeout") == 0
+        await eventually(lambda: run.ctx.records["b"].facts["polling"] == "on time", timeout=10.0,
+                         what="b on time again")
+    finally:
+        await run.stop()
+        await sim.stop()
