@@ -67,10 +67,24 @@ async def test_a_port_going_down_cuts_off_the_devices_behind_it_until_it_comes_b
         await campus.stop()
 
 
-async def test_background_noise_plays_each_kind_at_about_the_rate_and_leaves_campus_devices_connected():
+async def play_noise(campus: SimulatedCampus, config, seconds: float):
+    """Play background noise on ``campus`` for ``seconds``, then stop the campus; return the Noise."""
     import asyncio
 
     from simulators.campus.noise import Noise
+
+    noise = Noise(campus, config)
+    task = asyncio.ensure_future(noise.run())
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await campus.stop()
+    return noise
+
+
+async def test_background_noise_plays_each_kind_at_about_the_rate_and_leaves_campus_devices_connected():
     from simulators.campus.scenario import NoiseConfig
 
     campus = await start_campus()
@@ -79,14 +93,8 @@ async def test_background_noise_plays_each_kind_at_about_the_rate_and_leaves_cam
     cut_off: list[str] = []
     set_link = campus._set_link
     campus._set_link = lambda *args: cut_off.extend(set_link(*args)) or []
-    noise = Noise(campus, NoiseConfig(rate=40, kinds={"motion": 1, "port_flap": 1, "prealarm": 1}, seed=7))
-    task = asyncio.ensure_future(noise.run())
-    try:
-        await asyncio.sleep(2.0)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await campus.stop()
+    noise = await play_noise(campus, NoiseConfig(rate=40, kinds={"motion": 1, "port_flap": 1, "prealarm": 1}, seed=7),
+                             seconds=2.0)
     assert set(noise.played) == {"motion", "port_flap", "prealarm"} and not noise.failed
     assert 20 <= sum(noise.played.values()) + noise.skipped + len(noise._pending) <= 160
     kinds = {(type_, state) for _, type_, state in seen}
@@ -96,9 +104,6 @@ async def test_background_noise_plays_each_kind_at_about_the_rate_and_leaves_cam
 
 
 async def test_port_flap_noise_never_cuts_a_campus_device_off_even_when_a_switch_is_full():
-    import asyncio
-
-    from simulators.campus.noise import Noise
     from simulators.campus.scenario import NoiseConfig
 
     # Five devices fill sw-core's five ports; sw-access has only classroom ports.
@@ -117,13 +122,6 @@ async def test_port_flap_noise_never_cuts_a_campus_device_off_even_when_a_switch
         return await apply(step)
 
     campus.apply = recording_apply
-    noise = Noise(campus, NoiseConfig(rate=50, kinds={"port_flap": 1}, seed=3))
-    task = asyncio.ensure_future(noise.run())
-    try:
-        await asyncio.sleep(1.0)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await campus.stop()
+    noise = await play_noise(campus, NoiseConfig(rate=50, kinds={"port_flap": 1}, seed=3), seconds=1.0)
     assert flapped and not noise.failed
     assert {switch for switch, _ in flapped} == {"sw-access"}
