@@ -288,3 +288,43 @@ async def test_a_panel_polled_late_because_its_link_is_busy_says_so():
     finally:
         await run.stop()
         await sim.stop()
+
+
+async def test_a_late_answer_with_its_own_transaction_id_is_dropped_and_counted():
+    """An independent Modbus TCP peer (MBAP by hand, not pymodbus' server) that answers properly
+    stamped, but the first read only after the adapter gave it up, during the next read."""
+    import struct
+
+    answered = asyncio.Event()
+
+    async def peer(reader, writer):
+        held = None
+        while True:
+            try:
+                header = await reader.readexactly(7)
+            except asyncio.IncompleteReadError:
+                return
+            tid, _, length, unit = struct.unpack(">HHHB", header)
+            function, start, count = struct.unpack(">BHH", await reader.readexactly(length - 1))
+            body = bytes([function, 2 * count]) + b"\0" * (2 * count)
+            answer = struct.pack(">HHHB", tid, 0, len(body) + 1, unit) + body
+            if held is None and not answered.is_set():
+                held = answer  # the first read: answered with the second one's, too late
+                continue
+            await asyncio.sleep(0.3)
+            if held is not None:
+                writer.write(held)  # arrives while this read is outstanding
+                held = None
+                answered.set()
+            await asyncio.sleep(0.2)
+            writer.write(answer)
+
+    server = await asyncio.start_server(peer, "127.0.0.1", 0)
+    run = Running([device("fp", server.sockets[0].getsockname()[1])], timeout=1.0)
+    try:
+        await eventually(lambda: run.ctx.metrics.total("late_responses") == 1, what="the late answer dropped")
+        await run.online("fp")
+        assert run.ctx.metrics.total("requests", result="short_response") == 0
+    finally:
+        await run.stop()
+        server.close()
