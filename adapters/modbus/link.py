@@ -26,6 +26,7 @@ from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOEx
 from pymodbus.framer import FramerType
 
 from adapters.modbus.mapping import transition_event
+from adapters.modbus.pairing import ResponsePairing, Shape, pairing_framer
 from adapters.modbus.planner import ReadRequest, plan_requests
 from adapters.modbus.profile import Profile, Table
 from adapters.modbus.tracker import PanelTracker, RegisterValueError
@@ -50,6 +51,9 @@ _READ = {
     Table.coil: AsyncModbusTcpClient.read_coils,
     Table.discrete: AsyncModbusTcpClient.read_discrete_inputs,
 }
+_FUNCTION_CODE = {Table.holding: 3, Table.input: 4, Table.coil: 1, Table.discrete: 2}
+# A link logs at most one late answer per this many seconds (they come in bursts after a hang).
+_LATE_LOG_INTERVAL = 60.0
 
 
 def _is_timeout(exc: Exception) -> bool:
@@ -81,6 +85,7 @@ class Panel:
     tracker: PanelTracker
     failing: dict[ReadRequest, str] = dataclasses.field(default_factory=dict)
     timeouts_in_a_row: int = 0
+    behind: bool = False  # polled later than its interval because the link was busy
 
     @classmethod
     def build(cls, device_id: str, unit_id: int, profile: Profile, poll_interval: float | None) -> Panel:
@@ -102,6 +107,8 @@ class Link:
         self.name = f"{host}:{port}"
         self.log = ctx.log.bind(link=self.name)
         self._answered = False  # any answer since the last connect (resets the reconnect backoff)
+        self._pairing = ResponsePairing(self._late_answer)
+        self._late_logged_at = -_LATE_LOG_INTERVAL
 
     async def run(self) -> None:
         delay = self.settings.reconnect_min
@@ -145,6 +152,9 @@ class Link:
             self.ctx.device_offline(panel.device_id, reason)
 
     async def _poll(self, client: AsyncModbusTcpClient) -> None:
+        # pymodbus pairs answers by unit and transaction id only; ours also drops late answers.
+        client.ctx.framer = pairing_framer(FRAMERS[self.framer], self._pairing)
+        self._pairing.forget()
         loop = asyncio.get_running_loop()
         order = itertools.count()
         connected_at = loop.time()
@@ -159,6 +169,7 @@ class Link:
             wait = when - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
+            self._note_lag(panel, request, loop.time() - when)
             await self._read(client, panel, request)
             if when == connected_at:
                 when -= request.interval * (1 - phase)
@@ -177,6 +188,8 @@ class Link:
         if not client.connected:
             raise LinkLost(f"connection to {self.name} closed")
         started = time.perf_counter()
+        self._pairing.asking(Shape.of_read(panel.unit_id, _FUNCTION_CODE[request.table], request.count,
+                                           request.table.is_bits))
         try:
             response = await _READ[request.table](client, request.start, count=request.count,
                                                   device_id=panel.unit_id)
@@ -188,16 +201,20 @@ class Link:
             if not _is_timeout(exc):  # an answer that does not belong to the request
                 self._fail(panel, request, "bad_response", f"bad response: {exc}")
                 return
+            self._pairing.timed_out_now()
             panel.timeouts_in_a_row += 1
             self._fail(panel, request, "timeout", f"no answer within {self.settings.timeout:g} s")
             # Only when no panel on the connection answers is the connection itself suspect.
             if all(p.timeouts_in_a_row >= self.settings.drop_after_timeouts for p in self.panels):
                 raise LinkLost(f"{self.name} accepted TCP but answered none of the last "
                                f"{panel.timeouts_in_a_row} requests") from exc
+            if self.framer == "rtu-over-tcp":
+                await self._resync(client)
             return
         except ModbusException as exc:  # a frame pymodbus could not make sense of
             self._fail(panel, request, "bad_response", f"bad response: {exc}")
             return
+        self._pairing.answered()
         panel.timeouts_in_a_row = 0
         self._answered = True
         self.ctx.metrics.observe("request", time.perf_counter() - started, link=self.name)
@@ -221,6 +238,36 @@ class Link:
         now = self.clock()
         for transition in transitions:
             self._emit(transition_event(panel.device_id, panel.profile, transition, now))
+
+    def _note_lag(self, panel: Panel, request: ReadRequest, lag: float) -> None:
+        """One request at a time per link: a panel waits for its neighbours' answers (and whole
+        timeouts of silent ones). Say so in its facts when that makes it later than its interval."""
+        self.ctx.metrics.observe("poll_lag", max(0.0, lag), link=self.name)
+        behind = lag > request.interval
+        if behind == panel.behind:
+            return
+        panel.behind = behind
+        self.ctx.set_device_facts(panel.device_id, {"polling": (
+            f"behind: polled {lag:.1f} s late, link {self.name} is busy ({len(self.panels)} panel(s), one request "
+            f"at a time, up to timeout {self.settings.timeout:g} s each)" if behind else "on time")})
+
+    async def _resync(self, client: AsyncModbusTcpClient) -> None:
+        """Start a fresh TCP session after an RTU timeout: an RTU answer carries no transaction id,
+        so a late one to the same unit and register block could not be told from the answer to
+        the next request; on a new connection it cannot arrive at all."""
+        self.ctx.metrics.count("resyncs", link=self.name)
+        client.close()
+        if not await client.connect():
+            raise LinkLost(f"cannot reconnect to {self.name} after a timeout")
+        self._pairing.forget()
+
+    def _late_answer(self, pdu, reason: str) -> None:
+        self.ctx.metrics.count("late_responses", link=self.name)
+        now = time.monotonic()
+        if now - self._late_logged_at >= _LATE_LOG_INTERVAL:
+            self._late_logged_at = now
+            self.log.warning("modbus.late_response_dropped", unit=pdu.dev_id, function=pdu.function_code,
+                             reason=reason)
 
     def _fail(self, panel: Panel, request: ReadRequest, result: str, why: str) -> None:
         reason = f"unit {panel.unit_id}, {request.table.value} {request.start}+{request.count}: {why}"

@@ -9,6 +9,7 @@ import asyncio
 
 from adapters.onvif.errors import CameraError, FailureKind
 from adapters.onvif.options import CameraOptions, OnvifOptions
+from adapters.onvif.setup_slots import SetupSlots
 from adapters.onvif.worker import CameraWorker
 from hub.spi import Adapter, PtzControl
 
@@ -28,7 +29,8 @@ class OnvifAdapter(Adapter, PtzControl):
     async def run(self) -> None:
         from twisted.internet import reactor
 
-        self._workers = {d.id: CameraWorker(self.ctx, self.options, d, reactor) for d in self.ctx.devices}
+        slots = SetupSlots(self.ctx, self.options.max_setups)
+        self._workers = {d.id: CameraWorker(self.ctx, self.options, d, reactor, slots) for d in self.ctx.devices}
         self.ctx.log.info("onvif.starting", cameras=len(self._workers))
         await asyncio.gather(*(worker.run() for worker in self._workers.values()))
 

@@ -21,8 +21,14 @@ class OnvifOptions(pydantic.BaseModel):
                                          description="Requested pull point lifetime (InitialTerminationTime and Renew), seconds.")
     renew_before: float = Field(120.0, gt=0,
                                 description="Renew this many seconds before the pull point would terminate.")
-    request_timeout: float = Field(10.0, gt=0, le=120,
-                                   description="Deadline of every other request (and added to pull_timeout for pulls), seconds.")
+    request_timeout: float = Field(10.0, gt=0, le=120, description="Deadline of every request but long pulls, seconds.")
+    pull_grace: float = Field(3.0, gt=0, le=120,
+                              description="How long past its Timeout a pull's answer may take before the pull counts as "
+                                          "lost and is sent again, seconds: a request lost on the way (a cut link, a "
+                                          "camera that hung a moment) delays events by at most pull_timeout + pull_grace.")
+    max_setups: int = Field(16, ge=1, le=1024,
+                            description="Cameras set up (clock read, description) at once; the others wait their turn, "
+                                        "said in their 'setup' fact and the setup_waiting gauge.")
     offline_after_failures: int = Field(3, ge=1, le=100,
                                         description="Consecutive failed checks before a camera is reported offline.")
     retry_initial: float = Field(1.0, gt=0, description="First wait before retrying a failed camera, seconds (doubles).")

@@ -19,6 +19,7 @@ from adapters.onvif.errors import CameraError, FailureKind
 from adapters.onvif.events import Notification
 from adapters.onvif.mapping import EventStateTracker, MappedEvent
 from adapters.onvif.options import CameraOptions, OnvifOptions
+from adapters.onvif.setup_slots import SetupSlots
 from adapters.onvif.soap import Envelope, SoapError, format_datetime, username_token
 from adapters.onvif.transport import SoapHttpClient
 from hub.events import State, new_event
@@ -39,8 +40,10 @@ _CLOCK_DRIFT_TOLERANCE = 5.0
 
 
 class CameraWorker:
-    def __init__(self, ctx: AdapterContext, options: OnvifOptions, device: DeviceSpec, reactor) -> None:
+    def __init__(self, ctx: AdapterContext, options: OnvifOptions, device: DeviceSpec, reactor,
+                 setup_slots: SetupSlots) -> None:
         self.ctx, self.options, self.device = ctx, options, device
+        self.setup_slots = setup_slots  # shared by the adapter's cameras
         self.camera: CameraOptions = device.options
         self.log = ctx.log.bind(device=device.id)
         self.http = SoapHttpClient(reactor, max_bytes=options.max_response_bytes)
@@ -83,8 +86,9 @@ class CameraWorker:
             self._password = await self.ctx.run_blocking(self.camera.resolve_password)
             self.session = CameraSession(self.camera.device_url, self.camera.username, self._password,
                                          timeout=self.options.request_timeout, max_bytes=self.options.max_response_bytes)
-        offset = await self.ctx.run_blocking(self.session.sync_clock)
-        self.facts = await self.ctx.run_blocking(self.session.describe)
+        async with self.setup_slots.turn(self.device.id):
+            offset = await self.ctx.run_blocking(self.session.sync_clock)
+            self.facts = await self.ctx.run_blocking(self.session.describe)
         self.ctx.set_device_facts(self.device.id, {**self.facts.as_dict(), "clock_offset_s": f"{offset:.0f}",
                                                    "clock_source": self.session.clock_source})
         self.ctx.metrics.gauge("clock_offset", offset, device=self.device.id)
@@ -128,7 +132,7 @@ class CameraWorker:
                 spread = 1.0
                 result = _parsed(pullpoint.parse_pull_messages_response, await self._soap(
                     sub.address, "PullMessages", pullpoint.pull_messages_request(timeout, options.message_limit),
-                    timeout=timeout + options.request_timeout), "PullMessages")
+                    timeout=timeout + options.pull_grace if timeout else options.request_timeout), "PullMessages")
             except CameraError as exc:
                 if exc.kind is FailureKind.FAULT:
                     # The pull point is gone (camera rebooted, subscription expired): make a new one.

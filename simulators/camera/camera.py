@@ -109,6 +109,8 @@ class SimulatedCamera:
                 data=((kind.data_name, kind.value(False)),))
         self.ptz = PtzHead()
         self.silent = False
+        self.link_cut = False
+        self._when_linked: list[Callable[[], None]] = []
         self.down_until = 0.0
         self.misbehaviour = "none"
         self.slow_delay = 2.0
@@ -182,6 +184,12 @@ class SimulatedCamera:
         def collect(_):
             if timer.active():
                 timer.cancel()
+            if self.link_cut:
+                # Take the messages only once the answer can travel: if the client gives up
+                # meanwhile (the result is cancelled), they stay queued for its next pull.
+                linked = defer.Deferred()
+                self.when_linked(lambda: linked.callback(None))
+                return linked.addCallback(lambda _: sub.take(limit))
             return sub.take(limit)
 
         def cancelled(failure):
@@ -226,7 +234,25 @@ class SimulatedCamera:
         self.config.clock_skew = seconds
 
     def set_silent(self, silent: bool) -> None:
+        """A hung camera: what it is asked meanwhile is never answered."""
         self.silent = silent
+
+    def set_link(self, up: bool) -> None:
+        """Cut (or restore) the camera's cable. Unlike a hung camera, nothing is lost: TCP carries
+        requests and answers through once the link is back, and the pull points keep queueing
+        what happens meanwhile (within their buffer), as a real camera's do."""
+        self.link_cut = not up
+        if up:
+            waiting, self._when_linked = self._when_linked, []
+            for resume in waiting:
+                resume()
+
+    def when_linked(self, resume: Callable[[], None]) -> None:
+        """Call ``resume`` now, or once a cut link is back."""
+        if self.link_cut:
+            self._when_linked.append(resume)
+        else:
+            resume()
 
     def set_misbehaviour(self, mode: str, *, delay: float | None = None) -> None:
         if mode not in MISBEHAVIOURS:

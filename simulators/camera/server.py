@@ -141,9 +141,13 @@ class CameraResource(resource.Resource):
         self._hanging.clear()
 
     def _unavailable(self, request: server.Request) -> bool:
-        """A rebooting camera resets connections; a silent one never answers."""
+        """A rebooting camera resets connections; a silent one never answers; behind a cut link a
+        request goes through when the link is back."""
         if self.camera.is_down():
             request.channel.transport.abortConnection()
+            return True
+        if self.camera.link_cut:
+            self.camera.when_linked(lambda: self._resume(request))
             return True
         if self.camera.silent:
             self._hanging.add(request)
@@ -190,6 +194,15 @@ class CameraResource(resource.Resource):
             return server.NOT_DONE_YET
         raise AssertionError(mode)
 
+    def _resume(self, request: server.Request) -> None:
+        """Serve a request that waited for a cut link."""
+        if request._disconnected or request.finished:
+            return
+        payload = self.render(request)
+        if payload is not server.NOT_DONE_YET:
+            request.write(payload)
+            request.finish()
+
     @staticmethod
     def _finish(request, payload: bytes) -> None:
         if not request.finished and not request._disconnected:
@@ -199,6 +212,9 @@ class CameraResource(resource.Resource):
     def _deliver_later(self, request, result: defer.Deferred) -> None:
         def answer(body: str) -> None:
             if request._disconnected or request.finished:
+                return
+            if self.camera.link_cut:  # the answer is ready, the cable is not
+                self.camera.when_linked(lambda: answer(body))
                 return
             if self.camera.is_down():  # rebooted while the pull was waiting
                 request.channel.transport.abortConnection()

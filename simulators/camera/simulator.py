@@ -71,7 +71,7 @@ class _DiscoveryResponder(protocol.DatagramProtocol):
         if types and not any(t.endswith("NetworkVideoTransmitter") for t in types):
             return
         for running in self._simulator.cameras:
-            if running.camera.silent or running.camera.is_down():
+            if running.camera.silent or running.camera.link_cut or running.camera.is_down():
                 continue
             match = discovery.ProbeMatch(
                 endpoint=running.camera.endpoint,

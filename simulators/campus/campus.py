@@ -281,7 +281,7 @@ class SimulatedCampus:
         behind = [d for d in self.devices() if d.upstream == (switch, port)]
         for device in behind:
             if device.family == "onvif":
-                self.cameras[device.id].camera.set_silent(not up)
+                self.cameras[device.id].camera.set_link(up)
             elif device.family == "modbus":
                 self.fire.set_answering(up, self.fire.port_of(device.id))
             elif device.family == "snmp":

@@ -2,7 +2,8 @@
 
 Kinds: ``motion`` (a camera sees motion for a second), ``link_test`` (a SIA transmitter's NULL
 supervision message), ``arm_disarm`` (an intrusion panel armed or disarmed), ``port_flap`` (a
-switch port without a campus device behind it goes down and comes back) and ``prealarm`` (a fire panel zone in pre-alarm for a
+switch port without a campus device behind it goes down and comes back; a switch whose every port
+has one is left alone) and ``prealarm`` (a fire panel zone in pre-alarm for a
 moment: dust, steam from a kitchen). Arrivals are a Poisson process, so bursts happen as they do in life.
 """
 from __future__ import annotations
@@ -37,12 +38,15 @@ class Noise:
         self._pending: set[asyncio.Task] = set()
         self._armed: dict[str, bool] = {}
         self._busy: set[str] = set()  # devices in the middle of a noise event (motion on, port down ...)
-        self._targets = {kind: [d for d in campus.devices() if d.kind in _NOISE_DEVICES[kind]]
+        used = {d.upstream for d in campus.plan.devices.values() if d.upstream}
+        # A flap is a classroom PC's port: never one a campus device hangs off. Cutting a camera
+        # or a panel off is a scripted port_down (the timeline), not background noise.
+        self._free_ports = {d.id: free for d in campus.devices("snmp") if d.ports
+                            if (free := [p for p in range(1, d.ports + 1) if (d.id, p) not in used])}
+        self._targets = {kind: [d for d in campus.devices() if d.kind in _NOISE_DEVICES[kind]
+                                and (kind != "port_flap" or d.id in self._free_ports)]
                          for kind, weight in config.kinds.items() if weight > 0}
         self._targets = {kind: devices for kind, devices in self._targets.items() if devices}
-        used = {d.upstream for d in campus.plan.devices.values() if d.upstream}
-        self._free_ports = {d.id: [p for p in range(1, d.ports + 1) if (d.id, p) not in used] or list(range(1, d.ports + 1))
-                            for d in campus.devices("snmp") if d.ports}
         self._kinds = list(self._targets)
         self._weights = [config.kinds[kind] for kind in self._kinds]
 
@@ -101,7 +105,6 @@ class Noise:
             armed = self._armed[device.id] = not self._armed.get(device.id, False)
             return [step("arm" if armed else "disarm", zone=self.random.randint(1, 99))]
         if kind == "port_flap":
-            # a classroom PC's port, not one the school's own devices hang off (if the switch has one)
             port = self.random.choice(self._free_ports[device.id])
             return [step("port_down", port=port), None, step("port_up", port=port)]
         zone = self.random.randint(20, 30)

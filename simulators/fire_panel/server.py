@@ -9,7 +9,9 @@ Misbehaviour switches, per endpoint or panel, for testing integrators' setups:
 ``set_answering(False)`` (a converter that accepts TCP but never answers),
 ``set_exception(code)`` (a panel answering every request with a Modbus exception),
 ``set_answer_fault(name, "short")`` (reads answered with one value less than asked) and
-``set_answer_fault(name, "wrong_unit")`` (answers carrying another unit id).
+``set_answer_fault(name, "wrong_unit")`` (answers carrying another unit id) and
+``delay_answers(name, *seconds)`` (the next reads answered late, as a gateway with a queue
+does: a late answer goes out while the client's next request is outstanding).
 
 Requests it cannot carry out get Modbus exceptions: 01 for an unknown function, 02 for an address
 the panel does not map, 03 for a malformed request or a count out of range (see
@@ -65,6 +67,7 @@ class _Panel:
     exception: int | None = None
     answer_fault: str | None = None  # None | short | wrong_unit
     requests: int = 0
+    answer_delays: list[float] = dataclasses.field(default_factory=list)  # for the next reads, in order
 
 
 @dataclasses.dataclass
@@ -158,6 +161,12 @@ class FirePanelSimulator:
         self.panels[name].answer_fault = fault
         self.say(f"{name}: " + (ANSWER_FAULTS[fault]))
 
+    def delay_answers(self, name: str, *seconds: float) -> None:
+        """Answer the panel's next reads late, the first by ``seconds[0]``, the next by
+        ``seconds[1]`` and so on (none given: on time again)."""
+        self.panels[name].answer_delays = list(seconds)
+        self.say(f"{name}: next answers late by {', '.join(f'{s:g}' for s in seconds) or 'nothing'} s")
+
     def set_exception(self, name: str, code: int | None) -> None:
         """Answer every request to the panel with Modbus exception ``code`` (None: behave)."""
         self.panels[name].exception = None if code is None else ExcCodes(code)
@@ -239,6 +248,8 @@ class FirePanelSimulator:
 
     async def _serve(self, panel: _Panel, function_code, start, address, count, registers, values):
         await self._hold_if_silent(panel.endpoint)
+        if panel.answer_delays:
+            await asyncio.sleep(panel.answer_delays.pop(0))
         panel.requests += 1
         if panel.exception is not None:
             return panel.exception

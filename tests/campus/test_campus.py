@@ -51,7 +51,7 @@ async def test_a_port_going_down_cuts_off_the_devices_behind_it_until_it_comes_b
                             "ups-core": ("sw-core", 4), "sw-core": None, "panic-gate": ("sw-core", 5)}
         said = await campus.apply(TimelineStep(at=0, device="sw-core", do="port_down", port=2))
         assert said == "port 2 down (linkDown trap); cut off: cam-1"
-        assert campus.cameras["cam-1"].camera.silent and not campus.cameras["cam-2"].camera.silent
+        assert campus.cameras["cam-1"].camera.link_cut and not campus.cameras["cam-2"].camera.link_cut
         await campus.apply(TimelineStep(at=0, device="sw-core", do="port_down", port=4))
         await campus.apply(TimelineStep(at=0, device="sw-core", do="port_down", port=5))
         assert campus.snmp.devices["ups-core"].silent
@@ -60,17 +60,31 @@ async def test_a_port_going_down_cuts_off_the_devices_behind_it_until_it_comes_b
         assert not campus.fire.endpoints[0].answering
         for port in (1, 2, 4, 5):
             assert "back: " in await campus.apply(TimelineStep(at=0, device="sw-core", do="port_up", port=port))
-        assert not campus.cameras["cam-1"].camera.silent and not campus.snmp.devices["ups-core"].silent
+        assert not campus.cameras["cam-1"].camera.link_cut and not campus.snmp.devices["ups-core"].silent
         assert campus.transmitters["panic-gate"].linked.is_set() and campus.fire.endpoints[0].answering
         assert campus.snmp.traps_sent == 8  # every change was trapped to the hub's trap port
     finally:
         await campus.stop()
 
 
-async def test_background_noise_plays_each_kind_at_about_the_rate_and_leaves_campus_devices_connected():
+async def play_noise(campus: SimulatedCampus, config, seconds: float):
+    """Play background noise on ``campus`` for ``seconds``, then stop the campus; return the Noise."""
     import asyncio
 
     from simulators.campus.noise import Noise
+
+    noise = Noise(campus, config)
+    task = asyncio.ensure_future(noise.run())
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await campus.stop()
+    return noise
+
+
+async def test_background_noise_plays_each_kind_at_about_the_rate_and_leaves_campus_devices_connected():
     from simulators.campus.scenario import NoiseConfig
 
     campus = await start_campus()
@@ -79,17 +93,35 @@ async def test_background_noise_plays_each_kind_at_about_the_rate_and_leaves_cam
     cut_off: list[str] = []
     set_link = campus._set_link
     campus._set_link = lambda *args: cut_off.extend(set_link(*args)) or []
-    noise = Noise(campus, NoiseConfig(rate=40, kinds={"motion": 1, "port_flap": 1, "prealarm": 1}, seed=7))
-    task = asyncio.ensure_future(noise.run())
-    try:
-        await asyncio.sleep(2.0)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await campus.stop()
+    noise = await play_noise(campus, NoiseConfig(rate=40, kinds={"motion": 1, "port_flap": 1, "prealarm": 1}, seed=7),
+                             seconds=2.0)
     assert set(noise.played) == {"motion", "port_flap", "prealarm"} and not noise.failed
     assert 20 <= sum(noise.played.values()) + noise.skipped + len(noise._pending) <= 160
     kinds = {(type_, state) for _, type_, state in seen}
     assert {("video.motion", "raised"), ("video.motion", "cleared"), ("network.link_down", "raised"),
             ("fire.prealarm", "raised")} <= kinds
     assert cut_off == []  # flapped ports are the ones without a campus device behind them
+
+
+async def test_port_flap_noise_never_cuts_a_campus_device_off_even_when_a_switch_is_full():
+    from simulators.campus.scenario import NoiseConfig
+
+    # Five devices fill sw-core's five ports; sw-access has only classroom ports.
+    plan = load_scenario_text(SCENARIO.replace("switches: [{id: sw-core, ports: 8}]",
+                                               "switches: [{id: sw-core, ports: 5}, {id: sw-access, ports: 4}]"),
+                              "campus.yaml")
+    assert {d.upstream for d in plan.devices.values() if d.upstream} == {("sw-core", p) for p in range(1, 6)}
+    campus = await SimulatedCampus.start(plan, sia_port=free_port(), trap_port=free_port(socket.SOCK_DGRAM))
+    flapped: list[tuple[str, int]] = []
+    campus.observe = lambda device, type_, state, at: None
+    apply = campus.apply
+
+    async def recording_apply(step):
+        if step.do == "port_down":
+            flapped.append((step.device, step.params["port"]))
+        return await apply(step)
+
+    campus.apply = recording_apply
+    noise = await play_noise(campus, NoiseConfig(rate=50, kinds={"port_flap": 1}, seed=3), seconds=1.0)
+    assert flapped and not noise.failed
+    assert {switch for switch, _ in flapped} == {"sw-access"}

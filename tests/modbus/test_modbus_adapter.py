@@ -14,7 +14,7 @@ from adapters.modbus.adapter import ModbusAdapter, ModbusDeviceOptions, ModbusOp
 from adapters.modbus.profile import resolve_profile
 from hub.events import Site, State
 from hub.spi import DeviceSpec
-from hub.spi.testing import RecordingContext
+from hub.spi.testing import RecordingContext, eventually
 from simulators.fire_panel.scenario import apply_step, parse_command
 from simulators.fire_panel.server import EndpointSpec, FirePanelSimulator, PanelSpec
 
@@ -240,3 +240,91 @@ async def test_a_profile_broken_after_config_load_makes_only_that_device_faulty(
     finally:
         await run.stop()
         await sim.stop()
+
+
+@pytest.mark.parametrize("framer", ["tcp", "rtu-over-tcp"])
+async def test_a_late_answer_is_never_taken_for_the_next_request(framer):
+    # generic polls 2, 32 and 64 registers in turn: answers to different requests look different.
+    sim = await FirePanelSimulator.start([EndpointSpec([PanelSpec("fp", resolve_profile("generic"), 1)],
+                                                       framer=framer)])
+    run = Running([device("fp", sim.port_of("fp"), framer=framer)], timeout=1.0)
+    try:
+        await run.online("fp")
+        served = sim.panels["fp"].requests
+        # Request A is answered 1.5 s late (after the 1 s timeout), while request B, asked when A
+        # timed out, is still waiting for its own answer (0.8 s): A's answer arrives during B. The
+        # simulator (pymodbus' server) even stamps it with B's transaction id, as queueing
+        # gateways do.
+        sim.delay_answers("fp", 1.5, 0.8)
+        await eventually(lambda: sim.panels["fp"].requests >= served + 3, timeout=10.0,
+                         what="the late answers and one more")
+        await run.online("fp")
+        assert run.ctx.metrics.total("requests", result="short_response") == 0, run.ctx.records["fp"].reason
+        assert not any("asked for" in reason for _, reason in run.ctx.records["fp"].transitions)
+        if framer == "tcp":
+            assert run.ctx.metrics.total("late_responses") == 1
+        await apply_step(sim, parse_command("fire fp zone=3"))
+        await run.ctx.wait_for_event("fire.alarm", state=State.STATE_RAISED)
+    finally:
+        await run.stop()
+        await sim.stop()
+
+
+async def test_a_panel_polled_late_because_its_link_is_busy_says_so():
+    generic = resolve_profile("generic")
+    sim = await FirePanelSimulator.start([EndpointSpec([PanelSpec("slow", generic, 1), PanelSpec("b", generic, 2)])])
+    port = sim.port_of("b")
+    run = Running([device("slow", port, unit_id=1), device("b", port, unit_id=2)], timeout=1.0)
+    try:
+        await run.online("slow", "b")
+        assert run.ctx.records["b"].facts.get("polling", "on time") == "on time"
+        sim.delay_answers("slow", *[0.2] * 12)  # answered in time, but each holds the shared link
+        await eventually(lambda: run.ctx.records["b"].facts.get("polling", "").startswith("behind"),
+                         what="b behind its neighbour")
+        assert f"link 127.0.0.1:{port} is busy (2 panel(s)" in run.ctx.records["b"].facts["polling"]
+        assert run.ctx.state("b") == "online" and run.ctx.metrics.total("requests", result="timeout") == 0
+        await eventually(lambda: run.ctx.records["b"].facts["polling"] == "on time", timeout=10.0,
+                         what="b on time again")
+    finally:
+        await run.stop()
+        await sim.stop()
+
+
+async def test_a_late_answer_with_its_own_transaction_id_is_dropped_and_counted():
+    """An independent Modbus TCP peer (MBAP by hand, not pymodbus' server) that answers properly
+    stamped, but the first read only after the adapter gave it up, during the next read."""
+    import struct
+
+    answered = asyncio.Event()
+
+    async def peer(reader, writer):
+        held = None
+        while True:
+            try:
+                header = await reader.readexactly(7)
+            except asyncio.IncompleteReadError:
+                return
+            tid, _, length, unit = struct.unpack(">HHHB", header)
+            function, start, count = struct.unpack(">BHH", await reader.readexactly(length - 1))
+            body = bytes([function, 2 * count]) + b"\0" * (2 * count)
+            answer = struct.pack(">HHHB", tid, 0, len(body) + 1, unit) + body
+            if held is None and not answered.is_set():
+                held = answer  # the first read: answered with the second one's, too late
+                continue
+            await asyncio.sleep(0.3)
+            if held is not None:
+                writer.write(held)  # arrives while this read is outstanding
+                held = None
+                answered.set()
+            await asyncio.sleep(0.2)
+            writer.write(answer)
+
+    server = await asyncio.start_server(peer, "127.0.0.1", 0)
+    run = Running([device("fp", server.sockets[0].getsockname()[1])], timeout=1.0)
+    try:
+        await eventually(lambda: run.ctx.metrics.total("late_responses") == 1, what="the late answer dropped")
+        await run.online("fp")
+        assert run.ctx.metrics.total("requests", result="short_response") == 0
+    finally:
+        await run.stop()
+        server.close()

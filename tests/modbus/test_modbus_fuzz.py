@@ -46,3 +46,23 @@ def test_fuzz_profile_loader_mutations(position, insert):
 def test_fuzz_fire_panel_requests(data):
     """Every request PDU the simulator gets is answered as Modbus says (see refusals.py)."""
     REQUESTS.TestOneInput(data)
+
+
+PAIRING = load("fuzz_modbus_pairing")
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=300))
+def test_fuzz_answer_pairing(data):
+    PAIRING.TestOneInput(data)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 1), st.integers(1, 4), st.integers(0, 255), st.integers(1, 40), st.binary(max_size=40))
+def test_fuzz_answer_pairing_on_well_formed_frames(framer, function, unit, count, payload):
+    """Framed answers (right length and CRC) reach the pairing logic that random bytes rarely do."""
+    from pymodbus.framer import FramerRTU, FramerSocket
+
+    body = bytes([function, min(len(payload), 255)]) + payload
+    frame = (FramerRTU(None).encode(body, unit, 0) if framer else FramerSocket(None).encode(body, unit, 7))
+    PAIRING.TestOneInput(bytes([framer, function - 1, unit, function - 1, count, count]) + frame)

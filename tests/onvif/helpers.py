@@ -11,7 +11,7 @@ from hub.spi import DeviceSpec
 from hub.spi.testing import RecordingContext
 
 #: Short everything so the suite stays fast; never asserted as timing.
-FAST = dict(pull_timeout=0.3, subscription_lifetime=3.0, renew_before=1.5, request_timeout=1.0,
+FAST = dict(pull_timeout=0.3, pull_grace=0.5, subscription_lifetime=3.0, renew_before=1.5, request_timeout=1.0,
             offline_after_failures=2, retry_initial=0.05, retry_max=0.2, health_interval=0.3)
 
 

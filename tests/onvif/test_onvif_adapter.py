@@ -143,7 +143,7 @@ async def test_wrong_password_is_offline_with_the_reason_then_recovers(sim):
 async def test_silent_camera_goes_offline_with_timeout_and_comes_back_on_the_same_pull_point(sim):
     cam = sim["cam-1"].camera
     async with watching([camera_spec(sim["cam-1"]), camera_spec(sim["cam-2"])], subscription_lifetime=30.0,
-                        renew_before=5.0, request_timeout=0.4) as (ctx, _):
+                        renew_before=5.0, request_timeout=0.4, pull_grace=0.4) as (ctx, _):
         await _subscribed(sim)
         cam.set_silent(True)
         await ctx.wait_for(lambda: ctx.state("cam-1") == "offline", what="offline")
@@ -270,3 +270,54 @@ async def test_a_camera_telling_only_local_time_is_signed_with_its_own_clock(sim
     assert abs(float(facts["clock_offset_s"]) + 7200) < 5 and facts["clock_source"].startswith("local time in zone")
     assert cam.requests["auth_failures"] == 0
 
+
+
+async def test_events_raised_while_the_cameras_link_is_cut_arrive_when_it_is_back_on_the_same_pull_point(sim):
+    # Long pulls and a long request timeout, as in the county benchmark: a 2 s cable cut (a flapping
+    # switch port) must cost about 2 s, not a pull timeout plus a request timeout.
+    cam = sim["cam-1"].camera
+    async with watching([camera_spec(sim["cam-1"])], pull_timeout=10.0, request_timeout=10.0,
+                        subscription_lifetime=600.0, renew_before=120.0, retry_max=60.0) as (ctx, _):
+        await _subscribed(sim)
+        cam.set_link(False)
+        cam.trigger("motion", True)  # answers the pull in flight, but the answer waits for the link
+        await eventually(lambda: cam.requests["PullMessages"] >= 1, what="pull in flight")
+        await asyncio.sleep(0.5)
+        cam.trigger("motion", False)
+        cam.trigger("tamper", True)
+        await asyncio.sleep(1.0)
+        cam.set_link(True)
+        await ctx.wait_for_event("video.motion", state=State.STATE_CLEARED)
+        await ctx.wait_for_event("video.tamper", state=State.STATE_RAISED)
+    assert [e.state for e in ctx.of_type("video.motion")] == [State.STATE_RAISED, State.STATE_CLEARED]
+    assert cam.requests["CreatePullPointSubscription"] == 1  # nothing queued on the pull point was lost
+
+
+async def test_a_pull_the_camera_never_answers_is_given_up_soon_after_its_timeout(sim):
+    # A camera that lost the request (it hung for a moment): the adapter must not wait its whole
+    # request timeout past the pull timeout before pulling again.
+    cam = sim["cam-1"].camera
+    async with watching([camera_spec(sim["cam-1"])], pull_timeout=1.0, pull_grace=0.5, request_timeout=60.0,
+                        subscription_lifetime=600.0, renew_before=120.0, retry_max=60.0) as (ctx, _):
+        await _subscribed(sim)
+        cam.set_silent(True)
+        await eventually(lambda: sim["cam-1"].resource._hanging, what="a pull the camera will never answer")
+        cam.trigger("motion", True)
+        cam.set_silent(False)
+        await ctx.wait_for_event("video.motion", state=State.STATE_RAISED, timeout=10.0)
+    assert cam.requests["CreatePullPointSubscription"] == 1
+
+
+async def test_cameras_waiting_for_a_setup_slot_say_so_and_are_set_up_in_turn(sim):
+    slow = sim["cam-1"].camera
+    slow.set_misbehaviour("slow", delay=0.5)  # its setup holds the only slot for a while
+    async with watching([camera_spec(sim["cam-1"]), camera_spec(sim["cam-2"])], max_setups=1,
+                        request_timeout=5.0) as (ctx, _):
+        await eventually(lambda: slow.requests["GetSystemDateAndTime"] >= 1, what="cam-1 being set up")
+        await eventually(lambda: ctx.records["cam-2"].facts.get("setup", "").startswith("waiting"),
+                         what="cam-2 waiting for the slot")
+        assert "max_setups" in ctx.records["cam-2"].facts["setup"]
+        assert ctx.metrics.gauges[("setup_waiting", ())] >= 1
+        slow.set_misbehaviour("none")
+        await ctx.wait_for(lambda: ctx.state("cam-1") == ctx.state("cam-2") == "online", what="both online")
+        assert ctx.records["cam-2"].facts["setup"].startswith("done")
