@@ -299,3 +299,94 @@ async def test_the_wal_is_checkpointed_so_it_does_not_grow_with_the_journal(tmp_
     wal, database = os.path.getsize(f"{path}-wal"), os.path.getsize(path)
     assert wal < database, (wal, database)
     await journal.close()
+
+
+@pytest.mark.parametrize("size", [4096, 16 * 1024, 100 * 1024])
+async def test_large_events_round_trip_through_the_journal_and_a_subscriber(tmp_path, size):
+    # Events of 4 KiB and more take the framing branch without a precomputed prefix.
+    from hub.api.grpc.client import HubClient
+    from hub.kernel import Hub
+
+    from .conftest import ALL_TOKEN, settings
+
+    hub = Hub(settings(tmp_path))
+    await hub.start()
+    try:
+        sent = [new_event(device_id="fp-1", type="system.test", category=Category.CATEGORY_SYSTEM,
+                          severity=Severity.SEVERITY_INFO, attributes={"n": n}, raw_protocol="test",
+                          raw_data=os.urandom(size + n)) for n in range(3)]
+        sequences = [await hub.submit(e, "test") for e in sent]
+        async with HubClient(f"127.0.0.1:{hub.grpc_port}", ALL_TOKEN) as client:
+            call = client.subscribe(from_earliest=True)
+            received = []
+            async for response in call:
+                received.extend(response.batch.events)
+                if len(received) >= len(sent):
+                    break
+            call.cancel()
+    finally:
+        await hub.stop()
+    assert [e.raw.data for e in received] == [e.raw.data for e in sent]
+    assert [e.sequence for e in received] == sequences
+    assert all(len(e.SerializeToString()) > size for e in received)
+    from_disk = Journal(str(tmp_path / "journal.db"), tail_cache_events=0)
+    await from_disk.open()
+    try:
+        entries = await from_disk.read_after(0, 10)
+    finally:
+        await from_disk.close()
+    assert [entry.event() for entry in entries] == received
+
+
+def _writes_database(pid: int, path) -> bool:
+    """Whether process ``pid`` holds the database file open with write access (a write
+    connection; the hub's read-only readers open it read-only, though they may write the WAL)."""
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            with open(f"/proc/{pid}/fdinfo/{fd}") as info:
+                flags = int(next(line for line in info if line.startswith("flags:")).split()[1], 8)
+        except FileNotFoundError:
+            continue  # closed meanwhile
+        if target == str(path) and flags & os.O_ACCMODE != os.O_RDONLY:
+            return True
+    return False
+
+
+@pytest.mark.parametrize("durability", ["full", "normal"])
+async def test_durability_full_commits_only_through_the_store_process(tmp_path, durability):
+    # With "full" every commit fsyncs, which must not stall the event loop: the hub keeps no write
+    # connection and the store process writes every commit. ("normal" writes small ones inline.)
+    from hub.api.grpc.client import HubClient
+    from hub.kernel import Hub
+
+    from .conftest import ALL_TOKEN, settings
+
+    hub = Hub(settings(tmp_path, durability=durability, tail_cache_events=0))
+    await hub.start()
+    try:
+        def fire(n):
+            return new_event(device_id="fp-1", type="fire.alarm", category=Category.CATEGORY_FIRE,
+                             severity=Severity.SEVERITY_CRITICAL, attributes={"n": n})
+        sequences = [await hub.submit(fire(n), "test") for n in range(20)]  # commits of one event
+        sequences += await asyncio.gather(*[hub.submit(fire(n), "test") for n in range(20, 500)])
+        assert sequences == list(range(1, 501))
+        async with HubClient(f"127.0.0.1:{hub.grpc_port}", ALL_TOKEN) as client:
+            call = client.subscribe(from_earliest=True)  # read from disk: no tail cache
+            received = []
+            async for response in call:
+                received.extend(response.batch.events)
+                if len(received) >= 500:
+                    break
+            call.cancel()
+        assert [e.sequence for e in received] == sequences
+        path = tmp_path / "journal.db"
+        hub_writes, store_writes = _writes_database(os.getpid(), path), _writes_database(hub.journal.store_pid, path)
+    finally:
+        await hub.stop()
+    assert store_writes
+    assert hub_writes == (durability != "full")
+    reopened = Journal(str(path), tail_cache_events=0)
+    await reopened.open()
+    assert [int(e.event().attributes["n"]) for e in await reopened.read_after(0, 1000)] == list(range(500))
+    await reopened.close()
