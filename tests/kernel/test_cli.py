@@ -130,3 +130,123 @@ async def test_demo_prints_live_events_and_says_they_are_synthetic():
     assert code == 0, err
     assert "SYNTHETIC" in out
     assert "device.online" in out and "sch-140802-001" in out
+
+
+RESTART_YAML = """\
+journal: {{path: {journal}}}
+logging: {{format: json}}
+listeners:
+  grpc: {{address: "127.0.0.1:{port}"}}
+  metrics: {{address: "127.0.0.1:{metrics_port}"}}
+sites:
+  - {{school_id: sch-1, region_code: "140802"}}
+adapters:
+  - {{name: synth, type: synthetic, options: {{rate: 50, seed: 1}}}}
+devices:
+  - {{id: fp-1, kind: fire_panel, adapter: synth, site: {{school_id: sch-1, building: A}}}}
+  - {{id: cam-1, kind: camera, adapter: synth, site: {{school_id: sch-1}}}}
+  - {{id: ups-1, kind: ups, adapter: synth, site: {{school_id: sch-1}}}}
+subscribers:
+  - id: ops
+    token_sha256: ${{OPS_SHA}}
+    scope: {{all_regions: true}}
+"""
+
+
+async def start_hub_process(config, digest, env=None):
+    """`campus-hub run -c config`, and its JSON log records up to "running" (the start is over)."""
+    hub = await asyncio.create_subprocess_exec(
+        *CLI, "run", "-c", str(config), env={**os.environ, "OPS_SHA": digest, **(env or {})},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    records = []
+    while not records or records[-1].get("event") != "running":
+        line = await asyncio.wait_for(hub.stderr.readline(), 30)
+        assert line, f"the hub exited before it was running: {records}"
+        records.append(json.loads(line))
+    return hub, records
+
+
+async def stop_hub_process(hub) -> list[str]:
+    """SIGTERM, then the rest of its stderr lines."""
+    hub.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(hub.communicate(), 20)
+    assert hub.returncode == 0, err.decode()
+    return err.decode().splitlines()
+
+
+def restart_config(tmp_path):
+    config = tmp_path / "hub.yaml"
+    config.write_text(RESTART_YAML.format(journal=tmp_path / "j.db", port=free_port(), metrics_port=free_port()))
+    return config
+
+
+async def test_run_announces_each_listener_and_the_adapter_and_device_counts(tmp_path):
+    _, digest = new_token()
+    config = restart_config(tmp_path)
+    hub, records = await start_hub_process(config, digest)
+    await stop_hub_process(hub)
+    listening = {r["api"]: r for r in records if r["event"] == "listening"}
+    text = config.read_text()
+    grpc_address = text.split('grpc: {address: "')[1].split('"')[0]
+    metrics_address = text.split('metrics: {address: "')[1].split('"')[0]
+    assert listening["gRPC"]["address"] == grpc_address and listening["gRPC"]["tls"] is False
+    assert listening["metrics (HTTP)"]["address"] == metrics_address
+    assert len([r for r in records if r["event"] == "listening"]) == 2
+    running = records[-1]
+    assert (running["adapters"], running["devices"], running["level"]) == (1, 3, "info")
+
+
+async def test_tail_reconnects_when_the_hub_restarts_and_resumes_without_gap_or_duplicate(tmp_path):
+    token, digest = new_token()
+    config = restart_config(tmp_path)
+    target = config.read_text().split('grpc: {address: "')[1].split('"')[0]
+    hub, _ = await start_hub_process(config, digest)
+    tail = await asyncio.create_subprocess_exec(
+        *CLI, "tail", "--target", target, "--token", token, "--from-earliest", "--json",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    sequences = []
+
+    async def read_events(until):
+        while not until():
+            line = await asyncio.wait_for(tail.stdout.readline(), 30)
+            assert line, (await tail.stderr.read()).decode()
+            sequences.append(int(json.loads(line)["sequence"]))
+
+    try:
+        await read_events(lambda: len(sequences) >= 20)
+        await stop_hub_process(hub)
+        reconnecting = (await asyncio.wait_for(tail.stderr.readline(), 30)).decode()
+        assert "reconnecting in" in reconnecting, reconnecting
+        resumed_after = int(reconnecting.split("resuming after sequence ")[1])
+        # What tail printed before it said so (stdout and stderr are separate pipes).
+        await read_events(lambda: sequences[-1] >= resumed_after)
+        assert sequences[-1] == resumed_after
+        hub, _ = await start_hub_process(config, digest)
+        await read_events(lambda: len(sequences) >= 2 and sequences[-1] >= resumed_after + 20)
+        await stop_hub_process(hub)
+    finally:
+        if tail.returncode is None:
+            tail.terminate()
+            await tail.wait()
+        if hub.returncode is None:
+            hub.kill()
+            await hub.wait()
+    assert sequences == list(range(1, sequences[-1] + 1)), "a gap or a duplicate"
+
+
+async def test_a_json_log_stays_json_lines_with_grpc_core_logging_to_stderr(tmp_path):
+    # grpc's C core writes its own lines to fd 2 (GRPC_VERBOSITY, GRPC_TRACE); `run` routes them.
+    token, digest = new_token()
+    config = restart_config(tmp_path)
+    target = config.read_text().split('grpc: {address: "')[1].split('"')[0]
+    hub, records = await start_hub_process(config, digest, env={"GRPC_VERBOSITY": "debug", "GRPC_TRACE": "http"})
+    try:
+        code, out, err = await run_cli("tail", "--target", target, "--token", token, "--from-earliest",
+                                       "--count", "3", "--json")
+        assert code == 0, err
+    finally:
+        lines = await stop_hub_process(hub)
+    records += [json.loads(line) for line in lines]  # every line is a JSON record
+    native = [r for r in records if ".cc:" in r.get("source", "")]
+    assert native, "no line from grpc's C core: was GRPC_TRACE honoured?"
+    assert all(r["level"] in ("debug", "info", "warning", "error", "critical") for r in native)
