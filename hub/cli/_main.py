@@ -193,8 +193,6 @@ def cmd_tail(args) -> int:
                 "from the earliest" if from_earliest else "from now")
             print(f"{args.target}: {reason}; reconnecting in {delay:.1f} s, resuming {resume}",
                   file=sys.stderr, flush=True)
-            if after is None and not from_earliest:
-                from_earliest = False  # nothing seen yet: "from now" again is all we can say
             await asyncio.sleep(delay)
 
     try:

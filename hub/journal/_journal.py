@@ -314,7 +314,7 @@ class Journal:
         conn = self._reader_connection()
         rows = conn.execute(
             schema.SELECT + "WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
-        if rows and rows[0][0] != seq + 1 and seq + 1 >= 1:
+        if rows and rows[0][0] != seq + 1:
             # Retention removed what was asked for between the check and the read.
             raise RetentionExceeded(seq, rows[0][0])
         return list(map(Entry._make, rows))

@@ -183,5 +183,6 @@ class JournalStore:
 
     def close(self) -> None:
         if self._conn is not None:
-            self._conn.close()  # the last connection checkpoints and removes the WAL file
+            # Only the last connection to close checkpoints and removes the WAL (see Journal.close).
+            self._conn.close()
             self._conn = None

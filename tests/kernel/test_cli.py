@@ -8,7 +8,6 @@ import signal
 import socket
 import sys
 
-import pytest
 
 from hub.access import new_token
 
