@@ -30,20 +30,28 @@ def free_port() -> int:
 
 HUB_YAML = """\
 journal: {{path: {journal}}}
+logging: {{format: {log_format}}}
 listeners:
   grpc: {{address: "127.0.0.1:{port}"}}
+  metrics: {metrics}
 sites:
   - {{school_id: sch-1, region_code: "140802"}}
 adapters:
-  - {{name: synth, type: synthetic, options: {{rate: 200, seed: 1}}}}
+  - {{name: synth, type: synthetic, options: {{rate: {rate}, seed: 1}}}}
 devices:
   - {{id: fp-1, kind: fire_panel, adapter: synth, site: {{school_id: sch-1, building: A}}}}
   - {{id: cam-1, kind: camera, adapter: synth, site: {{school_id: sch-1}}}}
 subscribers:
   - id: police
     token_sha256: ${{POLICE_SHA}}
-    scope: {{region_prefixes: ["1408"]}}
+    scope: {scope}
 """
+
+
+def hub_yaml(journal, port, *, metrics_port=None, log_format="auto", rate=200,
+             scope='{region_prefixes: ["1408"]}') -> str:
+    metrics = f'{{address: "127.0.0.1:{metrics_port}"}}' if metrics_port else "null"
+    return HUB_YAML.format(journal=journal, port=port, metrics=metrics, log_format=log_format, rate=rate, scope=scope)
 
 
 async def test_check_reports_problems_with_lines_and_exits_nonzero(tmp_path):
@@ -59,7 +67,7 @@ async def test_run_tail_and_devices_against_a_live_hub(tmp_path):
     token, digest = new_token()
     port = free_port()
     config = tmp_path / "hub.yaml"
-    config.write_text(HUB_YAML.format(journal=tmp_path / "j.db", port=port))
+    config.write_text(hub_yaml(tmp_path / "j.db", port))
     hub = await asyncio.create_subprocess_exec(*CLI, "run", "-c", str(config), env={**os.environ, "POLICE_SHA": digest},
                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
@@ -94,7 +102,7 @@ async def test_ctrl_c_stops_the_hub_and_its_journal_store_in_order(tmp_path):
     # the signal long enough to commit what the hub holds, then exit with it.
     _, digest = new_token()
     config = tmp_path / "hub.yaml"
-    config.write_text(HUB_YAML.format(journal=tmp_path / "j.db", port=free_port()))
+    config.write_text(hub_yaml(tmp_path / "j.db", free_port()))
     hub = await asyncio.create_subprocess_exec(*CLI, "run", "-c", str(config), env={**os.environ, "POLICE_SHA": digest},
                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
                                                start_new_session=True)
@@ -131,31 +139,10 @@ async def test_demo_prints_live_events_and_says_they_are_synthetic():
     assert "device.online" in out and "sch-140802-001" in out
 
 
-RESTART_YAML = """\
-journal: {{path: {journal}}}
-logging: {{format: json}}
-listeners:
-  grpc: {{address: "127.0.0.1:{port}"}}
-  metrics: {{address: "127.0.0.1:{metrics_port}"}}
-sites:
-  - {{school_id: sch-1, region_code: "140802"}}
-adapters:
-  - {{name: synth, type: synthetic, options: {{rate: 50, seed: 1}}}}
-devices:
-  - {{id: fp-1, kind: fire_panel, adapter: synth, site: {{school_id: sch-1, building: A}}}}
-  - {{id: cam-1, kind: camera, adapter: synth, site: {{school_id: sch-1}}}}
-  - {{id: ups-1, kind: ups, adapter: synth, site: {{school_id: sch-1}}}}
-subscribers:
-  - id: ops
-    token_sha256: ${{OPS_SHA}}
-    scope: {{all_regions: true}}
-"""
-
-
 async def start_hub_process(config, digest, env=None):
     """`campus-hub run -c config`, and its JSON log records up to "running" (the start is over)."""
     hub = await asyncio.create_subprocess_exec(
-        *CLI, "run", "-c", str(config), env={**os.environ, "OPS_SHA": digest, **(env or {})},
+        *CLI, "run", "-c", str(config), env={**os.environ, "POLICE_SHA": digest, **(env or {})},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     records = []
     while not records or records[-1].get("event") != "running":
@@ -173,15 +160,16 @@ async def stop_hub_process(hub) -> list[str]:
     return err.decode().splitlines()
 
 
-def restart_config(tmp_path):
+def json_logging_config(tmp_path):
     config = tmp_path / "hub.yaml"
-    config.write_text(RESTART_YAML.format(journal=tmp_path / "j.db", port=free_port(), metrics_port=free_port()))
+    config.write_text(hub_yaml(tmp_path / "j.db", free_port(), metrics_port=free_port(), log_format="json", rate=50,
+                               scope="{all_regions: true}"))
     return config
 
 
 async def test_run_announces_each_listener_and_the_adapter_and_device_counts(tmp_path):
     _, digest = new_token()
-    config = restart_config(tmp_path)
+    config = json_logging_config(tmp_path)
     hub, records = await start_hub_process(config, digest)
     await stop_hub_process(hub)
     listening = {r["api"]: r for r in records if r["event"] == "listening"}
@@ -192,12 +180,12 @@ async def test_run_announces_each_listener_and_the_adapter_and_device_counts(tmp
     assert listening["metrics (HTTP)"]["address"] == metrics_address
     assert len([r for r in records if r["event"] == "listening"]) == 2
     running = records[-1]
-    assert (running["adapters"], running["devices"], running["level"]) == (1, 3, "info")
+    assert (running["adapters"], running["devices"], running["level"]) == (1, 2, "info")
 
 
 async def test_tail_reconnects_when_the_hub_restarts_and_resumes_without_gap_or_duplicate(tmp_path):
     token, digest = new_token()
-    config = restart_config(tmp_path)
+    config = json_logging_config(tmp_path)
     target = config.read_text().split('grpc: {address: "')[1].split('"')[0]
     hub, _ = await start_hub_process(config, digest)
     tail = await asyncio.create_subprocess_exec(
@@ -236,7 +224,7 @@ async def test_tail_reconnects_when_the_hub_restarts_and_resumes_without_gap_or_
 async def test_a_json_log_stays_json_lines_with_grpc_core_logging_to_stderr(tmp_path):
     # grpc's C core writes its own lines to fd 2 (GRPC_VERBOSITY, GRPC_TRACE); `run` routes them.
     token, digest = new_token()
-    config = restart_config(tmp_path)
+    config = json_logging_config(tmp_path)
     target = config.read_text().split('grpc: {address: "')[1].split('"')[0]
     hub, records = await start_hub_process(config, digest, env={"GRPC_VERBOSITY": "debug", "GRPC_TRACE": "http"})
     try:

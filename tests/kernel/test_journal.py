@@ -15,6 +15,7 @@ import pytest
 from hub.events import Category, Event, Severity, new_event, stamp_received
 from hub.journal import Entry, Journal, JournalUnavailable, RetentionExceeded
 from hub.spi.testing import eventually
+from tests.subscribing import collect
 
 
 def _is_zombie(pid: int) -> bool:
@@ -317,13 +318,7 @@ async def test_large_events_round_trip_through_the_journal_and_a_subscriber(tmp_
                           raw_data=os.urandom(size + n)) for n in range(3)]
         sequences = [await hub.submit(e, "test") for e in sent]
         async with HubClient(f"127.0.0.1:{hub.grpc_port}", ALL_TOKEN) as client:
-            call = client.subscribe(from_earliest=True)
-            received = []
-            async for response in call:
-                received.extend(response.batch.events)
-                if len(received) >= len(sent):
-                    break
-            call.cancel()
+            received = await collect(client.subscribe(from_earliest=True), len(sent))
     finally:
         await hub.stop()
     assert [e.raw.data for e in received] == [e.raw.data for e in sent]
@@ -372,13 +367,7 @@ async def test_durability_full_commits_only_through_the_store_process(tmp_path, 
         sequences += await asyncio.gather(*[hub.submit(fire(n), "test") for n in range(20, 500)])
         assert sequences == list(range(1, 501))
         async with HubClient(f"127.0.0.1:{hub.grpc_port}", ALL_TOKEN) as client:
-            call = client.subscribe(from_earliest=True)  # read from disk: no tail cache
-            received = []
-            async for response in call:
-                received.extend(response.batch.events)
-                if len(received) >= 500:
-                    break
-            call.cancel()
+            received = await collect(client.subscribe(from_earliest=True), 500)  # from disk: no tail cache
         assert [e.sequence for e in received] == sequences
         path = tmp_path / "journal.db"
         hub_writes, store_writes = _writes_database(os.getpid(), path), _writes_database(hub.journal.store_pid, path)

@@ -9,6 +9,7 @@ from adapters.sia.adapter import SiaAdapter
 from adapters.sia.frame import Frame, decode_frame, encode_frame
 from adapters.sia.options import SiaOptions
 from hub.kernel import AdapterInstance, Hub, HubSettings
+from tests.subscribing import collect
 
 from .helpers import HEX_KEY, exchange, panel
 
@@ -74,13 +75,7 @@ async def test_a_stopped_hub_leaves_no_wal_or_shm_after_its_journal_was_read(tmp
             frame = Frame("SIA-DCS", sequence, account="1234", data=f"#1234|NPA0{sequence}", timestamp=stamp)
             assert decode_frame(await exchange(address, encode_frame(frame))).id == "ACK"
         async with HubClient(f"127.0.0.1:{hub.grpc_port}", "ops-token") as client:
-            call = client.subscribe(from_earliest=True)
-            received = []
-            async for response in call:
-                received.extend(response.batch.events)
-                if len(received) >= 3:
-                    break
-            call.cancel()
+            received = await collect(client.subscribe(from_earliest=True), 3)
         assert [e.type for e in received if e.raw.protocol == "sia-dc09"] == ["panic.alarm"] * 3
         assert os.path.exists(f"{path}-wal")  # the journal is in WAL mode while it runs
     finally:
