@@ -40,6 +40,7 @@ from hub.cli import logs  # noqa: E402
 from hub.api.grpc.client import HubClient  # noqa: E402
 from hub.events import state_name, timestamp_seconds  # noqa: E402
 from bench.proc import cpu_seconds  # noqa: E402
+from bench.results import headline, print_result  # noqa: E402
 from simulators.campus.campus import FAMILIES, SimulatedCampus  # noqa: E402
 from simulators.campus.hubconfig import HubOptions, write_hub_config  # noqa: E402
 from simulators.campus.noise import Noise  # noqa: E402
@@ -175,6 +176,7 @@ async def main() -> int:
         attach = time.monotonic() - started
         print(f"1. hub reached {'every' if reached else 'NOT every'} device in {attach:.1f} s "
               f"({await campus.attachment()})", flush=True)
+        headline(f"time to reach every device of {len(plan.devices)}", attach if reached else float("nan"), "s")
         received = collections.Counter()
         device_states = collections.Counter()  # device.offline/online/fault by reason
 
@@ -212,6 +214,9 @@ async def main() -> int:
         await asyncio.sleep(args.drain)  # events of the window's last actions are still on their way
         rss, peak = memory_mib(hub.pid)
         total = sum(received.values())
+        headline(f"delivered at {args.rate:g}/s offered", total / window, "events/s")
+        headline("hub CPU", 100 * (cpu_after - cpu_before) / window, "% of a core")
+        headline("hub peak RSS", peak, "MiB")
         print(f"2. delivered {total / window:.0f} events/s sustained over {window:.0f} s at {args.rate:g}/s offered "
               f"background ({dict(received)}); noise played {dict(noise.played)}, failed {dict(noise.failed)}, skipped (device busy) {noise.skipped}", flush=True)
         print(f"3. hub CPU {100 * (cpu_after - cpu_before) / window:.0f}% of one core; RSS {rss:.0f} MiB "
@@ -234,6 +239,7 @@ async def main() -> int:
                 print(f"   {family:7s} no samples (offered {meter.offered[family]})", flush=True)
                 continue
             to_hub = sorted(meter.to_hub[family])
+            headline(f"{family} device -> subscriber p99", 1000 * percentile(samples, 0.99), "ms")
             print(f"   {family:7s} n={len(samples):6d} of {meter.offered[family]:6d} (missed {meter.missed[family]}, "
                   f"pending {pending[family]})"
                   f"  p50 {1000 * statistics.median(samples):7.1f}  p99 {1000 * percentile(samples, 0.99):7.1f}"
@@ -247,6 +253,7 @@ async def main() -> int:
             hub.send_signal(signal.SIGTERM)
             await hub.wait()
         await campus.stop()
+    print_result("campus")
     return 0
 
 

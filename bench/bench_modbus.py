@@ -2,12 +2,12 @@
 
 Three processes share this host's clock:
 
-- the hub (this process): :class:`hub.app.Hub` with the Modbus adapter, journal, pipeline and gRPC
+- the hub (this process): :class:`hub.kernel.Hub` with the Modbus adapter, journal, pipeline and gRPC
   server, and nothing else (so its CPU figure is the hub's);
 - the simulator (child): every panel, on ``panels / units-per-port`` loopback ports; once the hub
   has every panel online it raises and clears zone fires on random panels at ``--change-rate`` and
   notes when each register changed;
-- a gRPC subscriber (child, :class:`hub.client.HubClient`): notes when each ``fire.alarm`` arrives.
+- a gRPC subscriber (child, :class:`hub.api.grpc.client.HubClient`): notes when each ``fire.alarm`` arrives.
 
 Printed: the hub process's CPU share, Modbus requests/s, and the delay from register change to
 receipt at the subscriber (p50/p99/max; target p99 <= poll interval + 50 ms), split at the hub's
@@ -39,6 +39,7 @@ reactor.install()
 
 from adapters.modbus.adapter import ModbusAdapter, ModbusDeviceOptions, ModbusOptions  # noqa: E402
 from adapters.modbus.profile import resolve_profile  # noqa: E402
+from bench.results import headline, print_result  # noqa: E402
 from hub.cli import logs  # noqa: E402
 from hub.events import DeviceState, Site, State, timestamp_seconds  # noqa: E402
 from hub.spi import DeviceSpec  # noqa: E402
@@ -292,6 +293,11 @@ async def bench(args: argparse.Namespace) -> None:
             print(f"{label + ':':<22}p50={1000 * statistics.median(delays):.0f} ms "
                   f"p99={1000 * percentile(delays, 0.99):.0f} ms max={1000 * delays[-1]:.0f} ms")
         print(f"target:               p99 change -> subscriber <= {1000 * args.interval + 50:.0f} ms")
+        headline("p99 register change -> subscriber", 1000 * percentile(sorted(d for _, d in pairs), 0.99),
+                       "ms", at_most=1000 * args.interval + 50)
+    headline(f"hub CPU, {len(ports)} panels every {args.interval:g} s", 100 * cpu / wall, "% of a core")
+    headline("changes not delivered as their own event", missed, "changes", at_most=0)
+    print_result("modbus")
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ percentiles from the camera's event time, and event counts.
     .venv/bin/python bench/bench_onvif.py --cameras 500 --duration 30 --rate 50          # to emit
     .venv/bin/python bench/bench_onvif.py --cameras 500 --duration 30 --rate 50 --hub    # to gRPC
 
-Without ``--hub`` the adapter runs on the in-memory SPI (hub.testing) and the delay ends at
+Without ``--hub`` the adapter runs on the in-memory SPI (hub.spi.testing) and the delay ends at
 ``emit``. With ``--hub`` a real hub (journal, pipeline, gRPC) runs the adapter and a gRPC
 subscriber in the camera process measures camera event -> subscriber receipt. Cameras and hub
 share this host's clock; event times carry milliseconds.
@@ -34,6 +34,7 @@ from hub import reactor as hub_reactor  # noqa: E402  (the reactor goes in befor
 hub_reactor.install()
 
 from bench.proc import cpu_seconds  # noqa: E402
+from bench.results import headline, print_result  # noqa: E402
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -98,11 +99,11 @@ async def serve(args: argparse.Namespace) -> int:
 def _hub_cpu(hub) -> float:
     """This process's CPU seconds, and its journal store's when a real hub runs here."""
     real = getattr(hub, "hub", None)
-    return time.process_time() + (real.journal.store_cpu_seconds() if real is not None else 0.0)
+    return time.process_time() + (cpu_seconds(real.journal.store_pid) if real is not None else 0.0)
 
 
 class _InMemoryHub:
-    """The adapter on hub.testing's in-memory SPI; delays end at emit."""
+    """The adapter on hub.spi.testing's in-memory SPI; delays end at emit."""
 
     def __init__(self, specs, options, pool: int) -> None:
         from adapters.onvif.adapter import OnvifAdapter
@@ -240,6 +241,10 @@ async def watch(args: argparse.Namespace) -> int:
           f"p99 {1000 * _percentile(delays, 0.99):.1f} ms  max {1000 * max(delays, default=float('nan')):.1f} ms")
     print(f"worst (at s: delay ms)  {', '.join(f'{at - first:.1f}: {1000 * d:.0f}' for at, d in worst)}")
     print(f"not online at the end   {len(offline)} {offline[:5]}")
+    headline(f"camera event -> {end} p99", 1000 * _percentile(delays, 0.99), "ms")
+    headline(f"hub CPU, {len(specs)} cameras", 100 * cpu / wall, "% of a core")
+    headline("cameras not online at the end", len(offline), "cameras", at_most=0)
+    print_result("onvif")
     return 0
 
 

@@ -25,6 +25,7 @@ from hub import reactor
 
 reactor.install()
 
+from bench.results import headline, print_result  # noqa: E402
 from hub.cli import logs  # noqa: E402
 from hub.kernel import Hub, HubSettings  # noqa: E402
 from hub.cli import interpreter  # noqa: E402
@@ -170,19 +171,25 @@ async def main(args) -> None:
     batched = sorted(runs, key=lambda r: r["delivered_per_s"])[len(runs) // 2]
     print(f"[batched, durability=normal] median of {len(runs)}: delivered to 4 subscribers "
           f"{batched['delivered_per_s']:,.0f}/s (target 50,000/s)")
+    headline("delivered to 4 subscribers (batched)", batched["delivered_per_s"], "events/s", at_least=50_000)
     single_n = max(10_000, args.events // 5)
     single = await throughput(single_n, 1, "normal")
     print(f"[one event per message baseline] {single_n} events: delivered {single['delivered_per_s']:,.0f}/s")
     print(f"ratio batched/one-per-message: {batched['delivered_per_s'] / single['delivered_per_s']:.1f}x")
+    headline("batched / one event per message", batched["delivered_per_s"] / single["delivered_per_s"], "x")
     if not args.quick:
         full = await throughput(args.events // 2, 0, "full")
         print(f"[batched, durability=full (fsync per commit)] delivered {full['delivered_per_s']:,.0f}/s")
+        headline("delivered, durability full", full["delivered_per_s"], "events/s")
     lat = await latency(2000, args.latency_seconds)
     print(f"[latency at {lat['rate']}/s] emit->client p50 {lat['p50_ms']:.2f} ms, p99 {lat['p99_ms']:.2f} ms, "
           f"max {lat['max_ms']:.2f} ms ({lat['samples']} batch samples)")
+    headline(f"emit -> client p99 at {lat['rate']}/s", lat["p99_ms"], "ms")
     hub_mb, store_mb = memory_with_devices(10_000)
     print(f"[memory] hub with 10,000 registered devices: {hub_mb:.0f} MB resident, plus {store_mb:.0f} MB "
           f"for its journal store process (target < 300 MB)")
+    headline("hub RSS with 10,000 devices", hub_mb, "MB", at_most=300)
+    print_result("pipeline")
 
 
 if __name__ == "__main__":

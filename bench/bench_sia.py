@@ -1,6 +1,6 @@
 """Benchmark: SIA DC-09 frames received, durably journaled and ACKed over TCP.
 
-Our side is the real hub: :class:`hub.app.Hub` with the SIA adapter, so every frame goes
+Our side is the real hub: :class:`hub.kernel.Hub` with the SIA adapter, so every frame goes
 adapter → pipeline → hub journal (group commit) → ACK. pysiaalarm's asyncio TCP receiver gets the
 same transmitter load and its callback journals every event through the same
 :class:`hub.journal.Journal` class with the same durability, so both sides do the same disk work
@@ -43,6 +43,8 @@ hub.reactor.install()
 
 from adapters.sia.frame import Frame, encode_frame  # noqa: E402
 from adapters.sia.framer import FrameSplitter  # noqa: E402
+from bench.proc import cpu_seconds  # noqa: E402
+from bench.results import headline, print_result  # noqa: E402
 from hub.cli import logs  # noqa: E402
 from hub.events import Category, Severity, Site, new_event, stamp_received  # noqa: E402
 from hub.journal import Journal  # noqa: E402
@@ -199,9 +201,9 @@ async def measure(name: str, start: Callable[[], Awaitable[Receiver]], args) -> 
     receiver = await start()
     try:
         # This process (and its journal store) is the receiver alone: the load is generated elsewhere.
-        cpu = time.process_time() + receiver.journal.store_cpu_seconds()
+        cpu = time.process_time() + cpu_seconds(receiver.journal.store_pid)
         throughput = await run_load(receiver.port, args.connections, args.frames, None, run=1)
-        cpu = time.process_time() + receiver.journal.store_cpu_seconds() - cpu
+        cpu = time.process_time() + cpu_seconds(receiver.journal.store_pid) - cpu
         fast_before, all_before = receiver.answered_within_10ms()
         latency = await run_load(receiver.port, args.latency_connections, int(args.rate * args.seconds), args.rate,
                                  run=2)
@@ -259,8 +261,12 @@ async def bench(args) -> None:
               f"within 10 ms by the receiver's clock), "
               f"pysiaalarm {theirs['latency']['p99_ms']:.2f} ms; "
               f"CPU/frame ours {ours['cpu_us']:.0f} us, pysiaalarm {theirs['cpu_us']:.0f} us")
+        headline(f"frames/s vs pysiaalarm, durability {durability}", ours_fps / theirs_fps, "x", at_least=2)
+        headline(f"p99 frame -> ACK at {args.rate:g}/s, durability {durability}", ours["latency"]["p99_ms"],
+                       "ms", at_most=10)
     print(f"  pysiaalarm without any journal: {bare['throughput']['frames_per_s']:.0f}/s, "
           f"p99 {bare['latency']['p99_ms']:.2f} ms, CPU/frame {bare['cpu_us']:.0f} us")
+    print_result("sia")
 
 
 def main() -> None:

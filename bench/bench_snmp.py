@@ -3,9 +3,9 @@
     python bench/bench_snmp.py traps --count 20000 --count-v3 3000
     python bench/bench_snmp.py poll --switches 1000 --interval 60 --duration 150
 
-The SNMP adapter runs inside :class:`hub.app.Hub` (SQLite journal, durability ``normal``, gRPC API
+The SNMP adapter runs inside :class:`hub.kernel.Hub` (SQLite journal, durability ``normal``, gRPC API
 on loopback), so every trap goes receiver -> adapter -> pipeline -> journal -> gRPC stream. A
-subscriber *process* (:class:`hub.client.HubClient`, streaming ``network.trap`` events with the
+subscriber *process* (:class:`hub.api.grpc.client.HubClient`, streaming ``network.trap`` events with the
 default batching) times each trap at receipt against the send time the trap carries in a varbind
 (same machine, same wall clock). Trap senders and simulators are processes of their own, so this
 process's CPU time is the hub's alone.
@@ -51,6 +51,8 @@ from adapters.snmp.adapter import SnmpAdapter  # noqa: E402
 from adapters.snmp.options import SnmpDeviceOptions, SnmpOptions  # noqa: E402
 from hub.events import Site  # noqa: E402
 from hub.spi import DeviceSpec  # noqa: E402
+from bench.proc import cpu_seconds  # noqa: E402
+from bench.results import headline, print_result  # noqa: E402
 
 VENDOR_TRAP = (1, 3, 6, 1, 4, 1, 99999, 0, 1)
 STAMP = (1, 3, 6, 1, 4, 1, 99999, 1)  # varbind carrying the sender's send time
@@ -214,7 +216,7 @@ class Snapshot:
 
     @classmethod
     def take(cls, hub) -> Snapshot:
-        return cls(time.process_time() + hub.journal.store_cpu_seconds(), time.perf_counter(), hub.journal.head)
+        return cls(time.process_time() + cpu_seconds(hub.journal.store_pid), time.perf_counter(), hub.journal.head)
 
 
 @dataclasses.dataclass
@@ -344,9 +346,13 @@ async def bench_traps(args) -> None:
                       f"lost) at {burst.journal_rate:,.0f} traps/s; subscriber received {received['count']} at "
                       f"{received['count'] / delivered_for:,.0f}/s; hub CPU meanwhile {burst.hub_cpu:.0f} % of one core",
                       flush=True)
+                headline(f"{name} traps journaled (burst)", burst.journal_rate, "traps/s")
+                headline(f"{name} traps lost (burst)", burst.sent - burst.journaled, "traps")
                 paced = await _trap_phase(bench, version, int(args.rate * args.paced_seconds), args.rate, 1)
                 print(f"{name} paced at {args.rate:.0f}/s: journaled {paced.journaled}/{paced.sent}, "
                       f"{_delays(paced.received['delays'])}; hub CPU {paced.hub_cpu:.0f} %", flush=True)
+                headline(f"{name} trap -> subscriber p99 at {args.rate:.0f}/s",
+                         _percentile(paced.received["delays"], 0.99) * 1000, "ms")
             finally:
                 await bench.stop()
 
@@ -440,6 +446,9 @@ async def _measure_polling(bench: BenchHub, args) -> None:
           f"hub process CPU {cpu / wall * 100:.1f} % of one core; polls ok {polls['ok']}, "
           f"timeout {polls['timeout']} (one is the trap sender's: it runs no agent), error {polls['error']}; "
           f"terminals {len(bench.adapter.terminals())}; events journaled {events}")
+    headline(f"hub CPU polling {args.switches} switches every {args.interval:.0f} s", cpu / wall * 100, "% of a core")
+    headline("polls timed out", polls["timeout"], "polls")
+    headline("trap -> subscriber p99 while polling", _percentile(received["delays"], 0.99) * 1000, "ms")
     print(f"v2c traps paced at {args.rate:.0f}/s meanwhile: journaled {journaled}/{sent}, {_delays(received['delays'])}")
     by_window: dict[int, list[float]] = {}
     for sent_at, delay in zip(received["sent"], received["delays"]):
@@ -473,6 +482,7 @@ async def main(args) -> None:
           flush=True)
     await (bench_traps if args.what == "traps" else bench_poll)(args)
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print_result(f"snmp {args.what}")
 
 
 def parse_args() -> argparse.Namespace:

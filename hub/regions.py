@@ -1,6 +1,6 @@
 """GB/T 2260 administrative region codes (``140802``: province 14, prefecture 08, county 02).
 
-Rules (see shared/protocols.md): digits 1-2 are a province that exists; digits 3-4 are 00 (the
+Rules (GB/T 2260): digits 1-2 are a province that exists; digits 3-4 are 00 (the
 province itself), 01-70 (city, prefecture or league) or 90 (county-level unit administered by the
 province); digits 5-6 are 00 (the prefecture itself) or 01-99 (district, county, county-level city),
 and must be 00 when digits 3-4 are.

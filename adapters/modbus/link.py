@@ -30,7 +30,7 @@ from adapters.modbus.pairing import ResponsePairing, Shape, pairing_framer
 from adapters.modbus.planner import ReadRequest, plan_requests
 from adapters.modbus.profile import Profile, Table
 from adapters.modbus.tracker import PanelTracker, RegisterValueError
-from hub.spi import AdapterContext
+from hub.spi import AdapterContext, Backoff
 
 # pymodbus logs frame dumps and retries of what this module already reports as device faults,
 # with device ids, through the hub's structured log; its own lines would only be noise.
@@ -111,7 +111,7 @@ class Link:
         self._late_logged_at = -_LATE_LOG_INTERVAL
 
     async def run(self) -> None:
-        delay = self.settings.reconnect_min
+        backoff = Backoff(self.settings.reconnect_min, self.settings.reconnect_max)
         while True:
             client = AsyncModbusTcpClient(
                 self.host, port=self.port, framer=FRAMERS[self.framer], name=self.name,
@@ -143,9 +143,9 @@ class Link:
                 client.close()
             # A connection that answered was healthy: start the backoff over. One that accepted
             # TCP and answered nothing backs off like one that refused.
-            delay = self.settings.reconnect_min if self._answered else delay
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.settings.reconnect_max)
+            if self._answered:
+                backoff.succeeded()
+            await asyncio.sleep(backoff.failed())
 
     def _all_offline(self, reason: str) -> None:
         for panel in self.panels:

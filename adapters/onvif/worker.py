@@ -23,7 +23,7 @@ from adapters.onvif.setup_slots import SetupSlots
 from adapters.onvif.soap import Envelope, SoapError, format_datetime, username_token
 from adapters.onvif.transport import SoapHttpClient
 from hub.events import State, new_event
-from hub.spi import AdapterContext, DeviceSpec
+from hub.spi import AdapterContext, Backoff, DeviceSpec
 
 __all__ = ["CameraWorker"]
 
@@ -56,12 +56,12 @@ class CameraWorker:
 
     # --- the loop -------------------------------------------------------------------------------
     async def run(self) -> None:
-        delay = self.options.retry_initial
+        backoff = Backoff(self.options.retry_initial, self.options.retry_max)
         try:
             while True:
                 try:
                     await self._connect()
-                    delay = self.options.retry_initial
+                    backoff.succeeded()
                     if self.camera.events and self.facts.events_url:
                         await self._pull_events()
                     else:
@@ -76,8 +76,7 @@ class CameraWorker:
                     self.log.exception("onvif.worker_error")
                     self.ctx.metrics.count("worker_errors")
                     self._failed(CameraError(FailureKind.BAD_RESPONSE, f"unexpected {type(exc).__name__}"))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.options.retry_max)
+                await asyncio.sleep(backoff.failed())
         finally:
             await self._close()
 
@@ -117,7 +116,7 @@ class CameraWorker:
         self.ctx.metrics.count("subscriptions_created")
         self.log.info("onvif.subscribed", address=sub.address, terminates=format_datetime(sub.termination_time))
         self._healthy()
-        backoff = options.retry_initial
+        backoff = Backoff(options.retry_initial, options.retry_max)
         # Hundreds of cameras subscribed at once would otherwise time their empty pulls out together.
         spread = random.uniform(0.5, 1.0)
         while True:
@@ -146,10 +145,9 @@ class CameraWorker:
                     return
                 if exc.kind is FailureKind.AUTH:  # the camera clock may have jumped: re-read it
                     await self._resync_clock()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, options.retry_max)
+                await asyncio.sleep(backoff.failed())
                 continue
-            backoff = options.retry_initial
+            backoff.succeeded()
             self._healthy()
             self._follow_clock(result.current_time)
             for notification in result.notifications:

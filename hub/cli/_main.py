@@ -14,18 +14,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.metadata
 import os
 import sys
 
 from hub.events import CATEGORY_CHOICES, SEVERITY_CHOICES, parse_category, parse_severity
 
 DEFAULT_TARGET = "127.0.0.1:50051"
-
-
-def _plugin_groups() -> dict[str, dict[str, importlib.metadata.EntryPoint]]:
-    return {group: {ep.name: ep for ep in importlib.metadata.entry_points(group=f"campushub.{group}")}
-            for group in ("simulators", "discover")}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,12 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("rest", nargs=argparse.REMAINDER)
     simulate.set_defaults(handler=cmd_simulate)
 
-    groups = _plugin_groups()
+    from hub.spi import installed_plugins
     for group, help_text in (("simulators", "run a device simulator"), ("discover", "discover devices")):
         command = "sim" if group == "simulators" else group
+        names = sorted(installed_plugins(group))
         sub = commands.add_parser(command, help=help_text, add_help=False)
-        sub.add_argument("name", nargs="?", choices=sorted(groups[group]) or None, metavar="NAME",
-                         help=", ".join(sorted(groups[group])))
+        sub.add_argument("name", nargs="?", choices=names or None, metavar="NAME", help=", ".join(names))
         sub.add_argument("rest", nargs=argparse.REMAINDER)
         sub.set_defaults(handler=cmd_plugin, group=group, command_name=command)
 
@@ -199,8 +193,6 @@ def cmd_tail(args) -> int:
                 "from the earliest" if from_earliest else "from now")
             print(f"{args.target}: {reason}; reconnecting in {delay:.1f} s, resuming {resume}",
                   file=sys.stderr, flush=True)
-            if after is None and not from_earliest:
-                from_earliest = False  # nothing seen yet: "from now" again is all we can say
             await asyncio.sleep(delay)
 
     try:
@@ -270,15 +262,15 @@ def cmd_hash_token(args) -> int:
 def cmd_plugin(args) -> int:
     """`sim NAME ...` / `discover NAME ...`: load only the named plugin, let it add its arguments."""
     from hub.cli import runtime
-    plugins = _plugin_groups()[args.group]
+    from hub.spi import PluginError, installed_plugins, load_plugin
     if not args.name:
-        print(f"usage: campus-hub {args.command_name} NAME ...; NAME is one of: {', '.join(sorted(plugins))}",
-              file=sys.stderr)
+        print(f"usage: campus-hub {args.command_name} NAME ...; NAME is one of: "
+              f"{', '.join(sorted(installed_plugins(args.group)))}", file=sys.stderr)
         return 2
     prog = f"campus-hub {args.command_name} {args.name}"
     try:
-        return runtime.run_plugin_command(prog, plugins[args.name].value, args.rest)
-    except runtime.PluginUnavailable as exc:
+        return runtime.run_plugin_command(prog, load_plugin(args.group, args.name), args.rest)
+    except (PluginError, runtime.PluginUnavailable) as exc:
         print(f"{prog}: not available: {exc}", file=sys.stderr)
         return 2
 

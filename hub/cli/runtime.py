@@ -89,27 +89,29 @@ class PluginUnavailable(RuntimeError):
     """A plugin command cannot be loaded (import failure, or it breaks the configure contract)."""
 
 
-def run_plugin_command(prog: str, configure_path: str, argv: list[str] | None = None) -> int:
-    """A plugin command (``configure(parser)`` contract, see pyproject's campushub.simulators) run
-    without the hub's CLI, e.g. ``python -m simulators.sia``: same reactor, logging and Ctrl-C
-    handling as ``campus-hub sim NAME``. ``configure_path`` is "module:function"; it is imported
-    only after the reactor is installed."""
+def run_plugin_command(prog: str, configure, argv: list[str] | None = None) -> int:
+    """A plugin command (``configure(parser)`` contract, see pyproject's campushub.simulators):
+    ``campus-hub sim NAME`` passes the loaded plugin (hub.spi.load_plugin); ``python -m
+    simulators.sia`` passes "module:function", imported here only after the reactor is installed.
+    Same reactor, logging and Ctrl-C handling either way."""
     import argparse
     import importlib
 
     from hub.cli import logs
 
     hub_reactor.install()
-    module, _, name = configure_path.partition(":")
+    where = configure if isinstance(configure, str) else f"{configure.__module__}:{configure.__qualname__}"
+    if isinstance(configure, str):
+        module, _, name = configure.partition(":")
+        try:
+            configure = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError) as exc:
+            raise PluginUnavailable(f"{where}: {exc}") from exc
     parser = argparse.ArgumentParser(prog=prog)
-    try:
-        configure = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        raise PluginUnavailable(f"{configure_path}: {exc}") from exc
     configure(parser)
     args = parser.parse_args(argv)
     if not hasattr(args, "main"):
-        raise PluginUnavailable(f"{configure_path} set no main() (see the campushub.simulators contract)")
+        raise PluginUnavailable(f"{where} set no main() (see the campushub.simulators contract)")
     logs.configure("info")
     return run(lambda: args.main(args))
 

@@ -113,8 +113,8 @@ TokenSha256 = Annotated[SecretStr, AfterValidator(_token_hash)]
 class HubSection(_Section):
     """Who this hub is."""
 
-    id: Identifier = Field("campus-hub", description="Identity of this hub (shown to subscribers and in "
-                           "logs; give each hub in a hub-of-hubs tree its own).")
+    id: Identifier = Field("campus-hub", description="Identity of this hub (served to subscribers by "
+                           "GetHubInfo, and in logs; give each hub in a hub-of-hubs tree its own).")
     name: str = Field("", description="Human-readable name, e.g. the county or campus it serves.")
 
 

@@ -27,6 +27,7 @@ from hub.journal._store import SYNCHRONOUS, first_young_sequence
 from hub.journal._store_process import StoreGone
 from hub.journal._tail import TailCache
 from hub.journal._writer import JournalWriter
+from hub.spi import Backoff
 
 log = structlog.get_logger("journal")
 
@@ -237,7 +238,7 @@ class Journal:
 
     async def _store(self, entries: list[Entry]) -> None:
         """Write the entries in one transaction, retrying (with the same sequences) until it works."""
-        delay = 0.05
+        backoff = Backoff(0.05, 2.0)
         checkpoint_due = self._events_since_checkpoint + len(entries) >= CHECKPOINT_EVERY_EVENTS
         values = list(itertools.chain.from_iterable(entries))
         while True:
@@ -250,8 +251,7 @@ class Journal:
                     break  # the store committed the batch before it went
             except (sqlite3.Error, OSError) as exc:
                 self._write_failed(exc, len(entries))
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
+            await asyncio.sleep(backoff.failed())  # not backoff.sleep: the journal needs no reactor
         if not self.healthy:
             log.info("journal writes recovered", path=self.path)
             self.healthy, self.last_error = True, None
@@ -314,7 +314,7 @@ class Journal:
         conn = self._reader_connection()
         rows = conn.execute(
             schema.SELECT + "WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
-        if rows and rows[0][0] != seq + 1 and seq + 1 >= 1:
+        if rows and rows[0][0] != seq + 1:
             # Retention removed what was asked for between the check and the read.
             raise RetentionExceeded(seq, rows[0][0])
         return list(map(Entry._make, rows))

@@ -40,6 +40,14 @@ def first_young_sequence(conn: sqlite3.Connection, cutoff: float) -> int:
     return low
 
 
+def _release_free_pages(conn: sqlite3.Connection) -> None:
+    """Give the deleted rows' pages back to the file system (auto_vacuum=INCREMENTAL).
+
+    Not ``conn.execute``: Python's sqlite3 steps a statement without result columns once, and
+    each step of incremental_vacuum frees one page; executescript runs it to completion."""
+    conn.executescript("PRAGMA incremental_vacuum")
+
+
 class JournalStore:
     """The write connection and everything done with it. Runs in the store process; the hub also
     keeps one attached for small commits (see Journal._store)."""
@@ -166,14 +174,15 @@ class JournalStore:
                 share = max(1, min(count - 1, int(count * (1 - max_bytes / used)) + count // 100))
                 deleted += conn.execute(
                     "DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT ?)", (share,)).rowcount
-                conn.execute("PRAGMA incremental_vacuum")
+                _release_free_pages(conn)
         if deleted:
-            conn.execute("PRAGMA incremental_vacuum")
+            _release_free_pages(conn)
             self.checkpoint()  # the deletions went to the WAL; commits only count events
         min_seq = conn.execute("SELECT MIN(seq) FROM events").fetchone()[0]
         return deleted, (min_seq if min_seq is not None else head + 1)
 
     def close(self) -> None:
         if self._conn is not None:
-            self._conn.close()  # the last connection checkpoints and removes the WAL file
+            # Only the last connection to close checkpoints and removes the WAL (see Journal.close).
+            self._conn.close()
             self._conn = None

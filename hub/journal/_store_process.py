@@ -104,7 +104,8 @@ class StoreProcess:
                 future.set_exception(StoreGone(f"the journal store process exited with status {code}"))
 
     async def stop(self) -> None:
-        """Ask the store to close (it checkpoints and removes the WAL), then reap it."""
+        """Ask the store to close, then reap it. Closed last (see Journal.close), its connection
+        checkpoints and removes the WAL and shared-memory files."""
         if self._process is None:
             return
         if self.running:

@@ -75,5 +75,5 @@ class JournalWriter:
         if self._inline is not None:
             self._inline.close()
             self._inline = None
-        await self._process.stop()  # the last connection to close checkpoints and removes the WAL
+        await self._process.stop()  # last (readers and the inline store closed): it removes the WAL
 

@@ -34,14 +34,18 @@ from hub.spi._capabilities import (
 )
 from hub.spi._plugins import (
     ADAPTER_GROUP,
+    PLUGIN_KINDS,
     PluginError,
     adapter_types,
     available_type_names,
+    installed_plugins,
     load_adapter_class,
+    load_plugin,
     override_adapter_classes,
 )
 
-__all__ = ["ADAPTER_GROUP", "Adapter", "AdapterContext", "AdapterMetrics", "Backoff", "CapabilityError", "DeviceSpec",
+__all__ = ["ADAPTER_GROUP", "PLUGIN_KINDS", "Adapter", "AdapterContext", "AdapterMetrics", "Backoff", "CapabilityError", "DeviceSpec",
            "NoOptions", "PanelCommand", "PanelCommands", "PluginError", "PtzControl", "RelayOutput", "Snapshot",
            "SnapshotSource", "TerminalInventorySource", "TerminalRecord", "Upstream", "adapter_types",
-           "available_type_names", "load_adapter_class", "override_adapter_classes", "sleep"]
+           "available_type_names", "installed_plugins", "load_adapter_class", "load_plugin", "override_adapter_classes",
+           "sleep"]

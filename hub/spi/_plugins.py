@@ -1,20 +1,26 @@
-"""Adapter plugin discovery: entry points in group ``campushub.adapters``.
+"""Plugin discovery: entry points in the groups ``campushub.<kind>`` (adapters, simulators,
+discover, uplinks), listed and loaded by one pair of functions.
 
-Only the adapter types a config actually uses are imported, so a broken or half-written plugin
-only matters to configs that name it. Tests can register adapter classes without installing
-entry points via :func:`override_adapter_classes`.
+Only the plugins actually used are imported, so a broken or half-written plugin only matters to
+whoever names it. Tests can register adapter classes without installing entry points via
+:func:`override_adapter_classes`.
 """
 from __future__ import annotations
 
 import contextlib
 import importlib.metadata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import pydantic
 
 from hub.spi._adapter import Adapter
 
-__all__ = ["ADAPTER_GROUP", "PluginError", "adapter_types", "load_adapter_class", "override_adapter_classes"]
+__all__ = ["ADAPTER_GROUP", "PLUGIN_KINDS", "PluginError", "adapter_types", "available_type_names",
+           "installed_plugins", "load_adapter_class", "load_plugin", "override_adapter_classes"]
+
+#: Each kind of plugin (its entry point group is ``campushub.<kind>``) and what one is called in errors.
+PLUGIN_KINDS = {"adapters": "adapter type", "simulators": "simulator", "discover": "discovery tool",
+                "uplinks": "uplink"}
 
 ADAPTER_GROUP = "campushub.adapters"
 
@@ -22,7 +28,7 @@ _overrides: dict[str, type[Adapter]] = {}
 
 
 class PluginError(Exception):
-    """An adapter type cannot be used. ``message`` says why, ``expected`` what would work."""
+    """A plugin cannot be used. ``message`` says why, ``expected`` what would work."""
 
     def __init__(self, message: str, expected: str = "") -> None:
         super().__init__(f"{message}; expected {expected}" if expected else message)
@@ -30,9 +36,35 @@ class PluginError(Exception):
         self.expected = expected
 
 
+def installed_plugins(kind: str) -> dict[str, importlib.metadata.EntryPoint]:
+    """The installed entry points of one kind of plugin (see PLUGIN_KINDS) by name, not imported."""
+    if kind not in PLUGIN_KINDS:
+        raise ValueError(f"no plugin kind {kind!r}; the kinds are {', '.join(PLUGIN_KINDS)}")
+    return {ep.name: ep for ep in importlib.metadata.entry_points(group=f"campushub.{kind}")}
+
+
+def load_plugin(kind: str, name: str, *, also_known: Iterable[str] = ()) -> object:
+    """Import and return the plugin of ``kind`` registered as ``name``; raise :class:`PluginError`
+    naming the installed ones (and ``also_known``) if it is unknown, or the module and reason if
+    it fails to import."""
+    installed = installed_plugins(kind)
+    noun = PLUGIN_KINDS[kind]
+    entry_point = installed.get(name)
+    if entry_point is None:
+        names = ", ".join(sorted(set(installed) | set(also_known))) or "(none installed)"
+        plural = "types" if noun.endswith(" type") else f"{noun}s"
+        raise PluginError(f"unknown {noun} {name!r}", f"one of the installed {plural}: {names}")
+    try:
+        return entry_point.load()
+    except Exception as exc:  # any import-time failure of a plugin is reported, not raised
+        raise PluginError(f"{noun} {name!r} ({entry_point.value}) failed to import: {type(exc).__name__}: {exc}",
+                          f"an importable {noun.removesuffix(' type')} (is the plugin installed with its "
+                          "dependencies?)") from exc
+
+
 def adapter_types() -> dict[str, importlib.metadata.EntryPoint]:
     """Installed adapter entry points by type name (not imported)."""
-    return {ep.name: ep for ep in importlib.metadata.entry_points(group=ADAPTER_GROUP)}
+    return installed_plugins("adapters")
 
 
 def available_type_names() -> list[str]:
@@ -40,21 +72,11 @@ def available_type_names() -> list[str]:
 
 
 def load_adapter_class(type_name: str) -> type[Adapter]:
-    """Import and return the adapter class registered as ``type_name``; raise :class:`PluginError`
-    naming the installed types if it is unknown, or the module and reason if it fails to import."""
+    """Import and return the adapter class registered as ``type_name`` (see :func:`load_plugin`)."""
     if type_name in _overrides:
         return _overrides[type_name]
-    entry_point = adapter_types().get(type_name)
-    if entry_point is None:
-        installed = ", ".join(available_type_names()) or "(none installed)"
-        raise PluginError(f"unknown adapter type {type_name!r}", f"one of the installed types: {installed}")
-    try:
-        adapter_class = entry_point.load()
-    except Exception as exc:  # any import-time failure of a plugin is reported, not raised
-        raise PluginError(f"adapter type {type_name!r} ({entry_point.value}) failed to import: "
-                          f"{type(exc).__name__}: {exc}",
-                          "an importable adapter (is the plugin installed with its dependencies?)") from exc
-    _check_adapter_class(type_name, entry_point.value, adapter_class)
+    adapter_class = load_plugin("adapters", type_name, also_known=_overrides)
+    _check_adapter_class(type_name, adapter_types()[type_name].value, adapter_class)
     return adapter_class
 
 

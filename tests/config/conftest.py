@@ -1,4 +1,4 @@
-"""Test adapter types registered through hub.plugins' override hook (the real adapters are
+"""Test adapter types registered through hub.spi's override hook (the real adapters are
 written in parallel and may not import yet)."""
 from __future__ import annotations
 

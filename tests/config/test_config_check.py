@@ -118,3 +118,17 @@ def test_written_yaml_reads_back_as_written(data):
     from hub.config.writer import dump_yaml
     document, problems = parse_yaml(dump_yaml(data), "written.yaml")
     assert not problems and document.data == data
+
+
+def test_the_embedding_example_of_the_integrator_guide_runs_on_the_example_config(monkeypatch):
+    for name, value in EXAMPLE_ENV.items():
+        monkeypatch.setenv(name, value)
+    guide = (EXAMPLE.parents[1] / "docs" / "integrator-guide.md").read_text()
+    section = guide.split("## For developers embedding the hub", 1)[1]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    # The guide's file and adapter instance are the example config's.
+    code = block.replace('"hub.yaml"', repr(str(EXAMPLE))).replace('"sia-main"', '"synthetic-demo"')
+    namespace: dict = {}
+    exec(compile(code, "integrator-guide.md", "exec"), namespace)
+    assert callable(namespace["run_check"]) and callable(namespace["load_adapter_class"])
+    assert namespace["config"].summary().count(",") == 3

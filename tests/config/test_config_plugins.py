@@ -25,7 +25,8 @@ def installed(monkeypatch: pytest.MonkeyPatch) -> dict[str, importlib.metadata.E
         "broken": entry_point("broken", "broken_adapter_plugin:BrokenAdapter"),
         "notadapter": entry_point("notadapter", "sample_plugins:NotAnAdapter"),
     }
-    monkeypatch.setattr(plugins, "adapter_types", lambda: dict(points))
+    real = plugins.installed_plugins
+    monkeypatch.setattr(plugins, "installed_plugins", lambda kind: dict(points) if kind == "adapters" else real(kind))
     return points
 
 
@@ -78,3 +79,18 @@ def test_config_reports_a_failing_plugin_on_each_type_line(installed) -> None:
         hub.config.load_text(text, "hub.yaml", env={})
     assert [(p.line, p.path) for p in caught.value.problems] == [(2, "adapters[0].type"), (4, "adapters[2].type")]
     assert "No module named 'campushub_no_such_dependency'" in caught.value.problems[0].message
+
+
+def test_one_loader_lists_and_loads_every_kind_of_plugin() -> None:
+    from adapters.onvif.discovery_cli import configure as discover_onvif
+    from simulators.sia.cli import configure as simulate_sia
+
+    assert set(plugins.installed_plugins("simulators")) >= {"sia", "fire-panel", "camera", "snmp"}
+    assert plugins.load_plugin("simulators", "sia") is simulate_sia
+    assert plugins.load_plugin("discover", "onvif") is discover_onvif
+    with pytest.raises(PluginError) as caught:
+        plugins.load_plugin("simulators", "siaa")
+    assert caught.value.message == "unknown simulator 'siaa'"
+    assert caught.value.expected.startswith("one of the installed simulators: camera, fire-panel, sia")
+    with pytest.raises(ValueError, match="no plugin kind 'simulator'"):
+        plugins.installed_plugins("simulator")

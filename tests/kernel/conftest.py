@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.kernel import AdapterInstance, Hub, HubSettings
+from hub.kernel import Hub, HubSettings
 from hub.access import Subscriber
 from hub.access import hash_token
 from hub.events import Site

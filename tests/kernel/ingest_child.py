@@ -1,4 +1,4 @@
-"""Child process for the kill -9 test: appends as fast as it can and prints each acknowledged
+"""Child process for the kill -9 test (args: journal path, durability): appends as fast as it can and prints each acknowledged
 sequence high-water mark (flushed) so the parent knows what was acknowledged before the kill."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from hub.events import Category, Severity, new_event
 from hub.journal import Journal
 
 
-async def main(path: str) -> None:
-    journal = Journal(path, durability="normal", max_events_per_commit=2000)
+async def main(path: str, durability: str) -> None:
+    journal = Journal(path, durability=durability, max_events_per_commit=2000)
     await journal.open()
     n = 0
     while True:
@@ -25,4 +25,4 @@ async def main(path: str) -> None:
 
 if __name__ == "__main__":
     logs.configure("warning")
-    asyncio.run(main(sys.argv[1]))
+    asyncio.run(main(sys.argv[1], sys.argv[2]))

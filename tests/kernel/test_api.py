@@ -10,6 +10,8 @@ import pytest
 from hub.api.grpc.client import HubClient, make_filter
 from hub.events import Category, Severity, State, new_event
 
+from tests.subscribing import collect
+
 from .conftest import ALL_TOKEN, EDU_TOKEN, POLICE_TOKEN
 
 
@@ -17,19 +19,6 @@ def fire(device="fp-1", state=State.STATE_RAISED, n=0):
     return new_event(device_id=device, type="fire.alarm", category=Category.CATEGORY_FIRE,
                      severity=Severity.SEVERITY_CRITICAL, state=state, attributes={"n": n},
                      raw_protocol="test", raw_data=b"\x01\x02")
-
-
-async def collect(call, count, timeout=5.0):
-    events = []
-
-    async def run():
-        async for response in call:
-            events.extend(response.batch.events)
-            if len(events) >= count:
-                return
-    await asyncio.wait_for(run(), timeout)
-    call.cancel()
-    return events
 
 
 async def test_subscriber_receives_journaled_events_with_site_and_raw(hub):

@@ -15,6 +15,7 @@ import pytest
 from hub.events import Category, Event, Severity, new_event, stamp_received
 from hub.journal import Entry, Journal, JournalUnavailable, RetentionExceeded
 from hub.spi.testing import eventually
+from tests.subscribing import collect
 
 
 def _is_zombie(pid: int) -> bool:
@@ -52,28 +53,39 @@ async def test_sequences_are_gap_free_across_group_commits(tmp_path):
 
 
 async def test_retention_by_age_and_size_and_no_sequence_reuse(tmp_path):
-    journal = Journal(str(tmp_path / "j.db"), max_age=3600, max_bytes=200_000, tail_cache_events=0)
+    max_bytes = 200_000
+    journal = Journal(str(tmp_path / "j.db"), max_age=3600, max_bytes=max_bytes, tail_cache_events=0)
+    unretained = Journal(str(tmp_path / "unretained.db"))  # the same events, no retention
     await journal.open()
+    await unretained.open()
     old = [event(i) for i in range(100)]
     for e in old:
         e.received_at.seconds -= 7200  # two hours old
-    await asyncio.gather(*[journal.append(e) for e in old])
-    await asyncio.gather(*[journal.append(event(i)) for i in range(3000)])
+    young = [event(i) for i in range(3000)]
+    for target in (journal, unretained):
+        await asyncio.gather(*[target.append(e) for e in old])
+        await asyncio.gather(*[target.append(e) for e in young])
     deleted = await journal.apply_retention()
-    assert deleted >= 100
-    assert journal.earliest > 100
-    size = os.path.getsize(tmp_path / "j.db")
+    assert deleted > 100  # the old ones, and then the oldest young ones for the size bound
+    assert journal.earliest == deleted + 1
     with pytest.raises(RetentionExceeded) as err:
         await journal.read_after(0, 10)
     assert "earliest retained sequence" in str(err.value)
     remaining = await journal.read_after(journal.earliest - 1, 10_000)
     assert remaining[0].seq == journal.earliest and remaining[-1].seq == 3100
+    await journal.close()
+    await unretained.close()
+    size, size_unretained = os.path.getsize(tmp_path / "j.db"), os.path.getsize(tmp_path / "unretained.db")
+    # The bound means something only if the events without retention exceed it (several times).
+    assert size_unretained > 3 * max_bytes, size_unretained
+    # SQLite pages are not filled to the last byte: some slack above the bound.
+    assert size <= max_bytes * 1.1, (size, max_bytes)
     # Retention of everything must not let sequences restart.
-    journal.max_age = 1e-9
+    journal = Journal(str(tmp_path / "j.db"), max_age=1e-9)
+    await journal.open()
     await journal.apply_retention(now=time.time() + 10)
     assert await journal.append(event(0)) == 3101
     await journal.close()
-    assert size < 2_000_000
 
 
 async def test_sequences_continue_after_a_reopen_when_retention_deleted_everything(tmp_path):
@@ -151,10 +163,11 @@ async def test_backlog_limit_rejects_instead_of_growing_without_bound(tmp_path):
     await journal.close()
 
 
-async def test_kill_9_during_heavy_ingest_loses_nothing_acknowledged(tmp_path):
+@pytest.mark.parametrize("durability", ["normal", "full"])
+async def test_kill_9_during_heavy_ingest_loses_nothing_acknowledged(tmp_path, durability):
     path = tmp_path / "j.db"
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.kernel.ingest_child", str(path), stdout=asyncio.subprocess.PIPE)
+        sys.executable, "-m", "tests.kernel.ingest_child", str(path), durability, stdout=asyncio.subprocess.PIPE)
     acknowledged = 0
     try:
         while acknowledged < 20_000:
@@ -287,3 +300,82 @@ async def test_the_wal_is_checkpointed_so_it_does_not_grow_with_the_journal(tmp_
     wal, database = os.path.getsize(f"{path}-wal"), os.path.getsize(path)
     assert wal < database, (wal, database)
     await journal.close()
+
+
+@pytest.mark.parametrize("size", [4096, 16 * 1024, 100 * 1024])
+async def test_large_events_round_trip_through_the_journal_and_a_subscriber(tmp_path, size):
+    # Events of 4 KiB and more take the framing branch without a precomputed prefix.
+    from hub.api.grpc.client import HubClient
+    from hub.kernel import Hub
+
+    from .conftest import ALL_TOKEN, settings
+
+    hub = Hub(settings(tmp_path))
+    await hub.start()
+    try:
+        sent = [new_event(device_id="fp-1", type="system.test", category=Category.CATEGORY_SYSTEM,
+                          severity=Severity.SEVERITY_INFO, attributes={"n": n}, raw_protocol="test",
+                          raw_data=os.urandom(size + n)) for n in range(3)]
+        sequences = [await hub.submit(e, "test") for e in sent]
+        async with HubClient(f"127.0.0.1:{hub.grpc_port}", ALL_TOKEN) as client:
+            received = await collect(client.subscribe(from_earliest=True), len(sent))
+    finally:
+        await hub.stop()
+    assert [e.raw.data for e in received] == [e.raw.data for e in sent]
+    assert [e.sequence for e in received] == sequences
+    assert all(len(e.SerializeToString()) > size for e in received)
+    from_disk = Journal(str(tmp_path / "journal.db"), tail_cache_events=0)
+    await from_disk.open()
+    try:
+        entries = await from_disk.read_after(0, 10)
+    finally:
+        await from_disk.close()
+    assert [entry.event() for entry in entries] == received
+
+
+def _writes_database(pid: int, path) -> bool:
+    """Whether process ``pid`` holds the database file open with write access (a write
+    connection; the hub's read-only readers open it read-only, though they may write the WAL)."""
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            with open(f"/proc/{pid}/fdinfo/{fd}") as info:
+                flags = int(next(line for line in info if line.startswith("flags:")).split()[1], 8)
+        except FileNotFoundError:
+            continue  # closed meanwhile
+        if target == str(path) and flags & os.O_ACCMODE != os.O_RDONLY:
+            return True
+    return False
+
+
+@pytest.mark.parametrize("durability", ["full", "normal"])
+async def test_durability_full_commits_only_through_the_store_process(tmp_path, durability):
+    # With "full" every commit fsyncs, which must not stall the event loop: the hub keeps no write
+    # connection and the store process writes every commit. ("normal" writes small ones inline.)
+    from hub.api.grpc.client import HubClient
+    from hub.kernel import Hub
+
+    from .conftest import ALL_TOKEN, settings
+
+    hub = Hub(settings(tmp_path, durability=durability, tail_cache_events=0))
+    await hub.start()
+    try:
+        def fire(n):
+            return new_event(device_id="fp-1", type="fire.alarm", category=Category.CATEGORY_FIRE,
+                             severity=Severity.SEVERITY_CRITICAL, attributes={"n": n})
+        sequences = [await hub.submit(fire(n), "test") for n in range(20)]  # commits of one event
+        sequences += await asyncio.gather(*[hub.submit(fire(n), "test") for n in range(20, 500)])
+        assert sequences == list(range(1, 501))
+        async with HubClient(f"127.0.0.1:{hub.grpc_port}", ALL_TOKEN) as client:
+            received = await collect(client.subscribe(from_earliest=True), 500)  # from disk: no tail cache
+        assert [e.sequence for e in received] == sequences
+        path = tmp_path / "journal.db"
+        hub_writes, store_writes = _writes_database(os.getpid(), path), _writes_database(hub.journal.store_pid, path)
+    finally:
+        await hub.stop()
+    assert store_writes
+    assert hub_writes == (durability != "full")
+    reopened = Journal(str(path), tail_cache_events=0)
+    await reopened.open()
+    assert [int(e.event().attributes["n"]) for e in await reopened.read_after(0, 1000)] == list(range(500))
+    await reopened.close()
