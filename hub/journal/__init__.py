@@ -3,20 +3,34 @@
 ``Journal`` takes events and gives each a sequence once it is durable; ``JournalCursor`` is how
 internal consumers read it, with an optional named position stored in the journal's file.
 ``Entry`` is a journaled event as stored and served (columns plus the event framed for the wire).
-"""
-from hub.journal._cursor import JournalCursor
-from hub.journal._entries import Entry, NewEntry, frame, new_entry_for_event, sequenced, site_field, varint
-from hub.journal._journal import (
-    CHECKPOINT_EVERY_EVENTS,
-    CursorCorrupt,
-    CursorError,
-    CursorNotFound,
-    Journal,
-    JournalUnavailable,
-    RetentionExceeded,
-)
-from hub.journal._store import SYNCHRONOUS
 
-__all__ = ["CHECKPOINT_EVERY_EVENTS", "SYNCHRONOUS", "CursorCorrupt", "CursorError", "CursorNotFound", "Entry",
-           "Journal", "JournalCursor", "JournalUnavailable", "NewEntry", "RetentionExceeded", "frame",
-           "new_entry_for_event", "sequenced", "site_field", "varint"]
+The names are imported when first used (PEP 562): the journal store process
+(``python -m hub.journal._store_server``) needs only the SQLite side, and importing the event
+model and the rest with it cost that process 18 MB.
+"""
+import importlib
+
+_PUBLIC = {
+    "JournalCursor": "_cursor",
+    "Entry": "_entries", "NewEntry": "_entries", "frame": "_entries", "new_entry_for_event": "_entries",
+    "sequenced": "_entries", "site_field": "_entries", "varint": "_entries",
+    "CHECKPOINT_EVERY_EVENTS": "_journal", "CursorCorrupt": "_journal", "CursorError": "_journal",
+    "CursorNotFound": "_journal", "Journal": "_journal", "JournalUnavailable": "_journal",
+    "RetentionExceeded": "_journal",
+    "SYNCHRONOUS": "_store",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hub.journal' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"hub.journal.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
