@@ -44,6 +44,7 @@ def settings_from_config(config):
                 all_regions=s.scope.all_regions))
             for s in config.subscribers
         ],
+        alarm_classes=config.alarms.alarm_classes(),
     )
 
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 
+from hub.config.alarm_classes import AlarmsConfig
 from hub.regions import validate_region_code, validate_region_prefix
 from hub.config.units import parse_duration, parse_host_port, parse_size, split_host_port
 from hub.events import CATEGORY_CHOICES, Site
@@ -293,6 +294,7 @@ class HubConfig(_Section):
                                         "adapter instance.")
     subscribers: list[SubscriberConfig] = Field(default_factory=list, description="Platforms allowed to "
                                                 "subscribe.")
+    alarms: AlarmsConfig = Field(default_factory=AlarmsConfig, description="Which events are alarms.")
 
     @pydantic.model_validator(mode="before")
     @classmethod
@@ -302,7 +304,7 @@ class HubConfig(_Section):
         # in their defaults resolve against the config file's directory too.
         if isinstance(data, dict):
             data = {key: value for key, value in data.items() if value is not None}
-            for section in ("hub", "journal", "listeners", "pipeline", "logging"):
+            for section in ("hub", "journal", "listeners", "pipeline", "logging", "alarms"):
                 data.setdefault(section, {})
         return data
 

@@ -13,6 +13,7 @@ from twisted.application.internet import TimerService
 from twisted.internet.defer import Deferred
 
 from hub.access import Authenticator, Subscriber
+from hub.alarms import AlarmClass
 from hub.api.grpc import EventHubService, GrpcService
 from hub.api.http import HttpService
 from hub.events import DeviceState, Event
@@ -63,6 +64,8 @@ class HubSettings:
     blocking_threads: int = 16
     adapter_initial_backoff: float = 1.0
     adapter_max_backoff: float = 60.0
+    #: Which events are alarms (hub.alarms.AlarmClass, first match wins); none: no alarms.
+    alarm_classes: Sequence[AlarmClass] = ()
     #: The clock adapter restarts wait on (None: the reactor; tests pass a task.Clock).
     clock: object = None
 
