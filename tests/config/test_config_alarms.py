@@ -80,3 +80,13 @@ def test_each_mistake_is_reported():
 def test_class_names_are_unique():
     [(_, message)] = _messages(CLASSES.replace("name: camera-offline", "name: panic"))
     assert "two classes are named 'panic'" in message
+
+
+def test_the_integrator_guide_example_loads():
+    """The guide's alarms example (marked `hub-config in alarms`) is what goes under alarms:."""
+    import pathlib
+    import re
+    guide = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "integrator-guide.md").read_text()
+    [body] = re.findall(r"<!-- example: hub-config in alarms -->\n```yaml\n(.*?)```", guide, re.S)
+    config = hub.config.load_text(BASE + "alarms:\n" + textwrap.indent(body, "  "), "hub.yaml", env={})
+    assert [c.name for c in config.alarms.classes] == ["panic", "fire", "camera-offline"]
