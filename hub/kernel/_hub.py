@@ -13,7 +13,7 @@ from twisted.application.internet import TimerService
 from twisted.internet.defer import Deferred
 
 from hub.access import Authenticator, Subscriber
-from hub.alarms import AlarmClass
+from hub.alarms import AlarmClass, AlarmProjection
 from hub.api.grpc import EventHubService, GrpcService
 from hub.api.http import HttpService
 from hub.events import DeviceState, Event
@@ -132,7 +132,7 @@ class RetentionService(TimerService):
 
 class Hub(service.MultiService):
     """The hub's service tree. Children start in order, each awaited before the next, and stop in
-    reverse order: journal, pipeline, adapters (one AdapterService each), gRPC, HTTP, retention.
+    reverse order: journal, pipeline, alarms, adapters (one AdapterService each), gRPC, HTTP, retention.
     A new subsystem joins as a child (``setServiceParent``) before ``start``."""
 
     def __init__(self, settings: HubSettings) -> None:
@@ -153,6 +153,8 @@ class Hub(service.MultiService):
                                    hub_id=settings.hub_id)
         JournalService(self.journal).setServiceParent(self)
         PipelineService(self.pipeline).setServiceParent(self)
+        self.alarms = AlarmProjection(self.journal, self.pipeline.submit, settings.alarm_classes)
+        self.alarms.setServiceParent(self)
         for instance in settings.adapters:
             AdapterService(
                 instance.name, self._builder(instance),
