@@ -14,7 +14,7 @@ from twisted.internet.defer import Deferred
 
 from hub.access import Authenticator, Subscriber
 from hub.alarms import AlarmClass, AlarmProjection
-from hub.api.grpc import EventHubService, GrpcService
+from hub.api.grpc import AlarmApi, EventHubService, GrpcService
 from hub.api.http import HttpService
 from hub.events import DeviceState, Event
 from hub.journal import Journal
@@ -162,7 +162,7 @@ class Hub(service.MultiService):
                 initial_backoff=settings.adapter_initial_backoff, max_backoff=settings.adapter_max_backoff,
                 clock=settings.clock,
             ).setServiceParent(self)
-        self.grpc = GrpcService(self.api, settings.grpc_address, settings.tls)
+        self.grpc = GrpcService(self.api, settings.grpc_address, settings.tls, AlarmApi(self.api, self.alarms))
         self.grpc.setServiceParent(self)
         self.http = HttpService(settings.metrics_address, self.metrics.registry) if settings.metrics_address else None
         if self.http is not None:
