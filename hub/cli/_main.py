@@ -4,6 +4,8 @@
   campus-hub check hub.yaml         validate a config and report every problem
   campus-hub tail ...               subscribe from the terminal
   campus-hub devices ...            table of devices and their state
+  campus-hub alarms ...             table of alarms (retained, or --state ...)
+  campus-hub alarm ack ID --revision N    acknowledge an alarm as you saw it (also: alarm comment ID TEXT)
   campus-hub demo                   a hub on a simulated campus, events shown live
   campus-hub simulate SCENARIO      run a simulated campus and write the hub config for it
   campus-hub sim NAME ...           run a device simulator (sia, fire-panel, camera, snmp)
@@ -21,6 +23,8 @@ import sys
 from hub.events import CATEGORY_CHOICES, SEVERITY_CHOICES, parse_category, parse_severity
 
 DEFAULT_TARGET = "127.0.0.1:50051"
+ALARM_STATE_CHOICES = ("normal", "unacknowledged", "acknowledged", "returned_unacknowledged", "latched_unacknowledged",
+                       "latched_acknowledged", "shelved", "suppressed_by_design", "out_of_service")
 
 
 def _plugin_groups() -> dict[str, dict[str, importlib.metadata.EntryPoint]]:
@@ -62,6 +66,28 @@ def build_parser() -> argparse.ArgumentParser:
     _client_arguments(devices)
     devices.add_argument("--json", action="store_true")
     devices.set_defaults(handler=cmd_devices)
+
+    alarms = commands.add_parser("alarms", help="table of a hub's alarms, most urgent first")
+    _client_arguments(alarms)
+    alarms.add_argument("--state", action="append", default=[], choices=ALARM_STATE_CHOICES,
+                        help="only alarms in this state (repeatable; default: every retained alarm)")
+    alarms.add_argument("--priority", action="append", type=int, default=[], choices=range(1, 5))
+    alarms.add_argument("--json", action="store_true")
+    alarms.set_defaults(handler=cmd_alarms)
+
+    alarm = commands.add_parser("alarm", help="act on one alarm: ack, comment")
+    actions = alarm.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ack = actions.add_parser("ack", help="acknowledge an alarm at the revision you saw")
+    ack.add_argument("alarm_id")
+    ack.add_argument("--revision", type=int, required=True, help="the alarm's revision as you saw it")
+    ack.add_argument("--comment", default="")
+    comment = actions.add_parser("comment", help="add a comment to an alarm")
+    comment.add_argument("alarm_id")
+    comment.add_argument("text")
+    for action in (ack, comment):
+        _client_arguments(action)
+        action.add_argument("--json", action="store_true")
+        action.set_defaults(handler=cmd_alarm)
 
     terminals = commands.add_parser("terminals", help="terminal MAC inventory: which MAC is on which switch port")
     _client_arguments(terminals)
@@ -239,6 +265,34 @@ def _print_listing(args, fetch, table) -> int:
 def cmd_devices(args) -> int:
     from hub.cli import render
     return _print_listing(args, lambda client: client.list_devices(), render.devices_table)
+
+
+def cmd_alarms(args) -> int:
+    from campushub.v1 import alarm_service_pb2 as pb
+    from hub.cli import render
+
+    states = [pb.AlarmState.Value(f"ALARM_STATE_{state.upper()}") for state in args.state]
+
+    async def fetch(client):
+        found, token = [], ""
+        while True:
+            page = await client.list_alarms(states=states, priorities=args.priority, page_size=1000,
+                                            page_token=token)
+            found += page.alarms
+            token = page.next_page_token
+            if not token:
+                return found
+    return _print_listing(args, fetch, render.alarms_table)
+
+
+def cmd_alarm(args) -> int:
+    from hub.cli import render
+
+    async def act(client):
+        if args.action == "ack":
+            return [await client.acknowledge_alarm(args.alarm_id, args.revision, args.comment)]
+        return [await client.add_comment(args.alarm_id, args.text)]
+    return _print_listing(args, act, render.alarms_table)
 
 
 def cmd_terminals(args) -> int:

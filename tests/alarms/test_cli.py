@@ -1,0 +1,42 @@
+"""`campus-hub alarms` and `campus-hub alarm ack|comment` as a user runs them, against a real hub
+over loopback."""
+from __future__ import annotations
+
+import json
+
+from hub.events import Category, Severity, State, new_event
+
+from tests.kernel.conftest import ALL_TOKEN, POLICE_TOKEN
+from tests.kernel.test_cli import run_cli
+
+from .test_alarm_service import PANIC, settled
+
+
+async def test_list_acknowledge_and_comment_from_the_command_line(alarm_hub):
+    await alarm_hub.submit(new_event(device_id="pb-1", type="panic.alarm", category=Category.CATEGORY_PANIC,
+                                     severity=Severity.SEVERITY_CRITICAL, state=State.STATE_MOMENTARY), "synth")
+    await settled(alarm_hub)
+    target = ["--target", f"127.0.0.1:{alarm_hub.grpc_port}", "--token", POLICE_TOKEN]
+    code, out, err = await run_cli("alarms", *target)
+    assert code == 0, err
+    header, row = out.splitlines()
+    assert header.split()[:4] == ["ALARM", "P", "STATE", "REV"]
+    assert row.split()[:4] == [PANIC, "1", "latched_unacknowledged", "1"] and "sch-b" in row
+
+    code, _, err = await run_cli("alarm", "ack", PANIC, "--revision", "0", *target)
+    assert code == 1 and "FAILED_PRECONDITION" in err and "revision 1" in err
+    code, out, err = await run_cli("alarm", "ack", PANIC, "--revision", "1", "--comment", "guard sent", "--json",
+                                   *target)
+    assert code == 0, err
+    acked = json.loads(out)
+    assert (acked["state"], acked["revision"], acked["last_actor"]) == (
+        "ALARM_STATE_NORMAL", "2", "subscriber:police-yanhu")
+    code, out, err = await run_cli("alarm", "comment", PANIC, "false alarm: pressed by a child", *target)
+    assert code == 0 and "false alarm" in out, err
+
+    code, out, err = await run_cli("alarms", "--state", "normal", "--json", "--target",
+                                   f"127.0.0.1:{alarm_hub.grpc_port}", "--token", ALL_TOKEN)
+    assert code == 0, err
+    assert [json.loads(line)["revision"] for line in out.splitlines()] == ["3"]
+    code, out, err = await run_cli("alarms", *target)
+    assert code == 0 and out.splitlines()[1:] == []  # no retained alarm left
