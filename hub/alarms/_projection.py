@@ -29,6 +29,7 @@ from hub.alarms._classes import AlarmClass, match_class
 from hub.alarms._journaled import ALARM_CATEGORY, alarm_of, change_event
 from hub.alarms._machine import Changed, Command, Raise, Clear, Refused, apply
 from hub.alarms._state import Alarm, alarm_id
+from hub.alarms._timers import due
 from hub.events import Event, State
 from hub.journal import Entry, Journal, JournalCursor, RetentionExceeded
 
@@ -73,12 +74,15 @@ class AlarmProjection(service.Service):
     name = "alarms"
 
     def __init__(self, journal: Journal, submit: Callable[[Event, str], asyncio.Future[int]],
-                 classes: Sequence[AlarmClass], clock: Callable[[], float] = time.time) -> None:
+                 classes: Sequence[AlarmClass], clock: Callable[[], float] = time.time,
+                 tick_interval: float | None = 1.0) -> None:
         self.journal = journal
         self.submit = submit
         self.classes = tuple(classes)
         self.classes_by_name = {alarm_class.name: alarm_class for alarm_class in classes}
         self.clock = clock
+        #: How often time-driven changes are looked for (None: only when tick() is called).
+        self.tick_interval = tick_interval
         #: What is journaled: alarm id -> alarm. Readers use this.
         self.table: dict[str, Alarm] = {}
         #: The journal sequence ``table`` reflects (its revision).
@@ -89,22 +93,27 @@ class AlarmProjection(service.Service):
         self._advanced = asyncio.Event()
         self._cursor: JournalCursor | None = None
         self._task: asyncio.Task | None = None
+        self._ticker: asyncio.Task | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
         await self.rebuild()
         self._cursor = await JournalCursor.named(self.journal, CURSOR_NAME, create_at=self.journal.head)
-        self._task = asyncio.get_running_loop().create_task(self._follow())
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._follow())
+        if self.tick_interval:
+            self._ticker = loop.create_task(self._tick_forever(self.tick_interval))
         self.startService()
 
     async def stop(self) -> None:
         self.stopService()
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        for task in (self._ticker, self._task):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
 
     async def rebuild(self) -> None:
         """Rebuild ``table`` from the change events still in the journal."""
@@ -189,6 +198,28 @@ class AlarmProjection(service.Service):
         if isinstance(result, Refused):
             return None
         return self._journal(result, entry.seq)
+
+    async def tick(self) -> list[int]:
+        """Decide what time has made due (escalation, auto-acknowledgement, shelving running
+        out) as of the clock; returns the journal sequences of the changes."""
+        now = self.clock()
+        submitted = []
+        for alarm in list(self._decided.values()):
+            command = due(alarm, self.classes_by_name.get(alarm.class_name), now)
+            if command is None:
+                continue
+            result = apply(alarm, command, now, "hub")
+            if isinstance(result, Changed):
+                submitted.append(self._journal(result))
+        return list(await asyncio.gather(*submitted))
+
+    async def _tick_forever(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.tick()
+            except Exception:  # the next tick retries; a failure must not end the timers
+                log.exception("alarm timers failed; will retry")
 
     async def _follow(self) -> None:
         cursor = self._cursor

@@ -4,7 +4,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 import structlog
@@ -66,6 +67,10 @@ class HubSettings:
     adapter_max_backoff: float = 60.0
     #: Which events are alarms (hub.alarms.AlarmClass, first match wins); none: no alarms.
     alarm_classes: Sequence[AlarmClass] = ()
+    #: How often alarm timers (escalation, auto-acknowledge, shelving) are looked at; None: never.
+    alarm_tick_interval: float | None = 1.0
+    #: The time alarms are decided at (None: time.time; tests pass their own).
+    alarm_clock: Callable[[], float] | None = None
     #: The clock adapter restarts wait on (None: the reactor; tests pass a task.Clock).
     clock: object = None
 
@@ -153,7 +158,8 @@ class Hub(service.MultiService):
                                    hub_id=settings.hub_id)
         JournalService(self.journal).setServiceParent(self)
         PipelineService(self.pipeline).setServiceParent(self)
-        self.alarms = AlarmProjection(self.journal, self.pipeline.submit, settings.alarm_classes)
+        self.alarms = AlarmProjection(self.journal, self.pipeline.submit, settings.alarm_classes,
+                                      clock=settings.alarm_clock or time.time, tick_interval=settings.alarm_tick_interval)
         self.alarms.setServiceParent(self)
         for instance in settings.adapters:
             AdapterService(

@@ -146,3 +146,42 @@ async def test_a_device_event_decided_but_not_committed_past_is_not_decided_twic
         assert [change.kind for change in await changes_in(again.journal)] == ["raised", "acknowledged"]
     finally:
         await again.stop()
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_escalation_is_journaled_and_survives_a_restart_from_journaled_times(tmp_path):
+    """The panic class escalates to the county after 60 s unacknowledged. The hub is down when it
+    falls due (stopped with its timers cancelled, as by kill -9): the first tick after the restart
+    escalates, computed from the journaled raise time."""
+    import time
+    clock = Clock(time.time())
+    first = Hub(alarm_settings(tmp_path, alarm_clock=clock, alarm_tick_interval=None))
+    await first.start()
+    try:
+        await first.submit(panic(), "synth")
+        alarm = await alarm_when(first, "pb-1/panic.alarm/gate")
+        clock.now = alarm.raised_at + 59
+        assert await first.alarms.tick() == []
+    finally:
+        await first.stop()
+    clock.now = alarm.raised_at + 61
+    again = Hub(alarm_settings(tmp_path, alarm_clock=clock, alarm_tick_interval=None))
+    await again.start()
+    try:
+        [sequence] = await again.alarms.tick()
+        await again.alarms.wait_applied(sequence)
+        escalated = again.alarms.get(alarm.id)
+        assert (escalated.escalation_level, escalated.revision, escalated.last_actor) == (1, 2, "hub")
+        assert await again.alarms.tick() == []  # done once
+        event = (await again.journal.read_after(sequence - 1, 1))[0].event()
+        assert (event.type, event.attributes["escalation_level"], event.attributes["actor"]) == (
+            "alarm.escalated", "1", "hub")
+    finally:
+        await again.stop()
