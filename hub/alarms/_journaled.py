@@ -47,15 +47,18 @@ def _value(annotation: str, text: str):
     return text
 
 
-def change_event(alarm: Alarm, kind: str, source_sequence: int = 0) -> Event:
+def change_event(alarm: Alarm, kind: str, source_sequence: int = 0, peer: str = "") -> Event:
     """The event journaling ``alarm`` as it is after a change of ``kind``. ``source_sequence``:
-    the journaled device event that caused it (0 for an operator's command)."""
+    the journaled device event that caused it (0 for an operator's command); ``peer``: where a
+    command came from."""
     attributes = {_RENAMED.get(name, name): _text(getattr(alarm, name)) for name in _FIELDS}
     attributes["source_category"] = category_name(alarm.category)
     attributes["state"] = alarm.state.value
     attributes["change"] = kind
     if source_sequence:
         attributes["source_sequence"] = str(source_sequence)
+    if peer:
+        attributes["peer"] = peer[:200]
     event = new_event(device_id=alarm.device, type=TYPE_PREFIX + kind, category=ALARM_CATEGORY,
                       severity=PRIORITY_SEVERITY.get(alarm.priority, Severity.SEVERITY_INFO),
                       state=State.STATE_MOMENTARY, occurred_at=alarm.changed_at or None, attributes=attributes)

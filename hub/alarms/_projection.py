@@ -36,6 +36,7 @@ from hub.journal import Entry, Journal, JournalCursor, RetentionExceeded
 log = structlog.get_logger("alarms")
 
 CURSOR_NAME = "alarms"
+_NO_ALARM = Alarm(id="", device="", type="")
 READ_BATCH = 1000
 
 
@@ -57,6 +58,8 @@ class Change:
     sequence: int
     alarm: Alarm
     kind: str
+    #: Where a command came from (empty for devices and the hub).
+    peer: str = ""
 
 
 def is_change(entry: Entry) -> bool:
@@ -64,8 +67,9 @@ def is_change(entry: Entry) -> bool:
 
 
 def change_of(entry: Entry) -> Change:
-    alarm, kind, _ = alarm_of(entry.event())
-    return Change(entry.seq, alarm, kind)
+    event = entry.event()
+    alarm, kind, _ = alarm_of(event)
+    return Change(entry.seq, alarm, kind, event.attributes.get("peer", ""))
 
 
 class AlarmProjection(service.Service):
@@ -156,7 +160,7 @@ class AlarmProjection(service.Service):
         advanced.set()
 
     # --- deciding -----------------------------------------------------------------------------
-    async def command(self, id_: str, command: Command, actor: str) -> Alarm:
+    async def command(self, id_: str, command: Command, actor: str, peer: str = "") -> Alarm:
         """Decide an operator's ``command`` on alarm ``id_``, journal the change and return the
         alarm once the table shows it. Raises AlarmNotFound or CommandRefused (nothing changed)."""
         alarm = self._decided.get(id_)
@@ -165,14 +169,27 @@ class AlarmProjection(service.Service):
         result = apply(alarm, command, self.clock(), actor)
         if isinstance(result, Refused):
             raise CommandRefused(result)
-        sequence = await self._journal(result)
+        sequence = await self._journal(result, peer=peer)
         await self.wait_applied(sequence)
         return self.table[id_]
 
-    def _journal(self, result: Changed, source_sequence: int = 0) -> asyncio.Future[int]:
+    def _journal(self, result: Changed, source_sequence: int = 0, peer: str = "") -> asyncio.Future[int]:
         self._decided[result.alarm.id] = result.alarm
         self._devices_with_alarms.add(result.alarm.device)
-        return self.submit(change_event(result.alarm, result.kind, source_sequence), "alarms")
+        return self.submit(change_event(result.alarm, result.kind, source_sequence, peer), "alarms")
+
+    async def history(self, id_: str) -> list[Change]:
+        """Every change of alarm ``id_`` still in the journal, oldest first (a scan of the journal:
+        for an operator looking at one alarm, not for a hot path)."""
+        reader = JournalCursor.at(self.journal, self.journal.earliest - 1)
+        changes = []
+        while entries := await reader.read(READ_BATCH):
+            for entry in entries:
+                if is_change(entry) and entry.device == self.table.get(id_, _NO_ALARM).device:
+                    change = change_of(entry)
+                    if change.alarm.id == id_:
+                        changes.append(change)
+        return changes
 
     def _decide(self, entry: Entry) -> asyncio.Future[int] | None:
         """The change a device event makes, submitted; None when it makes none."""

@@ -14,8 +14,8 @@ import structlog
 from campushub.v1 import alarm_service_pb2 as pb
 from hub.access import Subscriber, select
 from hub.alarms import (
-    Acknowledge, Alarm, AlarmNotFound, AlarmProjection, CommandRefused, Comment, Command, IsaState, Shelving,
-    change_of, is_change,
+    Acknowledge, Alarm, AlarmClass, AlarmNotFound, AlarmProjection, Assign, Close, CommandRefused, Comment, Command,
+    Disposition, Escalate, IsaState, SetOutOfService, Shelve, Shelving, Unshelve, change_of, is_change,
 )
 from hub.alarms._journaled import PRIORITY_SEVERITY
 from hub.api.grpc._service import EventHubService, resume_problem
@@ -28,6 +28,9 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["AlarmService"].full_name
 DEFAULT_PAGE, MAX_PAGE = 100, 1000
 _STATES = {state: pb.AlarmState.Value(f"ALARM_STATE_{state.name}") for state in IsaState}
 _SHELVING = {shelving: pb.ShelvingState.Value(f"SHELVING_STATE_{shelving.name}") for shelving in Shelving}
+_DISPOSITIONS = {pb.Disposition.Value(f"DISPOSITION_{disposition.name}"): disposition for disposition in Disposition}
+#: The maximum shelving of an alarm whose class is no longer configured.
+_DEFAULT_CLASS = AlarmClass(name="", priority=4)
 #: Refusal codes of the model -> status codes.
 _REFUSED = {"invalid_argument": grpc.StatusCode.INVALID_ARGUMENT}
 
@@ -142,7 +145,7 @@ class AlarmApi:
         subscriber = await self.events.caller(context)
         await self._alarm_in_scope(subscriber, alarm_id, context)
         try:
-            alarm = await self.projection.command(alarm_id, command, f"subscriber:{subscriber.id}")
+            alarm = await self.projection.command(alarm_id, command, f"subscriber:{subscriber.id}", context.peer())
         except AlarmNotFound:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no alarm {alarm_id[:200]!r} in your scope")
         except CommandRefused as exc:
@@ -160,12 +163,46 @@ class AlarmApi:
     async def AddComment(self, request: pb.AddCommentRequest, context) -> pb.AddCommentResponse:
         return pb.AddCommentResponse(alarm=await self._command(request.alarm_id, Comment(request.comment), context))
 
+    async def AssignAlarm(self, request: pb.AssignAlarmRequest, context) -> pb.AssignAlarmResponse:
+        return pb.AssignAlarmResponse(alarm=await self._command(request.alarm_id, Assign(request.assignee), context))
+
+    async def ShelveAlarm(self, request: pb.ShelveAlarmRequest, context) -> pb.ShelveAlarmResponse:
+        alarm = self.projection.get(request.alarm_id)
+        alarm_class = self.projection.classes_by_name.get(alarm.class_name if alarm else "", _DEFAULT_CLASS)
+        command = Shelve(float(request.duration_seconds), alarm_class.max_shelve, request.one_shot)
+        return pb.ShelveAlarmResponse(alarm=await self._command(request.alarm_id, command, context))
+
+    async def UnshelveAlarm(self, request: pb.UnshelveAlarmRequest, context) -> pb.UnshelveAlarmResponse:
+        return pb.UnshelveAlarmResponse(alarm=await self._command(request.alarm_id, Unshelve(), context))
+
+    async def SetOutOfService(self, request: pb.SetOutOfServiceRequest, context) -> pb.SetOutOfServiceResponse:
+        command = SetOutOfService(request.out_of_service)
+        return pb.SetOutOfServiceResponse(alarm=await self._command(request.alarm_id, command, context))
+
+    async def CloseAlarm(self, request: pb.CloseAlarmRequest, context) -> pb.CloseAlarmResponse:
+        disposition = _DISPOSITIONS.get(request.disposition)
+        if disposition is None:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "disposition must be one of DISPOSITION_REAL, _FALSE, _TEST, _TECHNICAL")
+        return pb.CloseAlarmResponse(alarm=await self._command(request.alarm_id, Close(disposition), context))
+
+    async def EscalateAlarm(self, request: pb.EscalateAlarmRequest, context) -> pb.EscalateAlarmResponse:
+        command = Escalate(request.level)
+        return pb.EscalateAlarmResponse(alarm=await self._command(request.alarm_id, command, context))
+
+    async def GetAlarmHistory(self, request: pb.GetAlarmHistoryRequest, context) -> pb.GetAlarmHistoryResponse:
+        subscriber = await self.events.caller(context)
+        await self._alarm_in_scope(subscriber, request.alarm_id, context)
+        return pb.GetAlarmHistoryResponse(changes=[
+            pb.AlarmChange(table_revision=change.sequence, change=change.kind, alarm=self._message(change.alarm),
+                           peer=change.peer)
+            for change in await self.projection.history(request.alarm_id)])
+
     def handlers(self) -> grpc.GenericRpcHandler:
         unary = {
-            "ListAlarms": (self.ListAlarms, pb.ListAlarmsRequest, pb.ListAlarmsResponse),
-            "GetAlarm": (self.GetAlarm, pb.GetAlarmRequest, pb.GetAlarmResponse),
-            "AcknowledgeAlarm": (self.AcknowledgeAlarm, pb.AcknowledgeAlarmRequest, pb.AcknowledgeAlarmResponse),
-            "AddComment": (self.AddComment, pb.AddCommentRequest, pb.AddCommentResponse),
+            name: (getattr(self, name), getattr(pb, f"{name}Request"), getattr(pb, f"{name}Response"))
+            for name in ("ListAlarms", "GetAlarm", "AcknowledgeAlarm", "AddComment", "AssignAlarm", "ShelveAlarm",
+                         "UnshelveAlarm", "SetOutOfService", "CloseAlarm", "EscalateAlarm", "GetAlarmHistory")
         }
         methods = {name: grpc.unary_unary_rpc_method_handler(
             method, request_deserializer=request.FromString, response_serializer=response.SerializeToString)

@@ -89,6 +89,10 @@ class HubClient:
         request = alarm_pb.AddCommentRequest(alarm_id=alarm_id, comment=comment)
         return (await self.alarms.AddComment(request, metadata=self.metadata)).alarm
 
+    async def alarm_call(self, name: str, **fields):
+        """Any unary AlarmService call by name (``"ShelveAlarm"``, alarm_id=..., duration_seconds=...)."""
+        return await getattr(self.alarms, name)(getattr(alarm_pb, f"{name}Request")(**fields), metadata=self.metadata)
+
     def watch_alarms(self, event_filter: pb.EventFilter | None = None, *, after_revision: int = 0):
         """The raw call; iterate it for WatchAlarmsResponse messages, cancel() it to stop."""
         return self.alarms.WatchAlarms(alarm_pb.WatchAlarmsRequest(filter=event_filter, after_revision=after_revision),
