@@ -5,7 +5,8 @@
   campus-hub tail ...               subscribe from the terminal
   campus-hub devices ...            table of devices and their state
   campus-hub alarms ...             table of alarms (retained, or --state ...)
-  campus-hub alarm ack ID --revision N    acknowledge an alarm as you saw it (also: alarm comment ID TEXT)
+  campus-hub alarm ack ID --revision N    acknowledge an alarm as you saw it
+  campus-hub alarm assign|comment|shelve|close ID ...    the rest of an alarm's handling
   campus-hub demo                   a hub on a simulated campus, events shown live
   campus-hub simulate SCENARIO      run a simulated campus and write the hub config for it
   campus-hub sim NAME ...           run a device simulator (sia, fire-panel, camera, snmp)
@@ -75,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     alarms.add_argument("--json", action="store_true")
     alarms.set_defaults(handler=cmd_alarms)
 
-    alarm = commands.add_parser("alarm", help="act on one alarm: ack, comment")
+    alarm = commands.add_parser("alarm", help="act on one alarm: ack, comment, assign, shelve, close")
     actions = alarm.add_subparsers(dest="action", metavar="ACTION", required=True)
     ack = actions.add_parser("ack", help="acknowledge an alarm at the revision you saw")
     ack.add_argument("alarm_id")
@@ -84,7 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
     comment = actions.add_parser("comment", help="add a comment to an alarm")
     comment.add_argument("alarm_id")
     comment.add_argument("text")
-    for action in (ack, comment):
+    assign = actions.add_parser("assign", help="say who handles an alarm")
+    assign.add_argument("alarm_id")
+    assign.add_argument("assignee")
+    shelve = actions.add_parser("shelve", help="shelve an alarm for a while (at most its class's max_shelve)")
+    shelve.add_argument("alarm_id")
+    shelve.add_argument("--for", dest="duration", required=True, metavar="DURATION", help='e.g. "30m", "2h"')
+    shelve.add_argument("--one-shot", action="store_true", help="also end when the alarm goes inactive")
+    close = actions.add_parser("close", help="close an inactive, acknowledged alarm with what it was")
+    close.add_argument("alarm_id")
+    close.add_argument("--disposition", required=True, choices=("real", "false", "test", "technical"))
+    for action in (ack, comment, assign, shelve, close):
         _client_arguments(action)
         action.add_argument("--json", action="store_true")
         action.set_defaults(handler=cmd_alarm)
@@ -288,10 +299,28 @@ def cmd_alarms(args) -> int:
 def cmd_alarm(args) -> int:
     from hub.cli import render
 
+    from campushub.v1 import alarm_service_pb2 as pb
+    from hub.config.units import parse_duration
+
+    if args.action == "ack":
+        call = ("AcknowledgeAlarm", {"expected_revision": args.revision, "comment": args.comment})
+    elif args.action == "comment":
+        call = ("AddComment", {"comment": args.text})
+    elif args.action == "assign":
+        call = ("AssignAlarm", {"assignee": args.assignee})
+    elif args.action == "shelve":
+        try:
+            seconds = parse_duration(args.duration)
+        except ValueError as exc:
+            print(f"--for: {exc}", file=sys.stderr)
+            return 2
+        call = ("ShelveAlarm", {"duration_seconds": round(seconds), "one_shot": args.one_shot})
+    else:
+        call = ("CloseAlarm", {"disposition": pb.Disposition.Value(f"DISPOSITION_{args.disposition.upper()}")})
+    name, fields = call
+
     async def act(client):
-        if args.action == "ack":
-            return [await client.acknowledge_alarm(args.alarm_id, args.revision, args.comment)]
-        return [await client.add_comment(args.alarm_id, args.text)]
+        return [(await client.alarm_call(name, alarm_id=args.alarm_id, **fields)).alarm]
     return _print_listing(args, act, render.alarms_table)
 
 

@@ -34,9 +34,17 @@ async def test_list_acknowledge_and_comment_from_the_command_line(alarm_hub):
     code, out, err = await run_cli("alarm", "comment", PANIC, "false alarm: pressed by a child", *target)
     assert code == 0 and "false alarm" in out, err
 
+    code, out, err = await run_cli("alarm", "assign", PANIC, "duty-2", *target)
+    assert code == 0 and "duty-2" in out, err
+    code, _, err = await run_cli("alarm", "shelve", PANIC, "--for", "soon", *target)
+    assert code == 2 and "not a duration" in err
+    code, _, err = await run_cli("alarm", "shelve", PANIC, "--for", "9h", *target)  # the class allows 8h
+    assert code == 1 and "INVALID_ARGUMENT" in err
+    code, out, err = await run_cli("alarm", "close", PANIC, "--disposition", "false", "--json", *target)
+    assert code == 0 and json.loads(out)["disposition"] == "DISPOSITION_FALSE", err
     code, out, err = await run_cli("alarms", "--state", "normal", "--json", "--target",
                                    f"127.0.0.1:{alarm_hub.grpc_port}", "--token", ALL_TOKEN)
     assert code == 0, err
-    assert [json.loads(line)["revision"] for line in out.splitlines()] == ["3"]
+    assert [json.loads(line)["revision"] for line in out.splitlines()] == ["5"]
     code, out, err = await run_cli("alarms", *target)
     assert code == 0 and out.splitlines()[1:] == []  # no retained alarm left
