@@ -278,6 +278,10 @@ class SubscriberConfig(_Section):
                                       "the subscriber presents; `campus-hub hash-token` makes a pair. "
                                       "Use ${ENV} or ${file:...}.")
     scope: ScopeConfig = Field(description="What this subscriber may see.")
+    role: Literal["viewer", "operator", "supervisor", "platform"] = Field(
+        "viewer", description="What it may do to alarms: viewer reads; operator also acknowledges, comments, "
+        "assigns, shelves, escalates; supervisor also sets out of service and closes; platform (a machine "
+        "subscriber) reads and comments.")
 
 
 class HubConfig(_Section):

@@ -7,11 +7,16 @@ import grpc
 import pytest
 
 from campushub.v1 import alarm_service_pb2 as pb
+from hub.access import Scope, Subscriber, hash_token
 from hub.events import Category, Severity, State, new_event
+from hub.kernel import Hub
 
-from tests.kernel.conftest import POLICE_TOKEN
+from tests.kernel.conftest import ALL_TOKEN, EDU_TOKEN, POLICE_TOKEN, SUBSCRIBERS
 
+from .conftest import alarm_settings
 from .test_alarm_service import client, settled
+
+PLATFORM_TOKEN = "platform-secret-token"
 
 FIRE = "fp-1/fire.alarm"
 
@@ -24,8 +29,8 @@ def fire(state=State.STATE_RAISED):
 async def test_an_alarms_life_from_raise_to_close_and_its_history(alarm_hub):
     await alarm_hub.submit(fire(), "synth")
     await settled(alarm_hub)
-    async with client(alarm_hub, POLICE_TOKEN) as police:
-        call = police.alarm_call
+    async with client(alarm_hub, ALL_TOKEN) as supervisor:
+        call = supervisor.alarm_call
         assert (await call("AssignAlarm", alarm_id=FIRE, assignee="duty-1")).alarm.assignee == "duty-1"
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await call("ShelveAlarm", alarm_id=FIRE, duration_seconds=601)  # the fire class allows 600 s
@@ -42,7 +47,7 @@ async def test_an_alarms_life_from_raise_to_close_and_its_history(alarm_hub):
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await call("CloseAlarm", alarm_id=FIRE, disposition=pb.DISPOSITION_REAL)
         assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-        acked = await police.acknowledge_alarm(FIRE, escalated.revision)
+        acked = await supervisor.acknowledge_alarm(FIRE, escalated.revision)
         await alarm_hub.submit(fire(State.STATE_CLEARED), "synth")
         await settled(alarm_hub)
         with pytest.raises(grpc.aio.AioRpcError) as err:
@@ -58,7 +63,7 @@ async def test_an_alarms_life_from_raise_to_close_and_its_history(alarm_hub):
                                                "acknowledged", "cleared", "closed", "out_of_service"]
         assert [c.alarm.revision for c in history] == list(range(1, 10))
         assert history[0].alarm.last_actor == "device:fp-1" and history[0].peer == ""
-        assert history[1].alarm.last_actor == "subscriber:police-yanhu" and history[1].peer.startswith("ipv4:127.0.0.1:")
+        assert history[1].alarm.last_actor == "subscriber:ops" and history[1].peer.startswith("ipv4:127.0.0.1:")
         sequences = [c.table_revision for c in history]
         assert sequences == sorted(sequences)
 
@@ -73,3 +78,33 @@ async def test_one_shot_shelving_ends_when_the_alarm_clears(alarm_hub):
         await settled(alarm_hub)
         alarm = await ops.get_alarm(FIRE)
         assert (alarm.shelving, alarm.state) == (pb.SHELVING_STATE_UNSHELVED, pb.ALARM_STATE_RETURNED_UNACKNOWLEDGED)
+
+
+@pytest.mark.parametrize("token, name, fields, allowed", [
+    (EDU_TOKEN, "AddComment", {"comment": "seen"}, False),          # viewer
+    (EDU_TOKEN, "AcknowledgeAlarm", {"expected_revision": 1}, False),
+    (POLICE_TOKEN, "AcknowledgeAlarm", {"expected_revision": 1}, True),  # operator
+    (POLICE_TOKEN, "SetOutOfService", {"out_of_service": True}, False),
+    (ALL_TOKEN, "SetOutOfService", {"out_of_service": True}, True),      # supervisor
+    (PLATFORM_TOKEN, "AddComment", {"comment": "forwarded to 110"}, True),  # platform
+    (PLATFORM_TOKEN, "AcknowledgeAlarm", {"expected_revision": 1}, False),
+])
+async def test_roles_say_who_may_do_what(tmp_path, token, name, fields, allowed):
+    subscribers = [*SUBSCRIBERS, Subscriber("platform-1", hash_token(PLATFORM_TOKEN), Scope(all_regions=True),
+                                            "platform")]
+    hub = Hub(alarm_settings(tmp_path, subscribers=subscribers))
+    await hub.start()
+    try:
+        await hub.submit(fire(), "synth")
+        await settled(hub)
+        async with client(hub, token) as caller:
+            assert (await caller.get_alarm(FIRE)).revision == 1  # every role reads
+            if allowed:
+                assert (await caller.alarm_call(name, alarm_id=FIRE, **fields)).alarm.revision == 2
+            else:
+                with pytest.raises(grpc.aio.AioRpcError) as err:
+                    await caller.alarm_call(name, alarm_id=FIRE, **fields)
+                assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED and "role" in err.value.details()
+                assert hub.alarms.get(FIRE).revision == 1
+    finally:
+        await hub.stop()

@@ -40,10 +40,12 @@ async def test_list_acknowledge_and_comment_from_the_command_line(alarm_hub):
     assert code == 2 and "not a duration" in err
     code, _, err = await run_cli("alarm", "shelve", PANIC, "--for", "9h", *target)  # the class allows 8h
     assert code == 1 and "INVALID_ARGUMENT" in err
-    code, out, err = await run_cli("alarm", "close", PANIC, "--disposition", "false", "--json", *target)
+    code, _, err = await run_cli("alarm", "close", PANIC, "--disposition", "false", *target)
+    assert code == 1 and "PERMISSION_DENIED" in err and "supervisor" in err  # the police token is an operator's
+    supervisor = ["--target", f"127.0.0.1:{alarm_hub.grpc_port}", "--token", ALL_TOKEN]
+    code, out, err = await run_cli("alarm", "close", PANIC, "--disposition", "false", "--json", *supervisor)
     assert code == 0 and json.loads(out)["disposition"] == "DISPOSITION_FALSE", err
-    code, out, err = await run_cli("alarms", "--state", "normal", "--json", "--target",
-                                   f"127.0.0.1:{alarm_hub.grpc_port}", "--token", ALL_TOKEN)
+    code, out, err = await run_cli("alarms", "--state", "normal", "--json", *supervisor)
     assert code == 0, err
     assert [json.loads(line)["revision"] for line in out.splitlines()] == ["5"]
     code, out, err = await run_cli("alarms", *target)

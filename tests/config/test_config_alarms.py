@@ -90,3 +90,13 @@ def test_the_integrator_guide_example_loads():
     [body] = re.findall(r"<!-- example: hub-config in alarms -->\n```yaml\n(.*?)```", guide, re.S)
     config = hub.config.load_text(BASE + "alarms:\n" + textwrap.indent(body, "  "), "hub.yaml", env={})
     assert [c.name for c in config.alarms.classes] == ["panic", "fire", "camera-offline"]
+
+
+def test_a_subscriber_role_is_one_of_four_and_defaults_to_viewer():
+    assert hub.config.load_text(BASE, "hub.yaml", env={}).subscribers[0].role == "viewer"
+    text = BASE.replace('scope: {region_prefixes: ["140802"]}', 'scope: {region_prefixes: ["140802"]}\n    role: operator')
+    assert hub.config.load_text(text, "hub.yaml", env={}).subscribers[0].role == "operator"
+    [problem] = problems_of(text.replace("role: operator", "role: admin"))
+    line, message = problem.line, f"{problem.message}; expected {problem.expected}"
+    assert "admin" in message and "supervisor" in message
+    assert line == text.splitlines().index("    role: operator") + 1

@@ -27,9 +27,9 @@ DEVICES = [
 ]
 
 SUBSCRIBERS = [
-    Subscriber("police-yanhu", hash_token(POLICE_TOKEN), Scope(region_prefixes=("140802",))),
+    Subscriber("police-yanhu", hash_token(POLICE_TOKEN), Scope(region_prefixes=("140802",)), "operator"),
     Subscriber("edu-yuncheng", hash_token(EDU_TOKEN), Scope(region_prefixes=("1408",), categories=frozenset({1, 3, 7}))),
-    Subscriber("ops", hash_token(ALL_TOKEN), Scope(all_regions=True)),
+    Subscriber("ops", hash_token(ALL_TOKEN), Scope(all_regions=True), "supervisor"),
 ]
 
 

@@ -12,7 +12,7 @@ import grpc
 import structlog
 
 from campushub.v1 import alarm_service_pb2 as pb
-from hub.access import Subscriber, select
+from hub.access import Subscriber, least_role, may, select
 from hub.alarms import (
     Acknowledge, Alarm, AlarmClass, AlarmNotFound, AlarmProjection, Assign, Close, CommandRefused, Comment, Command,
     Disposition, Escalate, IsaState, SetOutOfService, Shelve, Shelving, Unshelve, change_of, is_change,
@@ -35,6 +35,9 @@ _DEFAULT_CLASS = AlarmClass(name="", priority=4)
 _REFUSED = {"invalid_argument": grpc.StatusCode.INVALID_ARGUMENT}
 
 Match = Callable[[Alarm], bool]
+#: The hub.access action each command needs.
+_ACTIONS = {Acknowledge: "acknowledge", Comment: "comment", Assign: "assign", Shelve: "shelve", Unshelve: "unshelve",
+            Escalate: "escalate", SetOutOfService: "out_of_service", Close: "close"}
 
 
 def alarm_message(alarm: Alarm, procedure: str = "") -> pb.Alarm:
@@ -144,6 +147,13 @@ class AlarmApi:
     async def _command(self, alarm_id: str, command: Command, context) -> pb.Alarm:
         subscriber = await self.events.caller(context)
         await self._alarm_in_scope(subscriber, alarm_id, context)
+        action = _ACTIONS[type(command)]
+        if not may(subscriber.role, action):
+            self.events.metrics.alarm_commands_refused.labels("role").inc()
+            log.warning("alarm command refused: role", subscriber=subscriber.id, role=subscriber.role, action=action)
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                                f"your role {subscriber.role!r} may not {action.replace('_', ' ')} alarms; it takes "
+                                f"the {least_role(action)!r} role")
         try:
             alarm = await self.projection.command(alarm_id, command, f"subscriber:{subscriber.id}", context.peer())
         except AlarmNotFound:
