@@ -207,3 +207,20 @@ async def test_a_sia_panic_frame_becomes_a_latched_alarm_visible_to_watchers(tmp
             watch.cancel()
     finally:
         await hub.stop()
+
+
+async def test_subscribers_see_alarm_changes_in_the_event_stream_and_resume_through_them(alarm_hub):
+    await alarm_hub.submit(panic(), "synth")
+    await settled(alarm_hub)
+    async with client(alarm_hub, POLICE_TOKEN) as police:
+        stream = police.subscribe(make_filter(categories=[Category.CATEGORY_ALARM]), from_earliest=True)
+        response = await asyncio.wait_for(stream.read(), 10)
+        [change] = response.batch.events
+        assert (change.type, change.attributes["alarm_id"], change.attributes["revision"]) == (
+            "alarm.raised", PANIC, "1")
+        stream.cancel()
+        await police.acknowledge_alarm(PANIC, 1)
+        resumed = police.subscribe(make_filter(categories=[Category.CATEGORY_ALARM]), after=change.sequence)
+        [acked] = (await asyncio.wait_for(resumed.read(), 10)).batch.events
+        assert (acked.type, acked.attributes["actor"]) == ("alarm.acknowledged", "subscriber:police-yanhu")
+        resumed.cancel()
