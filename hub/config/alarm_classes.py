@@ -3,7 +3,6 @@ those alarms behave (see docs/integrator-guide.md). :meth:`AlarmClassConfig.to_a
 gives the kernel's :class:`hub.alarms.AlarmClass`."""
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Annotated, Literal
 
@@ -11,24 +10,12 @@ import pydantic
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from hub.alarms import LEVELS, AlarmClass, EscalationStep
+from hub.config.section import Section as _Section
+from hub.config.section import one_of
 from hub.config.units import parse_duration
 from hub.events import CATEGORY_CHOICES, SEVERITY_CHOICES, parse_category, parse_severity
 
 __all__ = ["AlarmClassConfig", "AlarmsConfig", "EscalationStepConfig"]
-
-
-class _Section(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, validate_default=True, hide_input_in_errors=True)
-
-
-def _choice(kind: str, choices: tuple[str, ...]):
-    def check(value: str) -> str:
-        if value not in choices:
-            close = difflib.get_close_matches(value, choices, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"unknown {kind} {value!r}{hint}; expected one of: {', '.join(choices)}")
-        return value
-    return check
 
 
 def _type_prefix(value: str) -> str:
@@ -39,8 +26,8 @@ def _type_prefix(value: str) -> str:
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
-Category = Annotated[str, AfterValidator(_choice("category", CATEGORY_CHOICES))]
-SeverityName = Annotated[str, AfterValidator(_choice("severity", SEVERITY_CHOICES))]
+Category = Annotated[str, AfterValidator(one_of("category", CATEGORY_CHOICES))]
+SeverityName = Annotated[str, AfterValidator(one_of("severity", SEVERITY_CHOICES))]
 TypePrefix = Annotated[str, AfterValidator(_type_prefix)]
 
 

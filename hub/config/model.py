@@ -7,7 +7,6 @@ wrong. Load a file with :func:`hub.config.load`, not with these models directly.
 """
 from __future__ import annotations
 
-import difflib
 import os
 import pathlib
 import re
@@ -17,6 +16,7 @@ import pydantic
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 
 from hub.config.alarm_classes import AlarmsConfig
+from hub.config.section import Section, one_of
 from hub.regions import validate_region_code, validate_region_prefix
 from hub.config.units import parse_duration, parse_host_port, parse_size, split_host_port
 from hub.events import CATEGORY_CHOICES, Site
@@ -29,12 +29,7 @@ __all__ = [
 ]
 
 
-class _Section(pydantic.BaseModel):
-    # Unknown keys are errors; YAML numbers are accepted where text is meant (floor: 1, zone: 3).
-    model_config = pydantic.ConfigDict(
-        extra="forbid", frozen=True, coerce_numbers_to_str=True, validate_default=True,
-        hide_input_in_errors=True,
-    )
+_Section = Section
 
 
 def _identifier(value: str) -> str:
@@ -76,12 +71,7 @@ def _mapping(value: Any) -> Any:
     return value
 
 
-def _category(value: str) -> str:
-    if value not in CATEGORY_CHOICES:
-        close = difflib.get_close_matches(value, CATEGORY_CHOICES, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(f"unknown category {value!r}{hint}; expected one of: {', '.join(CATEGORY_CHOICES)}")
-    return value
+_category = one_of("category", CATEGORY_CHOICES)
 
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}\Z")
