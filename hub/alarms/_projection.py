@@ -248,7 +248,8 @@ class AlarmProjection(service.Service):
                 cursor.position = self.journal.earliest - 1
                 continue
             if not entries:
-                await cursor.wait(timeout=5.0)
+                if not await cursor.wait(timeout=5.0) and self.journal.closed:
+                    return
                 continue
             decided = []
             for entry in entries:

@@ -132,7 +132,8 @@ class AlarmApi:
             while True:
                 entries = await cursor.read()
                 if not entries:
-                    await cursor.wait(timeout=30.0)
+                    if not await cursor.wait(timeout=30.0) and self.journal.closed:
+                        await context.abort(grpc.StatusCode.UNAVAILABLE, "the hub is stopping; watch again")
                     continue
                 for entry in entries:
                     if is_change(entry):
