@@ -69,7 +69,8 @@ def change_event(alarm: Alarm, kind: str, source_sequence: int = 0, peer: str = 
 def alarm_of(event: Event) -> tuple[Alarm, str, int]:
     """(the alarm after the change, the change's kind, its source sequence) of a change event."""
     attributes = event.attributes
+    # A field the event does not name (journaled before the field existed) takes its default.
     values = {name: _value(annotation, attributes[_RENAMED.get(name, name)])
-              for name, annotation in _FIELDS.items() if name != "category"}
+              for name, annotation in _FIELDS.items() if name != "category" and _RENAMED.get(name, name) in attributes}
     values["category"] = parse_category(attributes["source_category"]) if attributes["source_category"] != "unspecified" else 0
     return Alarm(**values), attributes["change"], int(attributes.get("source_sequence", "0"))

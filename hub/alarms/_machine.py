@@ -24,10 +24,12 @@ MAX_ESCALATION_LEVEL = 3  # county, city, province above a school
 class Raise:
     """The device reports the condition. ``momentary``: a point event (a panic press) whose
     condition ends at once. A re-raise within ``reactivation`` seconds of clearing continues the
-    same occurrence."""
+    same occurrence. With an ``on_delay``, the condition must persist that long first: the first
+    raise only marks it pending, a raise after the delay (the timers give one) activates."""
 
     momentary: bool = False
     reactivation: float = 0.0
+    on_delay: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,6 +148,11 @@ def _raise(alarm: Alarm, command: Raise, now: float) -> tuple[str, dict]:
         if alarm.condition or command.momentary:
             return "raised", {}  # still active; a repeated press of a latched alarm adds nothing
         return "raised", {"condition": True, "latched": False}  # held by the latch, and back
+    if command.on_delay > 0 and not command.momentary:
+        if not alarm.pending_since:
+            return "pending", {"condition": True, "pending_since": now}
+        if now - alarm.pending_since < command.on_delay:
+            return "raised", {}  # still waiting
     reactivated = (alarm.occurrence > 0 and not alarm.closed and command.reactivation > 0
                    and now - alarm.cleared_at < command.reactivation)
     if reactivated:
@@ -154,7 +161,7 @@ def _raise(alarm: Alarm, command: Raise, now: float) -> tuple[str, dict]:
         kind, changes = "raised", {
             "occurrence": alarm.occurrence + 1, "reactivations": 0, "acknowledged": False, "acknowledged_at": 0.0,
             "assignee": "", "escalation_level": 0, "closed": False, "disposition": None, "raised_at": now}
-    changes.update(active=True, condition=not command.momentary, latched=False)
+    changes.update(active=True, condition=not command.momentary, latched=False, pending_since=0.0)
     if command.momentary:
         if alarm.latching:
             changes["latched"] = True  # held active until acknowledged
@@ -166,7 +173,9 @@ def _raise(alarm: Alarm, command: Raise, now: float) -> tuple[str, dict]:
 def _clear(alarm: Alarm, command: Clear, now: float) -> tuple[str, dict]:
     if not alarm.condition:
         return "cleared", {}
-    if alarm.active and alarm.latching and not alarm.acknowledged:
+    if not alarm.active:  # it ended within its on-delay: never an alarm
+        return "cleared", {"condition": False, "pending_since": 0.0}
+    if alarm.latching and not alarm.acknowledged:
         return "cleared", {"condition": False, "latched": True}
     return "cleared", {"condition": False, **_returned(alarm, now)}
 

@@ -210,7 +210,8 @@ class AlarmProjection(service.Service):
                 alarm = Alarm(id=id_, device=entry.device, type=entry.type, zone=event.site.zone, region=entry.region,
                               school=entry.school, category=entry.category, class_name=alarm_class.name,
                               priority=alarm_class.priority, latching=alarm_class.latch)
-            command = Raise(momentary=event.state == State.STATE_MOMENTARY, reactivation=alarm_class.reactivation)
+            command = Raise(momentary=event.state == State.STATE_MOMENTARY, reactivation=alarm_class.reactivation,
+                            on_delay=alarm_class.on_delay)
         result = apply(alarm, command, entry.received_at, f"device:{entry.device}")
         if isinstance(result, Refused):
             return None

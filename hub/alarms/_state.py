@@ -76,6 +76,8 @@ class Alarm:
     revision: int = 0
     #: The device reports the condition now (an active alarm may be latched without it).
     condition: bool = False
+    #: When the condition began, while it waits out its class's on-delay (0.0: not waiting).
+    pending_since: float = 0.0
     #: 1 for the first activation; a new activation after normal (and past the reactivation
     #: threshold) starts the next occurrence.
     occurrence: int = 0

@@ -17,7 +17,7 @@ CLASSES = (
 
 
 def alarm_settings(tmp_path, **overrides):
-    return settings(tmp_path, alarm_classes=CLASSES, **overrides)
+    return settings(tmp_path, **{"alarm_classes": CLASSES, **overrides})
 
 
 @pytest.fixture

@@ -225,3 +225,14 @@ def test_a_change_records_actor_and_time():
     alarm = apply(fresh(), Raise(), 5, "device:pb-1").alarm
     assert (alarm.last_actor, alarm.changed_at) == ("device:pb-1", 5)
     assert dataclasses.replace(alarm, last_actor="", changed_at=0.0, revision=0) != fresh()
+
+
+def test_a_condition_must_outlast_its_on_delay_to_be_an_alarm():
+    pending = run(fresh(), [
+        (10, Raise(on_delay=30), {"kind": "pending", "state": S.NORMAL, "condition": True, "pending_since": 10,
+                                  "active": False, "retained": False}),
+        (20, Raise(on_delay=30), {"refused": "no_change"}),  # still waiting
+    ])
+    run(pending, [(40, Raise(on_delay=30), {"kind": "raised", "state": S.UNACKNOWLEDGED, "pending_since": 0,
+                                            "occurrence": 1, "raised_at": 40})])
+    run(pending, [(25, Clear(), {"state": S.NORMAL, "condition": False, "pending_since": 0, "occurrence": 0})])

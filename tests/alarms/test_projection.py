@@ -185,3 +185,28 @@ async def test_escalation_is_journaled_and_survives_a_restart_from_journaled_tim
             "alarm.escalated", "1", "hub")
     finally:
         await again.stop()
+
+
+async def test_a_camera_offline_shorter_than_the_on_delay_is_no_alarm_a_longer_one_is(tmp_path):
+    from hub.alarms import AlarmClass
+    import time
+    offline = AlarmClass(name="camera-offline", priority=4, type_prefixes=("device.offline",), on_delay=30)
+    clock = Clock(time.time())
+    hub = Hub(alarm_settings(tmp_path, alarm_classes=(offline,), alarm_clock=clock, alarm_tick_interval=None))
+    await hub.start()
+    try:
+        def offline_event(state):
+            return new_event(device_id="cam-1", type="device.offline", category=Category.CATEGORY_DEVICE,
+                             severity=Severity.SEVERITY_MAJOR, state=state)
+        await hub.submit(offline_event(State.STATE_RAISED), "synth")
+        pending = await alarm_when(hub, "cam-1/device.offline")
+        assert (pending.state, pending.pending_since > 0, pending.active) == (IsaState.NORMAL, True, False)
+        clock.now = pending.pending_since + 29
+        assert await hub.alarms.tick() == []
+        clock.now = pending.pending_since + 30
+        [sequence] = await hub.alarms.tick()
+        await hub.alarms.wait_applied(sequence)
+        active = hub.alarms.get(pending.id)
+        assert (active.state, active.raised_at, active.last_actor) == (IsaState.UNACKNOWLEDGED, clock.now, "hub")
+    finally:
+        await hub.stop()

@@ -43,3 +43,12 @@ def test_low_priorities_are_acknowledged_by_the_hub():
 
 def test_an_alarm_whose_class_is_gone_is_left_alone():
     assert due(raised(), None, 10_000) is None
+
+
+def test_a_pending_condition_is_activated_when_its_on_delay_has_passed():
+    delayed = AlarmClass(name="offline", priority=4, on_delay=30)
+    pending = apply(Alarm(id="d/t", device="d", type="t"), Raise(on_delay=30), 100, "device:d").alarm
+    assert due(pending, delayed, 129) is None
+    command = due(pending, delayed, 130)
+    assert command == Raise(on_delay=30)
+    assert apply(pending, command, 130, "hub").alarm.active
