@@ -25,11 +25,13 @@ def test_example_config_loads_cleanly() -> None:
         "yanhu-public-security": ["140802"], "yuncheng-education": ["1408"]}
     assert all(spec.site.region_code == "140802" for spec in config.device_specs())
     assert config.journal.path == EXAMPLE.parent / "data" / "journal.db"
+    assert [c.name for c in config.alarms.classes] == ["panic", "fire"]
 
 
 def test_example_config_documents_every_section() -> None:
     text = EXAMPLE.read_text()
-    for section in ("hub", "journal", "listeners", "pipeline", "logging", "sites", "adapters", "devices", "subscribers"):
+    for section in ("hub", "journal", "listeners", "pipeline", "logging", "sites", "adapters", "devices", "subscribers",
+                    "alarms"):
         heading = re.search(rf"((?:^#.*\n)+)^{section}:", text, re.MULTILINE)
         assert heading, f"section {section} has no comment above it"
 
