@@ -12,7 +12,7 @@ import grpc
 import structlog
 
 from campushub.v1 import alarm_service_pb2 as pb
-from hub.access import Subscriber, least_role, may, select
+from hub.access import Selection, Subscriber, least_role, may, select, shown
 from hub.alarms import (
     Acknowledge, Alarm, AlarmClass, AlarmNotFound, AlarmProjection, Assign, Close, CommandRefused, Comment, Command,
     Disposition, Escalate, IsaState, SetOutOfService, Shelve, Shelving, Unshelve, change_of, is_change,
@@ -38,6 +38,18 @@ Match = Callable[[Alarm], bool]
 #: The hub.access action each command needs.
 _ACTIONS = {Acknowledge: "acknowledge", Comment: "comment", Assign: "assign", Shelve: "shelve", Unshelve: "unshelve",
             Escalate: "escalate", SetOutOfService: "out_of_service", Close: "close"}
+
+
+def _alarm_matcher(selection: Selection) -> Match:
+    """The selection's predicate over an alarm: its place, its device events' category and type,
+    and its priority's severity."""
+    match = selection.matcher()
+    return lambda a: match(a.region, a.school, a.category, PRIORITY_SEVERITY[a.priority], a.type, a.device)
+
+
+async def _not_found(alarm_id: str, context) -> None:
+    # The same answer whether it does not exist or is another jurisdiction's: ids don't leak.
+    await context.abort(grpc.StatusCode.NOT_FOUND, f"no alarm {shown(alarm_id)} in your scope")
 
 
 def alarm_message(alarm: Alarm, procedure: str = "") -> pb.Alarm:
@@ -68,15 +80,12 @@ class AlarmApi:
         return alarm_message(alarm, alarm_class.procedure if alarm_class else "")
 
     async def _match(self, subscriber: Subscriber, event_filter, context) -> Match:
-        match = (await self.events.selection(subscriber, event_filter, context)).matcher()
-        return lambda a: match(a.region, a.school, a.category, PRIORITY_SEVERITY[a.priority], a.type, a.device)
+        return _alarm_matcher(await self.events.selection(subscriber, event_filter, context))
 
     async def _alarm_in_scope(self, subscriber: Subscriber, alarm_id: str, context) -> Alarm:
         alarm = self.projection.get(alarm_id)
-        match = select(subscriber.scope, None, {}).matcher()
-        if alarm is None or not match(alarm.region, alarm.school, alarm.category, PRIORITY_SEVERITY[alarm.priority],
-                                      alarm.type, alarm.device):
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"no alarm {alarm_id[:200]!r} in your scope")
+        if alarm is None or not _alarm_matcher(select(subscriber.scope, None, {}))(alarm):
+            await _not_found(alarm_id, context)
         return alarm
 
     # --- reading -------------------------------------------------------------------------------
@@ -89,6 +98,8 @@ class AlarmApi:
         if any(p not in PRIORITY_SEVERITY for p in request.priorities):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "priorities are 1..4")
         offset = await self._offset(request.page_token, context)
+        if any(value not in _STATES.values() for value in request.states):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "states: unknown alarm state")
         states = {state for state, value in _STATES.items() if value in set(request.states)}
         chosen = [a for a in self.projection.table.values()
                   if (a.state in states if states else a.retained)
@@ -158,11 +169,11 @@ class AlarmApi:
         try:
             alarm = await self.projection.command(alarm_id, command, f"subscriber:{subscriber.id}", context.peer())
         except AlarmNotFound:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"no alarm {alarm_id[:200]!r} in your scope")
+            await _not_found(alarm_id, context)
         except CommandRefused as exc:
             code = exc.refused.code
             self.events.metrics.alarm_commands_refused.labels(code).inc()
-            log.info("alarm command refused", subscriber=subscriber.id, alarm=alarm_id[:200],
+            log.info("alarm command refused", subscriber=subscriber.id, alarm=shown(alarm_id),
                      command=type(command).__name__, code=code)
             await context.abort(_REFUSED.get(code, grpc.StatusCode.FAILED_PRECONDITION), f"{code}: {exc.refused.reason}")
         return self._message(alarm)
