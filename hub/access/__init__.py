@@ -6,5 +6,6 @@ from hub.access._roles import ALARM_ACTIONS, ROLES, least_role, may
 from hub.access._scope import MAX_FILTER_ITEMS, FilterError, Scope, ScopeError, Selection, select, shown
 from hub.access._tokens import hash_token, new_token, run_hash_token, token_matches
 
-__all__ = ["ALARM_ACTIONS", "MAX_FILTER_ITEMS", "ROLES", "least_role", "may", "Authenticator", "FilterError", "Scope", "ScopeError", "Selection", "Subscriber",
+__all__ = ["ALARM_ACTIONS", "MAX_FILTER_ITEMS", "ROLES", "Authenticator", "FilterError", "Scope", "ScopeError",
+           "Selection", "Subscriber", "least_role", "may",
            "hash_token", "new_token", "run_hash_token", "select", "shown", "token_matches"]

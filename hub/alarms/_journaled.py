@@ -72,5 +72,6 @@ def alarm_of(event: Event) -> tuple[Alarm, str, int]:
     # A field the event does not name (journaled before the field existed) takes its default.
     values = {name: _value(annotation, attributes[_RENAMED.get(name, name)])
               for name, annotation in _FIELDS.items() if name != "category" and _RENAMED.get(name, name) in attributes}
-    values["category"] = parse_category(attributes["source_category"]) if attributes["source_category"] != "unspecified" else 0
+    category = attributes["source_category"]
+    values["category"] = parse_category(category) if category != "unspecified" else 0
     return Alarm(**values), attributes["change"], int(attributes.get("source_sequence", "0"))

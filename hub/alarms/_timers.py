@@ -1,5 +1,6 @@
-"""What time alone does to an alarm: a condition that outlasted its on-delay becomes active, shelving runs out, an alarm nobody acknowledged is escalated
-up its class's ladder or, on priorities 3-4, acknowledged by the hub. Pure: computed from the
+"""What time alone does to an alarm: a condition that outlasted its on-delay becomes active,
+shelving runs out, an alarm nobody acknowledged is escalated up its class's ladder or, on
+priorities 3-4, acknowledged by the hub. Pure: computed from the
 alarm's journaled times and ``now``, so a restart (kill -9 included) loses no timer: what fell
 due while the hub was down is done at the first tick after it starts."""
 from __future__ import annotations

@@ -158,8 +158,9 @@ class Hub(service.MultiService):
                                    hub_id=settings.hub_id)
         JournalService(self.journal).setServiceParent(self)
         PipelineService(self.pipeline).setServiceParent(self)
-        self.alarms = AlarmProjection(self.journal, self.pipeline.submit, settings.alarm_classes,
-                                      clock=settings.alarm_clock or time.time, tick_interval=settings.alarm_tick_interval)
+        self.alarms = AlarmProjection(
+            self.journal, self.pipeline.submit, settings.alarm_classes, clock=settings.alarm_clock or time.time,
+            tick_interval=settings.alarm_tick_interval)
         self.alarms.setServiceParent(self)
         for instance in settings.adapters:
             AdapterService(

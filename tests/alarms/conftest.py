@@ -4,9 +4,7 @@ import pytest
 
 from hub.alarms import AlarmClass, EscalationStep
 from hub.events import Category, Severity
-from hub.kernel import Hub
-
-from tests.kernel.conftest import settings
+from tests.kernel.conftest import running_hub, settings
 
 CLASSES = (
     AlarmClass(name="panic", priority=1, categories=frozenset({Category.CATEGORY_PANIC}), latch=True,
@@ -22,7 +20,5 @@ def alarm_settings(tmp_path, **overrides):
 
 @pytest.fixture
 async def alarm_hub(tmp_path):
-    instance = Hub(alarm_settings(tmp_path))
-    await instance.start()
-    yield instance
-    await instance.stop()
+    async with running_hub(alarm_settings(tmp_path)) as instance:
+        yield instance

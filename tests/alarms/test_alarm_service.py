@@ -13,11 +13,11 @@ from adapters.sia.options import SiaDeviceOptions, SiaOptions
 from campushub.v1 import alarm_service_pb2 as pb
 from hub.api.grpc.client import HubClient, make_filter
 from hub.events import Category, Severity, Site, State, new_event
-from hub.kernel import AdapterInstance, Hub
+from hub.kernel import AdapterInstance
 from hub.spi import DeviceSpec
 from simulators.sia import SiaTransmitter
 
-from tests.kernel.conftest import ALL_TOKEN, DEVICES, EDU_TOKEN, POLICE_TOKEN
+from tests.kernel.conftest import ALL_TOKEN, DEVICES, EDU_TOKEN, POLICE_TOKEN, running_hub
 
 from .conftest import alarm_settings
 
@@ -178,10 +178,8 @@ async def test_a_sia_panic_frame_becomes_a_latched_alarm_visible_to_watchers(tmp
     panel = DeviceSpec(id="panel-1", kind="alarm_panel", adapter="sia-main",
                        site=Site(region_code="140802", school_id="sch-a"),
                        options=SiaDeviceOptions(account="1234"))
-    hub = Hub(alarm_settings(tmp_path, devices=[*DEVICES, panel], adapters=[
-        AdapterInstance("sia-main", SiaAdapter, SiaOptions(host="127.0.0.1", tcp_port=0, udp_port=None))]))
-    await hub.start()
-    try:
+    async with running_hub(alarm_settings(tmp_path, devices=[*DEVICES, panel], adapters=[
+        AdapterInstance("sia-main", SiaAdapter, SiaOptions(host="127.0.0.1", tcp_port=0, udp_port=None))])) as hub:
         adapter = hub.adapter("sia-main")
         await asyncio.wait_for(adapter.ready.wait(), 5)
         async with client(hub, POLICE_TOKEN) as police:
@@ -207,8 +205,6 @@ async def test_a_sia_panic_frame_becomes_a_latched_alarm_visible_to_watchers(tmp
             finally:
                 await tx.stop()
             watch.cancel()
-    finally:
-        await hub.stop()
 
 
 async def test_subscribers_see_alarm_changes_in_the_event_stream_and_resume_through_them(alarm_hub):

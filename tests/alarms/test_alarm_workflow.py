@@ -9,9 +9,8 @@ import pytest
 from campushub.v1 import alarm_service_pb2 as pb
 from hub.access import Scope, Subscriber, hash_token
 from hub.events import Category, Severity, State, new_event
-from hub.kernel import Hub
 
-from tests.kernel.conftest import ALL_TOKEN, EDU_TOKEN, POLICE_TOKEN, SUBSCRIBERS
+from tests.kernel.conftest import ALL_TOKEN, EDU_TOKEN, POLICE_TOKEN, SUBSCRIBERS, running_hub
 
 from .conftest import alarm_settings
 from .test_alarm_service import client, settled
@@ -92,9 +91,7 @@ async def test_one_shot_shelving_ends_when_the_alarm_clears(alarm_hub):
 async def test_roles_say_who_may_do_what(tmp_path, token, name, fields, allowed):
     subscribers = [*SUBSCRIBERS, Subscriber("platform-1", hash_token(PLATFORM_TOKEN), Scope(all_regions=True),
                                             "platform")]
-    hub = Hub(alarm_settings(tmp_path, subscribers=subscribers))
-    await hub.start()
-    try:
+    async with running_hub(alarm_settings(tmp_path, subscribers=subscribers)) as hub:
         await hub.submit(fire(), "synth")
         await settled(hub)
         async with client(hub, token) as caller:
@@ -106,5 +103,3 @@ async def test_roles_say_who_may_do_what(tmp_path, token, name, fields, allowed)
                     await caller.alarm_call(name, alarm_id=FIRE, **fields)
                 assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED and "role" in err.value.details()
                 assert hub.alarms.get(FIRE).revision == 1
-    finally:
-        await hub.stop()

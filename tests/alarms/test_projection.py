@@ -12,6 +12,8 @@ from hub.events import Category, Severity, State, new_event
 from hub.journal import JournalCursor
 from hub.kernel import Hub
 
+from tests.kernel.conftest import running_hub
+
 from .conftest import alarm_settings
 
 
@@ -103,24 +105,16 @@ async def test_drop_the_table_rebuild_from_the_journal_identical(alarm_hub):
 
 
 async def test_a_restart_resumes_without_losing_or_repeating_a_decision(tmp_path):
-    first = Hub(alarm_settings(tmp_path))
-    await first.start()
-    try:
+    async with running_hub(alarm_settings(tmp_path)) as first:
         await first.submit(fire(), "synth")
         await alarm_when(first, "fp-1/fire.alarm")
         table = dict(first.alarms.table)
-    finally:
-        await first.stop()
-    again = Hub(alarm_settings(tmp_path))
-    await again.start()
-    try:
+    async with running_hub(alarm_settings(tmp_path)) as again:
         assert again.alarms.table == table
         await again.submit(fire(State.STATE_CLEARED), "synth")
         cleared = await alarm_when(again, "fp-1/fire.alarm", lambda a: not a.active)
         assert (cleared.revision, cleared.state) == (2, IsaState.RETURNED_UNACKNOWLEDGED)
         assert [change.kind for change in await changes_in(again.journal)] == ["raised", "cleared"]
-    finally:
-        await again.stop()
 
 
 async def test_a_device_event_decided_but_not_committed_past_is_not_decided_twice(tmp_path):
@@ -136,16 +130,12 @@ async def test_a_device_event_decided_but_not_committed_past_is_not_decided_twic
     finally:
         first.alarms._task.cancel()  # no later commit either
         await first.stop()
-    again = Hub(alarm_settings(tmp_path))
-    await again.start()
-    try:
+    async with running_hub(alarm_settings(tmp_path)) as again:
         marker = await again.submit(new_event(device_id="cam-1", type="video.motion", category=Category.CATEGORY_VIDEO,
                                               severity=Severity.SEVERITY_INFO), "synth")
         while again.alarms.position < marker:
             await again.alarms.wait_beyond(again.alarms.position)
         assert [change.kind for change in await changes_in(again.journal)] == ["raised", "acknowledged"]
-    finally:
-        await again.stop()
 
 
 class Clock:
@@ -162,19 +152,13 @@ async def test_escalation_is_journaled_and_survives_a_restart_from_journaled_tim
     escalates, computed from the journaled raise time."""
     import time
     clock = Clock(time.time())
-    first = Hub(alarm_settings(tmp_path, alarm_clock=clock, alarm_tick_interval=None))
-    await first.start()
-    try:
+    async with running_hub(alarm_settings(tmp_path, alarm_clock=clock, alarm_tick_interval=None)) as first:
         await first.submit(panic(), "synth")
         alarm = await alarm_when(first, "pb-1/panic.alarm/gate")
         clock.now = alarm.raised_at + 59
         assert await first.alarms.tick() == []
-    finally:
-        await first.stop()
     clock.now = alarm.raised_at + 61
-    again = Hub(alarm_settings(tmp_path, alarm_clock=clock, alarm_tick_interval=None))
-    await again.start()
-    try:
+    async with running_hub(alarm_settings(tmp_path, alarm_clock=clock, alarm_tick_interval=None)) as again:
         [sequence] = await again.alarms.tick()
         await again.alarms.wait_applied(sequence)
         escalated = again.alarms.get(alarm.id)
@@ -183,8 +167,6 @@ async def test_escalation_is_journaled_and_survives_a_restart_from_journaled_tim
         event = (await again.journal.read_after(sequence - 1, 1))[0].event()
         assert (event.type, event.attributes["escalation_level"], event.attributes["actor"]) == (
             "alarm.escalated", "1", "hub")
-    finally:
-        await again.stop()
 
 
 async def test_a_camera_offline_shorter_than_the_on_delay_is_no_alarm_a_longer_one_is(tmp_path):
@@ -192,9 +174,8 @@ async def test_a_camera_offline_shorter_than_the_on_delay_is_no_alarm_a_longer_o
     import time
     offline = AlarmClass(name="camera-offline", priority=4, type_prefixes=("device.offline",), on_delay=30)
     clock = Clock(time.time())
-    hub = Hub(alarm_settings(tmp_path, alarm_classes=(offline,), alarm_clock=clock, alarm_tick_interval=None))
-    await hub.start()
-    try:
+    hub_settings = alarm_settings(tmp_path, alarm_classes=(offline,), alarm_clock=clock, alarm_tick_interval=None)
+    async with running_hub(hub_settings) as hub:
         def offline_event(state):
             return new_event(device_id="cam-1", type="device.offline", category=Category.CATEGORY_DEVICE,
                              severity=Severity.SEVERITY_MAJOR, state=state)
@@ -208,5 +189,3 @@ async def test_a_camera_offline_shorter_than_the_on_delay_is_no_alarm_a_longer_o
         await hub.alarms.wait_applied(sequence)
         active = hub.alarms.get(pending.id)
         assert (active.state, active.raised_at, active.last_actor) == (IsaState.UNACKNOWLEDGED, clock.now, "hub")
-    finally:
-        await hub.stop()

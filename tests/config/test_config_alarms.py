@@ -94,7 +94,8 @@ def test_the_integrator_guide_example_loads():
 
 def test_a_subscriber_role_is_one_of_four_and_defaults_to_viewer():
     assert hub.config.load_text(BASE, "hub.yaml", env={}).subscribers[0].role == "viewer"
-    text = BASE.replace('scope: {region_prefixes: ["140802"]}', 'scope: {region_prefixes: ["140802"]}\n    role: operator')
+    scope = 'scope: {region_prefixes: ["140802"]}'
+    text = BASE.replace(scope, scope + "\n    role: operator")
     assert hub.config.load_text(text, "hub.yaml", env={}).subscribers[0].role == "operator"
     [problem] = problems_of(text.replace("role: operator", "role: admin"))
     line, message = problem.line, f"{problem.message}; expected {problem.expected}"

@@ -105,7 +105,8 @@ def test_integrator_guide_documents_every_field() -> None:
 
     guide = (EXAMPLE.parents[1] / "docs" / "integrator-guide.md").read_text()
     sections = [value for module in (model, alarm_classes) for value in vars(module).values()
-                if isinstance(value, type) and issubclass(value, pydantic.BaseModel) and value.__module__ == module.__name__]
+                if isinstance(value, type) and issubclass(value, pydantic.BaseModel)
+                and value.__module__ == module.__name__]
     undocumented = [f"{section.__name__}.{name}" for section in sections for name in section.model_fields
                     if not re.search(rf"`(?:[a-z_]+\.)*{name}[`.]", guide)]
     assert undocumented == []

@@ -175,7 +175,8 @@ class AlarmApi:
             self.events.metrics.alarm_commands_refused.labels(code).inc()
             log.info("alarm command refused", subscriber=subscriber.id, alarm=shown(alarm_id),
                      command=type(command).__name__, code=code)
-            await context.abort(_REFUSED.get(code, grpc.StatusCode.FAILED_PRECONDITION), f"{code}: {exc.refused.reason}")
+            status = _REFUSED.get(code, grpc.StatusCode.FAILED_PRECONDITION)
+            await context.abort(status, f"{code}: {exc.refused.reason}")
         return self._message(alarm)
 
     async def AcknowledgeAlarm(self, request: pb.AcknowledgeAlarmRequest, context) -> pb.AcknowledgeAlarmResponse:
