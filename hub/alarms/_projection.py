@@ -252,18 +252,21 @@ class AlarmProjection(service.Service):
                 if not await cursor.wait(timeout=5.0) and self.journal.closed:
                     return
                 continue
-            decided = []
+            submitted = []
             for entry in entries:
                 if is_change(entry):
                     if entry.seq > self.position:  # (the rebuild applied those before)
                         alarm, _, _ = alarm_of(entry.event())
                         self.table[alarm.id] = alarm
+                        known = self._decided.get(alarm.id)
+                        if known is None or known.revision < alarm.revision:
+                            self._decided[alarm.id] = alarm  # (decided before a rebuild while running)
                 elif entry.seq > self._decided_through:
-                    submitted = self._decide(entry)
-                    if submitted is not None:
-                        decided.append(submitted)
+                    change = self._decide(entry)
+                    if change is not None:
+                        submitted.append(change)
                     self._decided_through = entry.seq
             self._advance(max(self.position, cursor.position))
-            if decided:
-                await asyncio.gather(*decided)  # journaled before the cursor moves past their sources
+            if submitted:
+                await asyncio.gather(*submitted)  # journaled before the cursor moves past their sources
             await cursor.commit()
