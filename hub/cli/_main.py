@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only alarms in this state (repeatable; default: every retained alarm)")
     alarms.add_argument("--priority", action="append", type=int, default=[], choices=range(1, 5))
     alarms.add_argument("--json", action="store_true")
+    alarms.add_argument("--watch", action="store_true",
+                        help="live: the retained alarms, then a line per change until Ctrl-C")
+    alarms.add_argument("--count", type=int, default=0, help="with --watch: stop after this many changes")
     alarms.set_defaults(handler=cmd_alarms)
 
     alarm = commands.add_parser("alarm", help="act on one alarm: ack, comment, assign, shelve, close")
@@ -283,6 +286,8 @@ def cmd_alarms(args) -> int:
     from hub.cli import render
 
     states = [pb.AlarmState.Value(f"ALARM_STATE_{state.upper()}") for state in args.state]
+    if args.watch:
+        return _watch_alarms(args)
 
     async def fetch(client):
         found, token = [], ""
@@ -294,6 +299,43 @@ def cmd_alarms(args) -> int:
             if not token:
                 return found
     return _print_listing(args, fetch, render.alarms_table)
+
+
+def _watch_alarms(args) -> int:
+    """`campus-hub alarms --watch`: WatchAlarms' refresh as a table, then one line per change."""
+    import grpc
+    from google.protobuf import json_format
+
+    from hub.api.grpc.client import HubClient
+    from hub.cli import render
+    if not _need_token(args):
+        return 2
+
+    async def watch() -> int:
+        refreshed, changes = [], 0
+        async with HubClient(args.target, args.token, ca_file=args.ca) as client:
+            async for message in client.watch_alarms():
+                if args.json:
+                    print(json_format.MessageToJson(message, preserving_proto_field_name=True, indent=None), flush=True)
+                kind = message.WhichOneof("kind")
+                if kind == "alarm" and not message.change:
+                    refreshed.append(message.alarm)
+                elif kind == "refresh_end" and not args.json:
+                    print(render.alarms_table(refreshed), flush=True)
+                elif kind == "alarm":
+                    if not args.json:
+                        print(render.alarm_change_line(message.change, message.alarm), flush=True)
+                    changes += 1
+                    if args.count and changes >= args.count:
+                        return 0
+        return 0
+
+    try:
+        return asyncio.run(watch())
+    except grpc.aio.AioRpcError as exc:
+        return _rpc_error(exc, args.target)
+    except KeyboardInterrupt:
+        return 130
 
 
 def cmd_alarm(args) -> int:

@@ -69,6 +69,14 @@ def alarms_table(alarms) -> str:
     return _table(rows)
 
 
+def alarm_change_line(change: str, alarm) -> str:
+    """``13:02:11  acknowledged  pb-1/panic.alarm/gate  normal  rev 2  P1  subscriber:police  guard sent``."""
+    from campushub.v1 import alarm_service_pb2 as pb
+    state = pb.AlarmState.Name(alarm.state).removeprefix("ALARM_STATE_").lower()
+    return (f"{_local_time(alarm.changed_at)}  {change:<14} {alarm.id}  {state}  rev {alarm.revision}  "
+            f"P{alarm.priority}  {place(alarm.site)}  {alarm.last_actor}  {alarm.last_comment[:60]}").rstrip()
+
+
 def terminals_table(terminals) -> str:
     rows = [("MAC", "SWITCH", "IFINDEX", "VLAN/FDB", "FIRST SEEN", "LAST SEEN", "SCHOOL / PLACE")]
     for t in terminals:

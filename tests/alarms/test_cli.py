@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from hub.alarms import Acknowledge
 from hub.events import Category, Severity, State, new_event
 
 from tests.kernel.conftest import ALL_TOKEN, POLICE_TOKEN
@@ -50,3 +51,27 @@ async def test_list_acknowledge_and_comment_from_the_command_line(alarm_hub):
     assert [json.loads(line)["revision"] for line in out.splitlines()] == ["5"]
     code, out, err = await run_cli("alarms", *target)
     assert code == 0 and out.splitlines()[1:] == []  # no retained alarm left
+
+
+async def test_watch_shows_the_retained_alarms_then_each_change(alarm_hub):
+    import asyncio
+    from tests.kernel.test_cli import CLI
+    await alarm_hub.submit(new_event(device_id="fp-1", type="fire.alarm", category=Category.CATEGORY_FIRE,
+                                     severity=Severity.SEVERITY_CRITICAL, state=State.STATE_RAISED), "synth")
+    await settled(alarm_hub)
+    watcher = await asyncio.create_subprocess_exec(
+        *CLI, "alarms", "--watch", "--count", "1", "--target", f"127.0.0.1:{alarm_hub.grpc_port}",
+        "--token", POLICE_TOKEN, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        header = await asyncio.wait_for(watcher.stdout.readline(), 30)
+        row = await asyncio.wait_for(watcher.stdout.readline(), 30)
+        assert header.split()[:2] == [b"ALARM", b"P"] and row.split()[0] == b"fp-1/fire.alarm"
+        await alarm_hub.alarms.command("fp-1/fire.alarm", Acknowledge(1, "checked"), "subscriber:ops")
+        out, err = await asyncio.wait_for(watcher.communicate(), 30)
+        assert watcher.returncode == 0, err
+        [line] = out.decode().splitlines()
+        assert "acknowledged" in line and "fp-1/fire.alarm" in line and "rev 2" in line and "checked" in line
+    finally:
+        if watcher.returncode is None:
+            watcher.kill()
+            await watcher.wait()
