@@ -188,6 +188,17 @@ def _rpc_error(exc, target: str) -> int:
     return 1
 
 
+def _run_client(main, target: str) -> int:
+    """Run a client coroutine to its exit code: an RPC error is printed (1), Ctrl-C is 130."""
+    import grpc
+    try:
+        return asyncio.run(main)
+    except grpc.aio.AioRpcError as exc:
+        return _rpc_error(exc, target)
+    except KeyboardInterrupt:
+        return 130
+
+
 #: Stream errors after which `tail` reconnects: the hub restarting or out of reach. Anything else
 #: (a bad token, a filter outside the scope, a resume point past retention) ends it.
 _RECONNECT_CODES = ("UNAVAILABLE", "CANCELLED", "DEADLINE_EXCEEDED", "INTERNAL", "UNKNOWN", "ABORTED")
@@ -243,12 +254,7 @@ def cmd_tail(args) -> int:
                 from_earliest = False  # nothing seen yet: "from now" again is all we can say
             await asyncio.sleep(delay)
 
-    try:
-        return asyncio.run(tail())
-    except grpc.aio.AioRpcError as exc:
-        return _rpc_error(exc, args.target)
-    except KeyboardInterrupt:
-        return 130
+    return _run_client(tail(), args.target)
 
 
 def _print_listing(args, fetch, table) -> int:
@@ -303,7 +309,6 @@ def cmd_alarms(args) -> int:
 
 def _watch_alarms(args) -> int:
     """`campus-hub alarms --watch`: WatchAlarms' refresh as a table, then one line per change."""
-    import grpc
     from google.protobuf import json_format
 
     from hub.api.grpc.client import HubClient
@@ -330,12 +335,7 @@ def _watch_alarms(args) -> int:
                         return 0
         return 0
 
-    try:
-        return asyncio.run(watch())
-    except grpc.aio.AioRpcError as exc:
-        return _rpc_error(exc, args.target)
-    except KeyboardInterrupt:
-        return 130
+    return _run_client(watch(), args.target)
 
 
 def cmd_alarm(args) -> int:
