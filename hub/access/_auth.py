@@ -14,6 +14,8 @@ class Subscriber:
     id: str
     token_sha256: str = dataclasses.field(repr=False)
     scope: Scope
+    #: One of hub.access.ROLES: what the subscriber may do to alarms.
+    role: str = "viewer"
 
 
 class Authenticator:

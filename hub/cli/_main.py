@@ -4,6 +4,9 @@
   campus-hub check hub.yaml         validate a config and report every problem
   campus-hub tail ...               subscribe from the terminal
   campus-hub devices ...            table of devices and their state
+  campus-hub alarms ...             table of alarms (retained, or --state ...)
+  campus-hub alarm ack ID --revision N    acknowledge an alarm as you saw it
+  campus-hub alarm assign|comment|shelve|close ID ...    the rest of an alarm's handling
   campus-hub demo                   a hub on a simulated campus, events shown live
   campus-hub simulate SCENARIO      run a simulated campus and write the hub config for it
   campus-hub sim NAME ...           run a device simulator (sia, fire-panel, camera, snmp)
@@ -20,6 +23,8 @@ import sys
 from hub.events import CATEGORY_CHOICES, SEVERITY_CHOICES, parse_category, parse_severity
 
 DEFAULT_TARGET = "127.0.0.1:50051"
+ALARM_STATE_CHOICES = ("normal", "unacknowledged", "acknowledged", "returned_unacknowledged", "latched_unacknowledged",
+                       "latched_acknowledged", "shelved", "suppressed_by_design", "out_of_service")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +61,41 @@ def build_parser() -> argparse.ArgumentParser:
     _client_arguments(devices)
     devices.add_argument("--json", action="store_true")
     devices.set_defaults(handler=cmd_devices)
+
+    alarms = commands.add_parser("alarms", help="table of a hub's alarms, most urgent first")
+    _client_arguments(alarms)
+    alarms.add_argument("--state", action="append", default=[], choices=ALARM_STATE_CHOICES,
+                        help="only alarms in this state (repeatable; default: every retained alarm)")
+    alarms.add_argument("--priority", action="append", type=int, default=[], choices=range(1, 5))
+    alarms.add_argument("--json", action="store_true")
+    alarms.add_argument("--watch", action="store_true",
+                        help="live: the retained alarms, then a line per change until Ctrl-C")
+    alarms.add_argument("--count", type=int, default=0, help="with --watch: stop after this many changes")
+    alarms.set_defaults(handler=cmd_alarms)
+
+    alarm = commands.add_parser("alarm", help="act on one alarm: ack, comment, assign, shelve, close")
+    actions = alarm.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ack = actions.add_parser("ack", help="acknowledge an alarm at the revision you saw")
+    ack.add_argument("alarm_id")
+    ack.add_argument("--revision", type=int, required=True, help="the alarm's revision as you saw it")
+    ack.add_argument("--comment", default="")
+    comment = actions.add_parser("comment", help="add a comment to an alarm")
+    comment.add_argument("alarm_id")
+    comment.add_argument("text")
+    assign = actions.add_parser("assign", help="say who handles an alarm")
+    assign.add_argument("alarm_id")
+    assign.add_argument("assignee")
+    shelve = actions.add_parser("shelve", help="shelve an alarm for a while (at most its class's max_shelve)")
+    shelve.add_argument("alarm_id")
+    shelve.add_argument("--for", dest="duration", required=True, metavar="DURATION", help='e.g. "30m", "2h"')
+    shelve.add_argument("--one-shot", action="store_true", help="also end when the alarm goes inactive")
+    close = actions.add_parser("close", help="close an inactive, acknowledged alarm with what it was")
+    close.add_argument("alarm_id")
+    close.add_argument("--disposition", required=True, choices=("real", "false", "test", "technical"))
+    for action in (ack, comment, assign, shelve, close):
+        _client_arguments(action)
+        action.add_argument("--json", action="store_true")
+        action.set_defaults(handler=cmd_alarm)
 
     terminals = commands.add_parser("terminals", help="terminal MAC inventory: which MAC is on which switch port")
     _client_arguments(terminals)
@@ -142,6 +182,17 @@ def _rpc_error(exc, target: str) -> int:
     return 1
 
 
+def _run_client(main, target: str) -> int:
+    """Run a client coroutine to its exit code: an RPC error is printed (1), Ctrl-C is 130."""
+    import grpc
+    try:
+        return asyncio.run(main)
+    except grpc.aio.AioRpcError as exc:
+        return _rpc_error(exc, target)
+    except KeyboardInterrupt:
+        return 130
+
+
 #: Stream errors after which `tail` reconnects: the hub restarting or out of reach. Anything else
 #: (a bad token, a filter outside the scope, a resume point past retention) ends it.
 _RECONNECT_CODES = ("UNAVAILABLE", "CANCELLED", "DEADLINE_EXCEEDED", "INTERNAL", "UNKNOWN", "ABORTED")
@@ -195,12 +246,7 @@ def cmd_tail(args) -> int:
                   file=sys.stderr, flush=True)
             await asyncio.sleep(delay)
 
-    try:
-        return asyncio.run(tail())
-    except grpc.aio.AioRpcError as exc:
-        return _rpc_error(exc, args.target)
-    except KeyboardInterrupt:
-        return 130
+    return _run_client(tail(), args.target)
 
 
 def _print_listing(args, fetch, table) -> int:
@@ -231,6 +277,85 @@ def _print_listing(args, fetch, table) -> int:
 def cmd_devices(args) -> int:
     from hub.cli import render
     return _print_listing(args, lambda client: client.list_devices(), render.devices_table)
+
+
+def cmd_alarms(args) -> int:
+    from campushub.v1 import alarm_service_pb2 as pb
+    from hub.cli import render
+
+    states = [pb.AlarmState.Value(f"ALARM_STATE_{state.upper()}") for state in args.state]
+    if args.watch:
+        return _watch_alarms(args)
+
+    async def fetch(client):
+        found, token = [], ""
+        while True:
+            page = await client.list_alarms(states=states, priorities=args.priority, page_size=1000,
+                                            page_token=token)
+            found += page.alarms
+            token = page.next_page_token
+            if not token:
+                return found
+    return _print_listing(args, fetch, render.alarms_table)
+
+
+def _watch_alarms(args) -> int:
+    """`campus-hub alarms --watch`: WatchAlarms' refresh as a table, then one line per change."""
+    from google.protobuf import json_format
+
+    from hub.api.grpc.client import HubClient
+    from hub.cli import render
+    if not _need_token(args):
+        return 2
+
+    async def watch() -> int:
+        refreshed, changes = [], 0
+        async with HubClient(args.target, args.token, ca_file=args.ca) as client:
+            async for message in client.watch_alarms():
+                if args.json:
+                    print(json_format.MessageToJson(message, preserving_proto_field_name=True, indent=None), flush=True)
+                kind = message.WhichOneof("kind")
+                if kind == "alarm" and not message.change:
+                    refreshed.append(message.alarm)
+                elif kind == "refresh_end" and not args.json:
+                    print(render.alarms_table(refreshed), flush=True)
+                elif kind == "alarm":
+                    if not args.json:
+                        print(render.alarm_change_line(message.change, message.alarm), flush=True)
+                    changes += 1
+                    if args.count and changes >= args.count:
+                        return 0
+        return 0
+
+    return _run_client(watch(), args.target)
+
+
+def cmd_alarm(args) -> int:
+    from hub.cli import render
+
+    from campushub.v1 import alarm_service_pb2 as pb
+    from hub.config.units import parse_duration
+
+    if args.action == "ack":
+        call = ("AcknowledgeAlarm", {"expected_revision": args.revision, "comment": args.comment})
+    elif args.action == "comment":
+        call = ("AddComment", {"comment": args.text})
+    elif args.action == "assign":
+        call = ("AssignAlarm", {"assignee": args.assignee})
+    elif args.action == "shelve":
+        try:
+            seconds = parse_duration(args.duration)
+        except ValueError as exc:
+            print(f"--for: {exc}", file=sys.stderr)
+            return 2
+        call = ("ShelveAlarm", {"duration_seconds": round(seconds), "one_shot": args.one_shot})
+    else:
+        call = ("CloseAlarm", {"disposition": pb.Disposition.Value(f"DISPOSITION_{args.disposition.upper()}")})
+    name, fields = call
+
+    async def act(client):
+        return [(await client.alarm_call(name, alarm_id=args.alarm_id, **fields)).alarm]
+    return _print_listing(args, act, render.alarms_table)
 
 
 def cmd_terminals(args) -> int:

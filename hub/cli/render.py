@@ -58,6 +58,25 @@ def _table(rows) -> str:
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 
 
+def alarms_table(alarms) -> str:
+    from campushub.v1 import alarm_service_pb2 as pb
+    rows = [("ALARM", "P", "STATE", "REV", "RAISED", "SCHOOL / PLACE", "ESC", "ASSIGNEE", "LAST")]
+    for a in alarms:
+        state = pb.AlarmState.Name(a.state).removeprefix("ALARM_STATE_").lower()
+        rows.append((a.id, a.priority, state, a.revision, _local_time(a.raised_at) if a.raised_at.seconds else "-",
+                     place(a.site), a.escalation_level or "-", a.assignee or "-",
+                     f"{a.last_actor} {a.last_comment[:40]}".strip()))
+    return _table(rows)
+
+
+def alarm_change_line(change: str, alarm) -> str:
+    """``13:02:11  acknowledged  pb-1/panic.alarm/gate  normal  rev 2  P1  subscriber:police  guard sent``."""
+    from campushub.v1 import alarm_service_pb2 as pb
+    state = pb.AlarmState.Name(alarm.state).removeprefix("ALARM_STATE_").lower()
+    return (f"{_local_time(alarm.changed_at)}  {change:<14} {alarm.id}  {state}  rev {alarm.revision}  "
+            f"P{alarm.priority}  {place(alarm.site)}  {alarm.last_actor}  {alarm.last_comment[:60]}").rstrip()
+
+
 def terminals_table(terminals) -> str:
     rows = [("MAC", "SWITCH", "IFINDEX", "VLAN/FDB", "FIRST SEEN", "LAST SEEN", "SCHOOL / PLACE")]
     for t in terminals:

@@ -41,9 +41,10 @@ def settings_from_config(config):
             Subscriber(s.id, s.token_sha256.get_secret_value(), Scope(
                 region_prefixes=tuple(s.scope.region_prefixes), school_ids=frozenset(s.scope.school_ids),
                 categories=frozenset(parse_category(c) for c in s.scope.categories),
-                all_regions=s.scope.all_regions))
+                all_regions=s.scope.all_regions), s.role)
             for s in config.subscribers
         ],
+        alarm_classes=config.alarms.alarm_classes(),
     )
 
 

@@ -7,7 +7,6 @@ wrong. Load a file with :func:`hub.config.load`, not with these models directly.
 """
 from __future__ import annotations
 
-import difflib
 import os
 import pathlib
 import re
@@ -16,6 +15,8 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 
+from hub.config.alarm_classes import AlarmsConfig
+from hub.config.section import Section, one_of
 from hub.regions import validate_region_code, validate_region_prefix
 from hub.config.units import parse_duration, parse_host_port, parse_size, split_host_port
 from hub.events import CATEGORY_CHOICES, Site
@@ -28,12 +29,7 @@ __all__ = [
 ]
 
 
-class _Section(pydantic.BaseModel):
-    # Unknown keys are errors; YAML numbers are accepted where text is meant (floor: 1, zone: 3).
-    model_config = pydantic.ConfigDict(
-        extra="forbid", frozen=True, coerce_numbers_to_str=True, validate_default=True,
-        hide_input_in_errors=True,
-    )
+_Section = Section
 
 
 def _identifier(value: str) -> str:
@@ -75,12 +71,7 @@ def _mapping(value: Any) -> Any:
     return value
 
 
-def _category(value: str) -> str:
-    if value not in CATEGORY_CHOICES:
-        close = difflib.get_close_matches(value, CATEGORY_CHOICES, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(f"unknown category {value!r}{hint}; expected one of: {', '.join(CATEGORY_CHOICES)}")
-    return value
+_category = one_of("category", CATEGORY_CHOICES)
 
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}\Z")
@@ -277,6 +268,10 @@ class SubscriberConfig(_Section):
                                       "the subscriber presents; `campus-hub hash-token` makes a pair. "
                                       "Use ${ENV} or ${file:...}.")
     scope: ScopeConfig = Field(description="What this subscriber may see.")
+    role: Literal["viewer", "operator", "supervisor", "platform"] = Field(
+        "viewer", description="What it may do to alarms: viewer reads; operator also acknowledges, comments, "
+        "assigns, shelves, escalates; supervisor also sets out of service and closes; platform (a machine "
+        "subscriber) reads and comments.")
 
 
 class HubConfig(_Section):
@@ -293,6 +288,7 @@ class HubConfig(_Section):
                                         "adapter instance.")
     subscribers: list[SubscriberConfig] = Field(default_factory=list, description="Platforms allowed to "
                                                 "subscribe.")
+    alarms: AlarmsConfig = Field(default_factory=AlarmsConfig, description="Which events are alarms.")
 
     @pydantic.model_validator(mode="before")
     @classmethod
@@ -302,7 +298,7 @@ class HubConfig(_Section):
         # in their defaults resolve against the config file's directory too.
         if isinstance(data, dict):
             data = {key: value for key, value in data.items() if value is not None}
-            for section in ("hub", "journal", "listeners", "pipeline", "logging"):
+            for section in ("hub", "journal", "listeners", "pipeline", "logging", "alarms"):
                 data.setdefault(section, {})
         return data
 

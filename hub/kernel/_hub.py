@@ -4,7 +4,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 import structlog
@@ -13,7 +14,8 @@ from twisted.application.internet import TimerService
 from twisted.internet.defer import Deferred
 
 from hub.access import Authenticator, Subscriber
-from hub.api.grpc import EventHubService, GrpcService
+from hub.alarms import AlarmClass, AlarmProjection
+from hub.api.grpc import AlarmApi, EventHubService, GrpcService
 from hub.api.http import HttpService
 from hub.events import DeviceState, Event
 from hub.journal import Journal
@@ -63,6 +65,12 @@ class HubSettings:
     blocking_threads: int = 16
     adapter_initial_backoff: float = 1.0
     adapter_max_backoff: float = 60.0
+    #: Which events are alarms (hub.alarms.AlarmClass, first match wins); none: no alarms.
+    alarm_classes: Sequence[AlarmClass] = ()
+    #: How often alarm timers (escalation, auto-acknowledge, shelving) are looked at; None: never.
+    alarm_tick_interval: float | None = 1.0
+    #: The time alarms are decided at (None: time.time; tests pass their own).
+    alarm_clock: Callable[[], float] | None = None
     #: The clock adapter restarts wait on (None: the reactor; tests pass a task.Clock).
     clock: object = None
 
@@ -129,7 +137,7 @@ class RetentionService(TimerService):
 
 class Hub(service.MultiService):
     """The hub's service tree. Children start in order, each awaited before the next, and stop in
-    reverse order: journal, pipeline, adapters (one AdapterService each), gRPC, HTTP, retention.
+    reverse order: journal, pipeline, alarms, adapters (one AdapterService each), gRPC, HTTP, retention.
     A new subsystem joins as a child (``setServiceParent``) before ``start``."""
 
     def __init__(self, settings: HubSettings) -> None:
@@ -150,6 +158,10 @@ class Hub(service.MultiService):
                                    hub_id=settings.hub_id)
         JournalService(self.journal).setServiceParent(self)
         PipelineService(self.pipeline).setServiceParent(self)
+        self.alarms = AlarmProjection(
+            self.journal, self.pipeline.submit, settings.alarm_classes, clock=settings.alarm_clock or time.time,
+            tick_interval=settings.alarm_tick_interval)
+        self.alarms.setServiceParent(self)
         for instance in settings.adapters:
             AdapterService(
                 instance.name, self._builder(instance),
@@ -157,7 +169,7 @@ class Hub(service.MultiService):
                 initial_backoff=settings.adapter_initial_backoff, max_backoff=settings.adapter_max_backoff,
                 clock=settings.clock,
             ).setServiceParent(self)
-        self.grpc = GrpcService(self.api, settings.grpc_address, settings.tls)
+        self.grpc = GrpcService(self.api, settings.grpc_address, settings.tls, AlarmApi(self.api, self.alarms))
         self.grpc.setServiceParent(self)
         self.http = HttpService(settings.metrics_address, self.metrics.registry) if settings.metrics_address else None
         if self.http is not None:

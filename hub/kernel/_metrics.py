@@ -50,6 +50,9 @@ class HubMetrics:
         self.subscribers = Gauge("campushub_subscribers", "Open Subscribe streams", registry=r)
         self.auth_failures = Counter("campushub_auth_failures_total", "Rejected API calls", ["reason"],
                                      registry=r)
+        self.alarm_commands_refused = Counter("campushub_alarm_commands_refused_total",
+                                              "Alarm commands refused (stale revision, not allowed ...)", ["code"],
+                                              registry=r)
         self.devices = Gauge("campushub_devices", "Devices by state", ["state"], registry=r)
         self.adapter_restarts = Counter("campushub_adapter_restarts_total", "Adapter crashes and restarts",
                                         ["adapter"], registry=r)

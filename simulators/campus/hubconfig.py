@@ -66,6 +66,20 @@ def _device_options(campus: SimulatedCampus, device: PlannedDevice, secrets: dic
     return options
 
 
+#: The simulated campus's alarm classes, so a newcomer sees alarms raised, escalated and
+#: acknowledgeable (docs/integrator-guide.md, "alarms").
+ALARM_CLASSES = [
+    {"name": "panic", "categories": ["panic"], "priority": 1, "latch": True,
+     "procedure": "Call the school's duty desk; send the nearest guard; confirm on camera.",
+     "escalation": [{"after": "60s", "to": "county"}, {"after": "3m", "to": "city"}]},
+    {"name": "fire", "categories": ["fire"], "min_severity": "major", "priority": 1,
+     "escalation": [{"after": "2m", "to": "county"}]},
+    {"name": "intrusion", "categories": ["intrusion"], "min_severity": "major", "priority": 2},
+    {"name": "device-offline", "type_prefixes": ["device.offline"], "priority": 4, "on_delay": "30s",
+     "auto_acknowledge": "1h"},
+]
+
+
 def build_hub_config(campus: SimulatedCampus, hub: HubOptions, secrets: dict[str, str]) -> dict[str, Any]:
     """The config as plain data; ``secrets`` maps camera/sia/token to files relative to the config."""
     plan = campus.plan
@@ -96,7 +110,8 @@ def build_hub_config(campus: SimulatedCampus, hub: HubOptions, secrets: dict[str
         "adapters": [{"name": ADAPTER_NAMES[f], "type": f, "options": _adapter_options(campus, f)} for f in families],
         "devices": devices,
         "subscribers": [{"id": SUBSCRIBER_ID, "token_sha256": f"${{file:{secrets['token']}}}",
-                         "scope": {"all_regions": True}}],
+                         "scope": {"all_regions": True}, "role": "supervisor"}],
+        "alarms": {"classes": ALARM_CLASSES},
     }
 
 

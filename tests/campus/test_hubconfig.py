@@ -46,7 +46,10 @@ async def test_written_config_loads_points_at_the_simulators_and_hides_secrets(t
         assert adapters["sia"].tcp_port == campus.sia_port and adapters["snmp"].trap_port == campus.trap_port
         assert {d.id: d.upstream.port for d in config.devices if d.upstream} == {
             "fire-a": 1, "cam-1": 2, "ups-core": 3, "panic-gate": 4, "intrusion-b": 5}
-        assert config.subscribers[0].scope.all_regions
+        assert config.subscribers[0].scope.all_regions and config.subscribers[0].role == "supervisor"
+        panic, *_ = config.alarms.alarm_classes()  # a newcomer sees alarms: the panic button latches
+        assert (panic.name, panic.priority, panic.latch, [s.to for s in panic.escalation]) == (
+            "panic", 1, True, ["county", "city"])
         text = path.read_text()
         for secret in (campus.camera_password, campus.sia_key_hex, token):
             assert secret not in text

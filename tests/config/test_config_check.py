@@ -25,11 +25,13 @@ def test_example_config_loads_cleanly() -> None:
         "yanhu-public-security": ["140802"], "yuncheng-education": ["1408"]}
     assert all(spec.site.region_code == "140802" for spec in config.device_specs())
     assert config.journal.path == EXAMPLE.parent / "data" / "journal.db"
+    assert [c.name for c in config.alarms.classes] == ["panic", "fire"]
 
 
 def test_example_config_documents_every_section() -> None:
     text = EXAMPLE.read_text()
-    for section in ("hub", "journal", "listeners", "pipeline", "logging", "sites", "adapters", "devices", "subscribers"):
+    for section in ("hub", "journal", "listeners", "pipeline", "logging", "sites", "adapters", "devices", "subscribers",
+                    "alarms"):
         heading = re.search(rf"((?:^#.*\n)+)^{section}:", text, re.MULTILINE)
         assert heading, f"section {section} has no comment above it"
 
@@ -99,11 +101,12 @@ def test_hash_token_command_prints_a_usable_pair() -> None:
 def test_integrator_guide_documents_every_field() -> None:
     import pydantic
 
-    from hub.config import model
+    from hub.config import alarm_classes, model
 
     guide = (EXAMPLE.parents[1] / "docs" / "integrator-guide.md").read_text()
-    sections = [value for value in vars(model).values()
-                if isinstance(value, type) and issubclass(value, pydantic.BaseModel) and value.__module__ == model.__name__]
+    sections = [value for module in (model, alarm_classes) for value in vars(module).values()
+                if isinstance(value, type) and issubclass(value, pydantic.BaseModel)
+                and value.__module__ == module.__name__]
     undocumented = [f"{section.__name__}.{name}" for section in sections for name in section.model_fields
                     if not re.search(rf"`(?:[a-z_]+\.)*{name}[`.]", guide)]
     assert undocumented == []

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from hub.kernel import Hub, HubSettings
@@ -27,9 +29,9 @@ DEVICES = [
 ]
 
 SUBSCRIBERS = [
-    Subscriber("police-yanhu", hash_token(POLICE_TOKEN), Scope(region_prefixes=("140802",))),
+    Subscriber("police-yanhu", hash_token(POLICE_TOKEN), Scope(region_prefixes=("140802",)), "operator"),
     Subscriber("edu-yuncheng", hash_token(EDU_TOKEN), Scope(region_prefixes=("1408",), categories=frozenset({1, 3, 7}))),
-    Subscriber("ops", hash_token(ALL_TOKEN), Scope(all_regions=True)),
+    Subscriber("ops", hash_token(ALL_TOKEN), Scope(all_regions=True), "supervisor"),
 ]
 
 
@@ -41,9 +43,18 @@ def settings(tmp_path, **overrides) -> HubSettings:
     return HubSettings(**values)
 
 
+@contextlib.asynccontextmanager
+async def running_hub(hub_settings: HubSettings):
+    """A started Hub, stopped on the way out."""
+    instance = Hub(hub_settings)
+    await instance.start()
+    try:
+        yield instance
+    finally:
+        await instance.stop()
+
+
 @pytest.fixture
 async def hub(tmp_path):
-    instance = Hub(settings(tmp_path))
-    await instance.start()
-    yield instance
-    await instance.stop()
+    async with running_hub(settings(tmp_path)) as instance:
+        yield instance

@@ -1,4 +1,4 @@
-"""The hub's gRPC listener: EventHubService, health, and server reflection (v1 and v1alpha)."""
+"""The hub's gRPC listener: EventHubService, AlarmService, health, and server reflection (v1 and v1alpha)."""
 from __future__ import annotations
 
 import asyncio
@@ -13,6 +13,8 @@ from grpc_reflection.v1alpha import reflection_pb2_grpc as reflection_v1alpha_gr
 from twisted.application import service
 
 from campushub.v1 import event_hub_service_pb2 as pb
+from hub.api.grpc._alarms import SERVICE_NAME as ALARM_SERVICE_NAME
+from hub.api.grpc._alarms import AlarmApi
 from hub.api.grpc._service import SERVICE_NAME, EventHubService
 
 log = structlog.get_logger("api")
@@ -28,7 +30,8 @@ def _identity(data: bytes) -> bytes:
     return data
 
 
-def add_to_server(api: EventHubService, server: grpc.aio.Server) -> health.aio.HealthServicer:
+def add_to_server(api: EventHubService, server: grpc.aio.Server,
+                  alarms: AlarmApi | None = None) -> health.aio.HealthServicer:
     """Register the hub's services on ``server``; returns the health servicer."""
     unary = {
         "ListDevices": (api.ListDevices, pb.ListDevicesRequest, pb.ListDevicesResponse),
@@ -43,9 +46,13 @@ def add_to_server(api: EventHubService, server: grpc.aio.Server) -> health.aio.H
     handlers["Subscribe"] = grpc.unary_stream_rpc_method_handler(
         api.Subscribe, request_deserializer=pb.SubscribeRequest.FromString, response_serializer=_identity)
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE_NAME, handlers),))
+    services = (SERVICE_NAME,)
+    if alarms is not None:
+        server.add_generic_rpc_handlers((alarms.handlers(),))
+        services += (ALARM_SERVICE_NAME,)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    _add_reflection(server, (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME, REFLECTION_V1))
+    _add_reflection(server, (*services, health.SERVICE_NAME, reflection.SERVICE_NAME, REFLECTION_V1))
     return health_servicer
 
 
@@ -89,8 +96,9 @@ class GrpcService(service.Service):
 
     name = "grpc"
 
-    def __init__(self, api: EventHubService, address: str, tls=None) -> None:
+    def __init__(self, api: EventHubService, address: str, tls=None, alarms: AlarmApi | None = None) -> None:
         self.api = api
+        self.alarms = alarms
         self.address = address
         self.tls = tls
         self.server: grpc.aio.Server | None = None
@@ -103,7 +111,7 @@ class GrpcService(service.Service):
             ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
             ("grpc.max_receive_message_length", 1 << 20),
         ])
-        self._health = add_to_server(self.api, server)
+        self._health = add_to_server(self.api, server, self.alarms)
         if self.tls is not None:
             with open(self.tls.key_file, "rb") as key, open(self.tls.cert_file, "rb") as cert:
                 credentials = grpc.ssl_server_credentials([(key.read(), cert.read())])

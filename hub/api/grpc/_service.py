@@ -46,7 +46,7 @@ class EventHubService:
     def school_regions(self) -> dict[str, str]:
         return {e.spec.site.school_id: e.spec.site.region_code for e in self.registry}
 
-    async def _caller(self, context) -> Subscriber:
+    async def caller(self, context) -> Subscriber:
         subscriber = self.authenticator.authenticate(context.invocation_metadata())
         if subscriber is None:
             self.metrics.auth_failures.labels("token").inc()
@@ -55,7 +55,7 @@ class EventHubService:
                                 "missing or invalid token: send metadata 'authorization: Bearer <token>'")
         return subscriber
 
-    async def _selection(self, subscriber: Subscriber, event_filter, context):
+    async def selection(self, subscriber: Subscriber, event_filter, context):
         try:
             return select(subscriber.scope, event_filter, self.school_regions())
         except FilterError as exc:
@@ -67,8 +67,8 @@ class EventHubService:
 
     # --- Subscribe -----------------------------------------------------------------------------
     async def Subscribe(self, request: pb.SubscribeRequest, context):
-        subscriber = await self._caller(context)
-        selection = await self._selection(subscriber, request.filter, context)
+        subscriber = await self.caller(context)
+        selection = await self.selection(subscriber, request.filter, context)
         options = await self._stream_options(request, context)
         after = await self._start_after(request, context)
         if self.open_streams >= self.max_subscribers:
@@ -127,20 +127,16 @@ class EventHubService:
             return self.journal.earliest - 1
         if start == "after_sequence":
             after = request.after_sequence
-            if after > self.journal.head:
-                await context.abort(grpc.StatusCode.OUT_OF_RANGE,
-                                    f"after_sequence {after} is ahead of this hub's newest sequence "
-                                    f"{self.journal.head}; was the journal replaced? resume from_earliest")
-            if after + 1 < self.journal.earliest and after < self.journal.head:
-                await context.abort(grpc.StatusCode.OUT_OF_RANGE,
-                                    str(RetentionExceeded(after, self.journal.earliest)))
+            problem = resume_problem(self.journal, after, "after_sequence", "resume from_earliest")
+            if problem:
+                await context.abort(grpc.StatusCode.OUT_OF_RANGE, problem)
             return after
         return self.journal.head
 
     # --- devices -------------------------------------------------------------------------------
     async def ListDevices(self, request: pb.ListDevicesRequest, context) -> pb.ListDevicesResponse:
-        subscriber = await self._caller(context)
-        selection = await self._selection(subscriber, request.filter, context)
+        subscriber = await self.caller(context)
+        selection = await self.selection(subscriber, request.filter, context)
         in_place = selection.place_matcher()
         response = pb.ListDevicesResponse()
         for entry in self.registry:
@@ -150,7 +146,7 @@ class EventHubService:
         return response
 
     async def GetDevice(self, request: pb.GetDeviceRequest, context) -> pb.GetDeviceResponse:
-        subscriber = await self._caller(context)
+        subscriber = await self.caller(context)
         entry = self.registry.get(request.device_id)
         in_place = select(subscriber.scope, None, {}).place_matcher()
         if entry is None or not in_place(entry.spec.site.region_code, entry.spec.site.school_id, entry.spec.id):
@@ -160,8 +156,8 @@ class EventHubService:
 
 
     async def ListTerminals(self, request: pb.ListTerminalsRequest, context) -> pb.ListTerminalsResponse:
-        subscriber = await self._caller(context)
-        selection = await self._selection(subscriber, request.filter, context)
+        subscriber = await self.caller(context)
+        selection = await self.selection(subscriber, request.filter, context)
         in_place = selection.place_matcher()
         response = pb.ListTerminalsResponse()
         for source in self.inventories():
@@ -179,7 +175,7 @@ class EventHubService:
 
     # --- the hub itself -----------------------------------------------------------------------
     async def GetHubInfo(self, request: pb.GetHubInfoRequest, context) -> pb.GetHubInfoResponse:
-        subscriber = await self._caller(context)
+        subscriber = await self.caller(context)
         in_place = select(subscriber.scope, None, {}).place_matcher()
         regions, schools = set(), set()
         for entry in self.registry:
@@ -190,6 +186,16 @@ class EventHubService:
         return pb.GetHubInfoResponse(
             hub_id=self.hub_id, version=_VERSION, region_codes=sorted(regions), school_ids=sorted(schools),
             head_sequence=self.journal.head, earliest_sequence=self.journal.earliest)
+
+
+def resume_problem(journal: Journal, after: int, field: str, remedy: str) -> str | None:
+    """Why a stream cannot resume after sequence ``after`` (OUT_OF_RANGE), or None."""
+    if after > journal.head:
+        return (f"{field} {after} is ahead of this hub's newest sequence {journal.head}; was the journal "
+                f"replaced? {remedy}")
+    if after + 1 < journal.earliest and after < journal.head:
+        return str(RetentionExceeded(after, journal.earliest))
+    return None
 
 
 def _version() -> str:

@@ -5,6 +5,8 @@ from collections.abc import AsyncIterator
 
 import grpc
 
+from campushub.v1 import alarm_service_pb2 as alarm_pb
+from campushub.v1 import alarm_service_pb2_grpc as alarm_grpc
 from campushub.v1 import event_hub_service_pb2 as pb
 from campushub.v1 import event_hub_service_pb2_grpc as pb_grpc
 
@@ -23,6 +25,7 @@ class HubClient:
         else:
             self.channel = grpc.aio.insecure_channel(target)
         self.stub = pb_grpc.EventHubServiceStub(self.channel)
+        self.alarms = alarm_grpc.AlarmServiceStub(self.channel)
         self.metadata = (("authorization", f"Bearer {token}"),)
 
     async def close(self) -> None:
@@ -66,3 +69,31 @@ class HubClient:
     async def list_terminals(self, event_filter: pb.EventFilter | None = None):
         response = await self.stub.ListTerminals(pb.ListTerminalsRequest(filter=event_filter), metadata=self.metadata)
         return list(response.terminals)
+
+    # --- AlarmService ---
+    async def list_alarms(self, event_filter: pb.EventFilter | None = None, *, states=(), priorities=(),
+                          page_size: int = 0, page_token: str = "") -> alarm_pb.ListAlarmsResponse:
+        return await self.alarms.ListAlarms(alarm_pb.ListAlarmsRequest(
+            filter=event_filter, states=list(states), priorities=list(priorities), page_size=page_size,
+            page_token=page_token), metadata=self.metadata)
+
+    async def get_alarm(self, alarm_id: str):
+        return (await self.alarms.GetAlarm(alarm_pb.GetAlarmRequest(alarm_id=alarm_id), metadata=self.metadata)).alarm
+
+    async def acknowledge_alarm(self, alarm_id: str, expected_revision: int, comment: str = ""):
+        request = alarm_pb.AcknowledgeAlarmRequest(alarm_id=alarm_id, expected_revision=expected_revision,
+                                                   comment=comment)
+        return (await self.alarms.AcknowledgeAlarm(request, metadata=self.metadata)).alarm
+
+    async def add_comment(self, alarm_id: str, comment: str):
+        request = alarm_pb.AddCommentRequest(alarm_id=alarm_id, comment=comment)
+        return (await self.alarms.AddComment(request, metadata=self.metadata)).alarm
+
+    async def alarm_call(self, name: str, **fields):
+        """Any unary AlarmService call by name (``"ShelveAlarm"``, alarm_id=..., duration_seconds=...)."""
+        return await getattr(self.alarms, name)(getattr(alarm_pb, f"{name}Request")(**fields), metadata=self.metadata)
+
+    def watch_alarms(self, event_filter: pb.EventFilter | None = None, *, after_revision: int = 0):
+        """The raw call; iterate it for WatchAlarmsResponse messages, cancel() it to stop."""
+        return self.alarms.WatchAlarms(alarm_pb.WatchAlarmsRequest(filter=event_filter, after_revision=after_revision),
+                                       metadata=self.metadata)

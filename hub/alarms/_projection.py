@@ -1,0 +1,272 @@
+"""The alarm table: a projection of the journal, and the one place alarm changes are decided.
+
+``AlarmProjection`` reads the journal with a named, persisted :class:`hub.journal.JournalCursor`
+("alarms"). A device event that a class makes an alarm (or that clears one) runs through the
+model, and the change is *submitted* as an event (``hub.alarms._journaled``) through the
+pipeline like any other: it never writes the journal itself. Operators' commands are decided the
+same way (:meth:`AlarmProjection.command`).
+
+Two tables: ``decided`` holds every change decided so far (what the next decision starts from,
+so a command sees a change still on its way to the journal); ``table`` holds what is journaled,
+applied as the change events are read back, and is what readers see. ``table`` is rebuilt from
+the change events alone (each holds the whole alarm), so it can be dropped and rebuilt
+identically; the cursor's stored position says which device events were decided. The cursor is
+committed only once the changes decided from the entries before it are journaled, so a crash
+loses no decision; a device event whose change was journaled but not yet committed past is
+recognised by the change's ``source_sequence`` and not decided twice.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+
+import structlog
+from twisted.application import service
+
+from hub.alarms._classes import AlarmClass, match_class
+from hub.alarms._journaled import ALARM_CATEGORY, alarm_of, change_event
+from hub.alarms._machine import Changed, Command, Raise, Clear, Refused, apply
+from hub.alarms._state import Alarm, alarm_id
+from hub.alarms._timers import due
+from hub.events import Event, State
+from hub.journal import Entry, Journal, JournalCursor, RetentionExceeded
+
+log = structlog.get_logger("alarms")
+
+CURSOR_NAME = "alarms"
+_NO_ALARM = Alarm(id="", device="", type="")
+READ_BATCH = 1000
+
+
+class AlarmNotFound(LookupError):
+    pass
+
+
+class CommandRefused(Exception):
+    def __init__(self, refused: Refused) -> None:
+        super().__init__(refused.reason)
+        self.refused = refused
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """One journaled change: the table's revision (its journal sequence), the alarm after it, and
+    what happened."""
+
+    sequence: int
+    alarm: Alarm
+    kind: str
+    #: Where a command came from (empty for devices and the hub).
+    peer: str = ""
+
+
+def is_change(entry: Entry) -> bool:
+    return entry.category == ALARM_CATEGORY
+
+
+def change_of(entry: Entry) -> Change:
+    event = entry.event()
+    alarm, kind, _ = alarm_of(event)
+    return Change(entry.seq, alarm, kind, event.attributes.get("peer", ""))
+
+
+class AlarmProjection(service.Service):
+    """The alarm table as a child of the hub's service tree (see the module docstring)."""
+
+    name = "alarms"
+
+    def __init__(self, journal: Journal, submit: Callable[[Event, str], asyncio.Future[int]],
+                 classes: Sequence[AlarmClass], clock: Callable[[], float] = time.time,
+                 tick_interval: float | None = 1.0) -> None:
+        self.journal = journal
+        self.submit = submit
+        self.classes = tuple(classes)
+        self.classes_by_name = {alarm_class.name: alarm_class for alarm_class in classes}
+        self.clock = clock
+        #: How often time-driven changes are looked for (None: only when tick() is called).
+        self.tick_interval = tick_interval
+        #: What is journaled: alarm id -> alarm. Readers use this.
+        self.table: dict[str, Alarm] = {}
+        #: The journal sequence ``table`` reflects (its revision).
+        self.position = 0
+        self._decided: dict[str, Alarm] = {}
+        self._decided_through = 0
+        self._devices_with_alarms: set[str] = set()
+        self._advanced = asyncio.Event()
+        self._cursor: JournalCursor | None = None
+        self._task: asyncio.Task | None = None
+        self._ticker: asyncio.Task | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.rebuild()
+        self._cursor = await JournalCursor.named(self.journal, CURSOR_NAME, create_at=self.journal.head)
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._follow())
+        if self.tick_interval:
+            self._ticker = loop.create_task(self._tick_forever(self.tick_interval))
+        self.startService()
+
+    async def stop(self) -> None:
+        self.stopService()
+        for task in (self._ticker, self._task):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+
+    async def rebuild(self) -> None:
+        """Rebuild ``table`` from the change events still in the journal."""
+        table: dict[str, Alarm] = {}
+        decided_through = 0
+        reader = JournalCursor.at(self.journal, self.journal.earliest - 1)
+        head = self.journal.head
+        while reader.position < head:
+            entries = await reader.read(READ_BATCH)
+            if not entries:
+                break
+            for entry in entries:
+                if is_change(entry):
+                    alarm, _, source = alarm_of(entry.event())
+                    table[alarm.id] = alarm
+                    decided_through = max(decided_through, source)
+        self.table = table
+        self._decided = dict(table)
+        self._devices_with_alarms = {alarm.device for alarm in table.values()}
+        self._decided_through = decided_through
+        self._advance(reader.position)
+        log.info("alarm table rebuilt", alarms=len(table), position=self.position)
+
+    # --- reading ------------------------------------------------------------------------------
+    def get(self, id_: str) -> Alarm | None:
+        return self.table.get(id_)
+
+    async def wait_applied(self, sequence: int) -> None:
+        """Until ``table`` reflects the journal through ``sequence``."""
+        while self.position < sequence:
+            await self._advanced.wait()
+
+    async def wait_beyond(self, position: int) -> None:
+        while self.position <= position:
+            await self._advanced.wait()
+
+    def _advance(self, position: int) -> None:
+        self.position = position
+        advanced, self._advanced = self._advanced, asyncio.Event()
+        advanced.set()
+
+    # --- deciding -----------------------------------------------------------------------------
+    async def command(self, id_: str, command: Command, actor: str, peer: str = "") -> Alarm:
+        """Decide an operator's ``command`` on alarm ``id_``, journal the change and return the
+        alarm once the table shows it. Raises AlarmNotFound or CommandRefused (nothing changed)."""
+        alarm = self._decided.get(id_)
+        if alarm is None:
+            raise AlarmNotFound(id_)
+        result = apply(alarm, command, self.clock(), actor)
+        if isinstance(result, Refused):
+            raise CommandRefused(result)
+        sequence = await self._journal(result, peer=peer)
+        await self.wait_applied(sequence)
+        return self.table[id_]
+
+    def _journal(self, result: Changed, source_sequence: int = 0, peer: str = "") -> asyncio.Future[int]:
+        self._decided[result.alarm.id] = result.alarm
+        self._devices_with_alarms.add(result.alarm.device)
+        return self.submit(change_event(result.alarm, result.kind, source_sequence, peer), "alarms")
+
+    async def history(self, id_: str) -> list[Change]:
+        """Every change of alarm ``id_`` still in the journal, oldest first (a scan of the journal:
+        for an operator looking at one alarm, not for a hot path)."""
+        reader = JournalCursor.at(self.journal, self.journal.earliest - 1)
+        changes = []
+        while entries := await reader.read(READ_BATCH):
+            for entry in entries:
+                if is_change(entry) and entry.device == self.table.get(id_, _NO_ALARM).device:
+                    change = change_of(entry)
+                    if change.alarm.id == id_:
+                        changes.append(change)
+        return changes
+
+    def _decide(self, entry: Entry) -> asyncio.Future[int] | None:
+        """The change a device event makes, submitted; None when it makes none."""
+        alarm_class = match_class(self.classes, entry.category, entry.severity, entry.type)
+        if alarm_class is None and entry.device not in self._devices_with_alarms:
+            return None
+        event = entry.event()
+        id_ = alarm_id(entry.device, entry.type, event.site.zone)
+        alarm = self._decided.get(id_)
+        if event.state == State.STATE_CLEARED:
+            if alarm is None:
+                return None
+            command: Command = Clear()
+        else:
+            if alarm_class is None:
+                return None
+            if alarm is None:
+                alarm = Alarm(id=id_, device=entry.device, type=entry.type, zone=event.site.zone, region=entry.region,
+                              school=entry.school, category=entry.category, class_name=alarm_class.name,
+                              priority=alarm_class.priority, latching=alarm_class.latch)
+            command = Raise(momentary=event.state == State.STATE_MOMENTARY, reactivation=alarm_class.reactivation,
+                            on_delay=alarm_class.on_delay)
+        result = apply(alarm, command, entry.received_at, f"device:{entry.device}")
+        if isinstance(result, Refused):
+            return None
+        return self._journal(result, entry.seq)
+
+    async def tick(self) -> list[int]:
+        """Decide what time has made due (escalation, auto-acknowledgement, shelving running
+        out) as of the clock; returns the journal sequences of the changes."""
+        now = self.clock()
+        submitted = []
+        for alarm in list(self._decided.values()):
+            command = due(alarm, self.classes_by_name.get(alarm.class_name), now)
+            if command is None:
+                continue
+            result = apply(alarm, command, now, "hub")
+            if isinstance(result, Changed):
+                submitted.append(self._journal(result))
+        return list(await asyncio.gather(*submitted))
+
+    async def _tick_forever(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.tick()
+            except Exception:  # the next tick retries; a failure must not end the timers
+                log.exception("alarm timers failed; will retry")
+
+    async def _follow(self) -> None:
+        cursor = self._cursor
+        while True:
+            try:
+                entries = await cursor.read(READ_BATCH)
+            except RetentionExceeded as exc:
+                log.error("the alarm cursor fell out of retention; device events were lost to it", error=str(exc))
+                cursor.position = self.journal.earliest - 1
+                continue
+            if not entries:
+                if not await cursor.wait(timeout=5.0) and self.journal.closed:
+                    return
+                continue
+            submitted = []
+            for entry in entries:
+                if is_change(entry):
+                    if entry.seq > self.position:  # (the rebuild applied those before)
+                        alarm, _, _ = alarm_of(entry.event())
+                        self.table[alarm.id] = alarm
+                        known = self._decided.get(alarm.id)
+                        if known is None or known.revision < alarm.revision:
+                            self._decided[alarm.id] = alarm  # (decided before a rebuild while running)
+                elif entry.seq > self._decided_through:
+                    change = self._decide(entry)
+                    if change is not None:
+                        submitted.append(change)
+                    self._decided_through = entry.seq
+            self._advance(max(self.position, cursor.position))
+            if submitted:
+                await asyncio.gather(*submitted)  # journaled before the cursor moves past their sources
+            await cursor.commit()
