@@ -66,7 +66,11 @@ class Example:
         before = "\n" * (self.line - 1)
         if self.key is None:
             return before + "\n" + self.text
-        return before + f"{self.key}:\n" + self.text + "\n" + FRAGMENT_BASES[self.kind]
+        text = self.text
+        first = next((line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")), "")
+        if not first.startswith("- "):  # a mapping fragment must be indented under its key (columns +2)
+            text = "\n".join("  " + line if line else line for line in text.splitlines())
+        return before + f"{self.key}:\n" + text + "\n" + FRAGMENT_BASES[self.kind]
 
 
 def examples_in(path: pathlib.Path) -> list[Example]:
