@@ -14,7 +14,7 @@ from campushub.v1 import event_hub_service_pb2 as pb
 from hub.access import Authenticator, FilterError, ScopeError, Subscriber, select
 from hub.api.grpc._streams import StreamOptions, stream_batches
 from hub.events import category_name, set_timestamp
-from hub.journal import Journal, RetentionExceeded
+from hub.journal import Journal, JournalCursor, RetentionExceeded
 from hub.spi import TerminalInventorySource
 
 if TYPE_CHECKING:
@@ -193,8 +193,10 @@ def resume_problem(journal: Journal, after: int, field: str, remedy: str) -> str
     if after > journal.head:
         return (f"{field} {after} is ahead of this hub's newest sequence {journal.head}; was the journal "
                 f"replaced? {remedy}")
-    if after + 1 < journal.earliest and after < journal.head:
-        return str(RetentionExceeded(after, journal.earliest))
+    try:
+        JournalCursor.at(journal, after).check_retained()
+    except RetentionExceeded as exc:
+        return str(exc)
     return None
 
 
