@@ -124,6 +124,7 @@ KINDS = sorted([*LOADERS, "hub-config"])
 #: The rest of a small valid document of each kind, for fragments (appended after them).
 FRAGMENT_BASES = {
     "hub-config": textwrap.dedent("""\
+        hub: {id: docs-example}
         sites:
           - {school_id: sch-140802-001, region_code: "140802"}
           - {school_id: sch-140821-001, region_code: "140821"}
@@ -198,7 +199,8 @@ def test_family_examples_load_together_with_the_example_sites(monkeypatch):
     """modbus.yaml, sia.yaml and snmp.yaml are parts of one campus (their panels sit behind the
     switch of snmp.yaml) for the sites of hub.example.yaml: together they are a valid hub.yaml."""
     parts = sorted(name for name, kind in EXAMPLE_FILES.items() if kind == "hub-config-part")
-    merged = {"sites": read_as_the_hub("config/hub.example.yaml")["sites"], "adapters": [], "devices": []}
+    example = read_as_the_hub("config/hub.example.yaml")
+    merged = {"hub": example["hub"], "sites": example["sites"], "adapters": [], "devices": []}
     for name in parts:
         part = read_as_the_hub(name)
         assert set(part) <= {"adapters", "devices"}, f"{name}: a part holds adapters: and devices: only"

@@ -7,8 +7,9 @@
 
 See docs/integrator-guide.md for the file format.
 """
+from hub.config.hub_identity import hub_id_from
 from hub.config.loader import collect_problems, load, load_text
 from hub.config.model import HubConfig
 from hub.config.problems import ConfigError, Problem
 
-__all__ = ["ConfigError", "HubConfig", "Problem", "collect_problems", "load", "load_text"]
+__all__ = ["ConfigError", "HubConfig", "Problem", "collect_problems", "hub_id_from", "load", "load_text"]

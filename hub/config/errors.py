@@ -160,6 +160,12 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> Path:
         elif index == len(loc) - 1 and isinstance(step, (str, int)) and step != "[key]":
             path.append(step)
             node = None
+        elif isinstance(step, str) and step.isidentifier() and all(
+                isinstance(rest, str) and rest.isidentifier() for rest in loc[index + 1:]):
+            # A key missing inside a section that is absent (validated from {}): hub.id when
+            # there is no hub: at all. Keep the whole path so the message names the section.
+            path.extend(loc[index:])
+            break
     return tuple(path)
 
 

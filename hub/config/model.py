@@ -16,6 +16,7 @@ import pydantic
 from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 
 from hub.config.alarm_classes import AlarmsConfig
+from hub.config.hub_identity import validate_hub_id
 from hub.config.section import Section, one_of
 from hub.regions import validate_region_code, validate_region_prefix
 from hub.config.units import parse_duration, parse_host_port, parse_size, split_host_port
@@ -99,13 +100,15 @@ ConfigPath = Annotated[pathlib.Path, AfterValidator(_resolve_path)]
 ExistingFile = Annotated[pathlib.Path, AfterValidator(_resolve_path), AfterValidator(_existing_file)]
 OptionsMapping = Annotated[Any, BeforeValidator(_mapping)]
 TokenSha256 = Annotated[SecretStr, AfterValidator(_token_hash)]
+HubId = Annotated[str, AfterValidator(validate_hub_id)]
 
 
 class HubSection(_Section):
     """Who this hub is."""
 
-    id: Identifier = Field("campus-hub", description="Identity of this hub (served to subscribers by "
-                           "GetHubInfo, and in logs; give each hub in a hub-of-hubs tree its own).")
+    id: HubId = Field(description="Unique id of this hub in the deployment, e.g. yanhu-county: federation "
+                      "stamps it as the origin of every event this hub journals, and GetHubInfo and the "
+                      "logs show it. 1-64 lowercase letters, digits, '-' or '.'.")
     name: str = Field("", description="Human-readable name, e.g. the county or campus it serves.")
 
 
@@ -277,7 +280,7 @@ class SubscriberConfig(_Section):
 class HubConfig(_Section):
     """A whole ``hub.yaml``. Durations are float seconds and sizes int bytes once loaded."""
 
-    hub: HubSection = Field(default_factory=HubSection, description="Identity of this hub.")
+    hub: HubSection = Field(description="Identity of this hub (its id is required).")
     journal: JournalConfig = Field(default_factory=JournalConfig, description="Event storage.")
     listeners: ListenersConfig = Field(default_factory=ListenersConfig, description="Network endpoints.")
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig, description="Event processing.")

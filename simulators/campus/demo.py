@@ -194,7 +194,7 @@ def event_view(event, schools: dict[str, str], colour: bool = False) -> str:
 
 # --- the synthetic demo (no device protocols) ---------------------------------------------------------
 SYNTHETIC_CONFIG = """\
-hub: {{id: demo-hub, name: campus-hub demo}}
+hub: {{id: {hub_id}, name: campus-hub demo}}
 journal: {{path: {journal}, durability: normal, max_age: 1d}}
 listeners:
   grpc: {{address: "{grpc}"}}
@@ -229,7 +229,8 @@ async def _synthetic_demo(data_dir: str, args) -> int:
 
     token, token_sha256 = new_token()
     text = SYNTHETIC_CONFIG.format(journal=f"{data_dir}/journal.db", grpc=args.grpc, metrics=args.metrics,
-                                   school=DEMO_SCHOOL, rate=args.rate or 2.0, token_sha256=token_sha256)
+                                   school=DEMO_SCHOOL, rate=args.rate or 2.0, token_sha256=token_sha256,
+                                   hub_id=hub_config.hub_id_from("demo", DEMO_SCHOOL))
     hub = Hub(settings_from_config(hub_config.load_text(text, "<demo config>")))
     try:
         await hub.start()

@@ -11,12 +11,14 @@ import os
 import pathlib
 from typing import Any
 
+from hub.config import hub_id_from
 from hub.config.writer import dump_yaml
 from simulators.campus.campus import SimulatedCampus
 from simulators.campus.credentials import CAMERA_PASSWORD, SIA_KEY, TOKEN_SHA256
-from simulators.campus.scenario import PlannedDevice
+from simulators.campus.scenario import CampusPlan, PlannedDevice
 
-__all__ = ["ADAPTER_NAMES", "HubOptions", "build_hub_config", "config_text", "secrets_dir", "write_hub_config"]
+__all__ = ["ADAPTER_NAMES", "HubOptions", "build_hub_config", "config_text", "hub_id_of", "secrets_dir",
+           "write_hub_config"]
 
 ADAPTER_NAMES = {"modbus": "fire-modbus", "onvif": "cameras-onvif", "snmp": "network-snmp", "sia": "alarms-sia"}
 SUBSCRIBER_ID = "campus-viewer"
@@ -80,6 +82,15 @@ ALARM_CLASSES = [
 ]
 
 
+def hub_id_of(plan: CampusPlan) -> str:
+    """The id of the hub of a simulated campus: ``sim-`` and the scenario's name (its file's stem if
+    it has none), and the school's id when there is one school, so the configs written for two
+    scenarios (or two one-school variants) never share a hub id."""
+    name = plan.scenario.name or pathlib.Path(plan.source).stem
+    school = [plan.schools[0].school_id] if len(plan.schools) == 1 else []
+    return hub_id_from("sim", name, *school)
+
+
 def build_hub_config(campus: SimulatedCampus, hub: HubOptions, secrets: dict[str, str]) -> dict[str, Any]:
     """The config as plain data; ``secrets`` maps camera/sia/token to files relative to the config."""
     plan = campus.plan
@@ -101,7 +112,7 @@ def build_hub_config(campus: SimulatedCampus, hub: HubOptions, secrets: dict[str
         listeners["metrics"] = {"address": hub.metrics}
     pipeline = {} if hub.dedupe_window is None else {"pipeline": {"dedupe_window": hub.dedupe_window}}
     return {
-        "hub": {"id": "campus-sim-hub", "name": f"simulated campus: {plan.scenario.name or plan.source}"},
+        "hub": {"id": hub_id_of(plan), "name": f"simulated campus: {plan.scenario.name or plan.source}"},
         "journal": {"path": hub.journal, "durability": "normal"},
         "listeners": listeners,
         **pipeline,

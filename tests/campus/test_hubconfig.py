@@ -2,13 +2,14 @@
 running simulators, and keeps its secrets out of the file."""
 from __future__ import annotations
 
+import pathlib
 import socket
 import stat
 
 from hub import config as hub_config
 from simulators.campus.campus import SimulatedCampus
-from simulators.campus.hubconfig import HubOptions, write_hub_config
-from simulators.campus.scenario import load_scenario_text
+from simulators.campus.hubconfig import HubOptions, hub_id_of, write_hub_config
+from simulators.campus.scenario import load_scenario, load_scenario_text
 from simulators.campus.timeline import free_port
 
 # Accounts that YAML 1.2 reads as numbers unless quoted (13E0 is the float 130.0).
@@ -32,6 +33,7 @@ async def test_written_config_loads_points_at_the_simulators_and_hides_secrets(t
         path = tmp_path / "hub.yaml"
         token = write_hub_config(campus, path, HubOptions("127.0.0.1:0", None, "./journal.db"))
         config = hub_config.load(path)  # raises ConfigError listing every problem
+        assert config.hub.id == "sim-campus-sch-140802-001"  # the file's stem and its one school
         options = {d.id: d.options for d in config.devices}
         assert options["panic-gate"].account == "13E0" and options["intrusion-b"].account == "1E10"
         assert options["fire-a"].port == campus.fire.port_of("fire-a") and options["fire-a"].framer == "rtu-over-tcp"
@@ -67,3 +69,16 @@ def test_credentials_are_kept_beside_the_config_and_reused_when_the_simulator_re
     assert again == first
     assert (tmp_path / "hub.secrets/subscriber.sha256").read_text().strip() == first.token_sha256
     assert Credentials.load_or_create(tmp_path / "other.secrets") != first
+
+
+SCENARIOS = pathlib.Path(__file__).resolve().parents[2] / "config" / "scenarios"
+
+
+def test_each_shipped_scenario_gets_its_own_hub_id():
+    """hub.id is unique per deployment: the configs written for different scenarios never share one."""
+    ids = {path.name: hub_id_of(load_scenario(str(path))) for path in sorted(SCENARIOS.glob("*.yaml"))}
+    assert ids == {"county.yaml": "sim-county", "one-school.yaml": "sim-one-school-sch-140802-001"}
+    one_school = load_scenario("one-school")
+    other_school = load_scenario_text((SCENARIOS / "one-school.yaml").read_text().replace(
+        "sch-140802-001", "sch-140802-002"), "one-school.yaml")
+    assert hub_id_of(one_school) != hub_id_of(other_school)

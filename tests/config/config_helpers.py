@@ -8,8 +8,12 @@ from hub.config import ConfigError, Problem
 
 GOOD_HASH = "a" * 64
 
-#: A valid config; snippets in tests append to it or replace parts of it.
-BASE = textwrap.dedent(f"""\
+#: The hub section every config snippet starts with: hub.id is required (see HubSection).
+HUB = "hub: {id: test-hub}\n"
+
+#: A valid config; snippets in tests append to it or replace parts of it (its first line is
+#: HUB: a test about the hub section replaces that line).
+BASE = HUB + textwrap.dedent(f"""\
     sites:
       - school_id: sch-1
         region_code: "140802"

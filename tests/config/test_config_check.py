@@ -91,7 +91,7 @@ def test_hash_token_command_prints_a_usable_pair() -> None:
     token = re.search(r"^token:\s+(\S+)$", out.getvalue(), re.MULTILINE).group(1)
     digest = re.search(r"^sha256:\s+([0-9a-f]{64})$", out.getvalue(), re.MULTILINE).group(1)
     assert hash_token(token) == digest
-    text = ("sites: [{school_id: s, region_code: '140802'}]\n"
+    text = ("hub: {id: test-hub}\nsites: [{school_id: s, region_code: '140802'}]\n"
             "subscribers: [{id: p, token_sha256: '${SHA}', scope: {school_ids: [s]}}]\n")
     config = hub.config.load_text(text, "hub.yaml", env={"SHA": digest})
     assert token_matches(token, config.subscribers[0].token_sha256)

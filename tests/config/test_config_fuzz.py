@@ -65,8 +65,9 @@ def test_deep_nesting_is_a_problem() -> None:
 
 
 def test_paths_naming_unknown_users_or_nul_bytes_are_problems() -> None:
-    for text in ["hub: {name: '${file:~nosuchuser-xyz/x}'}\n", "hub: {name: \"${file:/tmp/a\\0b}\"}\n",
-                 "journal: {path: ~nosuchuser-xyz/j.db}\n"]:
+    for text in ["hub: {id: test-hub, name: '${file:~nosuchuser-xyz/x}'}\n",
+                 "hub: {id: test-hub, name: \"${file:/tmp/a\\0b}\"}\n",
+                 "hub: {id: test-hub}\njournal: {path: ~nosuchuser-xyz/j.db}\n"]:
         try:
             hub.config.load_text(text, "paths.yaml", env={})
         except hub.config.ConfigError as exc:

@@ -6,17 +6,18 @@ import pathlib
 import pytest
 
 import hub.config
+from hub.config import hub_id_from
 from hub.regions import validate_region_code, validate_region_prefix
 from hub.config.units import parse_duration, parse_host_port, parse_size, split_host_port
 from hub.events import Site
 from hub.spi import DeviceSpec, Upstream
 
-from config_helpers import BASE
+from config_helpers import BASE, HUB
 
 
 def test_minimal_config_takes_defaults(tmp_path: pathlib.Path) -> None:
-    config = hub.config.load_text("hub: {}\n", "hub.yaml", env={}, base_dir=tmp_path)
-    assert config.hub.id == "campus-hub"
+    config = hub.config.load_text("hub: {id: test-hub}\n", "hub.yaml", env={}, base_dir=tmp_path)
+    assert (config.hub.id, config.hub.name) == ("test-hub", "")
     assert config.journal.path == tmp_path / "data" / "journal.db"
     assert config.journal.durability == "normal"
     assert config.journal.max_age == 30 * 86400.0
@@ -34,7 +35,7 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path: pathlib.Path, 
     (tmp_path / "etc" / "hub.pem").write_text("cert")
     (tmp_path / "etc" / "hub.key").write_text("key")
     path = tmp_path / "etc" / "hub.yaml"
-    path.write_text("journal: {path: ../var/j.db, durability: off}\n"
+    path.write_text(HUB + "journal: {path: ../var/j.db, durability: off}\n"
                     "listeners:\n  grpc: {address: '[::1]:0', tls: {cert_file: hub.pem, key_file: hub.key}}\n"
                     "  metrics: {}\n")
     monkeypatch.chdir("/")
@@ -139,3 +140,20 @@ def test_region_prefixes(prefix, good) -> None:
     else:
         with pytest.raises(ValueError, match="expected"):
             validate_region_prefix(prefix)
+
+
+@pytest.mark.parametrize(("parts", "expected"), [
+    (("sim", "one-school", "sch-140802-001"), "sim-one-school-sch-140802-001"),
+    (("demo", "Yanhu Experimental School No. 1"), "demo-yanhu-experimental-school-no.-1"),
+    (("sim", "县 campus", ""), "sim-campus"),
+    (("a" * 70,), "a" * 64),
+    (("x", "-" * 70 + "y"), "x-y"),
+])
+def test_hub_id_from_makes_a_valid_id_of_any_text(parts, expected) -> None:
+    assert hub_id_from(*parts) == expected
+    assert hub.config.load_text(f"hub: {{id: {expected}}}\n", "hub.yaml", env={}).hub.id == expected
+
+
+def test_hub_id_from_nothing_usable_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no hub id"):
+        hub_id_from("学校", "--")

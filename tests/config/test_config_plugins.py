@@ -68,16 +68,17 @@ def test_override_must_be_an_adapter() -> None:
 
 def test_config_imports_only_the_adapter_types_it_uses(installed) -> None:
     sys.modules.pop("broken_adapter_plugin", None)
-    config = hub.config.load_text("adapters: [{name: g, type: good, options: {interval: 0.5}}]\n", "hub.yaml", env={})
+    config = hub.config.load_text("hub: {id: test-hub}\nadapters: [{name: g, type: good, options: {interval: 0.5}}]\n",
+                                  "hub.yaml", env={})
     assert config.adapter_options("g").interval == 0.5
     assert "broken_adapter_plugin" not in sys.modules
 
 
 def test_config_reports_a_failing_plugin_on_each_type_line(installed) -> None:
-    text = "adapters:\n  - {name: a, type: broken}\n  - {name: b, type: good}\n  - {name: c, type: broken}\n"
+    text = "hub: {id: test-hub}\nadapters:\n  - {name: a, type: broken}\n  - {name: b, type: good}\n  - {name: c, type: broken}\n"
     with pytest.raises(hub.config.ConfigError) as caught:
         hub.config.load_text(text, "hub.yaml", env={})
-    assert [(p.line, p.path) for p in caught.value.problems] == [(2, "adapters[0].type"), (4, "adapters[2].type")]
+    assert [(p.line, p.path) for p in caught.value.problems] == [(3, "adapters[0].type"), (5, "adapters[2].type")]
     assert "No module named 'campushub_no_such_dependency'" in caught.value.problems[0].message
 
 

@@ -7,7 +7,7 @@ import pathlib
 import pytest
 
 import hub.config
-from config_helpers import BASE, GOOD_HASH, problems_of
+from config_helpers import BASE, GOOD_HASH, HUB, problems_of
 
 TOKEN_HASH = hashlib.sha256(b"police-token").hexdigest()
 
@@ -17,14 +17,14 @@ def load(text: str, env: dict[str, str] | None = None, base_dir=None) -> hub.con
 
 
 def test_env_reference_is_substituted() -> None:
-    config = load(BASE.replace(f'"{GOOD_HASH}"', "${POLICE_SHA}") + "hub: {name: '${CITY} hub ${CITY}'}\n",
+    config = load(BASE.replace(f'"{GOOD_HASH}"', "${POLICE_SHA}").replace(HUB, "hub: {id: test-hub, name: '${CITY} hub ${CITY}'}\n"),
                   env={"POLICE_SHA": TOKEN_HASH, "CITY": "Yuncheng"})
     assert config.subscribers[0].token_sha256.get_secret_value() == TOKEN_HASH
     assert config.hub.name == "Yuncheng hub Yuncheng"
 
 
 def test_env_reference_feeds_typed_fields() -> None:
-    config = load("listeners:\n  grpc: {address: '127.0.0.1:${PORT}', max_subscribers: '${MAX}'}\n",
+    config = load(HUB + "listeners:\n  grpc: {address: '127.0.0.1:${PORT}', max_subscribers: '${MAX}'}\n",
                   env={"PORT": "0", "MAX": "12"})
     assert (config.listeners.grpc.port, config.listeners.grpc.max_subscribers) == (0, 12)
 
@@ -34,26 +34,27 @@ def test_file_reference_strips_trailing_newline_and_resolves_relative(tmp_path: 
     (tmp_path / "secrets" / "police.sha256").write_text(TOKEN_HASH + "\n")
     absolute = tmp_path / "name.txt"
     absolute.write_text("Yanhu\n\n")
-    text = BASE.replace(f'"{GOOD_HASH}"', "${file:secrets/police.sha256}") + f"hub: {{name: '${{file:{absolute}}}'}}\n"
+    text = BASE.replace(f'"{GOOD_HASH}"', "${file:secrets/police.sha256}").replace(
+        HUB, f"hub: {{id: test-hub, name: '${{file:{absolute}}}'}}\n")
     config = load(text, base_dir=tmp_path)
     assert config.subscribers[0].token_sha256.get_secret_value() == TOKEN_HASH
     assert config.hub.name == "Yanhu"
 
 
 def test_dollar_dollar_is_a_literal_reference() -> None:
-    assert load("hub: {name: 'costs $$5 and $${HOME}'}\n").hub.name == "costs $$5 and ${HOME}"
+    assert load("hub: {id: test-hub, name: 'costs $$5 and $${HOME}'}\n").hub.name == "costs $$5 and ${HOME}"
 
 
 def test_unreadable_file_is_a_problem_at_its_line(tmp_path: pathlib.Path) -> None:
     directory = tmp_path / "a-directory"
     directory.mkdir()
-    [problem] = problems_of(f"hub:\n  id: x\n  name: '${{file:{directory}}}'\n")
+    [problem] = problems_of(f"hub:\n  id: test-hub\n  name: '${{file:{directory}}}'\n")
     assert (problem.line, problem.path) == (3, "hub.name")
     assert f"cannot read {directory}" in problem.message
 
 
 def test_missing_variables_are_all_reported() -> None:
-    text = BASE.replace(f'"{GOOD_HASH}"', "${POLICE_SHA}") + "hub: {name: '${A}${B}'}\n"
+    text = BASE.replace(f'"{GOOD_HASH}"', "${POLICE_SHA}").replace(HUB, "hub: {id: test-hub, name: '${A}${B}'}\n")
     problems = problems_of(text)
     assert sorted(p.message.split(" (")[0] for p in problems) == [
         "environment variable A is not set", "environment variable B is not set",
@@ -61,7 +62,7 @@ def test_missing_variables_are_all_reported() -> None:
 
 
 def test_keys_are_never_interpolated() -> None:
-    [problem] = problems_of("hub: {'${X}': 1}\n", env={"X": "id"})
+    [problem] = problems_of("hub: {id: test-hub, '${X}': 1}\n", env={"X": "id"})
     assert problem.message.startswith("unknown key '${X}'")
 
 

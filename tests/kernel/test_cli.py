@@ -29,6 +29,7 @@ def free_port() -> int:
 
 
 HUB_YAML = """\
+hub: {{id: cli-test-hub}}
 journal: {{path: {journal}}}
 logging: {{format: {log_format}}}
 listeners:
@@ -56,11 +57,12 @@ def hub_yaml(journal, port, *, metrics_port=None, log_format="auto", rate=200,
 
 async def test_check_reports_problems_with_lines_and_exits_nonzero(tmp_path):
     bad = tmp_path / "hub.yaml"
-    bad.write_text("sites:\n  - {school_id: s1, region_code: '999999'}\ndevices:\n  - id: x\n    colour: red\n")
+    bad.write_text("hub: {id: test-hub}\nsites:\n  - {school_id: s1, region_code: '999999'}\ndevices:\n  - id: x\n"
+                   "    colour: red\n")
     code, out, _ = await run_cli("check", str(bad))
     assert code != 0
-    assert f"{bad}:2:" in out and "region_code" in out
-    assert f"{bad}:5:" in out and "colour" in out
+    assert f"{bad}:3:" in out and "region_code" in out
+    assert f"{bad}:6:" in out and "colour" in out
 
 
 async def test_run_tail_and_devices_against_a_live_hub(tmp_path):

@@ -149,18 +149,18 @@ def test_hub_check_reports_a_broken_profile_at_its_own_lines(tmp_path):
     config = tmp_path / "hub.yaml"
     device = "  - id: {id}\n    kind: fire_panel\n    adapter: fire\n    site: {{school_id: sch-1}}\n" \
              "    options: {{host: 10.0.0.1, profile: {profile}}}\n"
-    config.write_text('sites: [{school_id: sch-1, region_code: "140802"}]\n'
+    config.write_text('hub: {id: test-hub}\nsites: [{school_id: sch-1, region_code: "140802"}]\n'
                       "adapters: [{name: fire, type: modbus}]\ndevices:\n"
                       + device.format(id="fp-1", profile=profile) + device.format(id="fp-2", profile="nope")
                       + device.format(id="fp-3", profile=profile))
     out = io.StringIO()
     assert run_check(str(config), out) == 1
     assert out.getvalue().splitlines() == [
-        f"{config}:8:40: devices[0].options.profile: {profile} does not load: see the 1 problem reported for it; "
+        f"{config}:9:40: devices[0].options.profile: {profile} does not load: see the 1 problem reported for it; "
         "expected a file without problems",
-        f"{config}:13:40: devices[1].options.profile: no profile named 'nope' in {DEFAULT_PROFILE_DIR}; "
+        f"{config}:14:40: devices[1].options.profile: no profile named 'nope' in {DEFAULT_PROFILE_DIR}; "
         "expected one of: generic, notifier-gw, siemens-fc20; or a path to a profile .yaml file",
-        f"{config}:18:40: devices[2].options.profile: {profile} does not load: see the 1 problem reported for it; "
+        f"{config}:19:40: devices[2].options.profile: {profile} does not load: see the 1 problem reported for it; "
         "expected a file without problems",
         # Reported once although two devices name the profile.
         f"{profile}:3:36: blocks[0].intervall: unknown key 'intervall' (did you mean 'interval'?); "

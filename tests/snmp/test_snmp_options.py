@@ -68,6 +68,7 @@ def test_port_selection_options():
 
 
 SNMP_CONFIG = """\
+hub: {id: test-hub}
 sites: [{school_id: sch-1, region_code: "140802"}]
 adapters: [{name: snmp-main, type: snmp, options: {trap_port: 0}}]
 devices:
@@ -91,7 +92,7 @@ def test_port_selection_mistakes_are_reported_at_their_file_and_line(line, expec
     text = SNMP_CONFIG.replace("      watch_if_types: [ethernet]", line)
     with pytest.raises(hub.config.ConfigError) as caught:
         hub.config.load_text(text, "hub.yaml", env={})
-    assert [(p.file, p.line) for p in caught.value.problems] == [("hub.yaml", 10)]
+    assert [(p.file, p.line) for p in caught.value.problems] == [("hub.yaml", 11)]
     assert expected in str(caught.value)
 
 
