@@ -177,6 +177,7 @@ class Hub(service.MultiService):
         if settings.max_age or settings.max_bytes:
             RetentionService(self.journal, settings.retention_interval).setServiceParent(self)
         self._started: list[service.IService] = []
+        self._stopping: asyncio.Future[None] | None = None
 
     def _builder(self, instance: AdapterInstance):
         def build() -> Adapter:
@@ -229,7 +230,16 @@ class Hub(service.MultiService):
 
     async def stop(self) -> None:
         """Stop the started children in reverse order: adapters before the pipeline flushes and
-        the journal commits what is pending."""
+        the journal commits what is pending. Idempotent: a hub that never started, or is stopping
+        or stopped already (start() stops what it started when a child fails; its caller's cleanup
+        may stop it again), is only waited for."""
+        if self._stopping is None:
+            if not self.running:
+                return
+            self._stopping = asyncio.ensure_future(self._stop())
+        await asyncio.shield(self._stopping)
+
+    async def _stop(self) -> None:
         loop = asyncio.get_running_loop()
         while self._started:
             child = self._started.pop()

@@ -3,10 +3,12 @@ identity, reflection, and streams that keep their heartbeats however busy the hu
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import grpc
 import pydantic
 import pytest
+from structlog.testing import capture_logs
 from twisted.internet import task
 
 from campushub.v1 import event_hub_service_pb2 as pb
@@ -173,3 +175,39 @@ async def test_the_lag_metric_names_the_subscriber_and_a_stream_number(hub):
                    for s in metric.samples}
         call.cancel()
     assert (("stream", "1"), ("subscriber", "edu-yuncheng")) in samples
+
+
+def hub_stopped_lines(logs) -> list[dict]:
+    return [entry for entry in logs if entry["event"] == "hub stopped"]
+
+
+async def test_stop_is_idempotent_a_second_or_concurrent_stop_does_nothing_more(tmp_path):
+    hub = Hub(settings(tmp_path))
+    await hub.start()
+    with capture_logs() as logs:
+        await asyncio.gather(hub.stop(), hub.stop())
+        await hub.stop()
+    assert len(hub_stopped_lines(logs)) == 1
+    assert not hub.running
+
+
+async def test_a_hub_that_failed_to_start_and_is_stopped_again_logs_one_stop(tmp_path):
+    """campus-hub demo: Hub.start() stops what it started when a listener cannot bind, and the
+    demo's own cleanup stops it again; that second stop must not log (or do) anything."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        hub = Hub(settings(tmp_path, grpc_address=f"127.0.0.1:{port}"))
+        with capture_logs() as logs:
+            with pytest.raises(OSError):
+                await hub.start()
+            await hub.stop()
+    assert len(hub_stopped_lines(logs)) == 1
+
+
+async def test_stopping_a_hub_that_never_started_does_nothing(tmp_path):
+    hub = Hub(settings(tmp_path))
+    with capture_logs() as logs:
+        await hub.stop()
+    assert hub_stopped_lines(logs) == []

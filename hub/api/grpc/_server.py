@@ -112,12 +112,15 @@ class GrpcService(service.Service):
             ("grpc.max_receive_message_length", 1 << 20),
         ])
         self._health = add_to_server(self.api, server, self.alarms)
-        if self.tls is not None:
-            with open(self.tls.key_file, "rb") as key, open(self.tls.cert_file, "rb") as cert:
-                credentials = grpc.ssl_server_credentials([(key.read(), cert.read())])
-            port = server.add_secure_port(self.address, credentials)
-        else:
-            port = server.add_insecure_port(self.address)
+        try:
+            if self.tls is not None:
+                with open(self.tls.key_file, "rb") as key, open(self.tls.cert_file, "rb") as cert:
+                    credentials = grpc.ssl_server_credentials([(key.read(), cert.read())])
+                port = server.add_secure_port(self.address, credentials)
+            else:
+                port = server.add_insecure_port(self.address)
+        except RuntimeError:  # grpcio >= 1.60 raises where older versions returned port 0
+            port = 0
         if not port:
             raise OSError(f"cannot listen for gRPC on {self.address} (address in use or not local?)")
         await server.start()
