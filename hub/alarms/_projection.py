@@ -120,26 +120,35 @@ class AlarmProjection(service.Service):
                     pass
 
     async def rebuild(self) -> None:
-        """Rebuild ``table`` from the change events still in the journal."""
+        """Rebuild ``table`` from the change events still in the journal (read through the
+        journal's index of alarm changes: a big journal of other events costs nothing here)."""
         table: dict[str, Alarm] = {}
         decided_through = 0
-        reader = JournalCursor.at(self.journal, self.journal.earliest - 1)
-        head = self.journal.head
-        while reader.position < head:
-            entries = await reader.read(READ_BATCH)
-            if not entries:
+        position = 0
+        while True:
+            entries, position = await self.journal.read_indexed_after(position, READ_BATCH)
+            for entry in filter(is_change, entries):
+                alarm, _, source = alarm_of(entry.event())
+                table[alarm.id] = alarm
+                decided_through = max(decided_through, source)
+            if len(entries) < READ_BATCH:
                 break
-            for entry in entries:
-                if is_change(entry):
-                    alarm, _, source = alarm_of(entry.event())
-                    table[alarm.id] = alarm
-                    decided_through = max(decided_through, source)
         self.table = table
         self._decided = dict(table)
         self._devices_with_alarms = {alarm.device for alarm in table.values()}
         self._decided_through = decided_through
-        self._advance(reader.position)
+        self._advance(position)
         log.info("alarm table rebuilt", alarms=len(table), position=self.position)
+
+    async def _changes(self):
+        """Every alarm change in the journal, oldest first."""
+        after = 0
+        while True:
+            entries, after = await self.journal.read_indexed_after(after, READ_BATCH)
+            for entry in filter(is_change, entries):
+                yield entry
+            if len(entries) < READ_BATCH:
+                return
 
     # --- reading ------------------------------------------------------------------------------
     def get(self, id_: str) -> Alarm | None:
@@ -179,16 +188,15 @@ class AlarmProjection(service.Service):
         return self.submit(change_event(result.alarm, result.kind, source_sequence, peer), "alarms")
 
     async def history(self, id_: str) -> list[Change]:
-        """Every change of alarm ``id_`` still in the journal, oldest first (a scan of the journal:
-        for an operator looking at one alarm, not for a hot path)."""
-        reader = JournalCursor.at(self.journal, self.journal.earliest - 1)
+        """Every change of alarm ``id_`` still in the journal, oldest first (read through the
+        journal's index of alarm changes)."""
+        device = self.table.get(id_, _NO_ALARM).device
         changes = []
-        while entries := await reader.read(READ_BATCH):
-            for entry in entries:
-                if is_change(entry) and entry.device == self.table.get(id_, _NO_ALARM).device:
-                    change = change_of(entry)
-                    if change.alarm.id == id_:
-                        changes.append(change)
+        async for entry in self._changes():
+            if entry.device == device:
+                change = change_of(entry)
+                if change.alarm.id == id_:
+                    changes.append(change)
         return changes
 
     def _decide(self, entry: Entry) -> asyncio.Future[int] | None:
