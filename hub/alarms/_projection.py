@@ -27,6 +27,7 @@ from twisted.application import service
 
 from hub.alarms._classes import AlarmClass, match_class
 from hub.alarms._journaled import ALARM_CATEGORY, alarm_of, change_event
+from hub.alarms._settings import AlarmOverride, AlarmSettings
 from hub.alarms._machine import Changed, Command, Raise, Clear, Refused, apply
 from hub.alarms._state import Alarm, alarm_id
 from hub.alarms._timers import due
@@ -79,11 +80,13 @@ class AlarmProjection(service.Service):
 
     def __init__(self, journal: Journal, submit: Callable[[Event, str], asyncio.Future[int]],
                  classes: Sequence[AlarmClass], clock: Callable[[], float] = time.time,
-                 tick_interval: float | None = 1.0) -> None:
+                 tick_interval: float | None = 1.0, overrides: Sequence[AlarmOverride] = ()) -> None:
         self.journal = journal
         self.submit = submit
         self.classes = tuple(classes)
         self.classes_by_name = {alarm_class.name: alarm_class for alarm_class in classes}
+        #: Each alarm's settings: its class's, with the overrides for its place.
+        self.settings = AlarmSettings(self.classes, overrides)
         self.clock = clock
         #: How often time-driven changes are looked for (None: only when tick() is called).
         self.tick_interval = tick_interval
@@ -205,6 +208,9 @@ class AlarmProjection(service.Service):
         if alarm_class is None and entry.device not in self._devices_with_alarms:
             return None
         event = entry.event()
+        if alarm_class is not None:
+            alarm_class = self.settings.resolve(alarm_class.name, entry.region, entry.school, event.site.building,
+                                                entry.device)
         id_ = alarm_id(entry.device, entry.type, event.site.zone)
         alarm = self._decided.get(id_)
         if event.state == State.STATE_CLEARED:
@@ -216,7 +222,7 @@ class AlarmProjection(service.Service):
                 return None
             if alarm is None:
                 alarm = Alarm(id=id_, device=entry.device, type=entry.type, zone=event.site.zone, region=entry.region,
-                              school=entry.school, category=entry.category, class_name=alarm_class.name,
+                              school=entry.school, building=event.site.building, category=entry.category, class_name=alarm_class.name,
                               priority=alarm_class.priority, latching=alarm_class.latch)
             command = Raise(momentary=event.state == State.STATE_MOMENTARY, reactivation=alarm_class.reactivation,
                             on_delay=alarm_class.on_delay)
@@ -231,7 +237,7 @@ class AlarmProjection(service.Service):
         now = self.clock()
         submitted = []
         for alarm in list(self._decided.values()):
-            command = due(alarm, self.classes_by_name.get(alarm.class_name), now)
+            command = due(alarm, self.settings.of(alarm), now)
             if command is None:
                 continue
             result = apply(alarm, command, now, "hub")

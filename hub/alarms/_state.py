@@ -56,6 +56,8 @@ class Alarm:
     zone: str = ""
     region: str = ""
     school: str = ""
+    #: The device's building (from its site), for settings overridden per building.
+    building: str = ""
     #: The category of the device events that raise it (fire, panic ...).
     category: int = 0
     class_name: str = ""

@@ -63,6 +63,7 @@ def alarm_message(alarm: Alarm, procedure: str = "") -> pb.Alarm:
         disposition=pb.Disposition.Value(f"DISPOSITION_{alarm.disposition.name}") if alarm.disposition else 0,
         last_actor=alarm.last_actor, last_comment=alarm.last_comment, procedure=procedure)
     message.site.region_code, message.site.school_id, message.site.zone = alarm.region, alarm.school, alarm.zone
+    message.site.building = alarm.building
     for field in ("shelved_until", "raised_at", "cleared_at", "acknowledged_at", "changed_at"):
         if getattr(alarm, field):
             set_timestamp(getattr(message, field), getattr(alarm, field))
@@ -76,7 +77,7 @@ class AlarmApi:
         self.journal = projection.journal
 
     def _message(self, alarm: Alarm) -> pb.Alarm:
-        alarm_class = self.projection.classes_by_name.get(alarm.class_name)
+        alarm_class = self.projection.settings.of(alarm)
         return alarm_message(alarm, alarm_class.procedure if alarm_class else "")
 
     async def _match(self, subscriber: Subscriber, event_filter, context) -> Match:
