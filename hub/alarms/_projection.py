@@ -27,6 +27,7 @@ from twisted.application import service
 
 from hub.alarms._classes import AlarmClass, match_class
 from hub.alarms._journaled import ALARM_CATEGORY, alarm_of, change_event
+from hub.alarms._audit import AuditRecord, audit_event, audit_of, is_audit
 from hub.alarms._settings import AlarmOverride, AlarmSettings
 from hub.alarms._machine import Changed, Command, Raise, Clear, Refused, apply
 from hub.alarms._state import Alarm, alarm_id
@@ -201,6 +202,30 @@ class AlarmProjection(service.Service):
                 if change.alarm.id == id_:
                     changes.append(change)
         return changes
+
+    # --- audit --------------------------------------------------------------------------------
+    async def record(self, record: AuditRecord) -> int:
+        """Journal an audit record of a command (see hub.alarms._audit); its sequence."""
+        return await self.journal.append(audit_event(record))
+
+    async def audit(self, wanted: Callable[[AuditRecord], bool], before: int | None, limit: int
+                    ) -> tuple[list[AuditRecord], bool]:
+        """Up to ``limit`` wanted audit records before sequence ``before`` (None: the newest),
+        newest first, read back through the journal's index; and whether there are more."""
+        found: list[AuditRecord] = []
+        position = self.journal.head + 1 if before is None else before
+        while True:
+            entries = await self.journal.read_indexed_before(position, READ_BATCH)
+            for entry in entries:
+                if is_audit(entry):
+                    record = audit_of(entry)
+                    if wanted(record):
+                        if len(found) == limit:
+                            return found, True
+                        found.append(record)
+            if len(entries) < READ_BATCH:
+                return found, False
+            position = entries[-1].seq
 
     def _decide(self, entry: Entry) -> asyncio.Future[int] | None:
         """The change a device event makes, submitted; None when it makes none."""

@@ -330,6 +330,15 @@ class Journal:
         rows = await self._loop.run_in_executor(self._readers, self._read_indexed, seq, head, limit)
         return rows, (rows[-1].seq if len(rows) == limit else head)
 
+    async def read_indexed_before(self, seq: int, limit: int) -> list[Entry]:
+        """Up to ``limit`` entries of ``schema.INDEXED_CATEGORIES`` with sequence < seq, newest
+        first (paging back through the audit)."""
+        return await self._loop.run_in_executor(self._readers, self._read_indexed_before, seq, limit)
+
+    def _read_indexed_before(self, seq: int, limit: int) -> list[Entry]:
+        rows = self._reader_connection().execute(schema.SELECT_INDEXED_BEFORE, (seq, limit)).fetchall()
+        return list(map(Entry._make, rows))
+
     def _read_indexed(self, seq: int, head: int, limit: int) -> list[Entry]:
         rows = self._reader_connection().execute(schema.SELECT_INDEXED, (seq, head, limit)).fetchall()
         return list(map(Entry._make, rows))

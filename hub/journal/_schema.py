@@ -44,6 +44,7 @@ _INDEXED = ", ".join(map(str, INDEXED_CATEGORIES))
 CREATE_INDEX = f"CREATE INDEX IF NOT EXISTS events_indexed_categories ON {TABLE} (seq) WHERE category IN ({_INDEXED})"
 #: Entries of INDEXED_CATEGORIES after a sequence (the literal IN list lets SQLite use the partial index).
 SELECT_INDEXED = SELECT + f"WHERE category IN ({_INDEXED}) AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
+SELECT_INDEXED_BEFORE = SELECT + f"WHERE category IN ({_INDEXED}) AND seq < ? ORDER BY seq DESC LIMIT ?"
 
 #: meta 'blob_format': 2 means the blob column holds framed events. Written when the journal is
 #: created; a journal of another format is refused.

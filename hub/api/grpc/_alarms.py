@@ -6,6 +6,7 @@ NOT_FOUND, exactly like an alarm that does not exist.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import grpc
@@ -17,6 +18,7 @@ from hub.alarms import (
     Acknowledge, Alarm, AlarmClass, AlarmNotFound, AlarmProjection, Assign, Close, CommandRefused, Comment, Command,
     Disposition, Escalate, IsaState, SetOutOfService, Shelve, Shelving, Unshelve, change_of, is_change,
 )
+from hub.alarms._audit import ACCEPTED, MAX_FIELD, REFUSED, AuditRecord, RateLimitedLog
 from hub.alarms._journaled import PRIORITY_SEVERITY
 from hub.api.grpc._service import EventHubService, resume_problem
 from hub.events import set_timestamp
@@ -52,6 +54,14 @@ async def _not_found(alarm_id: str, context) -> None:
     await context.abort(grpc.StatusCode.NOT_FOUND, f"no alarm {shown(alarm_id)} in your scope")
 
 
+def _audit_message(record: AuditRecord) -> pb.AuditRecord:
+    message = pb.AuditRecord(sequence=record.sequence, principal=record.principal, role=record.role, peer=record.peer,
+                             action=record.action, alarm_id=record.alarm_id, outcome=record.outcome, code=record.code,
+                             reason=record.reason, details=record.details, revision=record.revision)
+    set_timestamp(message.at, record.at)
+    return message
+
+
 def alarm_message(alarm: Alarm, procedure: str = "") -> pb.Alarm:
     message = pb.Alarm(
         id=alarm.id, device_id=alarm.device, type=alarm.type, category=alarm.category, class_name=alarm.class_name,
@@ -75,6 +85,7 @@ class AlarmApi:
         self.events = events
         self.projection = projection
         self.journal = projection.journal
+        self._refusals = RateLimitedLog(log)
 
     def _message(self, alarm: Alarm) -> pb.Alarm:
         alarm_class = self.projection.settings.of(alarm)
@@ -157,62 +168,117 @@ class AlarmApi:
             await context.abort(grpc.StatusCode.OUT_OF_RANGE, str(exc))
 
     # --- commands ------------------------------------------------------------------------------
-    async def _command(self, alarm_id: str, command: Command, context) -> pb.Alarm:
+    async def _command(self, alarm_id: str, command: Command, context, details: str = "") -> pb.Alarm:
+        """Give ``command``: whatever the outcome, it is journaled as an audit record (principal,
+        role, peer, time, what, outcome) before the answer; a refusal changes no alarm."""
         subscriber = await self.events.caller(context)
-        await self._alarm_in_scope(subscriber, alarm_id, context)
         action = _ACTIONS[type(command)]
-        if not may(subscriber.role, action):
-            self.events.metrics.alarm_commands_refused.labels("role").inc()
-            log.warning("alarm command refused: role", subscriber=subscriber.id, role=subscriber.role, action=action)
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED,
-                                f"your role {subscriber.role!r} may not {action.replace('_', ' ')} alarms; it takes "
-                                f"the {least_role(action)!r} role")
+        record = AuditRecord(principal=subscriber.id, role=subscriber.role, peer=context.peer()[:200], action=action,
+                             alarm_id=alarm_id[:MAX_FIELD], outcome=ACCEPTED, details=details)
+        known = self.projection.get(alarm_id)
+        if known is not None:  # its jurisdiction sees who touched its alarm, in scope or not
+            record = dataclasses.replace(record, region=known.region, school=known.school, device=known.device)
+        if known is None or not self._in_scope(subscriber, known):
+            await self._refuse(record, "not_found", grpc.StatusCode.NOT_FOUND,
+                               f"no alarm {shown(alarm_id)} in your scope", context)
+        needed = action if may(subscriber.role, action) else None
+        if needed and getattr(command, "force", False) and not may(subscriber.role, "force"):
+            needed = None
+            action = "force"
+        if needed is None:
+            await self._refuse(record, "role", grpc.StatusCode.PERMISSION_DENIED,
+                               f"your role {subscriber.role!r} may not {action.replace('_', ' ')} alarms; it takes "
+                               f"the {least_role(action)!r} role", context)
         try:
             alarm = await self.projection.command(alarm_id, command, f"subscriber:{subscriber.id}", context.peer())
         except AlarmNotFound:
-            await _not_found(alarm_id, context)
+            await self._refuse(record, "not_found", grpc.StatusCode.NOT_FOUND,
+                               f"no alarm {shown(alarm_id)} in your scope", context)
         except CommandRefused as exc:
             code = exc.refused.code
-            self.events.metrics.alarm_commands_refused.labels(code).inc()
-            log.info("alarm command refused", subscriber=subscriber.id, alarm=shown(alarm_id),
-                     command=type(command).__name__, code=code)
-            status = _REFUSED.get(code, grpc.StatusCode.FAILED_PRECONDITION)
-            await context.abort(status, f"{code}: {exc.refused.reason}")
+            await self._refuse(record, code, _REFUSED.get(code, grpc.StatusCode.FAILED_PRECONDITION),
+                               f"{code}: {exc.refused.reason}", context)
+        await self.projection.record(dataclasses.replace(record, revision=alarm.revision))
         return self._message(alarm)
 
+    async def _refuse(self, record: AuditRecord, code: str, status: grpc.StatusCode, message: str, context) -> None:
+        self.events.metrics.alarm_commands_refused.labels(code).inc()
+        self._refusals.warning("alarm command refused", subscriber=record.principal, role=record.role,
+                               alarm=shown(record.alarm_id), action=record.action, code=code, peer=record.peer)
+        await self.projection.record(dataclasses.replace(record, outcome=REFUSED, code=code, reason=message))
+        await context.abort(status, message)
+
+    def _in_scope(self, subscriber: Subscriber, alarm: Alarm) -> bool:
+        return _alarm_matcher(select(subscriber.scope, None, {}))(alarm)
+
     async def AcknowledgeAlarm(self, request: pb.AcknowledgeAlarmRequest, context) -> pb.AcknowledgeAlarmResponse:
-        command = Acknowledge(request.expected_revision, request.comment)
-        return pb.AcknowledgeAlarmResponse(alarm=await self._command(request.alarm_id, command, context))
+        command = Acknowledge(request.expected_revision, request.comment, request.force)
+        details = (f"expected_revision={request.expected_revision} force={str(request.force).lower()} "
+                   f"comment={len(request.comment)} chars")
+        return pb.AcknowledgeAlarmResponse(alarm=await self._command(request.alarm_id, command, context, details))
 
     async def AddComment(self, request: pb.AddCommentRequest, context) -> pb.AddCommentResponse:
-        return pb.AddCommentResponse(alarm=await self._command(request.alarm_id, Comment(request.comment), context))
+        return pb.AddCommentResponse(alarm=await self._command(request.alarm_id, Comment(request.comment), context,
+                                                               f"comment={len(request.comment)} chars"))
 
     async def AssignAlarm(self, request: pb.AssignAlarmRequest, context) -> pb.AssignAlarmResponse:
-        return pb.AssignAlarmResponse(alarm=await self._command(request.alarm_id, Assign(request.assignee), context))
+        return pb.AssignAlarmResponse(alarm=await self._command(request.alarm_id, Assign(request.assignee), context,
+                                                                f"assignee={shown(request.assignee)}"))
 
     async def ShelveAlarm(self, request: pb.ShelveAlarmRequest, context) -> pb.ShelveAlarmResponse:
+        subscriber = await self.events.caller(context)
         alarm = self.projection.get(request.alarm_id)
-        alarm_class = self.projection.classes_by_name.get(alarm.class_name if alarm else "", _DEFAULT_CLASS)
-        command = Shelve(float(request.duration_seconds), alarm_class.max_shelve, request.one_shot)
-        return pb.ShelveAlarmResponse(alarm=await self._command(request.alarm_id, command, context))
+        settings = (self.projection.settings.of(alarm) if alarm else None) or _DEFAULT_CLASS
+        # A supervisor's limit is the class's supervisor_max_shelve, an operator's its max_shelve.
+        maximum = settings.supervisor_max_shelve if may(subscriber.role, "long_shelve") else settings.max_shelve
+        command = Shelve(float(request.duration_seconds), maximum, request.one_shot)
+        details = f"duration={request.duration_seconds}s one_shot={str(request.one_shot).lower()} maximum={maximum:g}s"
+        return pb.ShelveAlarmResponse(alarm=await self._command(request.alarm_id, command, context, details))
 
     async def UnshelveAlarm(self, request: pb.UnshelveAlarmRequest, context) -> pb.UnshelveAlarmResponse:
         return pb.UnshelveAlarmResponse(alarm=await self._command(request.alarm_id, Unshelve(), context))
 
     async def SetOutOfService(self, request: pb.SetOutOfServiceRequest, context) -> pb.SetOutOfServiceResponse:
         command = SetOutOfService(request.out_of_service)
-        return pb.SetOutOfServiceResponse(alarm=await self._command(request.alarm_id, command, context))
+        return pb.SetOutOfServiceResponse(alarm=await self._command(
+            request.alarm_id, command, context, f"out_of_service={str(request.out_of_service).lower()}"))
 
     async def CloseAlarm(self, request: pb.CloseAlarmRequest, context) -> pb.CloseAlarmResponse:
-        disposition = _DISPOSITIONS.get(request.disposition)
-        if disposition is None:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                "disposition must be one of DISPOSITION_REAL, _FALSE, _TEST, _TECHNICAL")
-        return pb.CloseAlarmResponse(alarm=await self._command(request.alarm_id, Close(disposition), context))
+        disposition = _DISPOSITIONS.get(request.disposition, Disposition.REAL)
+        details = f"disposition={request.disposition} force={str(request.force).lower()}"
+        if request.disposition not in _DISPOSITIONS:
+            subscriber = await self.events.caller(context)
+            record = AuditRecord(principal=subscriber.id, role=subscriber.role, peer=context.peer()[:200],
+                                 action="close", alarm_id=request.alarm_id[:MAX_FIELD], outcome=REFUSED,
+                                 details=details)
+            await self._refuse(record, "invalid_argument", grpc.StatusCode.INVALID_ARGUMENT,
+                               "disposition must be one of DISPOSITION_REAL, _FALSE, _TEST, _TECHNICAL", context)
+        command = Close(disposition, request.force)
+        return pb.CloseAlarmResponse(alarm=await self._command(request.alarm_id, command, context, details))
 
     async def EscalateAlarm(self, request: pb.EscalateAlarmRequest, context) -> pb.EscalateAlarmResponse:
         command = Escalate(request.level)
-        return pb.EscalateAlarmResponse(alarm=await self._command(request.alarm_id, command, context))
+        return pb.EscalateAlarmResponse(alarm=await self._command(request.alarm_id, command, context,
+                                                                  f"level={request.level}"))
+
+    async def ListAudit(self, request: pb.ListAuditRequest, context) -> pb.ListAuditResponse:
+        subscriber = await self.events.caller(context)
+        size = request.page_size or DEFAULT_PAGE
+        if not 1 <= size <= MAX_PAGE:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"page_size must be 0..{MAX_PAGE}, got {size}")
+        before = await self._offset(request.page_token, context) if request.page_token else None
+        # By place only: a scope limited to some categories still sees who touched its places' alarms.
+        in_place = select(subscriber.scope, None, {}).place_matcher()
+
+        def shown_to_caller(record: AuditRecord) -> bool:
+            return ((not request.alarm_id or record.alarm_id == request.alarm_id)
+                    and (not request.principal or record.principal == request.principal)
+                    and (not request.refused_only or record.outcome == REFUSED)
+                    and (record.principal == subscriber.id
+                         or (bool(record.region) and in_place(record.region, record.school, record.device))))
+        records, more = await self.projection.audit(shown_to_caller, before, size)
+        return pb.ListAuditResponse(records=[_audit_message(record) for record in records],
+                                    next_page_token=str(records[-1].sequence) if more and records else "")
 
     async def GetAlarmHistory(self, request: pb.GetAlarmHistoryRequest, context) -> pb.GetAlarmHistoryResponse:
         subscriber = await self.events.caller(context)
@@ -226,7 +292,7 @@ class AlarmApi:
         unary = {
             name: (getattr(self, name), getattr(pb, f"{name}Request"), getattr(pb, f"{name}Response"))
             for name in ("ListAlarms", "GetAlarm", "AcknowledgeAlarm", "AddComment", "AssignAlarm", "ShelveAlarm",
-                         "UnshelveAlarm", "SetOutOfService", "CloseAlarm", "EscalateAlarm", "GetAlarmHistory")
+                         "UnshelveAlarm", "SetOutOfService", "CloseAlarm", "EscalateAlarm", "GetAlarmHistory", "ListAudit")
         }
         methods = {name: grpc.unary_unary_rpc_method_handler(
             method, request_deserializer=request.FromString, response_serializer=response.SerializeToString)

@@ -1,0 +1,43 @@
+"""`campus-hub audit` (every alarm command given, accepted or refused) and `campus-hub alarm-kpis`
+(alarm KPIs per scope): read-only reports of AlarmService."""
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+
+def add_commands(commands, client_arguments: Callable[[argparse.ArgumentParser], None]) -> None:
+    audit = commands.add_parser("audit", help="every alarm command given, accepted or refused, newest first")
+    client_arguments(audit)
+    audit.add_argument("--alarm", default="", metavar="ALARM_ID", help="only commands on this alarm")
+    audit.add_argument("--principal", default="", metavar="SUBSCRIBER_ID", help="only this principal's commands")
+    audit.add_argument("--refused", action="store_true", help="only refused commands")
+    audit.add_argument("--limit", type=int, default=100, help="at most this many records (default 100)")
+    audit.add_argument("--json", action="store_true")
+    audit.set_defaults(handler=cmd_audit)
+
+
+def cmd_audit(args) -> int:
+    from hub.cli._main import _print_listing
+
+    async def fetch(client):
+        found, token = [], ""
+        while len(found) < args.limit:
+            page = await client.alarm_call("ListAudit", alarm_id=args.alarm, principal=args.principal,
+                                           refused_only=args.refused, page_size=min(1000, args.limit - len(found)),
+                                           page_token=token)
+            found += page.records
+            token = page.next_page_token
+            if not token:
+                break
+        return found
+    return _print_listing(args, fetch, audit_table)
+
+
+def audit_table(records) -> str:
+    from hub.cli.render import _local_time, _table
+    rows = [("TIME", "PRINCIPAL", "ROLE", "ACTION", "ALARM", "OUTCOME", "PEER", "DETAILS")]
+    for r in records:
+        outcome = r.outcome if r.outcome == "accepted" else f"{r.outcome}: {r.code}"
+        rows.append((_local_time(r.at), r.principal, r.role, r.action, r.alarm_id, outcome, r.peer, r.details))
+    return _table(rows)
