@@ -101,6 +101,12 @@ class Alarm:
         return isa_state(self)
 
     @property
+    def needs_action(self) -> bool:
+        """Someone must act: unacknowledged, and not closed, shelved, suppressed or out of service."""
+        return (not self.acknowledged and not self.closed and self.shelving is Shelving.UNSHELVED
+                and not self.suppressed and not self.out_of_service)
+
+    @property
     def retained(self) -> bool:
         """Of interest to an operator (OPC UA Retain): active, unacknowledged, shelved or out of service."""
         return (self.active or not self.acknowledged or self.shelving is not Shelving.UNSHELVED

@@ -15,7 +15,7 @@ import structlog
 from campushub.v1 import alarm_service_pb2 as pb
 from hub.access import Selection, Subscriber, least_role, may, select, shown
 from hub.alarms import (
-    Acknowledge, Alarm, AlarmClass, AlarmNotFound, AlarmProjection, Assign, Close, CommandRefused, Comment, Command,
+    LEVELS, Acknowledge, Alarm, AlarmClass, AlarmNotFound, AlarmProjection, Assign, Close, CommandRefused, Comment, Command,
     Disposition, Escalate, IsaState, SetOutOfService, Shelve, Shelving, Unshelve, change_of, is_change,
 )
 from hub.alarms._audit import ACCEPTED, MAX_FIELD, REFUSED, AuditRecord, RateLimitedLog
@@ -23,6 +23,7 @@ from hub.alarms._journaled import PRIORITY_SEVERITY
 from hub.api.grpc._service import EventHubService, resume_problem
 from hub.events import set_timestamp
 from hub.journal import JournalCursor, RetentionExceeded
+from hub.regions import level_of
 
 log = structlog.get_logger("api")
 
@@ -62,7 +63,19 @@ def _audit_message(record: AuditRecord) -> pb.AuditRecord:
     return message
 
 
-def alarm_message(alarm: Alarm, procedure: str = "") -> pb.Alarm:
+def duty_level(scope) -> int:
+    """The duty desk a scope is: 0 a school's, 1 a county's, 2 a city's, 3 a province's (its widest
+    region prefix; every region is a province's)."""
+    if scope.all_regions:
+        return len(LEVELS)
+    return max((LEVELS.index(level_of(prefix)) + 1 for prefix in scope.region_prefixes), default=0)
+
+
+def escalated_to(alarm: Alarm, level: int) -> bool:
+    return 0 < level <= alarm.escalation_level
+
+
+def alarm_message(alarm: Alarm, procedure: str = "", caller_level: int = 0) -> pb.Alarm:
     message = pb.Alarm(
         id=alarm.id, device_id=alarm.device, type=alarm.type, category=alarm.category, class_name=alarm.class_name,
         priority=alarm.priority, state=_STATES[alarm.state], revision=alarm.revision, active=alarm.active,
@@ -71,7 +84,9 @@ def alarm_message(alarm: Alarm, procedure: str = "") -> pb.Alarm:
         occurrence=alarm.occurrence, reactivations=alarm.reactivations, assignee=alarm.assignee,
         escalation_level=alarm.escalation_level, closed=alarm.closed,
         disposition=pb.Disposition.Value(f"DISPOSITION_{alarm.disposition.name}") if alarm.disposition else 0,
-        last_actor=alarm.last_actor, last_comment=alarm.last_comment, procedure=procedure)
+        last_actor=alarm.last_actor, last_comment=alarm.last_comment, procedure=procedure,
+        escalated_to=LEVELS[alarm.escalation_level - 1] if alarm.escalation_level else "",
+        escalated_to_you=escalated_to(alarm, caller_level), needs_action=alarm.needs_action)
     message.site.region_code, message.site.school_id, message.site.zone = alarm.region, alarm.school, alarm.zone
     message.site.building = alarm.building
     for field in ("shelved_until", "raised_at", "cleared_at", "acknowledged_at", "changed_at"):
@@ -87,9 +102,9 @@ class AlarmApi:
         self.journal = projection.journal
         self._refusals = RateLimitedLog(log)
 
-    def _message(self, alarm: Alarm) -> pb.Alarm:
+    def _message(self, alarm: Alarm, caller_level: int = 0) -> pb.Alarm:
         alarm_class = self.projection.settings.of(alarm)
-        return alarm_message(alarm, alarm_class.procedure if alarm_class else "")
+        return alarm_message(alarm, alarm_class.procedure if alarm_class else "", caller_level)
 
     async def _match(self, subscriber: Subscriber, event_filter, context) -> Match:
         return _alarm_matcher(await self.events.selection(subscriber, event_filter, context))
@@ -113,13 +128,20 @@ class AlarmApi:
         if any(value not in _STATES.values() for value in request.states):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "states: unknown alarm state")
         states = {state for state, value in _STATES.items() if value in set(request.states)}
+        level = duty_level(subscriber.scope)
         chosen = [a for a in self.projection.table.values()
                   if (a.state in states if states else a.retained)
+                  and (not request.needs_action or a.needs_action)
+                  and (not request.escalated_to_me or escalated_to(a, level))
                   and (not request.priorities or a.priority in request.priorities) and match(a)]
-        chosen.sort(key=lambda a: (a.priority, -a.escalation_level, -a.raised_at, a.id))
+        if request.needs_action:  # the duty desk's view: what reached this desk first
+            chosen.sort(key=lambda a: (not escalated_to(a, level), a.priority, -a.escalation_level, -a.raised_at, a.id))
+        else:
+            chosen.sort(key=lambda a: (a.priority, -a.escalation_level, -a.raised_at, a.id))
         page = chosen[offset:offset + size]
         more = offset + size < len(chosen)
-        return pb.ListAlarmsResponse(alarms=[self._message(a) for a in page], table_revision=self.projection.position,
+        return pb.ListAlarmsResponse(alarms=[self._message(a, level) for a in page],
+                                     table_revision=self.projection.position,
                                      next_page_token=str(offset + size) if more else "")
 
     @staticmethod
@@ -132,12 +154,13 @@ class AlarmApi:
 
     async def GetAlarm(self, request: pb.GetAlarmRequest, context) -> pb.GetAlarmResponse:
         subscriber = await self.events.caller(context)
-        return pb.GetAlarmResponse(alarm=self._message(await self._alarm_in_scope(subscriber, request.alarm_id,
-                                                                                  context)))
+        alarm = await self._alarm_in_scope(subscriber, request.alarm_id, context)
+        return pb.GetAlarmResponse(alarm=self._message(alarm, duty_level(subscriber.scope)))
 
     async def WatchAlarms(self, request: pb.WatchAlarmsRequest, context):
         subscriber = await self.events.caller(context)
         match = await self._match(subscriber, request.filter, context)
+        level = duty_level(subscriber.scope)
         after = request.after_revision
         if after:
             problem = resume_problem(self.journal, after, "after_revision", "watch again with after_revision 0")
@@ -148,7 +171,7 @@ class AlarmApi:
             retained = [a for a in self.projection.table.values() if a.retained and match(a)]
             yield pb.WatchAlarmsResponse(refresh_start=pb.RefreshStart(), table_revision=after)
             for alarm in retained:
-                yield pb.WatchAlarmsResponse(alarm=self._message(alarm), table_revision=after)
+                yield pb.WatchAlarmsResponse(alarm=self._message(alarm, level), table_revision=after)
             yield pb.WatchAlarmsResponse(refresh_end=pb.RefreshEnd(), table_revision=after)
         cursor = JournalCursor.at(self.journal, after)
         try:
@@ -162,7 +185,7 @@ class AlarmApi:
                     if is_change(entry):
                         change = change_of(entry)
                         if match(change.alarm):
-                            yield pb.WatchAlarmsResponse(alarm=self._message(change.alarm), change=change.kind,
+                            yield pb.WatchAlarmsResponse(alarm=self._message(change.alarm, level), change=change.kind,
                                                          table_revision=change.sequence)
         except RetentionExceeded as exc:
             await context.abort(grpc.StatusCode.OUT_OF_RANGE, str(exc))
@@ -199,7 +222,7 @@ class AlarmApi:
             await self._refuse(record, code, _REFUSED.get(code, grpc.StatusCode.FAILED_PRECONDITION),
                                f"{code}: {exc.refused.reason}", context)
         await self.projection.record(dataclasses.replace(record, revision=alarm.revision))
-        return self._message(alarm)
+        return self._message(alarm, duty_level(subscriber.scope))
 
     async def _refuse(self, record: AuditRecord, code: str, status: grpc.StatusCode, message: str, context) -> None:
         self.events.metrics.alarm_commands_refused.labels(code).inc()
