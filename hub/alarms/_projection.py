@@ -28,6 +28,7 @@ from twisted.application import service
 from hub.alarms._classes import AlarmClass, match_class
 from hub.alarms._journaled import ALARM_CATEGORY, alarm_of, change_event
 from hub.alarms._audit import AuditRecord, audit_event, audit_of, is_audit
+from hub.alarms._kpis import KpiTracker
 from hub.alarms._settings import AlarmOverride, AlarmSettings
 from hub.alarms._machine import Changed, Command, Raise, Clear, Refused, apply
 from hub.alarms._state import Alarm, alarm_id
@@ -93,6 +94,8 @@ class AlarmProjection(service.Service):
         self.tick_interval = tick_interval
         #: What is journaled: alarm id -> alarm. Readers use this.
         self.table: dict[str, Alarm] = {}
+        #: KPIs of the changes applied to ``table`` (rebuilt with it).
+        self.kpis = KpiTracker()
         #: The journal sequence ``table`` reflects (its revision).
         self.position = 0
         self._decided: dict[str, Alarm] = {}
@@ -127,17 +130,20 @@ class AlarmProjection(service.Service):
         """Rebuild ``table`` from the change events still in the journal (read through the
         journal's index of alarm changes: a big journal of other events costs nothing here)."""
         table: dict[str, Alarm] = {}
+        kpis = KpiTracker()
         decided_through = 0
         position = 0
         while True:
             entries, position = await self.journal.read_indexed_after(position, READ_BATCH)
             for entry in filter(is_change, entries):
-                alarm, _, source = alarm_of(entry.event())
+                alarm, kind, source = alarm_of(entry.event())
+                kpis.observe(table.get(alarm.id), alarm, kind)
                 table[alarm.id] = alarm
                 decided_through = max(decided_through, source)
             if len(entries) < READ_BATCH:
                 break
         self.table = table
+        self.kpis = kpis
         self._decided = dict(table)
         self._devices_with_alarms = {alarm.device for alarm in table.values()}
         self._decided_through = decided_through
@@ -295,7 +301,8 @@ class AlarmProjection(service.Service):
             for entry in entries:
                 if is_change(entry):
                     if entry.seq > self.position:  # (the rebuild applied those before)
-                        alarm, _, _ = alarm_of(entry.event())
+                        alarm, kind, _ = alarm_of(entry.event())
+                        self.kpis.observe(self.table.get(alarm.id), alarm, kind)
                         self.table[alarm.id] = alarm
                         known = self._decided.get(alarm.id)
                         if known is None or known.revision < alarm.revision:

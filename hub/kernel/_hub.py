@@ -14,7 +14,7 @@ from twisted.application.internet import TimerService
 from twisted.internet.defer import Deferred
 
 from hub.access import Authenticator, Subscriber
-from hub.alarms import AlarmClass, AlarmOverride, AlarmProjection
+from hub.alarms import AlarmClass, AlarmOverride, AlarmProjection, KpiCollector
 from hub.api.grpc import AlarmApi, EventHubService, GrpcService
 from hub.api.http import HttpService
 from hub.events import DeviceState, Event
@@ -164,6 +164,8 @@ class Hub(service.MultiService):
             self.journal, self.pipeline.submit, settings.alarm_classes, clock=settings.alarm_clock or time.time,
             tick_interval=settings.alarm_tick_interval, overrides=settings.alarm_overrides)
         self.alarms.setServiceParent(self)
+        self.metrics.registry.register(KpiCollector(
+            lambda: self.alarms.kpis, lambda: self.alarms.table.values(), self.alarms.clock))
         for instance in settings.adapters:
             AdapterService(
                 instance.name, self._builder(instance),

@@ -20,6 +20,7 @@ from hub.alarms import (
 )
 from hub.alarms._audit import ACCEPTED, MAX_FIELD, REFUSED, AuditRecord, RateLimitedLog
 from hub.alarms._journaled import PRIORITY_SEVERITY
+from hub.alarms._kpis import KEEP
 from hub.api.grpc._service import EventHubService, resume_problem
 from hub.events import set_timestamp
 from hub.journal import JournalCursor, RetentionExceeded
@@ -303,6 +304,22 @@ class AlarmApi:
         return pb.ListAuditResponse(records=[_audit_message(record) for record in records],
                                     next_page_token=str(records[-1].sequence) if more and records else "")
 
+    async def GetAlarmKpis(self, request: pb.GetAlarmKpisRequest, context) -> pb.GetAlarmKpisResponse:
+        subscriber = await self.events.caller(context)
+        period = request.period_seconds or 24 * 3600
+        if not 1 <= period <= KEEP:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"period_seconds must be 0..{KEEP:.0f}, got {period}")
+        place = (await self.events.selection(subscriber, request.filter, context)).place_matcher()
+        kpis = self.projection.kpis.report(list(self.projection.table.values()), place, self.projection.clock(),
+                                           float(period))
+        return pb.GetAlarmKpisResponse(
+            period_seconds=period, activations=kpis.activations, activations_per_hour=kpis.activations_per_hour,
+            floods=kpis.floods, in_flood=kpis.in_flood, standing=kpis.standing, chattering=kpis.chattering,
+            acknowledgements=kpis.acknowledgements, time_to_acknowledge_p50_seconds=kpis.ack_p50 or 0.0,
+            time_to_acknowledge_p95_seconds=kpis.ack_p95 or 0.0,
+            unacknowledged=[pb.UnacknowledgedCount(priority=p, count=n)
+                            for p, n in sorted(kpis.unacknowledged_by_priority.items())])
+
     async def GetAlarmHistory(self, request: pb.GetAlarmHistoryRequest, context) -> pb.GetAlarmHistoryResponse:
         subscriber = await self.events.caller(context)
         await self._alarm_in_scope(subscriber, request.alarm_id, context)
@@ -315,7 +332,8 @@ class AlarmApi:
         unary = {
             name: (getattr(self, name), getattr(pb, f"{name}Request"), getattr(pb, f"{name}Response"))
             for name in ("ListAlarms", "GetAlarm", "AcknowledgeAlarm", "AddComment", "AssignAlarm", "ShelveAlarm",
-                         "UnshelveAlarm", "SetOutOfService", "CloseAlarm", "EscalateAlarm", "GetAlarmHistory", "ListAudit")
+                         "UnshelveAlarm", "SetOutOfService", "CloseAlarm", "EscalateAlarm", "GetAlarmHistory", "ListAudit",
+                         "GetAlarmKpis")
         }
         methods = {name: grpc.unary_unary_rpc_method_handler(
             method, request_deserializer=request.FromString, response_serializer=response.SerializeToString)
