@@ -3,7 +3,9 @@
 - ``viewer``: reads (lists, watches, history).
 - ``operator``: also acknowledges, comments, assigns, shelves (within the class's max_shelve),
   unshelves and escalates, in scope.
-- ``supervisor``: also takes alarms out of service and closes them.
+- ``supervisor``: also takes alarms out of service and closes them, forces (acknowledges whatever
+  revision an alarm is at; closes an active or unacknowledged alarm) and shelves up to the class's
+  supervisor_max_shelve.
 - ``platform``: a machine subscriber (an upstream platform): reads and may comment, so a platform
   can record what it did with an alarm without handling it for the duty desk.
 """
@@ -15,7 +17,7 @@ _OPERATOR = frozenset({"acknowledge", "comment", "assign", "shelve", "unshelve",
 _GRANTS = {
     "viewer": frozenset(),
     "operator": _OPERATOR,
-    "supervisor": _OPERATOR | {"out_of_service", "close"},
+    "supervisor": _OPERATOR | {"out_of_service", "close", "force", "long_shelve"},
     "platform": frozenset({"comment"}),
 }
 #: Every alarm command a role may be granted.

@@ -28,9 +28,12 @@ from hub.alarms._machine import (
     apply,
 )
 from hub.alarms._projection import AlarmNotFound, AlarmProjection, Change, CommandRefused, change_of, is_change
+from hub.alarms._audit import AuditRecord, audit_of, is_audit
+from hub.alarms._kpis import AlarmKpis, KpiCollector, KpiTracker
+from hub.alarms._settings import OVERRIDABLE, AlarmOverride, AlarmSettings
 from hub.alarms._state import Alarm, Disposition, IsaState, Shelving, alarm_id, isa_state
 
-__all__ = ["LEVELS", "RULES", "Acknowledge", "Alarm", "AlarmClass", "AlarmNotFound", "AlarmProjection", "Change",
+__all__ = ["AlarmKpis", "KpiCollector", "KpiTracker", "AuditRecord", "audit_of", "is_audit", "LEVELS", "OVERRIDABLE", "AlarmOverride", "AlarmSettings", "RULES", "Acknowledge", "Alarm", "AlarmClass", "AlarmNotFound", "AlarmProjection", "Change",
            "CommandRefused", "change_of", "is_change", "Assign", "Changed", "Clear", "Close", "Command",
            "Comment", "Disposition", "Escalate", "EscalationStep", "ExpireShelving", "IsaState", "Raise", "Refused",
            "SetOutOfService", "Shelve", "Shelving", "Unshelve", "alarm_id", "apply", "isa_state", "match_class"]

@@ -37,7 +37,10 @@ class AlarmClass:
     reactivation: float = 0.0
     #: Seconds after which an unacknowledged alarm is acknowledged by the hub (priorities 3-4 only).
     auto_acknowledge: float | None = None
+    #: Longest an operator may shelve an alarm of the class.
     max_shelve: float = 8 * 3600.0
+    #: Longest a supervisor may shelve one (at least max_shelve).
+    supervisor_max_shelve: float = 7 * 24 * 3600.0
     procedure: str = ""
     escalation: tuple[EscalationStep, ...] = ()
 

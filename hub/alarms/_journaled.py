@@ -63,6 +63,7 @@ def change_event(alarm: Alarm, kind: str, source_sequence: int = 0, peer: str = 
                       severity=PRIORITY_SEVERITY.get(alarm.priority, Severity.SEVERITY_INFO),
                       state=State.STATE_MOMENTARY, occurred_at=alarm.changed_at or None, attributes=attributes)
     event.site.region_code, event.site.school_id, event.site.zone = alarm.region, alarm.school, alarm.zone
+    event.site.building = alarm.building
     return event
 
 

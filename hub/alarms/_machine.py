@@ -39,10 +39,12 @@ class Clear:
 
 @dataclasses.dataclass(frozen=True)
 class Acknowledge:
-    """An operator acknowledges the alarm as they saw it at ``expected_revision``."""
+    """An operator acknowledges the alarm as they saw it at ``expected_revision``. ``force`` (a
+    supervisor's): acknowledge whatever revision it is at now."""
 
     expected_revision: int
     comment: str = ""
+    force: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +84,12 @@ class SetOutOfService:
 
 @dataclasses.dataclass(frozen=True)
 class Close:
+    """Close with a disposition. Without ``force`` only an inactive, acknowledged alarm; with it
+    (a supervisor's) any alarm: it is acknowledged and made inactive too (a device still reporting
+    the condition raises a new occurrence with its next event)."""
+
     disposition: Disposition
+    force: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -200,9 +207,18 @@ def _out_of_service(alarm: Alarm, command: SetOutOfService, now: float) -> tuple
     return ("out_of_service" if command.out_of_service else "in_service"), {"out_of_service": command.out_of_service}
 
 
+def _close(alarm: Alarm, command: Close, now: float) -> tuple[str, dict]:
+    changes = {"closed": True, "disposition": command.disposition}
+    if not alarm.acknowledged:
+        changes.update(acknowledged=True, acknowledged_at=now)
+    if alarm.active:
+        changes.update(_returned(alarm, now))
+    return "closed", changes
+
+
 # --- guards ----------------------------------------------------------------------------------
 def _current_revision(alarm: Alarm, command: Acknowledge, now: float) -> Refused | None:
-    if command.expected_revision != alarm.revision:
+    if command.expected_revision != alarm.revision and not command.force:
         return Refused("stale_revision", f"the alarm is at revision {alarm.revision}, you saw revision "
                                          f"{command.expected_revision}: look at it again before acknowledging")
     return None
@@ -241,7 +257,7 @@ def _shelving_due(alarm: Alarm, command, now: float) -> Refused | None:
 
 
 def _closable(alarm: Alarm, command: Close, now: float) -> Refused | None:
-    if alarm.active or not alarm.acknowledged:
+    if (alarm.active or not alarm.acknowledged) and not command.force:
         return Refused("not_allowed", "only an inactive, acknowledged alarm can be closed")
     if alarm.closed:
         return Refused("no_change", "the alarm is already closed")
@@ -271,6 +287,6 @@ RULES: dict[type, Rule] = {
     Unshelve: Rule((_shelved,), _unshelved),
     ExpireShelving: Rule((_shelved, _shelving_due), _unshelved),
     SetOutOfService: Rule((), _out_of_service),
-    Close: Rule((_closable,), lambda a, c, now: ("closed", {"closed": True, "disposition": c.disposition})),
+    Close: Rule((_closable,), _close),
     Escalate: Rule((_has_occurred, _higher_level), lambda a, c, now: ("escalated", {"escalation_level": c.level})),
 }

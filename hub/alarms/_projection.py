@@ -27,6 +27,9 @@ from twisted.application import service
 
 from hub.alarms._classes import AlarmClass, match_class
 from hub.alarms._journaled import ALARM_CATEGORY, alarm_of, change_event
+from hub.alarms._audit import AuditRecord, audit_event, audit_of, is_audit
+from hub.alarms._kpis import KpiTracker
+from hub.alarms._settings import AlarmOverride, AlarmSettings
 from hub.alarms._machine import Changed, Command, Raise, Clear, Refused, apply
 from hub.alarms._state import Alarm, alarm_id
 from hub.alarms._timers import due
@@ -79,16 +82,20 @@ class AlarmProjection(service.Service):
 
     def __init__(self, journal: Journal, submit: Callable[[Event, str], asyncio.Future[int]],
                  classes: Sequence[AlarmClass], clock: Callable[[], float] = time.time,
-                 tick_interval: float | None = 1.0) -> None:
+                 tick_interval: float | None = 1.0, overrides: Sequence[AlarmOverride] = ()) -> None:
         self.journal = journal
         self.submit = submit
         self.classes = tuple(classes)
         self.classes_by_name = {alarm_class.name: alarm_class for alarm_class in classes}
+        #: Each alarm's settings: its class's, with the overrides for its place.
+        self.settings = AlarmSettings(self.classes, overrides)
         self.clock = clock
         #: How often time-driven changes are looked for (None: only when tick() is called).
         self.tick_interval = tick_interval
         #: What is journaled: alarm id -> alarm. Readers use this.
         self.table: dict[str, Alarm] = {}
+        #: KPIs of the changes applied to ``table`` (rebuilt with it).
+        self.kpis = KpiTracker()
         #: The journal sequence ``table`` reflects (its revision).
         self.position = 0
         self._decided: dict[str, Alarm] = {}
@@ -120,26 +127,38 @@ class AlarmProjection(service.Service):
                     pass
 
     async def rebuild(self) -> None:
-        """Rebuild ``table`` from the change events still in the journal."""
+        """Rebuild ``table`` from the change events still in the journal (read through the
+        journal's index of alarm changes: a big journal of other events costs nothing here)."""
         table: dict[str, Alarm] = {}
+        kpis = KpiTracker()
         decided_through = 0
-        reader = JournalCursor.at(self.journal, self.journal.earliest - 1)
-        head = self.journal.head
-        while reader.position < head:
-            entries = await reader.read(READ_BATCH)
-            if not entries:
+        position = 0
+        while True:
+            entries, position = await self.journal.read_indexed_after(position, READ_BATCH)
+            for entry in filter(is_change, entries):
+                alarm, kind, source = alarm_of(entry.event())
+                kpis.observe(table.get(alarm.id), alarm, kind)
+                table[alarm.id] = alarm
+                decided_through = max(decided_through, source)
+            if len(entries) < READ_BATCH:
                 break
-            for entry in entries:
-                if is_change(entry):
-                    alarm, _, source = alarm_of(entry.event())
-                    table[alarm.id] = alarm
-                    decided_through = max(decided_through, source)
         self.table = table
+        self.kpis = kpis
         self._decided = dict(table)
         self._devices_with_alarms = {alarm.device for alarm in table.values()}
         self._decided_through = decided_through
-        self._advance(reader.position)
+        self._advance(position)
         log.info("alarm table rebuilt", alarms=len(table), position=self.position)
+
+    async def _changes(self):
+        """Every alarm change in the journal, oldest first."""
+        after = 0
+        while True:
+            entries, after = await self.journal.read_indexed_after(after, READ_BATCH)
+            for entry in filter(is_change, entries):
+                yield entry
+            if len(entries) < READ_BATCH:
+                return
 
     # --- reading ------------------------------------------------------------------------------
     def get(self, id_: str) -> Alarm | None:
@@ -179,17 +198,40 @@ class AlarmProjection(service.Service):
         return self.submit(change_event(result.alarm, result.kind, source_sequence, peer), "alarms")
 
     async def history(self, id_: str) -> list[Change]:
-        """Every change of alarm ``id_`` still in the journal, oldest first (a scan of the journal:
-        for an operator looking at one alarm, not for a hot path)."""
-        reader = JournalCursor.at(self.journal, self.journal.earliest - 1)
+        """Every change of alarm ``id_`` still in the journal, oldest first (read through the
+        journal's index of alarm changes)."""
+        device = self.table.get(id_, _NO_ALARM).device
         changes = []
-        while entries := await reader.read(READ_BATCH):
-            for entry in entries:
-                if is_change(entry) and entry.device == self.table.get(id_, _NO_ALARM).device:
-                    change = change_of(entry)
-                    if change.alarm.id == id_:
-                        changes.append(change)
+        async for entry in self._changes():
+            if entry.device == device:
+                change = change_of(entry)
+                if change.alarm.id == id_:
+                    changes.append(change)
         return changes
+
+    # --- audit --------------------------------------------------------------------------------
+    async def record(self, record: AuditRecord) -> int:
+        """Journal an audit record of a command (see hub.alarms._audit); its sequence."""
+        return await self.journal.append(audit_event(record))
+
+    async def audit(self, wanted: Callable[[AuditRecord], bool], before: int | None, limit: int
+                    ) -> tuple[list[AuditRecord], bool]:
+        """Up to ``limit`` wanted audit records before sequence ``before`` (None: the newest),
+        newest first, read back through the journal's index; and whether there are more."""
+        found: list[AuditRecord] = []
+        position = self.journal.head + 1 if before is None else before
+        while True:
+            entries = await self.journal.read_indexed_before(position, READ_BATCH)
+            for entry in entries:
+                if is_audit(entry):
+                    record = audit_of(entry)
+                    if wanted(record):
+                        if len(found) == limit:
+                            return found, True
+                        found.append(record)
+            if len(entries) < READ_BATCH:
+                return found, False
+            position = entries[-1].seq
 
     def _decide(self, entry: Entry) -> asyncio.Future[int] | None:
         """The change a device event makes, submitted; None when it makes none."""
@@ -197,6 +239,9 @@ class AlarmProjection(service.Service):
         if alarm_class is None and entry.device not in self._devices_with_alarms:
             return None
         event = entry.event()
+        if alarm_class is not None:
+            alarm_class = self.settings.resolve(alarm_class.name, entry.region, entry.school, event.site.building,
+                                                entry.device)
         id_ = alarm_id(entry.device, entry.type, event.site.zone)
         alarm = self._decided.get(id_)
         if event.state == State.STATE_CLEARED:
@@ -208,7 +253,7 @@ class AlarmProjection(service.Service):
                 return None
             if alarm is None:
                 alarm = Alarm(id=id_, device=entry.device, type=entry.type, zone=event.site.zone, region=entry.region,
-                              school=entry.school, category=entry.category, class_name=alarm_class.name,
+                              school=entry.school, building=event.site.building, category=entry.category, class_name=alarm_class.name,
                               priority=alarm_class.priority, latching=alarm_class.latch)
             command = Raise(momentary=event.state == State.STATE_MOMENTARY, reactivation=alarm_class.reactivation,
                             on_delay=alarm_class.on_delay)
@@ -223,7 +268,7 @@ class AlarmProjection(service.Service):
         now = self.clock()
         submitted = []
         for alarm in list(self._decided.values()):
-            command = due(alarm, self.classes_by_name.get(alarm.class_name), now)
+            command = due(alarm, self.settings.of(alarm), now)
             if command is None:
                 continue
             result = apply(alarm, command, now, "hub")
@@ -256,7 +301,8 @@ class AlarmProjection(service.Service):
             for entry in entries:
                 if is_change(entry):
                     if entry.seq > self.position:  # (the rebuild applied those before)
-                        alarm, _, _ = alarm_of(entry.event())
+                        alarm, kind, _ = alarm_of(entry.event())
+                        self.kpis.observe(self.table.get(alarm.id), alarm, kind)
                         self.table[alarm.id] = alarm
                         known = self._decided.get(alarm.id)
                         if known is None or known.revision < alarm.revision:

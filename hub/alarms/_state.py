@@ -56,6 +56,8 @@ class Alarm:
     zone: str = ""
     region: str = ""
     school: str = ""
+    #: The device's building (from its site), for settings overridden per building.
+    building: str = ""
     #: The category of the device events that raise it (fire, panic ...).
     category: int = 0
     class_name: str = ""
@@ -97,6 +99,12 @@ class Alarm:
     @property
     def state(self) -> IsaState:
         return isa_state(self)
+
+    @property
+    def needs_action(self) -> bool:
+        """Someone must act: unacknowledged, and not closed, shelved, suppressed or out of service."""
+        return (not self.acknowledged and not self.closed and self.shelving is Shelving.UNSHELVED
+                and not self.suppressed and not self.out_of_service)
 
     @property
     def retained(self) -> bool:

@@ -7,6 +7,7 @@
   campus-hub alarms ...             table of alarms (retained, or --state ...)
   campus-hub alarm ack ID --revision N    acknowledge an alarm as you saw it
   campus-hub alarm assign|comment|shelve|close ID ...    the rest of an alarm's handling
+  campus-hub audit                  every alarm command given, accepted or refused
   campus-hub demo                   a hub on a simulated campus, events shown live
   campus-hub simulate SCENARIO      run a simulated campus and write the hub config for it
   campus-hub sim NAME ...           run a device simulator (sia, fire-panel, camera, snmp)
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     ack = actions.add_parser("ack", help="acknowledge an alarm at the revision you saw")
     ack.add_argument("alarm_id")
     ack.add_argument("--revision", type=int, required=True, help="the alarm's revision as you saw it")
+    ack.add_argument("--force", action="store_true", help="supervisors: whatever revision it is at now")
     ack.add_argument("--comment", default="")
     comment = actions.add_parser("comment", help="add a comment to an alarm")
     comment.add_argument("alarm_id")
@@ -92,10 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
     close = actions.add_parser("close", help="close an inactive, acknowledged alarm with what it was")
     close.add_argument("alarm_id")
     close.add_argument("--disposition", required=True, choices=("real", "false", "test", "technical"))
+    close.add_argument("--force", action="store_true", help="supervisors: close an active or unacknowledged alarm")
     for action in (ack, comment, assign, shelve, close):
         _client_arguments(action)
         action.add_argument("--json", action="store_true")
         action.set_defaults(handler=cmd_alarm)
+
+    from hub.cli import _alarm_reports
+    _alarm_reports.add_commands(commands, _client_arguments)
 
     terminals = commands.add_parser("terminals", help="terminal MAC inventory: which MAC is on which switch port")
     _client_arguments(terminals)
@@ -337,7 +343,8 @@ def cmd_alarm(args) -> int:
     from hub.config.units import parse_duration
 
     if args.action == "ack":
-        call = ("AcknowledgeAlarm", {"expected_revision": args.revision, "comment": args.comment})
+        call = ("AcknowledgeAlarm", {"expected_revision": args.revision, "comment": args.comment,
+                                     "force": args.force})
     elif args.action == "comment":
         call = ("AddComment", {"comment": args.text})
     elif args.action == "assign":
@@ -350,7 +357,8 @@ def cmd_alarm(args) -> int:
             return 2
         call = ("ShelveAlarm", {"duration_seconds": round(seconds), "one_shot": args.one_shot})
     else:
-        call = ("CloseAlarm", {"disposition": pb.Disposition.Value(f"DISPOSITION_{args.disposition.upper()}")})
+        call = ("CloseAlarm", {"disposition": pb.Disposition.Value(f"DISPOSITION_{args.disposition.upper()}"),
+                               "force": args.force})
     name, fields = call
 
     async def act(client):

@@ -45,6 +45,7 @@ def settings_from_config(config):
             for s in config.subscribers
         ],
         alarm_classes=config.alarms.alarm_classes(),
+        alarm_overrides=config.alarms.alarm_overrides(),
     )
 
 

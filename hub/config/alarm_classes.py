@@ -9,13 +9,14 @@ from typing import Annotated, Literal
 import pydantic
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from hub.alarms import LEVELS, AlarmClass, EscalationStep
+from hub.alarms import LEVELS, OVERRIDABLE, AlarmClass, AlarmOverride, EscalationStep
 from hub.config.section import Section as _Section
 from hub.config.section import one_of
 from hub.config.units import parse_duration
+from hub.regions import validate_region_prefix
 from hub.events import CATEGORY_CHOICES, SEVERITY_CHOICES, parse_category, parse_severity
 
-__all__ = ["AlarmClassConfig", "AlarmsConfig", "EscalationStepConfig"]
+__all__ = ["AlarmClassConfig", "AlarmOverrideConfig", "AlarmsConfig", "EscalationStepConfig"]
 
 
 def _type_prefix(value: str) -> str:
@@ -68,6 +69,8 @@ class AlarmClassConfig(_Section):
     auto_acknowledge: Duration | None = Field(None, gt=0, description="Acknowledged by the hub after this long "
                                               "(priorities 3 and 4 only).")
     max_shelve: Duration = Field("8h", gt=0, description="Longest an operator may shelve an alarm of the class.")
+    supervisor_max_shelve: Duration = Field("7d", gt=0, description="Longest a supervisor may shelve one "
+                                            "(at least max_shelve).")
     procedure: str = Field("", max_length=4096, description="What the duty desk does: text or a URL.")
     escalation: Annotated[list[EscalationStepConfig], AfterValidator(_ladder_goes_up)] = Field(
         default_factory=list, description="Who is told when nobody acknowledged in time, e.g. "
@@ -80,14 +83,71 @@ class AlarmClassConfig(_Section):
                              "priorities 3 and 4 (an urgent alarm needs a person)")
         return self
 
+    @pydantic.model_validator(mode="after")
+    def _supervisors_shelve_at_least_as_long(self) -> AlarmClassConfig:
+        if self.supervisor_max_shelve < self.max_shelve:
+            raise ValueError(f"supervisor_max_shelve ({self.supervisor_max_shelve:g} s) is shorter than max_shelve "
+                             f"({self.max_shelve:g} s); expected a supervisor's limit at least the operators'")
+        return self
+
     def to_alarm_class(self) -> AlarmClass:
         return AlarmClass(
             name=self.name, priority=self.priority, categories=frozenset(map(parse_category, self.categories)),
             type_prefixes=tuple(self.type_prefixes),
             min_severity=parse_severity(self.min_severity) if self.min_severity else 0,
             latch=self.latch, on_delay=self.on_delay, reactivation=self.reactivation,
-            auto_acknowledge=self.auto_acknowledge, max_shelve=self.max_shelve, procedure=self.procedure,
+            auto_acknowledge=self.auto_acknowledge, max_shelve=self.max_shelve,
+            supervisor_max_shelve=self.supervisor_max_shelve, procedure=self.procedure,
             escalation=tuple(EscalationStep(step.after, step.to) for step in self.escalation))
+
+
+class AlarmOverrideConfig(_Section):
+    """Settings replaced for the alarms of one place: a region (inherited by its schools), a
+    school, a building of a school, or a device. The most specific override wins: device, then
+    building, then school, then the longest region prefix."""
+
+    alarm_class: str = Field("", description="The class whose alarms it changes; empty: every class.")
+    region: str = Field("", description="A region-code prefix: \"14\" (province), \"1408\" (city), "
+                        "\"140802\" (county).")
+    school: str = Field("", description="A school_id from sites:.")
+    building: str = Field("", description="A building of the school (with school:), as devices' site.building.")
+    device: str = Field("", description="A device id from devices:.")
+    priority: int | None = Field(None, ge=1, le=4)
+    latch: bool | None = Field(None, strict=True)
+    on_delay: Duration | None = None
+    reactivation: Duration | None = None
+    auto_acknowledge: Duration | None = Field(None, gt=0)
+    max_shelve: Duration | None = Field(None, gt=0)
+    supervisor_max_shelve: Duration | None = Field(None, gt=0)
+    procedure: str | None = Field(None, max_length=4096)
+    escalation: Annotated[list[EscalationStepConfig], AfterValidator(_ladder_goes_up)] | None = None
+
+    @pydantic.field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        return validate_region_prefix(value) if value else value
+
+    @pydantic.model_validator(mode="after")
+    def _one_place(self) -> AlarmOverrideConfig:
+        places = [name for name in ("region", "school", "device") if getattr(self, name)]
+        if len(places) != 1:
+            raise ValueError(f"an override names {' and '.join(places) or 'no place'}; expected exactly one of "
+                             "region, school (optionally with building) or device")
+        if self.building and not self.school:
+            raise ValueError("building is given without its school; expected school: with building:")
+        if not self.changes():
+            raise ValueError(f"the override changes nothing; expected at least one of {', '.join(OVERRIDABLE)}")
+        return self
+
+    def changes(self) -> dict:
+        changes = {name: getattr(self, name) for name in OVERRIDABLE if getattr(self, name) is not None}
+        if "escalation" in changes:
+            changes["escalation"] = tuple(EscalationStep(step.after, step.to) for step in self.escalation)
+        return changes
+
+    def to_override(self) -> AlarmOverride:
+        return AlarmOverride(self.changes(), alarm_class=self.alarm_class, region=self.region, school=self.school,
+                             building=self.building, device=self.device)
 
 
 def _unique_names(classes: list[AlarmClassConfig]) -> list[AlarmClassConfig]:
@@ -104,6 +164,14 @@ class AlarmsConfig(_Section):
 
     classes: Annotated[list[AlarmClassConfig], AfterValidator(_unique_names)] = Field(
         default_factory=list, description="Alarm classes, first match wins; none: no event is an alarm.")
+    coverage: Literal["county", "city", "province"] = Field(
+        "province", description="The highest duty desk this hub serves; a ladder escalating above it is an error.")
+    overrides: list[AlarmOverrideConfig] = Field(
+        default_factory=list, description="Settings inherited down region → school → building, overridden per "
+        "device: e.g. {school: sch-1, alarm_class: panic, escalation: [{after: 30s, to: county}]}.")
 
     def alarm_classes(self) -> list[AlarmClass]:
         return [alarm_class.to_alarm_class() for alarm_class in self.classes]
+
+    def alarm_overrides(self) -> list[AlarmOverride]:
+        return [override.to_override() for override in self.overrides]

@@ -109,6 +109,8 @@ def check_references(doc: Document) -> list[Problem]:
         scope = subscriber.get("scope")
         if isinstance(scope, dict):
             _check_scope(check, ("subscribers", index, "scope"), scope, schools)
+    from hub.config.alarm_references import check_alarm_references  # (it builds on this module)
+    check_alarm_references(check, schools, devices)
     return check.problems
 
 

@@ -319,6 +319,30 @@ class Journal:
             raise RetentionExceeded(seq, rows[0][0])
         return list(map(Entry._make, rows))
 
+    async def read_indexed_after(self, seq: int, limit: int) -> tuple[list[Entry], int]:
+        """Up to ``limit`` entries of ``schema.INDEXED_CATEGORIES`` (alarm changes, audit) with
+        sequence > seq, oldest first, read through their partial index: no scan of the rest.
+        Returns (entries, the position read through: the last entry's sequence, or the head
+        when fewer than ``limit`` were left). What retention deleted is simply absent."""
+        head = self.head  # committed through here: no row at or below it is still to come
+        if seq >= head:
+            return [], head
+        rows = await self._loop.run_in_executor(self._readers, self._read_indexed, seq, head, limit)
+        return rows, (rows[-1].seq if len(rows) == limit else head)
+
+    async def read_indexed_before(self, seq: int, limit: int) -> list[Entry]:
+        """Up to ``limit`` entries of ``schema.INDEXED_CATEGORIES`` with sequence < seq, newest
+        first (paging back through the audit)."""
+        return await self._loop.run_in_executor(self._readers, self._read_indexed_before, seq, limit)
+
+    def _read_indexed_before(self, seq: int, limit: int) -> list[Entry]:
+        rows = self._reader_connection().execute(schema.SELECT_INDEXED_BEFORE, (seq, limit)).fetchall()
+        return list(map(Entry._make, rows))
+
+    def _read_indexed(self, seq: int, head: int, limit: int) -> list[Entry]:
+        rows = self._reader_connection().execute(schema.SELECT_INDEXED, (seq, head, limit)).fetchall()
+        return list(map(Entry._make, rows))
+
     async def entries_since(self, when: float, max_entries: int) -> list[Entry]:
         """Entries received at or after ``when`` (epoch seconds), oldest first, at most the newest
         ``max_entries`` of them: what an adapter restarting needs to know it already journaled."""

@@ -83,6 +83,7 @@ class JournalStore:
         conn.execute(schema.CREATE_TABLE)
         conn.execute(schema.CREATE_META)
         conn.execute(_CREATE_CURSORS)
+        conn.execute(schema.CREATE_INDEX)  # built once on a journal from before it
         self._check_format()
         max_seq = conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0
         row = conn.execute("SELECT value FROM meta WHERE key='last_sequence'").fetchone()

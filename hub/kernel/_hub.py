@@ -14,7 +14,7 @@ from twisted.application.internet import TimerService
 from twisted.internet.defer import Deferred
 
 from hub.access import Authenticator, Subscriber
-from hub.alarms import AlarmClass, AlarmProjection
+from hub.alarms import AlarmClass, AlarmOverride, AlarmProjection, KpiCollector
 from hub.api.grpc import AlarmApi, EventHubService, GrpcService
 from hub.api.http import HttpService
 from hub.events import DeviceState, Event
@@ -67,6 +67,8 @@ class HubSettings:
     adapter_max_backoff: float = 60.0
     #: Which events are alarms (hub.alarms.AlarmClass, first match wins); none: no alarms.
     alarm_classes: Sequence[AlarmClass] = ()
+    #: Alarm settings overridden per region, school, building or device (hub.alarms.AlarmOverride).
+    alarm_overrides: Sequence[AlarmOverride] = ()
     #: How often alarm timers (escalation, auto-acknowledge, shelving) are looked at; None: never.
     alarm_tick_interval: float | None = 1.0
     #: The time alarms are decided at (None: time.time; tests pass their own).
@@ -160,8 +162,10 @@ class Hub(service.MultiService):
         PipelineService(self.pipeline).setServiceParent(self)
         self.alarms = AlarmProjection(
             self.journal, self.pipeline.submit, settings.alarm_classes, clock=settings.alarm_clock or time.time,
-            tick_interval=settings.alarm_tick_interval)
+            tick_interval=settings.alarm_tick_interval, overrides=settings.alarm_overrides)
         self.alarms.setServiceParent(self)
+        self.metrics.registry.register(KpiCollector(
+            lambda: self.alarms.kpis, lambda: self.alarms.table.values(), self.alarms.clock))
         for instance in settings.adapters:
             AdapterService(
                 instance.name, self._builder(instance),

@@ -10,7 +10,8 @@ CLASSES = (
     AlarmClass(name="panic", priority=1, categories=frozenset({Category.CATEGORY_PANIC}), latch=True,
                procedure="call the duty desk", escalation=(EscalationStep(60, "county"),)),
     AlarmClass(name="fire", priority=1, categories=frozenset({Category.CATEGORY_FIRE}),
-               min_severity=Severity.SEVERITY_MAJOR, max_shelve=600),
+               min_severity=Severity.SEVERITY_MAJOR, max_shelve=600,
+               supervisor_max_shelve=3600),
 )
 
 

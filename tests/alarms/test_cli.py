@@ -75,3 +75,23 @@ async def test_watch_shows_the_retained_alarms_then_each_change(alarm_hub):
         if watcher.returncode is None:
             watcher.kill()
             await watcher.wait()
+
+
+async def test_audit_from_the_command_line(alarm_hub):
+    await alarm_hub.submit(new_event(device_id="pb-1", type="panic.alarm", category=Category.CATEGORY_PANIC,
+                                     severity=Severity.SEVERITY_CRITICAL, state=State.STATE_MOMENTARY), "synth")
+    await settled(alarm_hub)
+    operator = ["--target", f"127.0.0.1:{alarm_hub.grpc_port}", "--token", POLICE_TOKEN]
+    supervisor = ["--target", f"127.0.0.1:{alarm_hub.grpc_port}", "--token", ALL_TOKEN]
+    code, _, err = await run_cli("alarm", "ack", PANIC, "--revision", "0", "--force", *operator)
+    assert code == 1 and "PERMISSION_DENIED" in err
+    code, out, err = await run_cli("alarm", "ack", PANIC, "--revision", "0", "--force", "--json", *supervisor)
+    assert code == 0 and json.loads(out)["acknowledged"] is True, err
+    code, out, err = await run_cli("audit", *supervisor)
+    assert code == 0, err
+    header, forced, denied = out.splitlines()
+    assert header.split()[:6] == ["TIME", "PRINCIPAL", "ROLE", "ACTION", "ALARM", "OUTCOME"]
+    assert forced.split()[1:6] == ["ops", "supervisor", "acknowledge", PANIC, "accepted"] and "force=true" in forced
+    assert denied.split()[1:7] == ["police-yanhu", "operator", "acknowledge", PANIC, "refused:", "role"]
+    code, out, err = await run_cli("audit", "--refused", "--json", *supervisor)
+    assert code == 0 and [json.loads(line)["code"] for line in out.splitlines()] == ["role"], err

@@ -87,7 +87,7 @@ def test_the_integrator_guide_example_loads():
     import pathlib
     import re
     guide = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "integrator-guide.md").read_text()
-    [body] = re.findall(r"<!-- example: hub-config in alarms -->\n```yaml\n(.*?)```", guide, re.S)
+    body = re.findall(r"<!-- example: hub-config in alarms -->\n```yaml\n(.*?)```", guide, re.S)[0]
     config = hub.config.load_text(BASE + "alarms:\n" + textwrap.indent(body, "  "), "hub.yaml", env={})
     assert [c.name for c in config.alarms.classes] == ["panic", "fire", "camera-offline"]
 

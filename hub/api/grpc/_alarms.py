@@ -6,6 +6,7 @@ NOT_FOUND, exactly like an alarm that does not exist.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import grpc
@@ -14,13 +15,16 @@ import structlog
 from campushub.v1 import alarm_service_pb2 as pb
 from hub.access import Selection, Subscriber, least_role, may, select, shown
 from hub.alarms import (
-    Acknowledge, Alarm, AlarmClass, AlarmNotFound, AlarmProjection, Assign, Close, CommandRefused, Comment, Command,
+    LEVELS, Acknowledge, Alarm, AlarmClass, AlarmNotFound, AlarmProjection, Assign, Close, CommandRefused, Comment, Command,
     Disposition, Escalate, IsaState, SetOutOfService, Shelve, Shelving, Unshelve, change_of, is_change,
 )
+from hub.alarms._audit import ACCEPTED, MAX_FIELD, REFUSED, AuditRecord, RateLimitedLog
 from hub.alarms._journaled import PRIORITY_SEVERITY
+from hub.alarms._kpis import KEEP
 from hub.api.grpc._service import EventHubService, resume_problem
 from hub.events import set_timestamp
 from hub.journal import JournalCursor, RetentionExceeded
+from hub.regions import level_of
 
 log = structlog.get_logger("api")
 
@@ -52,7 +56,27 @@ async def _not_found(alarm_id: str, context) -> None:
     await context.abort(grpc.StatusCode.NOT_FOUND, f"no alarm {shown(alarm_id)} in your scope")
 
 
-def alarm_message(alarm: Alarm, procedure: str = "") -> pb.Alarm:
+def _audit_message(record: AuditRecord) -> pb.AuditRecord:
+    message = pb.AuditRecord(sequence=record.sequence, principal=record.principal, role=record.role, peer=record.peer,
+                             action=record.action, alarm_id=record.alarm_id, outcome=record.outcome, code=record.code,
+                             reason=record.reason, details=record.details, revision=record.revision)
+    set_timestamp(message.at, record.at)
+    return message
+
+
+def duty_level(scope) -> int:
+    """The duty desk a scope is: 0 a school's, 1 a county's, 2 a city's, 3 a province's (its widest
+    region prefix; every region is a province's)."""
+    if scope.all_regions:
+        return len(LEVELS)
+    return max((LEVELS.index(level_of(prefix)) + 1 for prefix in scope.region_prefixes), default=0)
+
+
+def escalated_to(alarm: Alarm, level: int) -> bool:
+    return 0 < level <= alarm.escalation_level
+
+
+def alarm_message(alarm: Alarm, procedure: str = "", caller_level: int = 0) -> pb.Alarm:
     message = pb.Alarm(
         id=alarm.id, device_id=alarm.device, type=alarm.type, category=alarm.category, class_name=alarm.class_name,
         priority=alarm.priority, state=_STATES[alarm.state], revision=alarm.revision, active=alarm.active,
@@ -61,8 +85,11 @@ def alarm_message(alarm: Alarm, procedure: str = "") -> pb.Alarm:
         occurrence=alarm.occurrence, reactivations=alarm.reactivations, assignee=alarm.assignee,
         escalation_level=alarm.escalation_level, closed=alarm.closed,
         disposition=pb.Disposition.Value(f"DISPOSITION_{alarm.disposition.name}") if alarm.disposition else 0,
-        last_actor=alarm.last_actor, last_comment=alarm.last_comment, procedure=procedure)
+        last_actor=alarm.last_actor, last_comment=alarm.last_comment, procedure=procedure,
+        escalated_to=LEVELS[alarm.escalation_level - 1] if alarm.escalation_level else "",
+        escalated_to_you=escalated_to(alarm, caller_level), needs_action=alarm.needs_action)
     message.site.region_code, message.site.school_id, message.site.zone = alarm.region, alarm.school, alarm.zone
+    message.site.building = alarm.building
     for field in ("shelved_until", "raised_at", "cleared_at", "acknowledged_at", "changed_at"):
         if getattr(alarm, field):
             set_timestamp(getattr(message, field), getattr(alarm, field))
@@ -74,10 +101,11 @@ class AlarmApi:
         self.events = events
         self.projection = projection
         self.journal = projection.journal
+        self._refusals = RateLimitedLog(log)
 
-    def _message(self, alarm: Alarm) -> pb.Alarm:
-        alarm_class = self.projection.classes_by_name.get(alarm.class_name)
-        return alarm_message(alarm, alarm_class.procedure if alarm_class else "")
+    def _message(self, alarm: Alarm, caller_level: int = 0) -> pb.Alarm:
+        alarm_class = self.projection.settings.of(alarm)
+        return alarm_message(alarm, alarm_class.procedure if alarm_class else "", caller_level)
 
     async def _match(self, subscriber: Subscriber, event_filter, context) -> Match:
         return _alarm_matcher(await self.events.selection(subscriber, event_filter, context))
@@ -101,13 +129,20 @@ class AlarmApi:
         if any(value not in _STATES.values() for value in request.states):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "states: unknown alarm state")
         states = {state for state, value in _STATES.items() if value in set(request.states)}
+        level = duty_level(subscriber.scope)
         chosen = [a for a in self.projection.table.values()
                   if (a.state in states if states else a.retained)
+                  and (not request.needs_action or a.needs_action)
+                  and (not request.escalated_to_me or escalated_to(a, level))
                   and (not request.priorities or a.priority in request.priorities) and match(a)]
-        chosen.sort(key=lambda a: (a.priority, -a.escalation_level, -a.raised_at, a.id))
+        if request.needs_action:  # the duty desk's view: what reached this desk first
+            chosen.sort(key=lambda a: (not escalated_to(a, level), a.priority, -a.escalation_level, -a.raised_at, a.id))
+        else:
+            chosen.sort(key=lambda a: (a.priority, -a.escalation_level, -a.raised_at, a.id))
         page = chosen[offset:offset + size]
         more = offset + size < len(chosen)
-        return pb.ListAlarmsResponse(alarms=[self._message(a) for a in page], table_revision=self.projection.position,
+        return pb.ListAlarmsResponse(alarms=[self._message(a, level) for a in page],
+                                     table_revision=self.projection.position,
                                      next_page_token=str(offset + size) if more else "")
 
     @staticmethod
@@ -120,12 +155,13 @@ class AlarmApi:
 
     async def GetAlarm(self, request: pb.GetAlarmRequest, context) -> pb.GetAlarmResponse:
         subscriber = await self.events.caller(context)
-        return pb.GetAlarmResponse(alarm=self._message(await self._alarm_in_scope(subscriber, request.alarm_id,
-                                                                                  context)))
+        alarm = await self._alarm_in_scope(subscriber, request.alarm_id, context)
+        return pb.GetAlarmResponse(alarm=self._message(alarm, duty_level(subscriber.scope)))
 
     async def WatchAlarms(self, request: pb.WatchAlarmsRequest, context):
         subscriber = await self.events.caller(context)
         match = await self._match(subscriber, request.filter, context)
+        level = duty_level(subscriber.scope)
         after = request.after_revision
         if after:
             problem = resume_problem(self.journal, after, "after_revision", "watch again with after_revision 0")
@@ -136,7 +172,7 @@ class AlarmApi:
             retained = [a for a in self.projection.table.values() if a.retained and match(a)]
             yield pb.WatchAlarmsResponse(refresh_start=pb.RefreshStart(), table_revision=after)
             for alarm in retained:
-                yield pb.WatchAlarmsResponse(alarm=self._message(alarm), table_revision=after)
+                yield pb.WatchAlarmsResponse(alarm=self._message(alarm, level), table_revision=after)
             yield pb.WatchAlarmsResponse(refresh_end=pb.RefreshEnd(), table_revision=after)
         cursor = JournalCursor.at(self.journal, after)
         try:
@@ -150,68 +186,139 @@ class AlarmApi:
                     if is_change(entry):
                         change = change_of(entry)
                         if match(change.alarm):
-                            yield pb.WatchAlarmsResponse(alarm=self._message(change.alarm), change=change.kind,
+                            yield pb.WatchAlarmsResponse(alarm=self._message(change.alarm, level), change=change.kind,
                                                          table_revision=change.sequence)
         except RetentionExceeded as exc:
             await context.abort(grpc.StatusCode.OUT_OF_RANGE, str(exc))
 
     # --- commands ------------------------------------------------------------------------------
-    async def _command(self, alarm_id: str, command: Command, context) -> pb.Alarm:
+    async def _command(self, alarm_id: str, command: Command, context, details: str = "") -> pb.Alarm:
+        """Give ``command``: whatever the outcome, it is journaled as an audit record (principal,
+        role, peer, time, what, outcome) before the answer; a refusal changes no alarm."""
         subscriber = await self.events.caller(context)
-        await self._alarm_in_scope(subscriber, alarm_id, context)
         action = _ACTIONS[type(command)]
-        if not may(subscriber.role, action):
-            self.events.metrics.alarm_commands_refused.labels("role").inc()
-            log.warning("alarm command refused: role", subscriber=subscriber.id, role=subscriber.role, action=action)
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED,
-                                f"your role {subscriber.role!r} may not {action.replace('_', ' ')} alarms; it takes "
-                                f"the {least_role(action)!r} role")
+        record = AuditRecord(principal=subscriber.id, role=subscriber.role, peer=context.peer()[:200], action=action,
+                             alarm_id=alarm_id[:MAX_FIELD], outcome=ACCEPTED, details=details)
+        known = self.projection.get(alarm_id)
+        if known is not None:  # its jurisdiction sees who touched its alarm, in scope or not
+            record = dataclasses.replace(record, region=known.region, school=known.school, device=known.device)
+        if known is None or not self._in_scope(subscriber, known):
+            await self._refuse(record, "not_found", grpc.StatusCode.NOT_FOUND,
+                               f"no alarm {shown(alarm_id)} in your scope", context)
+        needed = action if may(subscriber.role, action) else None
+        if needed and getattr(command, "force", False) and not may(subscriber.role, "force"):
+            needed = None
+            action = "force"
+        if needed is None:
+            await self._refuse(record, "role", grpc.StatusCode.PERMISSION_DENIED,
+                               f"your role {subscriber.role!r} may not {action.replace('_', ' ')} alarms; it takes "
+                               f"the {least_role(action)!r} role", context)
         try:
             alarm = await self.projection.command(alarm_id, command, f"subscriber:{subscriber.id}", context.peer())
         except AlarmNotFound:
-            await _not_found(alarm_id, context)
+            await self._refuse(record, "not_found", grpc.StatusCode.NOT_FOUND,
+                               f"no alarm {shown(alarm_id)} in your scope", context)
         except CommandRefused as exc:
             code = exc.refused.code
-            self.events.metrics.alarm_commands_refused.labels(code).inc()
-            log.info("alarm command refused", subscriber=subscriber.id, alarm=shown(alarm_id),
-                     command=type(command).__name__, code=code)
-            status = _REFUSED.get(code, grpc.StatusCode.FAILED_PRECONDITION)
-            await context.abort(status, f"{code}: {exc.refused.reason}")
-        return self._message(alarm)
+            await self._refuse(record, code, _REFUSED.get(code, grpc.StatusCode.FAILED_PRECONDITION),
+                               f"{code}: {exc.refused.reason}", context)
+        await self.projection.record(dataclasses.replace(record, revision=alarm.revision))
+        return self._message(alarm, duty_level(subscriber.scope))
+
+    async def _refuse(self, record: AuditRecord, code: str, status: grpc.StatusCode, message: str, context) -> None:
+        self.events.metrics.alarm_commands_refused.labels(code).inc()
+        self._refusals.warning("alarm command refused", subscriber=record.principal, role=record.role,
+                               alarm=shown(record.alarm_id), action=record.action, code=code, peer=record.peer)
+        await self.projection.record(dataclasses.replace(record, outcome=REFUSED, code=code, reason=message))
+        await context.abort(status, message)
+
+    def _in_scope(self, subscriber: Subscriber, alarm: Alarm) -> bool:
+        return _alarm_matcher(select(subscriber.scope, None, {}))(alarm)
 
     async def AcknowledgeAlarm(self, request: pb.AcknowledgeAlarmRequest, context) -> pb.AcknowledgeAlarmResponse:
-        command = Acknowledge(request.expected_revision, request.comment)
-        return pb.AcknowledgeAlarmResponse(alarm=await self._command(request.alarm_id, command, context))
+        command = Acknowledge(request.expected_revision, request.comment, request.force)
+        details = (f"expected_revision={request.expected_revision} force={str(request.force).lower()} "
+                   f"comment={len(request.comment)} chars")
+        return pb.AcknowledgeAlarmResponse(alarm=await self._command(request.alarm_id, command, context, details))
 
     async def AddComment(self, request: pb.AddCommentRequest, context) -> pb.AddCommentResponse:
-        return pb.AddCommentResponse(alarm=await self._command(request.alarm_id, Comment(request.comment), context))
+        return pb.AddCommentResponse(alarm=await self._command(request.alarm_id, Comment(request.comment), context,
+                                                               f"comment={len(request.comment)} chars"))
 
     async def AssignAlarm(self, request: pb.AssignAlarmRequest, context) -> pb.AssignAlarmResponse:
-        return pb.AssignAlarmResponse(alarm=await self._command(request.alarm_id, Assign(request.assignee), context))
+        return pb.AssignAlarmResponse(alarm=await self._command(request.alarm_id, Assign(request.assignee), context,
+                                                                f"assignee={shown(request.assignee)}"))
 
     async def ShelveAlarm(self, request: pb.ShelveAlarmRequest, context) -> pb.ShelveAlarmResponse:
+        subscriber = await self.events.caller(context)
         alarm = self.projection.get(request.alarm_id)
-        alarm_class = self.projection.classes_by_name.get(alarm.class_name if alarm else "", _DEFAULT_CLASS)
-        command = Shelve(float(request.duration_seconds), alarm_class.max_shelve, request.one_shot)
-        return pb.ShelveAlarmResponse(alarm=await self._command(request.alarm_id, command, context))
+        settings = (self.projection.settings.of(alarm) if alarm else None) or _DEFAULT_CLASS
+        # A supervisor's limit is the class's supervisor_max_shelve, an operator's its max_shelve.
+        maximum = settings.supervisor_max_shelve if may(subscriber.role, "long_shelve") else settings.max_shelve
+        command = Shelve(float(request.duration_seconds), maximum, request.one_shot)
+        details = f"duration={request.duration_seconds}s one_shot={str(request.one_shot).lower()} maximum={maximum:g}s"
+        return pb.ShelveAlarmResponse(alarm=await self._command(request.alarm_id, command, context, details))
 
     async def UnshelveAlarm(self, request: pb.UnshelveAlarmRequest, context) -> pb.UnshelveAlarmResponse:
         return pb.UnshelveAlarmResponse(alarm=await self._command(request.alarm_id, Unshelve(), context))
 
     async def SetOutOfService(self, request: pb.SetOutOfServiceRequest, context) -> pb.SetOutOfServiceResponse:
         command = SetOutOfService(request.out_of_service)
-        return pb.SetOutOfServiceResponse(alarm=await self._command(request.alarm_id, command, context))
+        return pb.SetOutOfServiceResponse(alarm=await self._command(
+            request.alarm_id, command, context, f"out_of_service={str(request.out_of_service).lower()}"))
 
     async def CloseAlarm(self, request: pb.CloseAlarmRequest, context) -> pb.CloseAlarmResponse:
-        disposition = _DISPOSITIONS.get(request.disposition)
-        if disposition is None:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                "disposition must be one of DISPOSITION_REAL, _FALSE, _TEST, _TECHNICAL")
-        return pb.CloseAlarmResponse(alarm=await self._command(request.alarm_id, Close(disposition), context))
+        disposition = _DISPOSITIONS.get(request.disposition, Disposition.REAL)
+        details = f"disposition={request.disposition} force={str(request.force).lower()}"
+        if request.disposition not in _DISPOSITIONS:
+            subscriber = await self.events.caller(context)
+            record = AuditRecord(principal=subscriber.id, role=subscriber.role, peer=context.peer()[:200],
+                                 action="close", alarm_id=request.alarm_id[:MAX_FIELD], outcome=REFUSED,
+                                 details=details)
+            await self._refuse(record, "invalid_argument", grpc.StatusCode.INVALID_ARGUMENT,
+                               "disposition must be one of DISPOSITION_REAL, _FALSE, _TEST, _TECHNICAL", context)
+        command = Close(disposition, request.force)
+        return pb.CloseAlarmResponse(alarm=await self._command(request.alarm_id, command, context, details))
 
     async def EscalateAlarm(self, request: pb.EscalateAlarmRequest, context) -> pb.EscalateAlarmResponse:
         command = Escalate(request.level)
-        return pb.EscalateAlarmResponse(alarm=await self._command(request.alarm_id, command, context))
+        return pb.EscalateAlarmResponse(alarm=await self._command(request.alarm_id, command, context,
+                                                                  f"level={request.level}"))
+
+    async def ListAudit(self, request: pb.ListAuditRequest, context) -> pb.ListAuditResponse:
+        subscriber = await self.events.caller(context)
+        size = request.page_size or DEFAULT_PAGE
+        if not 1 <= size <= MAX_PAGE:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"page_size must be 0..{MAX_PAGE}, got {size}")
+        before = await self._offset(request.page_token, context) if request.page_token else None
+        # By place only: a scope limited to some categories still sees who touched its places' alarms.
+        in_place = select(subscriber.scope, None, {}).place_matcher()
+
+        def shown_to_caller(record: AuditRecord) -> bool:
+            return ((not request.alarm_id or record.alarm_id == request.alarm_id)
+                    and (not request.principal or record.principal == request.principal)
+                    and (not request.refused_only or record.outcome == REFUSED)
+                    and (record.principal == subscriber.id
+                         or (bool(record.region) and in_place(record.region, record.school, record.device))))
+        records, more = await self.projection.audit(shown_to_caller, before, size)
+        return pb.ListAuditResponse(records=[_audit_message(record) for record in records],
+                                    next_page_token=str(records[-1].sequence) if more and records else "")
+
+    async def GetAlarmKpis(self, request: pb.GetAlarmKpisRequest, context) -> pb.GetAlarmKpisResponse:
+        subscriber = await self.events.caller(context)
+        period = request.period_seconds or 24 * 3600
+        if not 1 <= period <= KEEP:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"period_seconds must be 0..{KEEP:.0f}, got {period}")
+        place = (await self.events.selection(subscriber, request.filter, context)).place_matcher()
+        kpis = self.projection.kpis.report(list(self.projection.table.values()), place, self.projection.clock(),
+                                           float(period))
+        return pb.GetAlarmKpisResponse(
+            period_seconds=period, activations=kpis.activations, activations_per_hour=kpis.activations_per_hour,
+            floods=kpis.floods, in_flood=kpis.in_flood, standing=kpis.standing, chattering=kpis.chattering,
+            acknowledgements=kpis.acknowledgements, time_to_acknowledge_p50_seconds=kpis.ack_p50 or 0.0,
+            time_to_acknowledge_p95_seconds=kpis.ack_p95 or 0.0,
+            unacknowledged=[pb.UnacknowledgedCount(priority=p, count=n)
+                            for p, n in sorted(kpis.unacknowledged_by_priority.items())])
 
     async def GetAlarmHistory(self, request: pb.GetAlarmHistoryRequest, context) -> pb.GetAlarmHistoryResponse:
         subscriber = await self.events.caller(context)
@@ -225,7 +332,8 @@ class AlarmApi:
         unary = {
             name: (getattr(self, name), getattr(pb, f"{name}Request"), getattr(pb, f"{name}Response"))
             for name in ("ListAlarms", "GetAlarm", "AcknowledgeAlarm", "AddComment", "AssignAlarm", "ShelveAlarm",
-                         "UnshelveAlarm", "SetOutOfService", "CloseAlarm", "EscalateAlarm", "GetAlarmHistory")
+                         "UnshelveAlarm", "SetOutOfService", "CloseAlarm", "EscalateAlarm", "GetAlarmHistory", "ListAudit",
+                         "GetAlarmKpis")
         }
         methods = {name: grpc.unary_unary_rpc_method_handler(
             method, request_deserializer=request.FromString, response_serializer=response.SerializeToString)
