@@ -45,6 +45,12 @@ def settings_from_config(config):
             for s in config.subscribers
         ],
         alarm_classes=config.alarms.alarm_classes(),
+        linkage_rules=config.linkage.engine_rules(),
+        coverage=config.linkage.engine_coverage(),
+        media_path=config.linkage.media.path or None,
+        media_max_age=config.linkage.media.max_age,
+        media_max_bytes=config.linkage.media.max_bytes,
+        media_max_item_bytes=config.linkage.media.max_item_bytes,
     )
 
 

@@ -19,6 +19,7 @@ from hub.api.grpc import AlarmApi, EventHubService, GrpcService
 from hub.api.http import HttpService
 from hub.events import DeviceState, Event
 from hub.journal import Journal
+from hub.linkage import Coverage, build_linkage, media_store_for
 from hub.kernel._context import DeviceStates, HubAdapterContext
 from hub.kernel._metrics import HubMetrics
 from hub.kernel._pipeline import Pipeline
@@ -73,6 +74,14 @@ class HubSettings:
     alarm_clock: Callable[[], float] | None = None
     #: The clock adapter restarts wait on (None: the reactor; tests pass a task.Clock).
     clock: object = None
+    #: Linkage rules (hub.linkage.Rule) and which cameras cover which places (hub.linkage.Coverage).
+    linkage_rules: Sequence[object] = ()
+    coverage: object = None
+    #: The media store: a directory (None: media/ beside the journal) and its limits.
+    media_path: str | None = None
+    media_max_age: float = 30 * 86400
+    media_max_bytes: int = 2 << 30
+    media_max_item_bytes: int = 5 << 20
 
 
 @runtime_checkable
@@ -137,7 +146,7 @@ class RetentionService(TimerService):
 
 class Hub(service.MultiService):
     """The hub's service tree. Children start in order, each awaited before the next, and stop in
-    reverse order: journal, pipeline, alarms, adapters (one AdapterService each), gRPC, HTTP, retention.
+    reverse order: journal, pipeline, alarms, linkage, adapters (one AdapterService each), gRPC, HTTP, retention.
     A new subsystem joins as a child (``setServiceParent``) before ``start``."""
 
     def __init__(self, settings: HubSettings) -> None:
@@ -162,6 +171,9 @@ class Hub(service.MultiService):
             self.journal, self.pipeline.submit, settings.alarm_classes, clock=settings.alarm_clock or time.time,
             tick_interval=settings.alarm_tick_interval)
         self.alarms.setServiceParent(self)
+        self.media = media_store_for(settings)
+        self.linkage = build_linkage(self, settings.linkage_rules, settings.coverage or Coverage(), self.media)
+        self.linkage.setServiceParent(self)
         for instance in settings.adapters:
             AdapterService(
                 instance.name, self._builder(instance),
