@@ -101,3 +101,22 @@ async def test_throttle_holds_repeats_of_an_action_on_one_target(tmp_path, camer
     assert phases(events) == [("started", "snapshot", "cam-gate"), ("done", "snapshot", "cam-gate")]
     assert cameras["cam-gate"].camera.requests["snapshot"] >= 1
     assert LINKAGE_CATEGORY == 12
+
+
+async def test_the_alarm_shows_the_snapshot_of_its_covering_camera_also_after_a_rebuild(tmp_path, cameras):
+    from hub.alarms import AlarmClass
+
+    section = {"coverage": [{"camera": "cam-gate", "sites": [{"zone": "gate"}]}],
+               "rules": [{"id": "panic-snap", "when": {"alarm_class": "panic"}, "do": [{"snapshot": {}}]}]}
+    classes = [AlarmClass(name="panic", priority=1, categories=frozenset({3}), latch=True)]
+    async with linkage_hub(tmp_path, devices(cameras), section, alarm_classes=classes) as hub:
+        await hub.submit(panic(), "test")
+        await linkage_events(hub, lambda es: ("done", "snapshot", "cam-gate") in phases(es), "the snapshot")
+        await hub.alarms.wait_applied(hub.journal.head)
+        [attached] = hub.alarms.media["pb-1/panic.alarm/gate"]
+        message = hub.grpc.alarms._message(hub.alarms.table["pb-1/panic.alarm/gate"]) if hasattr(hub.grpc, "alarms") else None
+        await hub.alarms.rebuild()
+        rebuilt = hub.alarms.media["pb-1/panic.alarm/gate"]
+    assert attached.kind == "snapshot" and attached.uri.startswith("media:") and rebuilt == [attached]
+    if message is not None:
+        assert list(message.media) == [attached]

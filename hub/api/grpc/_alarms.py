@@ -77,7 +77,9 @@ class AlarmApi:
 
     def _message(self, alarm: Alarm) -> pb.Alarm:
         alarm_class = self.projection.classes_by_name.get(alarm.class_name)
-        return alarm_message(alarm, alarm_class.procedure if alarm_class else "")
+        message = alarm_message(alarm, alarm_class.procedure if alarm_class else "")
+        message.media.extend(self.projection.media.get(alarm.id, ()))  # linkage's snapshots
+        return message
 
     async def _match(self, subscriber: Subscriber, event_filter, context) -> Match:
         return _alarm_matcher(await self.events.selection(subscriber, event_filter, context))
