@@ -16,6 +16,8 @@ from twisted.internet.defer import Deferred
 from hub.access import Authenticator, Subscriber
 from hub.alarms import AlarmClass, AlarmProjection
 from hub.api.grpc import AlarmApi, EventHubService, GrpcService
+from hub.api.grpc._media import SERVICE_NAME as MEDIA_SERVICE_NAME
+from hub.api.grpc._media import MediaApi
 from hub.api.http import HttpService
 from hub.events import DeviceState, Event
 from hub.journal import Journal
@@ -181,9 +183,12 @@ class Hub(service.MultiService):
                 initial_backoff=settings.adapter_initial_backoff, max_backoff=settings.adapter_max_backoff,
                 clock=settings.clock,
             ).setServiceParent(self)
-        self.grpc = GrpcService(self.api, settings.grpc_address, settings.tls, AlarmApi(self.api, self.alarms))
+        media_api = MediaApi(self.api, self.media, self.linkage.run_blocking)
+        self.grpc = GrpcService(self.api, settings.grpc_address, settings.tls, AlarmApi(self.api, self.alarms),
+                                more=[(MEDIA_SERVICE_NAME, media_api.handlers())])
         self.grpc.setServiceParent(self)
-        self.http = HttpService(settings.metrics_address, self.metrics.registry) if settings.metrics_address else None
+        self.http = (HttpService(settings.metrics_address, self.metrics.registry, media=self.media)
+                     if settings.metrics_address else None)
         if self.http is not None:
             self.http.setServiceParent(self)
         if settings.max_age or settings.max_bytes:

@@ -96,6 +96,16 @@ class MediaStore:
         except (OSError, ValueError, TypeError):
             return None
 
+    def locate(self, sha256: str) -> tuple[pathlib.Path, str] | None:
+        """(file, type) of a kept item without reading it (the HTTP listener streams the file)."""
+        if not _SHA256.match(sha256):
+            return None
+        for mime, extension in _EXTENSIONS.items():
+            path = self.root / sha256[:2] / (sha256 + extension)
+            if path.is_file():
+                return path, mime
+        return None
+
     # --- signed URLs --------------------------------------------------------------------------
     def signature(self, sha256: str, expires: int) -> str:
         return hmac.new(self.url_secret, f"{sha256}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]

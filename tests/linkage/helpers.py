@@ -36,10 +36,11 @@ def linkage(section: dict) -> LinkageConfig:
 @contextlib.asynccontextmanager
 async def linkage_hub(tmp_path, devices, section: dict, **overrides):
     config = linkage(section)
-    settings = HubSettings(
+    values = dict(
         journal_path=str(tmp_path / "journal.db"), devices=devices, grpc_address="127.0.0.1:0", metrics_address=None,
         dedupe_window=0.0, adapters=[AdapterInstance("onvif", OnvifAdapter, OnvifOptions(**FAST))],
-        linkage_rules=config.engine_rules(), coverage=config.engine_coverage(), **overrides)
+        linkage_rules=config.engine_rules(), coverage=config.engine_coverage())
+    settings = HubSettings(**{**values, **overrides})
     hub = Hub(settings)
     await hub.start()
     try:
