@@ -71,7 +71,7 @@ class LinkageEngine:
 
     def __init__(self, rules: Sequence[Rule], coverage: Coverage, actions, submit: Callable[[Event, str], object],
                  *, clock: Callable[[], float] = time.time, known_runs: set[str] | None = None,
-                 metrics=None) -> None:
+                 metrics=None, schedule_stops: bool = True) -> None:
         self.rules = tuple(rules)
         self.coverage = coverage
         self.actions = actions
@@ -86,6 +86,8 @@ class LinkageEngine:
         self._recent: collections.deque[tuple[float, Event]] = collections.deque()
         self.tasks: set[asyncio.Task] = set()
         self.counts = collections.Counter()
+        #: False for a dry run: a lease's return home and a relay's stop are not waited for.
+        self.schedule_stops = schedule_stops
 
     # --- deciding -----------------------------------------------------------------------------
     def matching(self, entry: Entry, event: Event) -> list[Rule]:
@@ -314,6 +316,8 @@ class LinkageEngine:
         token = object()
         home = self.coverage.home.get(camera, "")
         self._leases[camera] = _Lease(rule.id, priority, now + lease, home, token)
+        if not self.schedule_stops:
+            return outcome
         task = asyncio.get_running_loop().create_task(self._release(camera, token, lease, attributes))
         self._track(task)
         return outcome
@@ -337,6 +341,8 @@ class LinkageEngine:
 
     def _schedule_stop(self, rule: Rule, device: str, output: str, duration: float, until_clear: bool,
                        trigger: Trigger, attributes: dict) -> None:
+        if not self.schedule_stops:
+            return
         stopped = asyncio.get_running_loop().create_future()
         off = {**attributes, "action": "relay_off", "action_id": attributes["action_id"] + "/off", "relay": output,
                "active": "false"}
