@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
+import requests.auth
 import onvif as _onvif_package
 import zeep
 import zeep.exceptions
@@ -222,6 +223,59 @@ class CameraSession:
             raise CameraError(FailureKind.FAULT, "camera has no PTZ service", operation="GotoPreset")
         self._call("ptz", "GotoPreset", {
             "ProfileToken": profile_token or self.facts.profile_token, "PresetToken": preset}, url=self.facts.ptz_url)
+
+    def set_relay(self, relay: str, active: bool) -> None:
+        """Device management SetRelayOutputState (a strobe, a siren)."""
+        self._call("devicemgmt", "SetRelayOutputState", {
+            "RelayOutputToken": relay, "LogicalState": "active" if active else "inactive"})
+
+    def snapshot(self, *, max_bytes: int, timeout: float) -> tuple[str, bytes]:
+        """GET the snapshot URI with the camera's user (HTTP digest or basic, as the camera
+        challenges): (content type, JPEG bytes). Anything but a JPEG within ``max_bytes`` and
+        ``timeout`` is a CameraError saying what came instead."""
+        if not self.facts.snapshot_uri:
+            raise CameraError(FailureKind.FAULT, "camera offers no snapshot URI", operation="snapshot")
+        deadline = time.monotonic() + timeout
+        try:
+            answer = self._snapshot_get(None, timeout)
+            if answer.status_code == 401:
+                challenge = answer.headers.get("WWW-Authenticate", "").lower()
+                answer.close()
+                auth = (requests.auth.HTTPDigestAuth if challenge.startswith("digest")
+                        else requests.auth.HTTPBasicAuth)(self._username, self._password)
+                answer = self._snapshot_get(auth, max(0.1, deadline - time.monotonic()))
+            with answer:
+                if answer.status_code == 401:
+                    raise CameraError(FailureKind.AUTH, "snapshot refused the camera's user", operation="snapshot")
+                if answer.status_code != 200:
+                    raise CameraError(FailureKind.BAD_RESPONSE, f"snapshot HTTP {answer.status_code}",
+                                      operation="snapshot")
+                content_type = answer.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                if content_type != "image/jpeg":
+                    raise CameraError(FailureKind.BAD_RESPONSE, f"snapshot is {content_type or 'untyped'}, "
+                                      "not image/jpeg", operation="snapshot")
+                declared = answer.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise CameraError(FailureKind.BAD_RESPONSE, f"snapshot of {int(declared)} bytes exceeds "
+                                      f"{max_bytes}", operation="snapshot")
+                body = bytearray()
+                for chunk in answer.iter_content(65536):
+                    body += chunk
+                    if len(body) > max_bytes:
+                        raise CameraError(FailureKind.BAD_RESPONSE, f"snapshot exceeds {max_bytes} bytes",
+                                          operation="snapshot")
+                    if time.monotonic() > deadline:
+                        raise CameraError(FailureKind.TIMEOUT, "snapshot took too long", operation="snapshot")
+        except CameraError:
+            raise
+        except Exception as exc:
+            raise _classify(exc, "snapshot") from None
+        if body[:3] != b"\xff\xd8\xff":
+            raise CameraError(FailureKind.BAD_RESPONSE, "snapshot is not a JPEG", operation="snapshot")
+        return content_type, bytes(body)
+
+    def _snapshot_get(self, auth, timeout: float):
+        return self._transport.session.get(self.facts.snapshot_uri, auth=auth, timeout=timeout, stream=True)
 
     def probe(self) -> None:
         """Health check: an authenticated, cheap call."""

@@ -228,6 +228,18 @@ class CameraWorker:
             raise CameraError(FailureKind.UNREACHABLE, "camera not connected yet", operation="GotoPreset")
         await self.ctx.run_blocking(self.session.goto_preset, preset, self.camera.ptz_profile)
 
+    def _connected(self, operation: str) -> CameraSession:
+        if self.session is None:
+            raise CameraError(FailureKind.UNREACHABLE, "camera not connected yet", operation=operation)
+        return self.session
+
+    async def set_relay(self, relay: str, active: bool) -> None:
+        await self.ctx.run_blocking(self._connected("SetRelayOutputState").set_relay, relay, active)
+
+    async def snapshot(self, max_bytes: int, timeout: float) -> tuple[str, bytes]:
+        session = self._connected("snapshot")
+        return await self.ctx.run_blocking(lambda: session.snapshot(max_bytes=max_bytes, timeout=timeout))
+
     async def _close(self) -> None:
         if self.options.unsubscribe_on_stop and self.subscription is not None:
             try:

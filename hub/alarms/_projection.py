@@ -39,6 +39,8 @@ from hub.journal import Entry, Journal, JournalCursor, RetentionExceeded
 log = structlog.get_logger("alarms")
 
 CURSOR_NAME = "alarms"
+#: What linkage did (hub.linkage): a snapshot's done event attaches its media to its alarm_id.
+LINKAGE_CATEGORY = 12
 _NO_ALARM = Alarm(id="", device="", type="")
 READ_BATCH = 1000
 
@@ -101,6 +103,8 @@ class AlarmProjection(service.Service):
         self._decided: dict[str, Alarm] = {}
         self._decided_through = 0
         self._devices_with_alarms: set[str] = set()
+        #: Media linkage attached to each alarm (alarm id -> MediaRefs), from LINKAGE events.
+        self.media: dict[str, list] = {}
         self._advanced = asyncio.Event()
         self._cursor: JournalCursor | None = None
         self._task: asyncio.Task | None = None
@@ -131,15 +135,19 @@ class AlarmProjection(service.Service):
         journal's index of alarm changes: a big journal of other events costs nothing here)."""
         table: dict[str, Alarm] = {}
         kpis = KpiTracker()
+        self.media = {}
         decided_through = 0
         position = 0
         while True:
             entries, position = await self.journal.read_indexed_after(position, READ_BATCH)
-            for entry in filter(is_change, entries):
-                alarm, kind, source = alarm_of(entry.event())
-                kpis.observe(table.get(alarm.id), alarm, kind)
-                table[alarm.id] = alarm
-                decided_through = max(decided_through, source)
+            for entry in entries:
+                if is_change(entry):
+                    alarm, kind, source = alarm_of(entry.event())
+                    kpis.observe(table.get(alarm.id), alarm, kind)
+                    table[alarm.id] = alarm
+                    decided_through = max(decided_through, source)
+                elif entry.category == LINKAGE_CATEGORY:
+                    self._attach_media(entry)
             if len(entries) < READ_BATCH:
                 break
         self.table = table
@@ -262,6 +270,14 @@ class AlarmProjection(service.Service):
             return None
         return self._journal(result, entry.seq)
 
+    def _attach_media(self, entry: Entry) -> None:
+        if entry.type != "linkage.action.done":
+            return
+        event = entry.event()
+        attached_to = event.attributes.get("alarm_id", "")
+        if attached_to and event.media:
+            self.media.setdefault(attached_to, []).extend(event.media)
+
     async def tick(self) -> list[int]:
         """Decide what time has made due (escalation, auto-acknowledgement, shelving running
         out) as of the clock; returns the journal sequences of the changes."""
@@ -307,6 +323,9 @@ class AlarmProjection(service.Service):
                         known = self._decided.get(alarm.id)
                         if known is None or known.revision < alarm.revision:
                             self._decided[alarm.id] = alarm  # (decided before a rebuild while running)
+                elif entry.category == LINKAGE_CATEGORY:  # (what linkage did is no alarm itself)
+                    if entry.seq > self.position:
+                        self._attach_media(entry)
                 elif entry.seq > self._decided_through:
                     change = self._decide(entry)
                     if change is not None:

@@ -140,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("rest", nargs=argparse.REMAINDER)
         sub.set_defaults(handler=cmd_plugin, group=group, command_name=command)
 
+    from hub.cli._rules import add_rules_commands
+    add_rules_commands(commands)
     token = commands.add_parser("hash-token", help="print a new subscriber token and its sha256")
     token.set_defaults(handler=cmd_hash_token)
     return parser

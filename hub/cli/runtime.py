@@ -46,6 +46,12 @@ def settings_from_config(config):
         ],
         alarm_classes=config.alarms.alarm_classes(),
         alarm_overrides=config.alarms.alarm_overrides(),
+        linkage_rules=config.linkage.engine_rules(),
+        coverage=config.linkage.engine_coverage(),
+        media_path=config.linkage.media.path or None,
+        media_max_age=config.linkage.media.max_age,
+        media_max_bytes=config.linkage.media.max_bytes,
+        media_max_item_bytes=config.linkage.media.max_item_bytes,
     )
 
 

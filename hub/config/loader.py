@@ -11,6 +11,7 @@ import pydantic
 
 from hub.config.errors import validation_problems
 from hub.config.interpolate import interpolate
+from hub.config.linkage_references import check_linkage_references
 from hub.config.model import HubConfig
 from hub.config.plugin_options import check_plugin_options
 from hub.config.problems import ConfigError, Problem
@@ -66,6 +67,7 @@ def _collect_text(text: str, source_name: str, base_dir: pathlib.Path, env: Mapp
     except pydantic.ValidationError as exc:
         problems += validation_problems(exc, doc, model=HubConfig, data=doc.data, substituted=substituted)
     problems += check_references(doc)
+    problems += check_linkage_references(doc)
     options = check_plugin_options(doc, substituted, base_dir)
     problems += options.problems
     if problems:

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 
 from hub.config.alarm_classes import AlarmsConfig
 from hub.config.hub_identity import validate_hub_id
+from hub.config.linkage import LinkageConfig
 from hub.config.section import Section, one_of
 from hub.regions import validate_region_code, validate_region_prefix
 from hub.config.units import parse_duration, parse_host_port, parse_size, split_host_port
@@ -292,6 +293,8 @@ class HubConfig(_Section):
     subscribers: list[SubscriberConfig] = Field(default_factory=list, description="Platforms allowed to "
                                                 "subscribe.")
     alarms: AlarmsConfig = Field(default_factory=AlarmsConfig, description="Which events are alarms.")
+    linkage: LinkageConfig = Field(default_factory=LinkageConfig, description="Camera coverage, the media store "
+                                   "and linkage rules.")
 
     @pydantic.model_validator(mode="before")
     @classmethod
@@ -301,7 +304,7 @@ class HubConfig(_Section):
         # in their defaults resolve against the config file's directory too.
         if isinstance(data, dict):
             data = {key: value for key, value in data.items() if value is not None}
-            for section in ("hub", "journal", "listeners", "pipeline", "logging", "alarms"):
+            for section in ("hub", "journal", "listeners", "pipeline", "logging", "alarms", "linkage"):
                 data.setdefault(section, {})
         return data
 

@@ -37,9 +37,10 @@ CREATE_TABLE = (f"CREATE TABLE IF NOT EXISTS {TABLE} ("
 SELECT = "SELECT " + ", ".join(column.sql_name for column in COLUMNS) + f" FROM {TABLE} "
 
 #: Categories with a partial index: few rows that are read often without the rest (alarm changes,
-#: 11, and the audit of alarm commands, 14), so the alarm table is rebuilt without a scan of the
-#: journal. The index costs nothing when other events are written.
-INDEXED_CATEGORIES = (11, 14)
+#: 11, linkage's actions and their snapshots, 12, and the audit of alarm commands, 14), so the
+#: alarm table is rebuilt without a scan of the journal. The index costs nothing when other events
+#: are written.
+INDEXED_CATEGORIES = (11, 12, 14)
 _INDEXED = ", ".join(map(str, INDEXED_CATEGORIES))
 CREATE_INDEX = f"CREATE INDEX IF NOT EXISTS events_indexed_categories ON {TABLE} (seq) WHERE category IN ({_INDEXED})"
 #: Entries of INDEXED_CATEGORIES after a sequence (the literal IN list lets SQLite use the partial index).

@@ -16,9 +16,12 @@ from twisted.internet.defer import Deferred
 from hub.access import Authenticator, Subscriber
 from hub.alarms import AlarmClass, AlarmOverride, AlarmProjection, KpiCollector
 from hub.api.grpc import AlarmApi, EventHubService, GrpcService
+from hub.api.grpc._media import SERVICE_NAME as MEDIA_SERVICE_NAME
+from hub.api.grpc._media import MediaApi
 from hub.api.http import HttpService
 from hub.events import DeviceState, Event
 from hub.journal import Journal
+from hub.linkage import Coverage, build_linkage, media_store_for
 from hub.kernel._context import DeviceStates, HubAdapterContext
 from hub.kernel._metrics import HubMetrics
 from hub.kernel._pipeline import Pipeline
@@ -75,6 +78,14 @@ class HubSettings:
     alarm_clock: Callable[[], float] | None = None
     #: The clock adapter restarts wait on (None: the reactor; tests pass a task.Clock).
     clock: object = None
+    #: Linkage rules (hub.linkage.Rule) and which cameras cover which places (hub.linkage.Coverage).
+    linkage_rules: Sequence[object] = ()
+    coverage: object = None
+    #: The media store: a directory (None: media/ beside the journal) and its limits.
+    media_path: str | None = None
+    media_max_age: float = 30 * 86400
+    media_max_bytes: int = 2 << 30
+    media_max_item_bytes: int = 5 << 20
 
 
 @runtime_checkable
@@ -139,7 +150,7 @@ class RetentionService(TimerService):
 
 class Hub(service.MultiService):
     """The hub's service tree. Children start in order, each awaited before the next, and stop in
-    reverse order: journal, pipeline, alarms, adapters (one AdapterService each), gRPC, HTTP, retention.
+    reverse order: journal, pipeline, alarms, linkage, adapters (one AdapterService each), gRPC, HTTP, retention.
     A new subsystem joins as a child (``setServiceParent``) before ``start``."""
 
     def __init__(self, settings: HubSettings) -> None:
@@ -166,6 +177,9 @@ class Hub(service.MultiService):
         self.alarms.setServiceParent(self)
         self.metrics.registry.register(KpiCollector(
             lambda: self.alarms.kpis, lambda: self.alarms.table.values(), self.alarms.clock))
+        self.media = media_store_for(settings)
+        self.linkage = build_linkage(self, settings.linkage_rules, settings.coverage or Coverage(), self.media)
+        self.linkage.setServiceParent(self)
         for instance in settings.adapters:
             AdapterService(
                 instance.name, self._builder(instance),
@@ -173,9 +187,12 @@ class Hub(service.MultiService):
                 initial_backoff=settings.adapter_initial_backoff, max_backoff=settings.adapter_max_backoff,
                 clock=settings.clock,
             ).setServiceParent(self)
-        self.grpc = GrpcService(self.api, settings.grpc_address, settings.tls, AlarmApi(self.api, self.alarms))
+        media_api = MediaApi(self.api, self.media, self.linkage.run_blocking)
+        self.grpc = GrpcService(self.api, settings.grpc_address, settings.tls, AlarmApi(self.api, self.alarms),
+                                more=[(MEDIA_SERVICE_NAME, media_api.handlers())])
         self.grpc.setServiceParent(self)
-        self.http = HttpService(settings.metrics_address, self.metrics.registry) if settings.metrics_address else None
+        self.http = (HttpService(settings.metrics_address, self.metrics.registry, media=self.media)
+                     if settings.metrics_address else None)
         if self.http is not None:
             self.http.setServiceParent(self)
         if settings.max_age or settings.max_bytes:

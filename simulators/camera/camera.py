@@ -19,6 +19,7 @@ from twisted.internet.interfaces import IReactorTime
 from adapters.onvif.events import Notification
 from simulators.camera.event_kinds import EVENT_KINDS
 from simulators.camera.ptz import PtzHead
+from simulators.camera.relays import RelayBank
 
 __all__ = ["CameraConfig", "SimulatedCamera", "PullPointSubscription", "EVENT_KINDS", "MISBEHAVIOURS", "HTTP_AUTH_SCHEMES"]
 
@@ -108,6 +109,9 @@ class SimulatedCamera:
                 topic=kind.topic, utc_time=self.now(), operation="Changed", source=source,
                 data=((kind.data_name, kind.value(False)),))
         self.ptz = PtzHead()
+        self.relays = RelayBank()
+        #: What the snapshot URL answers: picture, html, huge or hang (simulators.camera.snapshot).
+        self.snapshot_mode = "picture"
         self.silent = False
         self.link_cut = False
         self._when_linked: list[Callable[[], None]] = []

@@ -71,6 +71,8 @@ class CameraOperations:
             _q("tds", "GetScopes"): lambda body: device.scopes(self.camera.scopes),
             _q("tds", "GetHostname"): lambda body: device.hostname(self.camera.config.name),
             _q("tds", "GetNetworkInterfaces"): self._network_interfaces,
+            _q("tds", "GetRelayOutputs"): lambda body: device.relay_outputs(self.camera.relays.states),
+            _q("tds", "SetRelayOutputState"): self._set_relay_output_state,
             _q("trt", "GetServiceCapabilities"): lambda body: self._wrap("trt", self._media_capabilities()),
             _q("trt", "GetVideoSources"): lambda body: media.video_sources(VIDEO_SOURCE),
             _q("trt", "GetVideoSourceConfigurations"):
@@ -175,6 +177,18 @@ class CameraOperations:
             raise not_supported("GetSnapshotUri")
         self._profile_of(body)
         return media.media_uri("GetSnapshotUriResponse", f"{self._base_url()}{SNAPSHOT_PATH}")
+
+    def _set_relay_output_state(self, body) -> str:
+        token = text_of(body, "tds:RelayOutputToken")
+        state = text_of(body, "tds:LogicalState")
+        if state not in ("active", "inactive"):
+            raise SoapFault("env:Sender", ["ter:InvalidArgVal"], f"LogicalState must be active or inactive, not {state!r}")
+        try:
+            self.camera.relays.set(token, state == "active", self.camera.now())
+        except KeyError:
+            raise SoapFault("env:Sender", ["ter:InvalidArgVal", "ter:RelayToken"], f"no relay output {token!r}") from None
+        self._echo(f"{self.camera.config.name}: relay {token} {state}")
+        return device.set_relay_output_state()
 
     # --- PTZ ------------------------------------------------------------------------------------
     def _head(self, body):

@@ -11,9 +11,9 @@ def declared(cls) -> set:
                                           TerminalInventorySource) if capability in cls.__mro__}
 
 
-def test_the_onvif_adapter_declares_ptz_control_and_its_errors_are_capability_errors():
+def test_the_onvif_adapter_declares_ptz_relay_and_snapshot_and_its_errors_are_capability_errors():
     from adapters.onvif.errors import CameraError
-    assert declared(OnvifAdapter) == {PtzControl}
+    assert declared(OnvifAdapter) == {PtzControl, RelayOutput, SnapshotSource}
     assert issubclass(CameraError, CapabilityError)
 
 

@@ -24,7 +24,7 @@ from .conftest import ALL_TOKEN, EDU_TOKEN, POLICE_TOKEN, settings
 
 def test_children_are_in_start_order(tmp_path):
     hub = Hub(settings(tmp_path, adapters=[AdapterInstance("steady", SteadyAdapter, None)]))
-    assert [child.name for child in hub] == ["journal", "pipeline", "alarms", "adapter:steady", "grpc", "http",
+    assert [child.name for child in hub] == ["journal", "pipeline", "alarms", "linkage", "adapter:steady", "grpc", "http",
                                             "retention"]
 
 

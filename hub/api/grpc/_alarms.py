@@ -105,7 +105,9 @@ class AlarmApi:
 
     def _message(self, alarm: Alarm, caller_level: int = 0) -> pb.Alarm:
         alarm_class = self.projection.settings.of(alarm)
-        return alarm_message(alarm, alarm_class.procedure if alarm_class else "", caller_level)
+        message = alarm_message(alarm, alarm_class.procedure if alarm_class else "", caller_level)
+        message.media.extend(self.projection.media.get(alarm.id, ()))  # linkage's snapshots
+        return message
 
     async def _match(self, subscriber: Subscriber, event_filter, context) -> Match:
         return _alarm_matcher(await self.events.selection(subscriber, event_filter, context))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import grpc
 import structlog
@@ -31,7 +32,8 @@ def _identity(data: bytes) -> bytes:
 
 
 def add_to_server(api: EventHubService, server: grpc.aio.Server,
-                  alarms: AlarmApi | None = None) -> health.aio.HealthServicer:
+                  alarms: AlarmApi | None = None, more: Sequence[tuple[str, grpc.GenericRpcHandler]] = ()
+                  ) -> health.aio.HealthServicer:
     """Register the hub's services on ``server``; returns the health servicer."""
     unary = {
         "ListDevices": (api.ListDevices, pb.ListDevicesRequest, pb.ListDevicesResponse),
@@ -50,6 +52,9 @@ def add_to_server(api: EventHubService, server: grpc.aio.Server,
     if alarms is not None:
         server.add_generic_rpc_handlers((alarms.handlers(),))
         services += (ALARM_SERVICE_NAME,)
+    for name, handler in more:  # MediaService, DeviceCommandService ...
+        server.add_generic_rpc_handlers((handler,))
+        services += (name,)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     _add_reflection(server, (*services, health.SERVICE_NAME, reflection.SERVICE_NAME, REFLECTION_V1))
@@ -96,9 +101,11 @@ class GrpcService(service.Service):
 
     name = "grpc"
 
-    def __init__(self, api: EventHubService, address: str, tls=None, alarms: AlarmApi | None = None) -> None:
+    def __init__(self, api: EventHubService, address: str, tls=None, alarms: AlarmApi | None = None,
+                 more: Sequence[tuple[str, grpc.GenericRpcHandler]] = ()) -> None:
         self.api = api
         self.alarms = alarms
+        self.more = tuple(more)
         self.address = address
         self.tls = tls
         self.server: grpc.aio.Server | None = None
@@ -111,7 +118,7 @@ class GrpcService(service.Service):
             ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
             ("grpc.max_receive_message_length", 1 << 20),
         ])
-        self._health = add_to_server(self.api, server, self.alarms)
+        self._health = add_to_server(self.api, server, self.alarms, self.more)
         try:
             if self.tls is not None:
                 with open(self.tls.key_file, "rb") as key, open(self.tls.cert_file, "rb") as cert:

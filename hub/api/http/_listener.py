@@ -9,12 +9,14 @@ from twisted.internet.defer import maybeDeferred
 
 
 class HttpService(service.Service):
-    """Serves ``/metrics`` (Prometheus text format) from ``registry`` on ``address``."""
+    """Serves ``/metrics`` (Prometheus text format) from ``registry`` on ``address``, and the media
+    store's pictures at their signed, expiring ``/media/<sha256>?expires=..&sig=..`` paths."""
 
     name = "http"
 
-    def __init__(self, address: str, registry: CollectorRegistry) -> None:
+    def __init__(self, address: str, registry: CollectorRegistry, media=None) -> None:
         self.address = address
+        self.media = media
         self.registry = registry
         self.port: int | None = None
         self._listener = None
@@ -28,6 +30,10 @@ class HttpService(service.Service):
         host, _, port = self.address.rpartition(":")
         root = Resource()
         root.putChild(b"metrics", MetricsResource(registry=self.registry))
+        if self.media is not None:
+            from hub.api.http._media import SignedMedia
+
+            root.putChild(b"media", SignedMedia(self.media))
         self._listener = reactor.listenTCP(int(port), Site(root), interface=host.strip("[]"))
         self.port = self._listener.getHost().port
         self.startService()

@@ -115,3 +115,16 @@ def network_interfaces(mac: str, ipv4: str | None) -> str:
         f"<tt:Info><tt:Name>eth0</tt:Name><tt:HwAddress>{escape(mac)}</tt:HwAddress><tt:MTU>1500</tt:MTU></tt:Info>"
         f"{ip_part}</tds:NetworkInterfaces></tds:GetNetworkInterfacesResponse>"
     )
+
+
+def relay_outputs(states: dict[str, bool]) -> str:
+    """GetRelayOutputs: every output, bistable, idle state open."""
+    outputs = "".join(
+        f'<tds:RelayOutputs token="{escape(token)}"><tt:Properties><tt:Mode>Bistable</tt:Mode>'
+        "<tt:DelayTime>PT0S</tt:DelayTime><tt:IdleState>open</tt:IdleState></tt:Properties></tds:RelayOutputs>"
+        for token in states)
+    return f"<tds:GetRelayOutputsResponse>{outputs}</tds:GetRelayOutputsResponse>"
+
+
+def set_relay_output_state() -> str:
+    return "<tds:SetRelayOutputStateResponse/>"

@@ -1,0 +1,26 @@
+"""Linkage (联动): rules that make events move cameras, take snapshots, drive outputs and notify.
+
+- :class:`Rule`, :class:`Trigger`, :class:`Action`, :class:`Schedule`, :class:`Coverage`: the
+  rules and coverage as plain data (built from ``linkage:`` in hub.yaml, see hub.config.linkage).
+- :func:`compile_condition`: a CEL condition type-checked against campushub.v1.Event.
+- :class:`LinkageEngine` decides and runs; :class:`LinkageService` feeds it from the journal
+  (named cursor "linkage") as a child of the hub's service tree. Every action's start and result
+  is a journaled event of category LINKAGE (:func:`action_event`).
+- :class:`MediaStore`: content-addressed snapshots with retention and signed URLs.
+- :class:`DeviceActions` carries actions out through SPI capabilities; :class:`DryRunActions`
+  only says what it would do (``campus-hub rules test``).
+"""
+from hub.linkage._actions import DeviceActions, DryRunActions, Outcome
+from hub.linkage._cel import CelError, Condition, compile_condition
+from hub.linkage._journaled import LINKAGE_CATEGORY, action_event, attached_media
+from hub.linkage._media import MediaItem, MediaRejected, MediaStore, sniff_type
+from hub.linkage._model import (
+    DAYS, MODES, Action, CoveredSite, Coverage, Rule, Schedule, SiteSelector, TimeWindow, Trigger,
+)
+from hub.linkage._engine import CURSOR_NAME, MAX_DEPTH, LinkageEngine, LinkageService
+from hub.linkage._wiring import build_linkage, media_store_for
+
+__all__ = ["CURSOR_NAME", "DAYS", "LINKAGE_CATEGORY", "MAX_DEPTH", "MODES", "Action", "CelError", "Condition",
+           "CoveredSite", "Coverage", "DeviceActions", "DryRunActions", "LinkageEngine", "LinkageService",
+           "MediaItem", "MediaRejected", "MediaStore", "Outcome", "Rule", "Schedule", "SiteSelector", "TimeWindow",
+           "Trigger", "action_event", "attached_media", "build_linkage", "media_store_for", "compile_condition", "sniff_type"]
