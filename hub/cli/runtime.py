@@ -45,6 +45,9 @@ def settings_from_config(config):
             for s in config.subscribers
         ],
         alarm_classes=config.alarms.alarm_classes(),
+        reports=config.reports.to_settings({site.school_id: site.name for site in config.sites if site.name},
+                                           config.journal.max_age),
+        ledger=config.ledger.to_settings(config.journal.path.parent) if config.reports.enabled else None,
     )
 
 

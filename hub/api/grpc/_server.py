@@ -31,7 +31,7 @@ def _identity(data: bytes) -> bytes:
 
 
 def add_to_server(api: EventHubService, server: grpc.aio.Server,
-                  alarms: AlarmApi | None = None) -> health.aio.HealthServicer:
+                   alarms: AlarmApi | None = None, extra=()) -> health.aio.HealthServicer:
     """Register the hub's services on ``server``; returns the health servicer."""
     unary = {
         "ListDevices": (api.ListDevices, pb.ListDevicesRequest, pb.ListDevicesResponse),
@@ -50,6 +50,9 @@ def add_to_server(api: EventHubService, server: grpc.aio.Server,
     if alarms is not None:
         server.add_generic_rpc_handlers((alarms.handlers(),))
         services += (ALARM_SERVICE_NAME,)
+    for name, handler in extra:  # further services: (full name, generic handler)
+        server.add_generic_rpc_handlers((handler,))
+        services += (name,)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     _add_reflection(server, (*services, health.SERVICE_NAME, reflection.SERVICE_NAME, REFLECTION_V1))
@@ -98,6 +101,8 @@ class GrpcService(service.Service):
 
     def __init__(self, api: EventHubService, address: str, tls=None, alarms: AlarmApi | None = None) -> None:
         self.api = api
+        #: Further services, (full name, generic handler), added before start (add_service).
+        self.extra: list = []
         self.alarms = alarms
         self.address = address
         self.tls = tls
@@ -111,7 +116,7 @@ class GrpcService(service.Service):
             ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
             ("grpc.max_receive_message_length", 1 << 20),
         ])
-        self._health = add_to_server(self.api, server, self.alarms)
+        self._health = add_to_server(self.api, server, self.alarms, self.extra)
         if self.tls is not None:
             with open(self.tls.key_file, "rb") as key, open(self.tls.cert_file, "rb") as cert:
                 credentials = grpc.ssl_server_credentials([(key.read(), cert.read())])
@@ -124,6 +129,10 @@ class GrpcService(service.Service):
         self.server, self.port = server, port
         await self.set_health(True)
         self.startService()
+
+    def add_service(self, name: str, handler: grpc.GenericRpcHandler) -> None:
+        """Serve one more service (before start): ``name`` its full name, for reflection."""
+        self.extra.append((name, handler))
 
     async def set_health(self, serving: bool) -> None:
         status = SERVING if serving else NOT_SERVING
