@@ -52,6 +52,9 @@ def settings_from_config(config):
         media_max_age=config.linkage.media.max_age,
         media_max_bytes=config.linkage.media.max_bytes,
         media_max_item_bytes=config.linkage.media.max_item_bytes,
+        reports=config.reports.to_settings({site.school_id: site.name for site in config.sites if site.name},
+                                           config.journal.max_age),
+        ledger=config.ledger.to_settings(config.journal.path.parent) if config.reports.enabled else None,
     )
 
 

@@ -18,6 +18,8 @@ from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 from hub.config.alarm_classes import AlarmsConfig
 from hub.config.hub_identity import validate_hub_id
 from hub.config.linkage import LinkageConfig
+from hub.config.ledger import LedgerConfig
+from hub.config.reports import ReportsConfig
 from hub.config.section import Section, one_of
 from hub.regions import validate_region_code, validate_region_prefix
 from hub.config.units import parse_duration, parse_host_port, parse_size, split_host_port
@@ -295,6 +297,9 @@ class HubConfig(_Section):
     alarms: AlarmsConfig = Field(default_factory=AlarmsConfig, description="Which events are alarms.")
     linkage: LinkageConfig = Field(default_factory=LinkageConfig, description="Camera coverage, the media store "
                                    "and linkage rules.")
+    reports: ReportsConfig = Field(default_factory=ReportsConfig, description="联网率 / 在线率 reports and test "
+                                   "compliance.")
+    ledger: LedgerConfig = Field(default_factory=LedgerConfig, description="The hazard ledger (隐患台账).")
 
     @pydantic.model_validator(mode="before")
     @classmethod
@@ -304,7 +309,8 @@ class HubConfig(_Section):
         # in their defaults resolve against the config file's directory too.
         if isinstance(data, dict):
             data = {key: value for key, value in data.items() if value is not None}
-            for section in ("hub", "journal", "listeners", "pipeline", "logging", "alarms", "linkage"):
+            for section in ("hub", "journal", "listeners", "pipeline", "logging", "alarms", "linkage", "reports",
+                            "ledger"):
                 data.setdefault(section, {})
         return data
 

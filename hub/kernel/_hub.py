@@ -18,6 +18,10 @@ from hub.alarms import AlarmClass, AlarmOverride, AlarmProjection, KpiCollector
 from hub.api.grpc import AlarmApi, EventHubService, GrpcService
 from hub.api.grpc._media import SERVICE_NAME as MEDIA_SERVICE_NAME
 from hub.api.grpc._media import MediaApi
+from hub.api.grpc._reports import SERVICE_NAME as REPORT_SERVICE_NAME
+from hub.api.grpc._ledger import SERVICE_NAME as LEDGER_SERVICE_NAME
+from hub.api.grpc._ledger import LedgerApi
+from hub.api.grpc._reports import ReportApi
 from hub.api.http import HttpService
 from hub.events import DeviceState, Event
 from hub.journal import Journal
@@ -27,6 +31,9 @@ from hub.kernel._metrics import HubMetrics
 from hub.kernel._pipeline import Pipeline
 from hub.kernel._registry import STATE_NAMES, DeviceRegistry
 from hub.kernel._supervisor import AdapterService
+from hub.ledger import LedgerProjection, LedgerSettings
+from hub.reports import ReportProjection, ReportSettings
+from hub.reports._metrics import ReportMetrics
 from hub.spi import Adapter, DeviceSpec, TerminalInventorySource
 
 log = structlog.get_logger("hub")
@@ -76,6 +83,12 @@ class HubSettings:
     alarm_tick_interval: float | None = 1.0
     #: The time alarms are decided at (None: time.time; tests pass their own).
     alarm_clock: Callable[[], float] | None = None
+    #: Reports (hub.reports): None runs none (no census is journaled).
+    reports: ReportSettings | None = None
+    #: The hazard ledger (hub.ledger): None keeps none; it needs reports for its time-driven entries.
+    ledger: LedgerSettings | None = None
+    #: The clock reports and the ledger use (None: time.time; tests pass their own).
+    reports_clock: Callable[[], float] | None = None
     #: The clock adapter restarts wait on (None: the reactor; tests pass a task.Clock).
     clock: object = None
     #: Linkage rules (hub.linkage.Rule) and which cameras cover which places (hub.linkage.Coverage).
@@ -180,6 +193,16 @@ class Hub(service.MultiService):
         self.media = media_store_for(settings)
         self.linkage = build_linkage(self, settings.linkage_rules, settings.coverage or Coverage(), self.media)
         self.linkage.setServiceParent(self)
+        self.reports = None
+        if settings.reports is not None:
+            self.reports = ReportProjection(self.journal, self.pipeline.submit, self.registry, settings.reports,
+                                            settings.hub_id, clock=settings.reports_clock or time.time)
+            self.reports.setServiceParent(self)
+        self.ledger = None
+        if settings.ledger is not None:
+            self.ledger = LedgerProjection(self.journal, self.pipeline.submit, settings.ledger, self.reports,
+                                           clock=settings.reports_clock or time.time)
+            self.ledger.setServiceParent(self)
         for instance in settings.adapters:
             AdapterService(
                 instance.name, self._builder(instance),
@@ -190,6 +213,15 @@ class Hub(service.MultiService):
         media_api = MediaApi(self.api, self.media, self.linkage.run_blocking)
         self.grpc = GrpcService(self.api, settings.grpc_address, settings.tls, AlarmApi(self.api, self.alarms),
                                 more=[(MEDIA_SERVICE_NAME, media_api.handlers())])
+        if self.reports is not None or self.ledger is not None:
+            self.report_metrics = ReportMetrics(self.metrics.registry, self.reports,
+                                                self.ledger.entries if self.ledger is not None else None)
+        if self.reports is not None:
+            self.grpc.add_service(REPORT_SERVICE_NAME,
+                                  ReportApi(self.api, self.reports, self.report_metrics.refused).handlers())
+        if self.ledger is not None:
+            self.grpc.add_service(LEDGER_SERVICE_NAME,
+                                  LedgerApi(self.api, self.ledger, self.report_metrics.refused).handlers())
         self.grpc.setServiceParent(self)
         self.http = (HttpService(settings.metrics_address, self.metrics.registry, media=self.media)
                      if settings.metrics_address else None)

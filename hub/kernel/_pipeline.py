@@ -94,6 +94,8 @@ class Pipeline:
         (copying it into the message costs more than the rest of this)."""
         entry = self.registry.get(device)
         if entry is None:
+            if not device:  # the hub's own event (a ledger entry of a place): it carries its site
+                return event.site.region_code, event.site.school_id, b""
             event.unknown_device = True
             self.metrics.unknown_device_events.labels(adapter).inc()
             log.warning("event from a device that is not configured; kept and flagged",

@@ -105,7 +105,8 @@ class GrpcService(service.Service):
                  more: Sequence[tuple[str, grpc.GenericRpcHandler]] = ()) -> None:
         self.api = api
         self.alarms = alarms
-        self.more = tuple(more)
+        #: Further services, (full name, generic handler): MediaService, ReportService ... (add_service).
+        self.more = list(more)
         self.address = address
         self.tls = tls
         self.server: grpc.aio.Server | None = None
@@ -134,6 +135,10 @@ class GrpcService(service.Service):
         self.server, self.port = server, port
         await self.set_health(True)
         self.startService()
+
+    def add_service(self, name: str, handler: grpc.GenericRpcHandler) -> None:
+        """Serve one more service (before start): ``name`` its full name, for reflection."""
+        self.more.append((name, handler))
 
     async def set_health(self, serving: bool) -> None:
         status = SERVING if serving else NOT_SERVING

@@ -9,6 +9,10 @@ from campushub.v1 import alarm_service_pb2 as alarm_pb
 from campushub.v1 import alarm_service_pb2_grpc as alarm_grpc
 from campushub.v1 import event_hub_service_pb2 as pb
 from campushub.v1 import event_hub_service_pb2_grpc as pb_grpc
+from campushub.v1 import ledger_service_pb2 as ledger_pb
+from campushub.v1 import ledger_service_pb2_grpc as ledger_grpc
+from campushub.v1 import report_service_pb2 as report_pb
+from campushub.v1 import report_service_pb2_grpc as report_grpc
 
 
 def make_filter(*, regions=(), schools=(), categories=(), min_severity=0, types=(), devices=()) -> pb.EventFilter:
@@ -26,6 +30,8 @@ class HubClient:
             self.channel = grpc.aio.insecure_channel(target)
         self.stub = pb_grpc.EventHubServiceStub(self.channel)
         self.alarms = alarm_grpc.AlarmServiceStub(self.channel)
+        self.reports = report_grpc.ReportServiceStub(self.channel)
+        self.ledger = ledger_grpc.LedgerServiceStub(self.channel)
         self.metadata = (("authorization", f"Bearer {token}"),)
 
     async def close(self) -> None:
@@ -97,3 +103,14 @@ class HubClient:
         """The raw call; iterate it for WatchAlarmsResponse messages, cancel() it to stop."""
         return self.alarms.WatchAlarms(alarm_pb.WatchAlarmsRequest(filter=event_filter, after_revision=after_revision),
                                        metadata=self.metadata)
+
+    # --- ReportService and LedgerService ---
+    async def report_call(self, name: str, **fields):
+        """Any ReportService call by name (``"GetConnectivityReport"``, filter=..., start=...)."""
+        return await getattr(self.reports, name)(getattr(report_pb, f"{name}Request")(**fields),
+                                                 metadata=self.metadata)
+
+    async def ledger_call(self, name: str, **fields):
+        """Any LedgerService call by name (``"RegisterHazard"``, grade=..., ...)."""
+        return await getattr(self.ledger, name)(getattr(ledger_pb, f"{name}Request")(**fields),
+                                                metadata=self.metadata)

@@ -1,0 +1,348 @@
+"""The hazard ledger: a projection of the journal and the one place ledger changes are decided.
+
+Like the alarm table (hub.alarms._projection): ``LedgerProjection`` follows the named, persisted
+cursor "ledger"; every change — a person's command or the hub's own decision — is submitted as an
+event (hub.ledger._journaled) through the pipeline, and ``table`` is rebuilt from those events
+alone. ``decided`` holds every change decided so far, so a command sees one still on its way to
+the journal. Automatic entries come from device events (a fire-panel fault or supervisory
+condition, a UPS on battery or with a low battery: registered when raised, 待验收 when cleared;
+the change names the device event's sequence, so after a crash none is decided twice) and from
+time (a camera offline longer than the limit, a missed panic test, too many false alarms a day,
+an entry past its deadline), looked at by :meth:`tick` from the report facts.
+"""
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Callable
+
+import structlog
+from twisted.application import service
+
+from hub.events import Category, Event, State
+from hub.journal import Entry, Journal, JournalCursor, RetentionExceeded
+from hub.ledger._journaled import change_event, hazard_of, is_ledger_change
+from hub.ledger._model import (
+    GRADES, HUB_ACTOR, AddPhoto, Changed, Command, FaultCleared, Hazard, MarkOverdue, Refused, apply,
+)
+from hub.ledger._photos import FilePhotoStore, PhotoStore
+from hub.ledger._settings import AUTO_CATEGORIES, LedgerSettings
+
+log = structlog.get_logger("ledger")
+
+CURSOR_NAME = "ledger"
+READ_BATCH = 2000
+#: Device event types that open an automatic entry when raised and clear it when cleared.
+FAULT_TYPES = ("fire.fault", "fire.supervisory", "power.on_battery", "power.battery_low")
+
+
+class HazardNotFound(LookupError):
+    pass
+
+
+class HazardRefused(Exception):
+    def __init__(self, refused: Refused) -> None:
+        super().__init__(refused.reason)
+        self.refused = refused
+
+
+class RegistrationRefused(ValueError):
+    """A manual entry that cannot be registered (INVALID_ARGUMENT)."""
+
+
+def new_hazard_id() -> str:
+    return "HZ-" + secrets.token_hex(6)
+
+
+class LedgerProjection(service.Service):
+    name = "ledger"
+
+    def __init__(self, journal: Journal, submit: Callable[[Event, str], asyncio.Future[int]],
+                 settings: LedgerSettings, reports=None, photos: PhotoStore | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.journal = journal
+        self.submit = submit
+        self.settings = settings
+        #: The report projection (hub.reports), for the time-driven automatic entries.
+        self.reports = reports
+        self.photos = photos if photos is not None else FilePhotoStore(settings.photo_dir, settings.photo_max_bytes)
+        self.clock = clock
+        self.table: dict[str, Hazard] = {}
+        self.position = 0
+        self._decided: dict[str, Hazard] = {}
+        self._decided_through = 0
+        self._advanced = asyncio.Event()
+        self._cursor: JournalCursor | None = None
+        self._tasks: list[asyncio.Task] = []
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.rebuild()
+        self._cursor = await JournalCursor.named(self.journal, CURSOR_NAME, create_at=self.journal.head)
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._follow())]
+        if self.settings.tick_interval:
+            self._tasks.append(loop.create_task(self._tick_forever(self.settings.tick_interval)))
+        self.startService()
+
+    async def stop(self) -> None:
+        self.stopService()
+        for task in self._tasks:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+    async def rebuild(self) -> None:
+        """Rebuild ``table`` from the ledger events still in the journal."""
+        table: dict[str, Hazard] = {}
+        decided_through = 0
+        reader = JournalCursor.at(self.journal, self.journal.earliest - 1)
+        head = self.journal.head
+        while reader.position < head:
+            entries = await reader.read(READ_BATCH)
+            if not entries:
+                break
+            for entry in entries:
+                if is_ledger_change(entry):
+                    hazard, _, source = hazard_of(entry.event())
+                    table[hazard.id] = hazard
+                    decided_through = max(decided_through, source)
+        self.table = table
+        self._decided = dict(table)
+        self._decided_through = decided_through
+        self._advance(reader.position)
+        log.info("ledger rebuilt", entries=len(table), position=self.position)
+
+    # --- reading ------------------------------------------------------------------------------
+    def get(self, id_: str) -> Hazard | None:
+        return self.table.get(id_)
+
+    def entries(self):
+        return self.table.values()
+
+    async def wait_applied(self, sequence: int) -> None:
+        while self.position < sequence:
+            await self._advanced.wait()
+
+    def _advance(self, position: int) -> None:
+        self.position = position
+        advanced, self._advanced = self._advanced, asyncio.Event()
+        advanced.set()
+
+    async def history(self, id_: str) -> list[tuple[int, str, Hazard]]:
+        reader = JournalCursor.at(self.journal, self.journal.earliest - 1)
+        changes = []
+        while entries := await reader.read(READ_BATCH):
+            for entry in entries:
+                if is_ledger_change(entry):
+                    hazard, kind, _ = hazard_of(entry.event())
+                    if hazard.id == id_:
+                        changes.append((entry.seq, kind, hazard))
+        return changes
+
+    # --- deciding -----------------------------------------------------------------------------
+    def validate(self, hazard: Hazard, now: float) -> None:
+        """Raise RegistrationRefused unless ``hazard`` may be registered."""
+        if hazard.grade not in GRADES:
+            raise RegistrationRefused(f"unknown grade {hazard.grade!r}; expected general (一般) or major (重大)")
+        if hazard.category not in self.settings.categories:
+            raise RegistrationRefused(f"unknown category {hazard.category[:40]!r}; expected one of "
+                                      f"{', '.join(self.settings.categories)}")
+        if not hazard.description.strip():
+            raise RegistrationRefused("an entry needs a description")
+        if not hazard.school:
+            raise RegistrationRefused("an entry needs the school it is at")
+        if hazard.deadline and hazard.deadline <= now:
+            raise RegistrationRefused("the deadline is in the past; expected a deadline after now")
+        if hazard.grade == "major":
+            missing = [name for name in ("measures", "funds", "people", "contingency")
+                       if not getattr(hazard, f"plan_{name}").strip()]
+            if missing or not hazard.plan_deadline:
+                raise RegistrationRefused("a 重大 (major) entry needs its 五落实 plan: measures, funds, people, "
+                                          "deadline and contingency; missing: " + ", ".join(
+                                              missing + ([] if hazard.plan_deadline else ["deadline"])))
+            if hazard.plan_deadline <= now:
+                raise RegistrationRefused("the plan's deadline is in the past; expected a deadline after now")
+
+    async def register(self, hazard: Hazard, actor: str, peer: str = "", photos: tuple[bytes, ...] = ()) -> Hazard:
+        """Register a manual entry (validated; photos stored first) and return it once journaled.
+        Raises RegistrationRefused (or PhotoRejected) with nothing changed."""
+        now = self.clock()
+        self.validate(hazard, now)
+        refs = [self.photos.put(photo) for photo in photos]
+        deadline = hazard.deadline or now + self.settings.deadline_for(hazard.grade, hazard.category)
+        hazard = _replace(hazard, id=hazard.id or new_hazard_id(), deadline=deadline, state="registered",
+                          photos=",".join(ref.text() for ref in refs), registered_at=now, changed_at=now,
+                          last_actor=actor, revision=1)
+        sequence = await self._journal(Changed(hazard, "registered"), peer=peer)
+        await self.wait_applied(sequence)
+        return self.table[hazard.id]
+
+    async def command(self, id_: str, command: Command, actor: str, peer: str = "") -> Hazard:
+        hazard = self._decided.get(id_)
+        if hazard is None:
+            raise HazardNotFound(id_)
+        result = apply(hazard, command, self.clock(), actor)
+        if isinstance(result, Refused):
+            raise HazardRefused(result)
+        sequence = await self._journal(result, peer=peer)
+        await self.wait_applied(sequence)
+        return self.table[id_]
+
+    async def add_photo(self, id_: str, data: bytes, actor: str, comment: str = "", peer: str = "") -> Hazard:
+        if id_ not in self._decided:
+            raise HazardNotFound(id_)
+        ref = self.photos.put(data)
+        return await self.command(id_, AddPhoto(ref.text(), comment), actor, peer)
+
+    def _journal(self, result: Changed, source_sequence: int = 0, peer: str = "") -> asyncio.Future[int]:
+        self._decided[result.hazard.id] = result.hazard
+        return self.submit(change_event(result.hazard, result.kind, source_sequence, peer), "ledger")
+
+    def _open_auto(self, device: str, cause: str) -> Hazard | None:
+        for hazard in self._decided.values():
+            if hazard.device == device and hazard.cause == cause and not hazard.closed:
+                return hazard
+        return None
+
+    def _auto_entry(self, device: str, cause: str, region: str, school: str, description: str,
+                    now: float, source_sequence: int = 0) -> asyncio.Future[int] | None:
+        if cause not in self.settings.auto_causes:
+            return None
+        if self._open_auto(device, cause) is not None:  # (one open entry per fault; a person closes it)
+            return None
+        category = AUTO_CATEGORIES[cause]
+        hazard = Hazard(id=new_hazard_id(), grade="general", category=category, region=region, school=school,
+                        description=description, source=f"auto:{cause}", device=device, cause=cause,
+                        deadline=now + self.settings.deadline_for("general", category), registered_at=now,
+                        changed_at=now, last_actor=HUB_ACTOR, revision=1)
+        log.info("automatic ledger entry", device=device, cause=cause, hazard=hazard.id)
+        return self._journal(Changed(hazard, "registered"), source_sequence)
+
+    def _clear(self, device: str, cause: str, now: float, source_sequence: int = 0) -> asyncio.Future[int] | None:
+        hazard = self._open_auto(device, cause)
+        if hazard is None:
+            return None
+        result = apply(hazard, FaultCleared(), now, HUB_ACTOR)
+        return self._journal(result, source_sequence) if isinstance(result, Changed) else None
+
+    def _decide(self, entry: Entry) -> asyncio.Future[int] | None:
+        """The change a device event makes (a fault raised or cleared), submitted; or None."""
+        type_ = entry.type
+        if type_ not in FAULT_TYPES:
+            return None
+        event = entry.event()
+        if event.state == State.STATE_CLEARED:
+            return self._clear(entry.device, type_, entry.received_at, entry.seq)
+        if event.state != State.STATE_RAISED:
+            return None
+        what = {"fire.fault": "fire panel fault", "fire.supervisory": "fire panel supervisory condition",
+                "power.on_battery": "UPS on battery", "power.battery_low": "UPS battery low"}[type_]
+        text = event.attributes.get("text") or event.attributes.get("description") or ""
+        return self._auto_entry(entry.device, type_, entry.region, entry.school,
+                                f"{what} at {entry.device}" + (f": {text}" if text else ""), entry.received_at,
+                                entry.seq)
+
+    async def tick(self) -> list[int]:
+        """Decide what time has made due as of the clock: overdue entries, cameras offline too
+        long (and back), missed panic tests (and passed again), too many false alarms a day."""
+        now = self.clock()
+        submitted: list[asyncio.Future[int]] = []
+        for hazard in list(self._decided.values()):
+            result = apply(hazard, MarkOverdue(), now, HUB_ACTOR)
+            if isinstance(result, Changed):
+                log.warning("ledger entry overdue", hazard=hazard.id, grade=hazard.grade, school=hazard.school)
+                submitted.append(self._journal(result))
+        if self.reports is not None:
+            submitted += self._from_reports(now)
+        return list(await asyncio.gather(*[s for s in submitted if s is not None]))
+
+    def _from_reports(self, now: float) -> list:
+        from hub.reports import compliance
+        facts, settings = self.reports.facts, self.reports.settings
+        submitted = []
+        limit = self.settings.camera_offline_limit
+        for track in facts.tracks.values():
+            if track.device_class != "video" or not track.in_inventory(now):
+                continue
+            if track.is_online(now):
+                submitted.append(self._clear(track.device, "camera_offline", now))
+            elif track.times and now - max(track.times[-1], track.registered_at) > limit:
+                hours = (now - track.times[-1]) / 3600
+                submitted.append(self._auto_entry(
+                    track.device, "camera_offline", track.region, track.school,
+                    f"camera {track.device} offline for {hours:.0f} h (over {limit / 3600:g} h)", now))
+        result = compliance(facts, settings, now)
+        for test in result.panic:
+            track = facts.tracks[test.device]
+            if test.passed:
+                submitted.append(self._clear(test.device, "panic_test_missed", now))
+            elif now - track.registered_at > settings.panic_test_period:  # it had a period to test
+                submitted.append(self._auto_entry(test.device, "panic_test_missed", test.region, test.school,
+                                                  f"one-button alarm {test.device}: {test.reason}", now))
+        today = {day.device: day for day in result.false_alarm_days
+                 if day.day == _today(settings, now)}
+        for day in today.values():
+            submitted.append(self._auto_entry(day.device, "false_alarms", day.region, day.school,
+                                              f"{day.count} false alarms of {day.device} on {day.day} (more than "
+                                              f"{settings.false_alarms_per_day})", now))
+        for hazard in list(self._decided.values()):
+            if hazard.cause == "false_alarms" and not hazard.fault_cleared and hazard.device not in today:
+                submitted.append(self._clear(hazard.device, "false_alarms", now))
+        return submitted
+
+    async def _tick_forever(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.tick()
+            except Exception:  # the next tick retries
+                log.exception("ledger timers failed; will retry")
+
+    async def _follow(self) -> None:
+        cursor = self._cursor
+        while True:
+            try:
+                entries = await cursor.read(READ_BATCH)
+            except RetentionExceeded as exc:
+                log.error("the ledger cursor fell out of retention; device events were lost to it", error=str(exc))
+                cursor.position = self.journal.earliest - 1
+                continue
+            if not entries:
+                if not await cursor.wait(timeout=5.0) and self.journal.closed:
+                    return
+                continue
+            submitted = []
+            for entry in entries:
+                if is_ledger_change(entry):
+                    if entry.seq > self.position:
+                        hazard, _, _ = hazard_of(entry.event())
+                        self.table[hazard.id] = hazard
+                        known = self._decided.get(hazard.id)
+                        if known is None or known.revision < hazard.revision:
+                            self._decided[hazard.id] = hazard
+                elif entry.seq > self._decided_through and entry.category in _FAULT_CATEGORIES:
+                    change = self._decide(entry)
+                    if change is not None:
+                        submitted.append(change)
+                    self._decided_through = entry.seq
+            self._advance(max(self.position, cursor.position))
+            if submitted:
+                await asyncio.gather(*submitted)
+            await cursor.commit()
+
+
+_FAULT_CATEGORIES = frozenset({Category.CATEGORY_FIRE, Category.CATEGORY_POWER})
+
+
+def _today(settings, now: float) -> str:
+    from hub.reports._figures import local_day
+    return local_day(settings, now).isoformat()
+
+
+def _replace(hazard: Hazard, **changes) -> Hazard:
+    import dataclasses
+    return dataclasses.replace(hazard, **changes)

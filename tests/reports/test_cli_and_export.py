@@ -1,0 +1,56 @@
+"""`campus-hub report` and `campus-hub ledger` as a user runs them (a subprocess against a real
+hub over loopback): tables, CSV with Chinese headers, XLSX read back with openpyxl (an
+independent reader), English headers on request, and a refused move's message."""
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import sys
+
+import openpyxl
+
+from tests.kernel.conftest import ALL_TOKEN, running_hub
+from tests.ledger.conftest import ledger_settings
+
+from .conftest import generated_journal
+
+
+async def cli(hub, *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub.cli", *args, "--target", f"127.0.0.1:{hub.grpc_port}", "--token", ALL_TOKEN,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_connectivity_report_as_table_csv_and_xlsx(tmp_path):
+    await generated_journal(tmp_path, days=1)
+    async with running_hub(ledger_settings(tmp_path)) as hub:
+        status, table, _ = await cli(hub, "report", "connectivity", "--level", "county")
+        assert status == 0 and "联网率" in table and "盐湖区" in table
+        status, text, _ = await cli(hub, "report", "connectivity", "--format", "csv")
+        rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+        assert rows[0][:5] == ["级别", "代码", "名称", "设备类别", "在册数"]
+        assert ["county", "140802", "盐湖区", "all", "3"] == rows[[r[1] for r in rows].index("140802")][:5]
+        path = tmp_path / "report.xlsx"
+        status, _, _ = await cli(hub, "report", "connectivity", "--format", "xlsx", "-o", str(path), "--english")
+        sheet = openpyxl.load_workbook(path).active
+        assert [cell.value for cell in sheet[1]][:3] == ["Level", "Code", "Name"]
+        assert sheet.max_row == len(rows)
+        status, text, _ = await cli(hub, "report", "compliance")
+        assert status == 0 and "一键报警完好率" in text
+
+
+async def test_ledger_register_list_move_and_a_refused_move(tmp_path):
+    async with running_hub(ledger_settings(tmp_path)) as hub:
+        status, text, err = await cli(hub, "ledger", "register", "--grade", "general", "--category", "fire",
+                                      "--school", "sch-a", "--description", "消防通道堵塞")
+        assert status == 0, err
+        hazard_id = text.split()[0]
+        status, text, _ = await cli(hub, "ledger", "list", "--format", "csv")
+        assert "消防通道堵塞" in text and "登记" in text
+        status, _, err = await cli(hub, "ledger", "move", hazard_id, "--to", "closed")
+        assert status == 1 and "FAILED_PRECONDITION" in err and "allowed moves" in err
+        status, text, _ = await cli(hub, "ledger", "move", hazard_id, "--to", "rectifying")
+        assert status == 0 and "revision 2" in text
