@@ -25,7 +25,8 @@ async def connect(options: NatsOptions, name: str, log) -> nats.NATS:
         log.warning("NATS connection error", error=f"{type(exc).__name__}: {exc}")
 
     async def disconnected() -> None:
-        log.warning("NATS disconnected; reconnecting")
+        if not connection.is_closed:  # (also called when the uplink closes it)
+            log.warning("NATS disconnected; reconnecting")
 
     async def reconnected() -> None:
         log.info("NATS reconnected")
@@ -37,7 +38,9 @@ async def connect(options: NatsOptions, name: str, log) -> nats.NATS:
         credentials = {"user_credentials": str(options.creds_file)}
     elif options.nkey_seed_file is not None:
         credentials = {"nkeys_seed": str(options.nkey_seed_file)}
-    return await nats.connect(
+    connection = nats.NATS()
+    await connection.connect(
         servers=options.servers, name=name, connect_timeout=options.connect_timeout, allow_reconnect=True,
         max_reconnect_attempts=-1, reconnect_time_wait=0.5, tls=tls_context(options),
         error_cb=error, disconnected_cb=disconnected, reconnected_cb=reconnected, **credentials)
+    return connection

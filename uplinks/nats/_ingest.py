@@ -3,15 +3,17 @@
 One durable pull consumer per lane (``<durable>-alarm``, ``<durable>-event``) on the region's
 subjects, each in its own task, so an alarm is never behind a backlog of routine events. A
 message is journaled here with its origin (``origin_hub_id``, ``origin_sequence``) and the
-consumer is acknowledged (AckAll, confirmed by the server) only once the whole batch is durable.
-A redelivery is recognised by its origin: the highest origin sequence journaled per origin and
-lane, rebuilt at start from the entries after the lane's checkpoint cursor
-(``uplink:<instance>:ingest-<lane>``, committed once a batch is acknowledged), is dropped.
+messages are acknowledged (each explicitly, the last confirmed by the server) only once the whole
+batch is durable. At most one batch is unacknowledged (``max_ack_pending`` = the batch), so a
+redelivery comes before anything newer and each origin stays in order. A redelivery is recognised
+by its origin (hub id, origin sequence) among those journaled since the lane's checkpoint cursor
+(``uplink:<instance>:ingest-<lane>``, committed once a batch is acknowledged; rebuilt from the
+journal at start), and dropped.
 
 Bad messages (undecodable, outside the region, an origin not configured, headers that disagree
-with the event) are refused: logged (rate-limited), counted and skipped; AckAll acknowledges them
-with the batch, so a poison message cannot stall the consumer, and it stays in the stream to be
-looked at (``nats stream get``).
+with the event) are refused: logged (rate-limited), counted and terminated (``term``: never
+redelivered), so a poison message cannot stall the consumer; it stays in the stream to be looked
+at (``nats stream get``).
 """
 from __future__ import annotations
 
@@ -34,7 +36,9 @@ from uplinks.nats._subjects import lane_of, region_filter, region_of_subject
 __all__ = ["Ingester", "Refused"]
 
 _SCAN_BATCH = 2000
-_DIGESTS_KEPT = 20_000
+#: (origin, origin sequence) pairs remembered for recognising redeliveries: far more than can be
+#: unacknowledged (one batch) plus what a previous run journaled without acknowledging.
+_SEEN_KEPT = 200_000
 _LOG_EVERY = 10.0
 
 
@@ -66,7 +70,9 @@ class Ingester:
         self.checkpoint_name = f"uplink:{instance}:ingest-{lane}"
         #: origin hub id -> highest origin sequence journaled here (this lane).
         self.marks: dict[str, int] = {}
-        self._digests: collections.OrderedDict[tuple[str, int], bytes] = collections.OrderedDict()
+        #: (origin, origin sequence) journaled recently -> digest of the message (None: journaled
+        #: by an earlier run, content not kept).
+        self._seen: collections.OrderedDict[tuple[str, int], bytes | None] = collections.OrderedDict()
         self._last_logged: dict[str, float] = {}
         self.ingested = 0
 
@@ -88,8 +94,8 @@ class Ingester:
         checkpoint = await self.rebuild_marks()
         subscription = await self.js.pull_subscribe(
             region_filter(self.prefix, self.lane, self.region_prefix), durable=self.durable, stream=self.stream,
-            config=ConsumerConfig(ack_policy=AckPolicy.ALL, deliver_policy=DeliverPolicy.ALL, ack_wait=self.ack_wait,
-                                  max_ack_pending=self.batch * 4, max_deliver=-1))
+            config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
+                                  ack_wait=self.ack_wait, max_ack_pending=self.batch, max_deliver=-1))
         self.log.info("ingesting", lane=self.lane, consumer=self.durable, region=self.region_prefix or "all",
                       origins=sorted(self.origins), known_origins=len(self.marks))
         while True:
@@ -104,15 +110,23 @@ class Ingester:
                 continue
             if not messages:
                 continue
-            journaled = [future for message in messages if (future := self._take(message)) is not None]
-            sequences = await asyncio.gather(*journaled)
-            await messages[-1].ack_sync(timeout=max(2.0, self.ack_wait / 2))
+            try:
+                journaled = [future for message in messages if (future := await self._take(message)) is not None]
+                sequences = await asyncio.gather(*journaled)
+                for message in messages[:-1]:
+                    await message.ack()
+                await messages[-1].ack_sync(timeout=max(2.0, self.ack_wait / 2))
+            except asyncio.CancelledError:
+                # Stopping mid-batch: have them redelivered now rather than after ack_wait
+                # (what was journaled is recognised by its origin and dropped).
+                await _nak_all(messages)
+                raise
             if sequences:
                 await checkpoint.commit(max(sequences))
             self.ingested += len(sequences)
             self.metrics.count("uplink_ingested", len(sequences), lane=self.lane)
 
-    def _take(self, message) -> asyncio.Future[int] | None:
+    async def _take(self, message) -> asyncio.Future[int] | None:
         """The journal future of a message to journal; None if it is refused or a duplicate."""
         try:
             origin, sequence, event = self._check(message)
@@ -121,9 +135,11 @@ class Ingester:
             self._warn(refused.reason, "message refused; skipped and acknowledged (it stays in the stream)",
                        reason=refused.reason, detail=str(refused), subject=message.subject[:200],
                        stream_sequence=_stream_sequence(message))
+            await message.term()
             return None
-        if sequence <= self.marks.get(origin, 0):
-            known = self._digests.get((origin, sequence))
+        key = (origin, sequence)
+        if key in self._seen:
+            known = self._seen[key]
             if known is not None and known != _digest(message.data):
                 self.metrics.count("uplink_refused", reason="conflicting_duplicate", lane=self.lane)
                 self._warn("conflict", "an origin sequence came again with different content; the first is kept",
@@ -165,17 +181,22 @@ class Ingester:
     def _mark(self, origin: str, sequence: int, data: bytes | None) -> None:
         if sequence > self.marks.get(origin, 0):
             self.marks[origin] = sequence
-        if data is None:
-            return
-        self._digests[(origin, sequence)] = _digest(data)
-        if len(self._digests) > _DIGESTS_KEPT:
-            self._digests.popitem(last=False)
+        self._seen[(origin, sequence)] = None if data is None else _digest(data)
+        if len(self._seen) > _SEEN_KEPT:
+            self._seen.popitem(last=False)
 
     def _warn(self, key: str, message: str, **fields) -> None:
         now = time.monotonic()
         if now - self._last_logged.get(key, -_LOG_EVERY) >= _LOG_EVERY:
             self._last_logged[key] = now
             self.log.warning(message, lane=self.lane, **fields)
+
+
+async def _nak_all(messages) -> None:
+    try:
+        await asyncio.wait_for(asyncio.gather(*(message.nak() for message in messages), return_exceptions=True), 1.0)
+    except (asyncio.TimeoutError, asyncio.CancelledError):
+        pass
 
 
 def _digest(data: bytes) -> bytes:

@@ -20,7 +20,12 @@ class NatsUplink(Uplink):
 
     def __init__(self, ctx, options: NatsOptions) -> None:
         super().__init__(ctx, options)
-        self.publishers: list[Publisher] = []
+        # Built before connecting, so the backlog is reported while the server is unreachable.
+        self.publishers = [
+            Publisher(None, ctx.journal, instance=ctx.instance, hub_id=ctx.hub_id, prefix=options.subject_prefix,
+                      lane=lane, region=options.region or "", window=options.window,
+                      ack_timeout=options.ack_timeout, metrics=ctx.metrics, log=ctx.log)
+            for lane in LANES] if options.publish else []
         self.ingesters: list[Ingester] = []
         self.connection = None
 
@@ -39,14 +44,9 @@ class NatsUplink(Uplink):
                 ctx.log.info(line)
             streams = {"alarm": options.streams.alarm_stream, "event": options.streams.event_stream}
             tasks = []
-            if options.publish:
-                for lane in LANES:
-                    publisher = Publisher(js, ctx.journal, instance=ctx.instance, hub_id=ctx.hub_id,
-                                          prefix=options.subject_prefix, lane=lane, region=options.region or "",
-                                          window=options.window, ack_timeout=options.ack_timeout,
-                                          metrics=ctx.metrics, log=ctx.log)
-                    self.publishers.append(publisher)
-                    tasks.append(publisher.run())
+            for publisher in self.publishers:
+                publisher.js = js
+                tasks.append(publisher.run())
             if options.ingest is not None:
                 ingest = options.ingest
                 for lane in LANES:
