@@ -1,6 +1,7 @@
 """Connecting to NATS with the uplink's TLS and credentials."""
 from __future__ import annotations
 
+import asyncio
 import ssl
 
 import nats
@@ -39,8 +40,25 @@ async def connect(options: NatsOptions, name: str, log) -> nats.NATS:
     elif options.nkey_seed_file is not None:
         credentials = {"nkeys_seed": str(options.nkey_seed_file)}
     connection = nats.NATS()
-    await connection.connect(
+    connecting = connection.connect(
         servers=options.servers, name=name, connect_timeout=options.connect_timeout, allow_reconnect=True,
         max_reconnect_attempts=-1, reconnect_time_wait=0.5, tls=tls_context(options),
         error_cb=error, disconnected_cb=disconnected, reconnected_cb=reconnected, **credentials)
+    # nats-py retries a first connection for ever too; a server that never answers (or refuses
+    # the credentials) is an error here, and the supervisor retries with its backoff.
+    limit = options.connect_timeout * 3
+    try:
+        await asyncio.wait_for(connecting, timeout=limit)
+    except asyncio.TimeoutError:
+        await _close_quietly(connection)
+        raise ConnectionError(f"no NATS server of {', '.join(options.servers)} completed a connection within "
+                              f"{limit:g} s (not answering, TLS or credentials refused); the journal keeps the "
+                              "events") from None
     return connection
+
+
+async def _close_quietly(connection) -> None:
+    try:
+        await asyncio.wait_for(connection.close(), 1.0)
+    except Exception:  # it never connected: nothing to flush
+        pass

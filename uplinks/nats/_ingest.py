@@ -113,9 +113,11 @@ class Ingester:
             try:
                 journaled = [future for message in messages if (future := await self._take(message)) is not None]
                 sequences = await asyncio.gather(*journaled)
-                for message in messages[:-1]:
+                to_ack = [message for message in messages if not message.is_acked]  # (refused ones were terminated)
+                for message in to_ack[:-1]:
                     await message.ack()
-                await messages[-1].ack_sync(timeout=max(2.0, self.ack_wait / 2))
+                if to_ack:
+                    await to_ack[-1].ack_sync(timeout=max(2.0, self.ack_wait / 2))
             except asyncio.CancelledError:
                 # Stopping mid-batch: have them redelivered now rather than after ack_wait
                 # (what was journaled is recognised by its origin and dropped).
