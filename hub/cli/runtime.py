@@ -16,8 +16,8 @@ def settings_from_config(config):
     """`HubSettings` for a loaded, validated :class:`hub.config.HubConfig`."""
     from hub.access import Scope, Subscriber
     from hub.events import parse_category
-    from hub.kernel import AdapterInstance, HubSettings, TlsFiles
-    from hub.spi import load_adapter_class
+    from hub.kernel import AdapterInstance, HubSettings, TlsFiles, UplinkInstance
+    from hub.spi import load_adapter_class, load_uplink_class
 
     grpc_listener = config.listeners.grpc
     tls = grpc_listener.tls
@@ -45,6 +45,7 @@ def settings_from_config(config):
             for s in config.subscribers
         ],
         alarm_classes=config.alarms.alarm_classes(),
+        uplinks=[UplinkInstance(u.name, load_uplink_class(u.type), u.options) for u in config.uplinks],
     )
 
 

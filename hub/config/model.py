@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 
 from hub.config.alarm_classes import AlarmsConfig
 from hub.config.section import Section, one_of
+from hub.config.uplinks import UplinkConfig, unique_uplink_names
 from hub.regions import validate_region_code, validate_region_prefix
 from hub.config.units import parse_duration, parse_host_port, parse_size, split_host_port
 from hub.events import CATEGORY_CHOICES, Site
@@ -289,6 +290,8 @@ class HubConfig(_Section):
     subscribers: list[SubscriberConfig] = Field(default_factory=list, description="Platforms allowed to "
                                                 "subscribe.")
     alarms: AlarmsConfig = Field(default_factory=AlarmsConfig, description="Which events are alarms.")
+    uplinks: Annotated[list[UplinkConfig], AfterValidator(unique_uplink_names)] = Field(
+        default_factory=list, description="Links to the hubs above and below (federation); none: a standalone hub.")
 
     @pydantic.model_validator(mode="before")
     @classmethod
