@@ -16,8 +16,8 @@ def settings_from_config(config):
     """`HubSettings` for a loaded, validated :class:`hub.config.HubConfig`."""
     from hub.access import Scope, Subscriber
     from hub.events import parse_category
-    from hub.kernel import AdapterInstance, HubSettings, TlsFiles
-    from hub.spi import load_adapter_class
+    from hub.kernel import AdapterInstance, HubSettings, TlsFiles, UplinkInstance
+    from hub.spi import load_adapter_class, load_uplink_class
 
     grpc_listener = config.listeners.grpc
     tls = grpc_listener.tls
@@ -55,6 +55,7 @@ def settings_from_config(config):
         reports=config.reports.to_settings({site.school_id: site.name for site in config.sites if site.name},
                                            config.journal.max_age),
         ledger=config.ledger.to_settings(config.journal.path.parent) if config.reports.enabled else None,
+        uplinks=[UplinkInstance(u.name, load_uplink_class(u.type), u.options) for u in config.uplinks],
     )
 
 

@@ -73,7 +73,7 @@ def _collect_text(text: str, source_name: str, base_dir: pathlib.Path, env: Mapp
     if problems:
         return None, _distinct(problems, reported_first=yaml_problems + reference_problems, main_file=source_name)
     assert config is not None
-    return _with_plugin_options(config, options.adapters, options.devices), []
+    return _with_plugin_options(config, options.adapters, options.devices, options.uplinks), []
 
 
 def _distinct(problems: list[Problem], reported_first: list[Problem], main_file: str) -> list[Problem]:
@@ -92,8 +92,9 @@ def _distinct(problems: list[Problem], reported_first: list[Problem], main_file:
 
 
 def _with_plugin_options(config: HubConfig, adapters: dict[int, pydantic.BaseModel],
-                         devices: dict[int, pydantic.BaseModel]) -> HubConfig:
+                         devices: dict[int, pydantic.BaseModel], uplinks: dict[int, pydantic.BaseModel]) -> HubConfig:
     return config.model_copy(update={
+        "uplinks": [u.model_copy(update={"options": uplinks[i]}) for i, u in enumerate(config.uplinks)],
         "adapters": [a.model_copy(update={"options": adapters[i]}) for i, a in enumerate(config.adapters)],
         "devices": [d.model_copy(update={"options": devices[i]}) for i, d in enumerate(config.devices)],
     })

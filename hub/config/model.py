@@ -21,6 +21,7 @@ from hub.config.linkage import LinkageConfig
 from hub.config.ledger import LedgerConfig
 from hub.config.reports import ReportsConfig
 from hub.config.section import Section, one_of
+from hub.config.uplinks import UplinkConfig, unique_uplink_names
 from hub.regions import validate_region_code, validate_region_prefix
 from hub.config.units import parse_duration, parse_host_port, parse_size, split_host_port
 from hub.events import CATEGORY_CHOICES, Site
@@ -300,6 +301,8 @@ class HubConfig(_Section):
     reports: ReportsConfig = Field(default_factory=ReportsConfig, description="联网率 / 在线率 reports and test "
                                    "compliance.")
     ledger: LedgerConfig = Field(default_factory=LedgerConfig, description="The hazard ledger (隐患台账).")
+    uplinks: Annotated[list[UplinkConfig], AfterValidator(unique_uplink_names)] = Field(
+        default_factory=list, description="Links to the hubs above and below (federation); none: a standalone hub.")
 
     @pydantic.model_validator(mode="before")
     @classmethod

@@ -28,6 +28,7 @@ class PluginOptions:
 
     adapters: dict[int, pydantic.BaseModel] = dataclasses.field(default_factory=dict)
     devices: dict[int, pydantic.BaseModel] = dataclasses.field(default_factory=dict)
+    uplinks: dict[int, pydantic.BaseModel] = dataclasses.field(default_factory=dict)
     problems: list[Problem] = dataclasses.field(default_factory=list)
 
 
@@ -77,4 +78,17 @@ def check_plugin_options(doc: Document, substituted: Mapping[Path, str], base_di
             options = validate(adapter_class.DeviceOptions, device.get("options"), ("devices", index, "options"))
             if options is not None:
                 result.devices[index] = options
+
+    for index, uplink in entries(doc.data, "uplinks"):
+        type_name = text_value(uplink.get("type"))
+        if not type_name:
+            continue
+        try:
+            uplink_class = spi.load_uplink_class(type_name)
+        except spi.PluginError as exc:
+            result.problems.append(doc.problem(("uplinks", index, "type"), exc.message, exc.expected))
+            continue
+        options = validate(uplink_class.Options, uplink.get("options"), ("uplinks", index, "options"))
+        if options is not None:
+            result.uplinks[index] = options
     return result

@@ -52,6 +52,10 @@ class Entry(_EntryRow):
         event.MergeFromString(_unframe(self.framed))
         return event
 
+    def serialized(self) -> bytes:
+        """The encoded ``Event`` (what ``event()`` decodes), without decoding it."""
+        return _unframe(self.framed)
+
 
 class NewEntry(NamedTuple):
     """An event on its way into the journal: the filter columns, then the event serialized

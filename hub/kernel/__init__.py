@@ -8,7 +8,8 @@ from hub.kernel._metrics import AdapterMetrics, HubMetrics
 from hub.kernel._pipeline import Pipeline
 from hub.kernel._registry import STATE_NAMES, DeviceEntry, DeviceRegistry
 from hub.kernel._supervisor import AdapterService
+from hub.kernel._uplinks import UplinkInstance, UplinkService
 
 __all__ = ["STATE_NAMES", "AdapterInstance", "AdapterMetrics", "AdapterService", "DeviceEntry", "DeviceRegistry",
            "DeviceStates", "Hub", "HubAdapterContext", "HubMetrics", "HubSettings", "Pipeline", "StartsAsync",
-           "TlsFiles"]
+           "TlsFiles", "UplinkInstance", "UplinkService"]

@@ -31,6 +31,7 @@ from hub.kernel._metrics import HubMetrics
 from hub.kernel._pipeline import Pipeline
 from hub.kernel._registry import STATE_NAMES, DeviceRegistry
 from hub.kernel._supervisor import AdapterService
+from hub.kernel._uplinks import HubUplinkContext, UplinkInstance, UplinkService
 from hub.ledger import LedgerProjection, LedgerSettings
 from hub.reports import ReportProjection, ReportSettings
 from hub.reports._metrics import ReportMetrics
@@ -60,6 +61,8 @@ class HubSettings:
     hub_id: str = "campus-hub"
     devices: Sequence[DeviceSpec] = ()
     adapters: Sequence[AdapterInstance] = ()
+    #: Links to other hubs (hub.spi.Uplink plugins, e.g. NATS federation); none: a standalone hub.
+    uplinks: Sequence[UplinkInstance] = ()
     subscribers: Sequence[Subscriber] = ()
     durability: str = "normal"
     max_events_per_commit: int = 5000
@@ -163,7 +166,8 @@ class RetentionService(TimerService):
 
 class Hub(service.MultiService):
     """The hub's service tree. Children start in order, each awaited before the next, and stop in
-    reverse order: journal, pipeline, alarms, linkage, adapters (one AdapterService each), gRPC, HTTP, retention.
+    reverse order: journal, pipeline, alarms, linkage, adapters (one AdapterService each), uplinks, gRPC, HTTP,
+    retention.
     A new subsystem joins as a child (``setServiceParent``) before ``start``."""
 
     def __init__(self, settings: HubSettings) -> None:
@@ -210,6 +214,13 @@ class Hub(service.MultiService):
                 initial_backoff=settings.adapter_initial_backoff, max_backoff=settings.adapter_max_backoff,
                 clock=settings.clock,
             ).setServiceParent(self)
+        for uplink in settings.uplinks:
+            UplinkService(
+                uplink.name, self._uplink_builder(uplink),
+                on_restart=self.metrics.adapter_restarts.labels(f"uplink:{uplink.name}").inc,
+                initial_backoff=settings.adapter_initial_backoff, max_backoff=settings.adapter_max_backoff,
+                clock=settings.clock,
+            ).setServiceParent(self)
         media_api = MediaApi(self.api, self.media, self.linkage.run_blocking)
         self.grpc = GrpcService(self.api, settings.grpc_address, settings.tls, AlarmApi(self.api, self.alarms),
                                 more=[(MEDIA_SERVICE_NAME, media_api.handlers())])
@@ -239,6 +250,20 @@ class Hub(service.MultiService):
                 self.device_states, self.metrics.for_adapter(instance.name), self.blocking_pool, self.journal)
             return instance.cls(context, instance.options)
         return build
+
+    def _uplink_builder(self, instance: UplinkInstance):
+        def forward(event: Event) -> asyncio.Future[int]:
+            return self.pipeline.submit_forwarded(event, f"uplink:{instance.name}")
+
+        def build():
+            context = HubUplinkContext(instance.name, self.settings.hub_id, self.journal, forward,
+                                       self.metrics.for_adapter(f"uplink:{instance.name}"))
+            return instance.cls(context, instance.options)
+        return build
+
+    def uplink(self, name: str):
+        """The running uplink object of an instance (None while it is restarting)."""
+        return self.getServiceNamed(f"uplink:{name}").running_uplink
 
     @property
     def grpc_port(self) -> int | None:
@@ -314,4 +339,4 @@ class Hub(service.MultiService):
             self.metrics.devices.labels(state).set(count)
 
 
-__all__ = ["AdapterInstance", "DeviceState", "Hub", "HubSettings", "STATE_NAMES", "TlsFiles"]
+__all__ = ["AdapterInstance", "DeviceState", "Hub", "HubSettings", "STATE_NAMES", "TlsFiles", "UplinkInstance"]

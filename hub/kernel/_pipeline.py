@@ -82,6 +82,15 @@ class Pipeline:
             return future
         return self._journal(event, device, category, now, place)
 
+    def submit_forwarded(self, event: Event, adapter: str) -> asyncio.Future[int]:
+        """Journal an event that another hub journaled first, as it is: its site, times and
+        origin are kept; no registry lookup, no dedupe (the lower hub did both)."""
+        self.metrics.events_in[adapter, event.category] += 1
+        site = event.site
+        return self.journal.append_entry(NewEntry(
+            time.time(), site.region_code, site.school_id, event.category, event.severity, event.type,
+            event.source_device_id, event.SerializeToString(), b""))
+
     def _journal(self, event: Event, device: str, category: int, now: float, place: _Place) -> asyncio.Future[int]:
         region, school, site = place
         return self.journal.append_entry(NewEntry(

@@ -41,11 +41,13 @@ from hub.spi._plugins import (
     installed_plugins,
     load_adapter_class,
     load_plugin,
+    load_uplink_class,
     override_adapter_classes,
 )
+from hub.spi._uplink import Uplink, UplinkContext
 
 __all__ = ["ADAPTER_GROUP", "PLUGIN_KINDS", "Adapter", "AdapterContext", "AdapterMetrics", "Backoff", "CapabilityError", "DeviceSpec",
            "NoOptions", "PanelCommand", "PanelCommands", "PluginError", "PtzControl", "RelayOutput", "Snapshot",
-           "SnapshotSource", "TerminalInventorySource", "TerminalRecord", "Upstream", "adapter_types",
-           "available_type_names", "installed_plugins", "load_adapter_class", "load_plugin", "override_adapter_classes",
+           "SnapshotSource", "TerminalInventorySource", "TerminalRecord", "Uplink", "UplinkContext", "Upstream", "adapter_types",
+           "available_type_names", "installed_plugins", "load_adapter_class", "load_plugin", "load_uplink_class", "override_adapter_classes",
            "sleep"]

@@ -16,7 +16,8 @@ import pydantic
 from hub.spi._adapter import Adapter
 
 __all__ = ["ADAPTER_GROUP", "PLUGIN_KINDS", "PluginError", "adapter_types", "available_type_names",
-           "installed_plugins", "load_adapter_class", "load_plugin", "override_adapter_classes"]
+           "installed_plugins", "load_adapter_class", "load_plugin", "load_uplink_class",
+           "override_adapter_classes"]
 
 #: Each kind of plugin (its entry point group is ``campushub.<kind>``) and what one is called in errors.
 PLUGIN_KINDS = {"adapters": "adapter type", "simulators": "simulator", "discover": "discovery tool",
@@ -89,6 +90,23 @@ def _check_adapter_class(type_name: str, where: str, adapter_class: object) -> N
         if not (isinstance(model, type) and issubclass(model, pydantic.BaseModel)):
             raise PluginError(f"adapter type {type_name!r} ({where}) has no pydantic {attribute} model",
                               f"{attribute} = a pydantic.BaseModel subclass")
+
+
+def load_uplink_class(type_name: str) -> type:
+    """Import and return the uplink class registered as ``type_name`` in ``campushub.uplinks``
+    (see :func:`load_plugin`); PluginError unless it is a hub.spi.Uplink with a pydantic Options."""
+    from hub.spi._uplink import Uplink
+
+    uplink_class = load_plugin("uplinks", type_name)
+    where = installed_plugins("uplinks")[type_name].value
+    if not (isinstance(uplink_class, type) and issubclass(uplink_class, Uplink)):
+        raise PluginError(f"uplink {type_name!r} ({where}) is not a hub.spi.Uplink subclass",
+                          "an entry point naming an Uplink subclass")
+    model = getattr(uplink_class, "Options", None)
+    if not (isinstance(model, type) and issubclass(model, pydantic.BaseModel)):
+        raise PluginError(f"uplink {type_name!r} ({where}) has no pydantic Options model",
+                          "Options = a pydantic.BaseModel subclass")
+    return uplink_class
 
 
 @contextlib.contextmanager
