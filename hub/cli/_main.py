@@ -12,6 +12,7 @@
   campus-hub sim NAME ...           run a device simulator (sia, fire-panel, camera, snmp)
   campus-hub discover onvif ...     find devices on the network
   campus-hub hash-token             make a subscriber token and its sha256
+  campus-hub hash-password          hash an operator's console password (argon2)
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import asyncio
 import os
 import sys
 
+from hub.cli import _console
 from hub.events import CATEGORY_CHOICES, SEVERITY_CHOICES, parse_category, parse_severity
 
 DEFAULT_TARGET = "127.0.0.1:50051"
@@ -136,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     token = commands.add_parser("hash-token", help="print a new subscriber token and its sha256")
     token.set_defaults(handler=cmd_hash_token)
+    _console.register(commands)
     return parser
 
 

@@ -274,6 +274,10 @@ class SubscriberConfig(_Section):
         "subscriber) reads and comments.")
 
 
+# (after ScopeConfig, which an operator's scope reuses)
+from hub.config.console import ConsoleConfig  # noqa: E402
+
+
 class HubConfig(_Section):
     """A whole ``hub.yaml``. Durations are float seconds and sizes int bytes once loaded."""
 
@@ -289,6 +293,7 @@ class HubConfig(_Section):
     subscribers: list[SubscriberConfig] = Field(default_factory=list, description="Platforms allowed to "
                                                 "subscribe.")
     alarms: AlarmsConfig = Field(default_factory=AlarmsConfig, description="Which events are alarms.")
+    console: ConsoleConfig | None = Field(None, description="The operator web console; off when absent.")
 
     @pydantic.model_validator(mode="before")
     @classmethod
