@@ -147,15 +147,19 @@ class Browser:
         """Poll ``predicate(driver)`` (in the thread) until it is truthy; its value."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        problem = None
         while True:
             try:
                 value = await self.run(predicate, self.driver)
-            except Exception:  # (the element was replaced by a live refresh meanwhile)
-                value = None
+            except Exception as exc:  # (the element was replaced by a live refresh meanwhile)
+                value, problem = None, exc
             if value:
                 return value
             if loop.time() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
+                await self.shot("timed-out")
+                errors = await self.run(self.console_errors)
+                raise AssertionError(f"timed out waiting for {what} at {self.driver.current_url}; browser "
+                                     f"errors: {errors}; last exception: {problem!r}")
             await asyncio.sleep(0.05)
 
     async def css(self, selector: str):
