@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run a hub on a simulated campus and show its events live")
     demo.add_argument("--grpc", default=DEFAULT_TARGET, metavar="HOST:PORT", help=f"default {DEFAULT_TARGET}")
     demo.add_argument("--metrics", default="127.0.0.1:9464", metavar="HOST:PORT")
+    demo.add_argument("--console", default="127.0.0.1:8080", metavar="HOST:PORT",
+                      help="the operator web console (default 127.0.0.1:8080; 'off': none)")
     demo.add_argument("--data", default=None, metavar="DIR", help="journal directory (default: a temporary one)")
     demo.add_argument("--scenario", default="one-school", metavar="SCENARIO",
                       help="campus scenario file or shipped name (default one-school)")
