@@ -33,6 +33,7 @@ from hub.console._http import (
 )
 from hub.console._i18n import LANGUAGES, translate
 from hub.console._passwords import password_matches
+from hub.console._untrusted import same_origin
 from hub.console._sessions import LoginThrottle, Session, Sessions
 from hub.console._settings import ConsoleSettings
 from hub.console._views import FILTERS, MAX_ROWS, HubTime, alarm_matcher, place_matcher, queue, strip, what_changed
@@ -218,11 +219,7 @@ class ConsoleApp(resource.Resource):
 
     @staticmethod
     def _same_origin(request) -> bool:
-        origin = request.getHeader(b"Origin")
-        if origin is None:
-            return True  # (not every browser sends it on same-origin POSTs; the token decides)
-        host = request.getHeader(b"Host") or b""
-        return origin in (b"http://" + host, b"https://" + host)
+        return same_origin(request.getHeader(b"Origin"), request.getHeader(b"Host") or b"")
 
     # --- rendering --------------------------------------------------------------------------------
     def _render(self, request, session: Session | None, template: str, **values) -> bytes:
