@@ -46,7 +46,19 @@
     if (row) { row.classList.add("selected"); }
   });
 
+  // A queue row's acknowledge button: one delegated handler instead of an htmx form per row (a
+  // 1,000-row queue loads several times faster without them).
+  function acknowledge(row) {
+    htmx.ajax("POST", "/alarm/acknowledge", {
+      source: row, target: "#flash", swap: "innerHTML",
+      values: { id: row.getAttribute("data-id"), revision: row.getAttribute("data-revision") },
+      headers: JSON.parse(document.body.getAttribute("hx-headers") || "{}")
+    });
+  }
+
   document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("tr.alarm button.ack");
+    if (button) { acknowledge(button.closest("tr.alarm")); return; }
     var row = event.target.closest && event.target.closest("tr.alarm");
     if (row && !event.target.closest("a, button, form, input, select")) {
       window.location.href = row.getAttribute("data-href");
@@ -69,7 +81,8 @@
       case "k": select(list[Math.max(index - 1, 0)]); break;
       case "Enter": if (row) { window.location.href = row.getAttribute("data-href"); } else { return; } break;
       case "a":
-        button = row ? row.querySelector("form.ack button") : document.getElementById("ack-button");
+        if (row && row.querySelector("button.ack")) { acknowledge(row); break; }
+        button = document.getElementById("ack-button");
         if (button) { button.click(); } else { return; }
         break;
       case "c": button = document.getElementById("comment"); if (button) { button.focus(); } else { return; } break;

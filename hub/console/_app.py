@@ -33,6 +33,7 @@ from hub.console._http import (
 )
 from hub.console._i18n import LANGUAGES, translate
 from hub.console._passwords import password_matches
+from hub.console._rows import RowCache
 from hub.console._untrusted import same_origin
 from hub.console._sessions import LoginThrottle, Session, Sessions
 from hub.console._settings import ConsoleSettings
@@ -116,6 +117,7 @@ class ConsoleApp(resource.Resource):
             loader=jinja2.PackageLoader("hub.console", "templates"), autoescape=True, undefined=jinja2.StrictUndefined,
             trim_blocks=True, lstrip_blocks=True)
         self.plans = {(plan.school_id, plan.building): plan for plan in settings.floor_plans}
+        self.rows = RowCache(self.templates.get_template("_row.html").render)
         self._get = {
             "/": self.index, "/login": self.login_page, "/lang": self.language, "/alarms": self.alarms_page,
             "/alarms/rows": self.alarm_rows, "/alarm": self.alarm_page, "/alarm/panel": self.alarm_panel,
@@ -227,7 +229,7 @@ class ConsoleApp(resource.Resource):
         context = dict(
             lang=lang, session=session, t=lambda key: translate(lang, key), when=self.time.format,
             iso=self.time.iso, tz_label=self.time.label(time.time()), here=here(request), page="",
-            school_name=lambda school: self.settings.sites.get(school, ("", ""))[1] or school,
+            school_name=self._school_name,
             device_name=self._device_name)
         context.update(values)
         return self.templates.get_template(template).render(context).encode("utf-8")
@@ -241,6 +243,9 @@ class ConsoleApp(resource.Resource):
 
     def _flash(self, request, ok: bool, text: str, items: list[str] = ()) -> bytes:
         return self.templates.get_template("_flash.html").render(ok=ok, text=text, items=items).encode("utf-8")
+
+    def _school_name(self, school: str) -> str:
+        return self.settings.sites.get(school, ("", ""))[1] or school
 
     def _device_name(self, device: str) -> str:
         entry = self.registry.get(device)
@@ -316,24 +321,28 @@ class ConsoleApp(resource.Resource):
         raise Answer(303, b"", {"Location": safe_next(field(request, "next", 2000))})
 
     # --- alarms -----------------------------------------------------------------------------------
-    def _queue_values(self, session: Session, which: str) -> dict:
+    def _queue_values(self, request, session: Session, which: str) -> dict:
         operator = session.operator
         alarms = queue(self.projection.table.values(), operator.scope, operator.desk_level, which)
-        return dict(alarms=alarms[:MAX_ROWS], more=max(0, len(alarms) - MAX_ROWS), which=which,
-                    may_ack=may(operator.role, "acknowledge"))
+        lang = self._lang(request)
+        may_ack = may(operator.role, "acknowledge")
+        values = dict(t=lambda key: translate(lang, key), when=self.time.format, iso=self.time.iso,
+                      school_name=self._school_name, device_name=self._device_name)
+        rows = [self.rows.row(alarm, lang, may_ack, **values) for alarm in alarms[:MAX_ROWS]]
+        return dict(rows=rows, more=max(0, len(alarms) - MAX_ROWS), which=which)
 
     async def alarms_page(self, request) -> bytes:
         session = self._required(request)
         which = field(request, "f", 32)
         which = which if which in FILTERS else "needs_action"
         return self._render(request, session, "alarms.html", page="alarms", filters=FILTERS,
-                            revision=self.projection.position, **self._queue_values(session, which))
+                            revision=self.projection.position, **self._queue_values(request, session, which))
 
     async def alarm_rows(self, request) -> bytes:
         session = self._required(request)
         which = field(request, "f", 32)
         return self._render(request, session, "_rows.html", **self._queue_values(
-            session, which if which in FILTERS else "needs_action"))
+            request, session, which if which in FILTERS else "needs_action"))
 
     def _alarm(self, request, session: Session):
         alarm_id = field(request, "id", 600)
