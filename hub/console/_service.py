@@ -44,7 +44,7 @@ class ConsoleService(service.Service):
                                            interface=host.strip("[]"))
         self.port = self._listener.getHost().port
         self.startService()
-        log.info("listening", api="console (HTTP)", url=self.url, operators=len(self.settings.operators))
+        log.debug("console started", url=self.url, operators=len(self.settings.operators))
 
     async def stop(self) -> None:
         self.stopService()

@@ -87,6 +87,10 @@ class Segment:
     state: str
 
 
+#: Width (permille) the current state takes at least at the end of a strip.
+CURRENT_MIN = 4
+
+
 def strip(transitions: list[tuple[float, str]], now: float, window: float) -> list[Segment]:
     """Segments of the last ``window`` seconds from ``transitions`` ((time, state), oldest first);
     before the first one known the state is "unknown"."""
@@ -107,6 +111,14 @@ def strip(transitions: list[tuple[float, str]], now: float, window: float) -> li
         add(when)
         state, since = new_state, when
     add(now)
+    if state != "unknown" and (not segments or segments[-1].state != state):
+        # The current state is always visible (a change a moment ago is a sliver at the end).
+        while segments and segments[-1].x >= 1000 - CURRENT_MIN:
+            segments.pop()
+        if segments and segments[-1].x + segments[-1].width > 1000 - CURRENT_MIN:
+            last = segments.pop()
+            segments.append(Segment(last.x, 1000 - CURRENT_MIN - last.x, last.state))
+        segments.append(Segment(1000 - CURRENT_MIN, CURRENT_MIN, state))
     return segments
 
 

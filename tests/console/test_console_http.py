@@ -261,3 +261,53 @@ async def test_the_live_stream_resumes_after_last_event_id_and_misses_nothing(hu
     # A position the journal no longer has (or never had) tells the page to start over.
     ahead = await asyncio.to_thread(sse_events, console.port, client.cookies, str(hub.journal.head + 100), "", 1)
     assert ahead[0][1] == "reset"
+
+
+async def test_shelve_and_close_move_an_alarm_between_the_filters(hub_and_console):
+    hub, console = hub_and_console
+    await hub.submit(panic(), "synth")
+    await settled(hub)
+    alarm_id = "pb-1/panic.alarm/gate"
+    chief = Http(console.port)
+    await chief.login("yuncheng")
+    token = chief.csrf_of((await chief.request("GET", "/alarms"))[2])
+
+    async def act(action: str, **form):
+        revision = hub.alarms.get(alarm_id).revision
+        return await chief.request("POST", f"/alarm/{action}", {"id": alarm_id, "revision": revision, **form},
+                                   headers={"X-CSRF-Token": token})
+
+    def listed(which: str, page: str) -> bool:
+        return f'data-id="{alarm_id}"' in page
+
+    assert listed("needs_action", (await chief.request("GET", "/alarms?f=needs_action"))[2])
+    assert (await act("shelve", duration="900"))[0] == 200
+    assert not listed("", (await chief.request("GET", "/alarms?f=needs_action"))[2])
+    assert listed("", (await chief.request("GET", "/alarms?f=shelved"))[2])
+    assert (await act("shelve", duration="12345"))[0] == 422  # not one of the offered durations
+    assert (await act("unshelve"))[0] == 200
+    status, _, flash = await act("close", disposition="false")
+    assert status == 409 and "未执行" in flash  # latched and unacknowledged: not over yet
+    assert (await act("acknowledge"))[0] == 200
+    assert (await act("close", disposition="false"))[0] == 200
+    alarm = hub.alarms.get(alarm_id)
+    assert alarm.closed and alarm.disposition.value == "false" and alarm.last_actor == "operator:yuncheng"
+    assert not listed("", (await chief.request("GET", "/alarms?f=all"))[2])
+
+
+async def test_escalated_to_me_shows_alarms_escalated_to_the_desks_level(hub_and_console):
+    from hub.alarms import Escalate
+
+    hub, console = hub_and_console
+    await hub.submit(panic(), "synth")
+    await settled(hub)
+    county, city = Http(console.port), Http(console.port)
+    await county.login("yanhu")  # 140802: the county desk
+    await city.login("yuncheng")  # 1408: the city desk
+    assert 'data-id="pb-1' not in (await county.request("GET", "/alarms?f=escalated"))[2]
+    await hub.alarms.command("pb-1/panic.alarm/gate", Escalate(1), "hub")
+    assert 'data-id="pb-1' in (await county.request("GET", "/alarms?f=escalated"))[2]
+    assert 'data-id="pb-1' not in (await city.request("GET", "/alarms?f=escalated"))[2]
+    await hub.alarms.command("pb-1/panic.alarm/gate", Escalate(2), "hub")
+    page = (await city.request("GET", "/alarms?f=escalated"))[2]
+    assert 'data-id="pb-1' in page and "市" in page
