@@ -563,7 +563,8 @@ class ConsoleApp(resource.Resource):
         request.notifyFinish().addBoth(lambda _: task.cancel())
         try:
             await _sse.stream(request.write, self.journal, after, alarm_matcher(session.operator.scope),
-                              place_matcher(session.operator.scope), self.metrics.pushed.inc)
+                              place_matcher(session.operator.scope), self.metrics.pushed.inc,
+                              alive=lambda: self.sessions.get(session.id) is session)
         except asyncio.CancelledError:
             pass
         finally:
@@ -573,6 +574,8 @@ class ConsoleApp(resource.Resource):
                 session.on_end.remove(ended)
             if not request.finished and not request._disconnected:
                 request.finish()
+                if request.transport is not None:  # (a stream's connection is never reused)
+                    request.transport.loseConnection()
         return None
 
     async def close_streams(self) -> None:

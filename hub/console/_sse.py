@@ -48,9 +48,9 @@ def frame(event: str, data: dict | str, id_: int | None = None) -> bytes:
 
 async def stream(write: Callable[[bytes], None], journal: Journal, after: int,
                  alarm_in_scope: Callable[[Alarm], bool], place_in_scope: Callable[[str, str, str], bool],
-                 on_sent: Callable[[int], None] | None = None) -> None:
+                 on_sent: Callable[[int], None] | None = None, alive: Callable[[], bool] = lambda: True) -> None:
     """Write the feed after journal position ``after`` until cancelled (the connection closed, the
-    session ended) or the journal closes."""
+    session ended), ``alive()`` turns false (the session expired) or the journal closes."""
     write(f"retry: {RETRY_MS}\n\n".encode())
     if after > journal.head:
         write(frame("reset", {"reason": "ahead"}))
@@ -61,6 +61,8 @@ async def stream(write: Callable[[bytes], None], journal: Journal, after: int,
             entries = await cursor.read(READ_BATCH)
         except RetentionExceeded:
             write(frame("reset", {"reason": "retention"}))
+            return
+        if not alive():
             return
         if not entries:
             if not await cursor.wait(timeout=KEEPALIVE):

@@ -227,7 +227,10 @@ def sse_events(port: int, cookies: dict, after: str = "", last_event_id: str = "
     events, fields = [], {}
     try:
         while len(events) < count:
-            line = response.fp.readline().decode().rstrip("\n")
+            raw = response.fp.readline()
+            if not raw:
+                break  # the hub closed the stream
+            line = raw.decode().rstrip("\r\n")
             if line == "":
                 if "event" in fields:
                     events.append((fields.get("id", ""), fields["event"], json.loads(fields["data"])))
@@ -311,3 +314,21 @@ async def test_escalated_to_me_shows_alarms_escalated_to_the_desks_level(hub_and
     await hub.alarms.command("pb-1/panic.alarm/gate", Escalate(2), "hub")
     page = (await city.request("GET", "/alarms?f=escalated"))[2]
     assert 'data-id="pb-1' in page and "市" in page
+
+
+async def test_a_live_stream_ends_when_its_session_is_logged_out(hub_and_console):
+    hub, console = hub_and_console
+    client = Http(console.port)
+    await client.login("yanhu")
+    token = client.csrf_of((await client.request("GET", "/alarms"))[2])
+    reading = asyncio.ensure_future(asyncio.to_thread(sse_events, console.port, dict(client.cookies), "", "", 1))
+    while not console.app.streams:
+        await asyncio.sleep(0.01)
+    await client.request("POST", "/logout", {"csrf": token})
+    for _ in range(500):
+        if not console.app.streams:
+            break
+        await asyncio.sleep(0.01)
+    assert not console.app.streams
+    await asyncio.wait([reading], timeout=10)
+    assert reading.done()  # (the stream closed without an event: the reader saw its end)
