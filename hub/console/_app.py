@@ -132,6 +132,7 @@ class ConsoleApp(resource.Resource):
     def render(self, request):
         for name, value in SECURITY_HEADERS.items():
             request.setHeader(name, value)
+        request.setHeader(b"Server", b"campus-hub")  # (not Twisted's version)
         task = asyncio.ensure_future(self._handle(request))
         Deferred.fromFuture(task).addErrback(lambda failure: None)
         return server.NOT_DONE_YET
@@ -194,7 +195,8 @@ class ConsoleApp(resource.Resource):
         peer = _peer(request)
         skipped = self.log_limit.allow(f"{reason}:{peer}")
         if skipped is not None:
-            log.warning("console request refused", reason=reason, peer=peer, path=request.path[:200].decode(
+            # (a visit before logging in is ordinary; a bad token, a foreign id or a wrong password is not)
+            (log.info if reason == "no_session" else log.warning)("console request refused", reason=reason, peer=peer, path=request.path[:200].decode(
                 "utf-8", "replace"), left_out=skipped, **details)
 
     def _required(self, request) -> Session:
