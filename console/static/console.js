@@ -25,13 +25,15 @@
   // --- keyboard --------------------------------------------------------------------------------
   var selectedId = null;
 
+  function hrefOf(row) { return "/alarm?id=" + encodeURIComponent(row.getAttribute("data-id")); }
+
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("tr.alarm")); }
 
   function select(row) {
     rows().forEach(function (r) { r.classList.remove("selected"); });
     if (row) {
       row.classList.add("selected");
-      row.focus({ preventScroll: false });
+      row.scrollIntoView({ block: "nearest" });
       selectedId = row.getAttribute("data-id");
     }
   }
@@ -61,7 +63,7 @@
     if (button) { acknowledge(button.closest("tr.alarm")); return; }
     var row = event.target.closest && event.target.closest("tr.alarm");
     if (row && !event.target.closest("a, button, form, input, select")) {
-      window.location.href = row.getAttribute("data-href");
+      window.location.href = hrefOf(row);
     }
   });
 
@@ -79,7 +81,7 @@
     switch (event.key) {
       case "j": select(list[Math.min(index + 1, list.length - 1)]); break;
       case "k": select(list[Math.max(index - 1, 0)]); break;
-      case "Enter": if (row) { window.location.href = row.getAttribute("data-href"); } else { return; } break;
+      case "Enter": if (row) { window.location.href = hrefOf(row); } else { return; } break;
       case "a":
         if (row && row.querySelector("button.ack")) { acknowledge(row); break; }
         button = document.getElementById("ack-button");

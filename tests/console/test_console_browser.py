@@ -110,6 +110,10 @@ async def test_a_live_queue_follows_changes_it_did_not_make_and_survives_a_dropp
         await duty.wait(lambda d: d.find_elements("css selector", row("fp-1/panic.alarm")), timeout=15,
                         what="the panic sent while the connection was down")
         await duty.shot("06-queue-after-reconnect")
+        # j selects the first row, Enter opens it.
+        await duty.run(lambda: duty.driver.find_element("css selector", "body").send_keys("j"))
+        await duty.run(lambda: duty.driver.find_element("css selector", "body").send_keys("\ue007"))
+        await duty.wait(lambda d: "/alarm?id=" in d.current_url, what="the alarm opened by keyboard")
         # (htmx logs the dropped connection; nothing else is wrong)
         assert [e for e in duty.console_errors() if "htmx.min.js" not in e] == []
 
