@@ -36,6 +36,7 @@ BENCHMARKS = {
                                             "--eval-seconds", "0.5"]),
     "campus": ("bench.bench_campus", [], ["--schools", "1", "--rate", "20", "--seconds", "3", "--warmup", "1",
                                           "--attach-timeout", "60"]),
+    "console": ("bench.bench_console", [], ["--quick"]),
 }
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

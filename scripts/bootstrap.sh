@@ -21,6 +21,19 @@ if ! command -v snmpget >/dev/null 2>&1; then
   fi
 fi
 
+# The console's browser tests (tests/console) drive Debian's headless chromium through its own
+# chromium-driver (same version, no download); fonts-wqy-microhei renders the Chinese pages.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
+    || [ ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing Debian packages chromium, chromium-driver, fonts-wqy-microhei for the console tests"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null
+  else
+    say "chromium/chromium-driver missing and not root: the console's browser tests will be skipped"
+  fi
+fi
+
 # buf lints the proto contract and checks it for breaking changes (tests/kernel/test_proto_contract.py);
 # its npm package ships the binary.
 BUF_VERSION=1.75.0

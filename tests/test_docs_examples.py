@@ -42,6 +42,8 @@ from simulators.snmp.scenario import load_scenario as load_snmp_scenario
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 PLACEHOLDER_HASH = "0" * 64
+PLACEHOLDER_ARGON2 = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+_IMAGE_REFERENCE = re.compile(r"^\s*image:\s*(\S+\.(?:svg|png|jpg))\s*$", re.MULTILINE)
 
 _FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>\S*)\s*$")
 _MARKER = re.compile(r"^\s*<!--\s*example:\s*(?P<kind>[a-z-]+)(?:\s+in\s+(?P<key>[a-z_]+))?\s*-->\s*$")
@@ -100,7 +102,11 @@ def load_hub_config(example: Example, text: str, tmp_path: pathlib.Path, monkeyp
         assert not reference.startswith("/"), f"{example.where}: use a relative ${{file:...}} path in examples"
         secret = tmp_path / reference
         secret.parent.mkdir(parents=True, exist_ok=True)
-        secret.write_text(PLACEHOLDER_HASH + "\n")
+        # (an operator's console password hash is argon2, not sha256)
+        secret.write_text((PLACEHOLDER_ARGON2 if reference.endswith(".argon2") else PLACEHOLDER_HASH) + "\n")
+    for image in _IMAGE_REFERENCE.findall(text):  # console floor plans: a file to point at
+        (tmp_path / image).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / image).write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     hub.config.load_text(text, example.where.rsplit(":", 1)[0], env=env, base_dir=tmp_path)
 
 
@@ -183,7 +189,8 @@ def test_every_example_file_is_listed():
 
 
 def placeholder_env(text: str, monkeypatch) -> dict[str, str]:
-    env = {name: PLACEHOLDER_HASH for names in _ENV_REFERENCE.findall(text) for name in names if name}
+    env = {name: PLACEHOLDER_ARGON2 if name.endswith("PASSWORD_HASH") else PLACEHOLDER_HASH
+           for names in _ENV_REFERENCE.findall(text) for name in names if name}
     for name, value in env.items():  # adapter options (password_env, key_env) read the process environment
         monkeypatch.setenv(name, value)
     return env

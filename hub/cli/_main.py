@@ -15,6 +15,7 @@
   campus-hub sim NAME ...           run a device simulator (sia, fire-panel, camera, snmp)
   campus-hub discover onvif ...     find devices on the network
   campus-hub hash-token             make a subscriber token and its sha256
+  campus-hub hash-password          hash an operator's console password (argon2)
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import asyncio
 import os
 import sys
 
+from hub.cli import _console
 from hub.events import CATEGORY_CHOICES, SEVERITY_CHOICES, parse_category, parse_severity
 
 DEFAULT_TARGET = "127.0.0.1:50051"
@@ -117,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run a hub on a simulated campus and show its events live")
     demo.add_argument("--grpc", default=DEFAULT_TARGET, metavar="HOST:PORT", help=f"default {DEFAULT_TARGET}")
     demo.add_argument("--metrics", default="127.0.0.1:9464", metavar="HOST:PORT")
+    demo.add_argument("--console", default="127.0.0.1:8080", metavar="HOST:PORT",
+                      help="the operator web console (default 127.0.0.1:8080; 'off': none)")
     demo.add_argument("--data", default=None, metavar="DIR", help="journal directory (default: a temporary one)")
     demo.add_argument("--scenario", default="one-school", metavar="SCENARIO",
                       help="campus scenario file or shipped name (default one-school)")
@@ -149,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_rules_commands(commands)
     token = commands.add_parser("hash-token", help="print a new subscriber token and its sha256")
     token.set_defaults(handler=cmd_hash_token)
+    _console.register(commands)
     return parser
 
 

@@ -136,7 +136,10 @@ async def serve(config) -> int:
     from hub.kernel import Hub
 
     interpreter.tune_for_hub()
+    from hub.cli._console import attach_from_config
+
     hub = Hub(settings_from_config(config))
+    attach_from_config(hub, config)
     try:
         await hub.start()
     except (JournalUnavailable, OSError) as exc:
@@ -159,5 +162,8 @@ def announce(hub, config) -> None:
     if hub.metrics_port is not None:
         log.info("listening", api="metrics (HTTP)", address=hub.settings.metrics_address.rpartition(":")[0]
                  + f":{hub.metrics_port}", path="/metrics")
+    console = next((child for child in hub if child.name == "console"), None)
+    if console is not None:
+        log.info("listening", api="console (HTTP)", url=console.url)
     log.info("running", hub_id=hub.settings.hub_id, adapters=len(hub.settings.adapters),
              devices=len(hub.registry), journal=hub.settings.journal_path, head_sequence=hub.journal.head)

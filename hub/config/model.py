@@ -281,6 +281,10 @@ class SubscriberConfig(_Section):
         "subscriber) reads and comments.")
 
 
+# (after ScopeConfig, which an operator's scope reuses)
+from hub.config.console import ConsoleConfig  # noqa: E402
+
+
 class HubConfig(_Section):
     """A whole ``hub.yaml``. Durations are float seconds and sizes int bytes once loaded."""
 
@@ -303,6 +307,7 @@ class HubConfig(_Section):
     ledger: LedgerConfig = Field(default_factory=LedgerConfig, description="The hazard ledger (隐患台账).")
     uplinks: Annotated[list[UplinkConfig], AfterValidator(unique_uplink_names)] = Field(
         default_factory=list, description="Links to the hubs above and below (federation); none: a standalone hub.")
+    console: ConsoleConfig | None = Field(None, description="The operator web console; off when absent.")
 
     @pydantic.model_validator(mode="before")
     @classmethod

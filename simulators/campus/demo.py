@@ -90,14 +90,15 @@ async def _campus_demo(data_dir: str, args) -> int:
         text, token = config_text(campus, HubOptions(args.grpc, args.metrics, f"{data_dir}/journal.db"))
         config = hub_config.load_text(text, "<demo config>", base_dir=data_dir)
         hub = Hub(settings_from_config(config))
+        console, login = _attach_demo_console(hub, plan, args)
         try:
             await hub.start()
         except OSError as exc:
-            print(f"campus-hub demo: cannot start: {exc} (is another hub running? try --grpc 127.0.0.1:0)",
-                  file=sys.stderr)
+            print(f"campus-hub demo: cannot start: {exc} (is another hub running? try --grpc 127.0.0.1:0 "
+                  f"--console 127.0.0.1:0)", file=sys.stderr)
             return 2
         target = f"{args.grpc.rsplit(':', 1)[0]}:{hub.grpc_port}"
-        _print_header(campus, hub, target, token, args)
+        _print_header(campus, hub, target, token, args, console, login)
         colour = render.stdout_is_terminal()
         schools = {school.school_id: school.name for school in plan.schools}
         async with HubClient(target, token) as client:
@@ -122,7 +123,19 @@ async def _campus_demo(data_dir: str, args) -> int:
     return 0
 
 
-def _print_header(campus, hub, target: str, token: str, args) -> None:
+def _attach_demo_console(hub, plan, args):
+    """The operator console on ``--console`` (off with --console off): (service, login) or (None, None)."""
+    address = getattr(args, "console", "127.0.0.1:8080")
+    if address == "off":
+        return None, None
+    from hub.console import attach_console
+    from simulators.campus.democonsole import demo_console
+
+    settings, login = demo_console(plan, address)
+    return attach_console(hub, settings), login
+
+
+def _print_header(campus, hub, target: str, token: str, args, console=None, login=None) -> None:
     plan = campus.plan
     school = plan.schools[0]
     more = f" and {len(plan.schools) - 1} more schools" if len(plan.schools) > 1 else ""
@@ -139,6 +152,7 @@ def _print_header(campus, hub, target: str, token: str, args) -> None:
     lines += [
         f"  gRPC API   {target}   (health and reflection enabled)",
         f"  metrics    http://{args.metrics.rsplit(':', 1)[0]}:{hub.metrics_port}/metrics",
+        *([f"  console    {console.url}   (log in as {login.username} / {login.password})"] if console else []),
         "  try, in another terminal:",
         f"    campus-hub tail --target {target} --token {token} --category fire",
         f"    campus-hub devices --target {target} --token {token}",

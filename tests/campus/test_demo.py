@@ -11,7 +11,7 @@ from tests.campus.processes import ROOT
 
 async def run_demo(*args: str, timeout: float = 60) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub.cli", "demo", *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        sys.executable, "-m", "hub.cli", "demo", "--console", "127.0.0.1:0", *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
     out, err = await asyncio.wait_for(process.communicate(), timeout)
     return process.returncode, out.decode(), err.decode()
