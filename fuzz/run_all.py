@@ -1,15 +1,20 @@
-"""Fuzz every target in turn, one process at a time, and print what each run did.
+"""Fuzz every target for a given time and print what each run did, and each target's totals.
 
-``python -m fuzz.run_all --seconds 300 [--only sia,snmp_trap] [--work DIR]`` (needs the optional
-``fuzz`` extra: atheris). Each target starts from its committed seeds (``fuzz/corpus/<name>/``,
-read only) plus what earlier runs in ``--work`` found; new inputs and crash files go to
-``<work>/<name>/``. A crash does not end a target's turn: it is counted and the target restarts
-for the rest of its time. Not part of CI (CI runs ``fuzz.smoke``).
+``python -m fuzz.run_all --seconds 300 [--only sia,onvif=600] [--jobs 2] [--work DIR]`` (needs the
+optional ``fuzz`` extra: atheris). ``--only`` picks targets, each with its own time if given as
+``name=seconds``; ``--jobs`` runs that many targets at a time. Each target starts from its
+committed seeds (``fuzz/corpus/<name>/``, read only) plus what earlier runs in ``--work`` found;
+new inputs and crash files go to ``<work>/<name>/``, and every run is added to
+``<work>/<name>/runs.jsonl`` so that the totals across runs (a campaign) are printed too. A crash
+does not end a target's turn: it is counted and the target restarts for the rest of its time. Not
+part of CI (CI runs ``fuzz.smoke``). On a shared machine run it under ``nice -n 19``.
 """
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import dataclasses
+import json
 import re
 import subprocess
 import sys
@@ -23,13 +28,18 @@ from fuzz.smoke import CORPUS
 ROOT = Path(__file__).resolve().parents[1]
 _PROGRESS = re.compile(rb"^#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+) corp: (\d+)/", re.MULTILINE)
 _STAT = re.compile(rb"^stat::(\w+):\s+(\d+)", re.MULTILINE)
+HEADER = (f"{'target':<20}{'seconds':>8}{'executions':>12}{'exec/s':>8}{'cov':>6}{'ft':>7}{'corpus':>7}"
+          f"{'crashes':>8}{'runs':>6}{'all executions':>16}{'all crashes':>12}")
 
 
 @dataclasses.dataclass
 class Result:
+    """One target's turn: wall time (with start-up), what libFuzzer reported, crash files found."""
+
     name: str
     seconds: float = 0.0
     executions: int = 0
+    fuzzing_seconds: float = 0.0  # executions / libFuzzer's own rate: without start-up
     coverage: int = 0
     features: int = 0
     corpus: int = 0
@@ -38,7 +48,25 @@ class Result:
 
     @property
     def rate(self) -> float:
+        """Executions per second while fuzzing (libFuzzer's figure, not counting start-up)."""
+        if self.fuzzing_seconds:
+            return self.executions / self.fuzzing_seconds
         return self.executions / self.seconds if self.seconds else 0.0
+
+    def add_run(self, output: bytes) -> bool:
+        """Add one libFuzzer process's output; False if it never got to fuzzing."""
+        stats = {key.decode(): int(value) for key, value in _STAT.findall(output)}
+        progress = _PROGRESS.findall(output)
+        if not progress and not stats:
+            return False
+        if progress:
+            _, cov, ft, corp = progress[-1]
+            self.coverage, self.features, self.corpus = int(cov), int(ft), int(corp)
+        executions = stats.get("number_of_executed_units", int(progress[-1][0]) if progress else 0)
+        self.executions += executions
+        if stats.get("average_exec_per_sec"):
+            self.fuzzing_seconds += executions / stats["average_exec_per_sec"]
+        return True
 
 
 def fuzz_target(name: str, seconds: float, work: Path) -> Result:
@@ -57,16 +85,10 @@ def fuzz_target(name: str, seconds: float, work: Path) -> Result:
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
         result.seconds += time.monotonic() - started
         output = run.stdout
-        stats = {key.decode(): int(value) for key, value in _STAT.findall(output)}
-        progress = _PROGRESS.findall(output)
-        if progress:
-            _, cov, ft, corp = progress[-1]
-            result.coverage, result.features, result.corpus = int(cov), int(ft), int(corp)
-        result.executions += stats.get("number_of_executed_units", int(progress[-1][0]) if progress else 0)
-        if run.returncode == 0:
-            break
-        if not progress and not stats:  # it never started: show why and stop
+        if not result.add_run(output):  # it never started: show why and stop
             sys.stdout.write(output.decode(errors="replace")[-3000:])
+            break
+        if run.returncode == 0:
             break
         result.restarts += 1
         tail = output.decode(errors="replace").split("=== Uncaught Python exception: ===")[-1]
@@ -75,32 +97,59 @@ def fuzz_target(name: str, seconds: float, work: Path) -> Result:
     return result
 
 
+def record(result: Result, work: Path) -> list[dict]:
+    """Add ``result`` to its target's run log in ``work``; return every run logged so far."""
+    log = work / result.name / "runs.jsonl"
+    entry = dataclasses.asdict(result) | {"rate": round(result.rate, 1), "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    with log.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(entry) + "\n")
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def row(result: Result, runs: list[dict]) -> str:
+    return (f"{result.name:<20}{result.seconds:>8.0f}{result.executions:>12,}{result.rate:>8,.0f}{result.coverage:>6}"
+            f"{result.features:>7}{result.corpus:>7}{result.crashes:>8}{len(runs):>6}"
+            f"{sum(r['executions'] for r in runs):>16,}{sum(r['crashes'] for r in runs):>12}")
+
+
+def parse_plan(only: str, seconds: float) -> dict[str, float]:
+    """``"sia,onvif=600"`` -> {"sia": seconds, "onvif": 600.0}; every target when empty."""
+    plan: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in only.split(","))):
+        name, _, own = item.partition("=")
+        plan[name] = float(own) if own else seconds
+    return plan or dict.fromkeys(TARGETS, seconds)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=300, help="time per target (default 300)")
-    parser.add_argument("--only", default="", help="comma-separated target names (default: all)")
+    parser.add_argument("--only", default="", help="comma-separated targets, each NAME or NAME=SECONDS (default: all)")
+    parser.add_argument("--jobs", type=int, default=1, help="targets fuzzed at a time (default 1)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "campus-hub-fuzz",
-                        help="where grown corpora and crash files go")
+                        help="where grown corpora, crash files and run logs go")
     args = parser.parse_args()
-    names = [n for n in args.only.split(",") if n] or list(TARGETS)
-    unknown = set(names) - set(TARGETS)
+    try:
+        plan = parse_plan(args.only, args.seconds)
+    except ValueError as exc:
+        parser.error(f"--only: {exc}")
+    unknown = set(plan) - set(TARGETS)
     if unknown:
         parser.error(f"unknown targets {sorted(unknown)}; known: {', '.join(TARGETS)}")
-    header = f"{'target':<16}{'seconds':>9}{'executions':>13}{'exec/s':>9}{'cov':>7}{'ft':>8}{'corpus':>8}{'crashes':>9}"
-    results = []
-    for name in names:
-        print(f"fuzzing {name} for {args.seconds:g} s ...", flush=True)
-        results.append(fuzz_target(name, args.seconds, args.work))
-    print(header)
-    for r in results:
-        print(f"{r.name:<16}{r.seconds:>9.0f}{r.executions:>13,}{r.rate:>9,.0f}{r.coverage:>7}{r.features:>8}"
-              f"{r.corpus:>8}{r.crashes:>9}")
-    total = Result("total", sum(r.seconds for r in results), sum(r.executions for r in results),
-                   crashes=sum(r.crashes for r in results))
-    print(f"{total.name:<16}{total.seconds:>9.0f}{total.executions:>13,}{total.rate:>9,.0f}{'':>7}{'':>8}{'':>8}"
-          f"{total.crashes:>9}")
-    print(f"crash files: {args.work}/<target>/crashes/")
-    return 1 if total.crashes else 0
+    started = time.monotonic()
+    print(HEADER, flush=True)
+
+    def turn(name: str) -> Result:
+        result = fuzz_target(name, plan[name], args.work)
+        print(row(result, record(result, args.work)), flush=True)
+        return result
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = list(pool.map(turn, plan))
+    executions, crashes = sum(r.executions for r in results), sum(r.crashes for r in results)
+    print(f"{'total':<20}{time.monotonic() - started:>8.0f}{executions:>12,}{'':>34}{crashes:>8}")
+    print(f"crash files: {args.work}/<target>/crashes/; run logs: {args.work}/<target>/runs.jsonl")
+    return 1 if crashes else 0
 
 
 if __name__ == "__main__":

@@ -95,6 +95,14 @@ class PanelTracker:
         self._last_read[(table, start)] = values
         return transitions
 
+    def forget(self) -> None:
+        """Forget every read, as a new tracker of the same profile would (cheaper than building
+        one: the profile's address layout is kept). The next read of a word raises what it holds."""
+        for words in self._at.values():
+            for word in words:
+                word.raw, word.held = None, {}
+        self._last_read.clear()
+
     def active(self) -> list[tuple[SignalInstance, Decoded]]:
         """Conditions holding now (as last read)."""
         return [(word.instance, decoded) for words in self._at.values() for word in words

@@ -133,3 +133,15 @@ def test_simulator_encoding_round_trips_through_the_decoder(case):
             tracker.feed(block.table, block.start, model.read(block.table, block.start, block.count))
         held = {(i.key, d.condition.event) for i, d in tracker.active()}
         assert ((instance.key, event) in held) == on
+
+
+def test_a_forgotten_tracker_answers_as_a_new_one():
+    fire = [ZONE_WORD_FIRE] * 8
+    tracker = PanelTracker(NOTIFIER)
+    tracker.feed(Table.holding, 3000, fire)
+    assert tracker.feed(Table.holding, 3000, fire) == []
+    tracker.forget()
+    assert tracker.active() == []
+    fresh = PanelTracker(NOTIFIER)
+    assert tracker.feed(Table.holding, 3000, fire) == fresh.feed(Table.holding, 3000, fire) != []
+    assert tracker.active() == fresh.active()
