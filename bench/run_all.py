@@ -32,6 +32,7 @@ BENCHMARKS = {
                                                    "--paced-seconds", "1", "--rate", "50", "--senders", "1"]),
     "snmp poll": ("bench.bench_snmp", ["poll"], ["poll", "--switches", "5", "--interval", "2", "--duration", "4",
                                                  "--terminal-interval", "2", "--sim-processes", "1", "--rate", "5"]),
+    "alarms": ("bench.bench_alarms", [], ["--quick"]),
     "campus": ("bench.bench_campus", [], ["--schools", "1", "--rate", "20", "--seconds", "3", "--warmup", "1",
                                           "--attach-timeout", "60"]),
 }
