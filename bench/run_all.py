@@ -34,6 +34,7 @@ BENCHMARKS = {
                                                  "--terminal-interval", "2", "--sim-processes", "1", "--rate", "5"]),
     "linkage": ("bench.bench_linkage", [], ["--cameras", "10", "--alarms", "10", "--events", "1000", "--repeat", "1",
                                             "--eval-seconds", "0.5"]),
+    "alarms": ("bench.bench_alarms", [], ["--quick"]),
     "campus": ("bench.bench_campus", [], ["--schools", "1", "--rate", "20", "--seconds", "3", "--warmup", "1",
                                           "--attach-timeout", "60"]),
     "console": ("bench.bench_console", [], ["--quick"]),
