@@ -156,6 +156,9 @@ def _print_header(campus, hub, target: str, token: str, args, console=None, logi
         "  try, in another terminal:",
         f"    campus-hub tail --target {target} --token {token} --category fire",
         f"    campus-hub devices --target {target} --token {token}",
+        f"    campus-hub alarms --watch --target {target} --token {token}   (the gate's panic alarm escalates "
+        "to the county after 60 s unless acknowledged:",
+        f"    campus-hub alarm ack ID --revision N --target {target} --token {token})",
         "  Ctrl-C stops.",
         "",
         "events as a platform receives them over gRPC (lines starting with 'script' say what the simulator did):",
