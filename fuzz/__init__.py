@@ -9,4 +9,5 @@ its seeds and random mutations without atheris (what CI does).
 TARGETS = (
     "sia", "sia_receiver", "snmp_envelope", "snmp_trap", "snmp_poll", "modbus_profile", "modbus_tracker",
     "modbus_link", "onvif", "onvif_fields", "grpc_request", "camera_requests", "fire_panel_requests", "modbus_pairing",
+    "ledger_photo",
 )
