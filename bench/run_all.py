@@ -34,6 +34,7 @@ BENCHMARKS = {
                                                  "--terminal-interval", "2", "--sim-processes", "1", "--rate", "5"]),
     "campus": ("bench.bench_campus", [], ["--schools", "1", "--rate", "20", "--seconds", "3", "--warmup", "1",
                                           "--attach-timeout", "60"]),
+    "reports": ("bench.bench_reports", [], ["--quick"]),
 }
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
