@@ -38,6 +38,7 @@ BENCHMARKS = {
     "campus": ("bench.bench_campus", [], ["--schools", "1", "--rate", "20", "--seconds", "3", "--warmup", "1",
                                           "--attach-timeout", "60"]),
     "console": ("bench.bench_console", [], ["--quick"]),
+    "reports": ("bench.bench_reports", [], ["--quick"]),
 }
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
