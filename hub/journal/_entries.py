@@ -93,13 +93,15 @@ def sequenced(first_sequence: int, pending: Sequence[NewEntry]) -> list[Entry]:
 
     Each event's sequence field is appended to its serialized form: protobuf reads a field that
     appears later as set, so this is the event with its sequence, without serializing it again."""
-    tag, join, filters, make = _SEQUENCE_TAG, b"".join, _FILTER_FIELDS, Entry._make
+    # tuple.__new__, not Entry._make (a Python-level call and a length check per event): the
+    # fields come from a NewEntry, whose constructor checked them, so the row's shape is fixed.
+    tag, join, filters, make = _SEQUENCE_TAG, b"".join, _FILTER_FIELDS, tuple.__new__
     entries: list[Entry] = []
     add = entries.append
     for seq, new in enumerate(pending, first_sequence):
         serialized, appended, sequence = new[filters], new[filters + 1], varint(seq)
         prefix = _frame_prefix(len(serialized) + len(appended) + 1 + len(sequence))
-        add(make((seq, *new[:filters], join((prefix, serialized, appended, tag, sequence)))))
+        add(make(Entry, (seq, *new[:filters], join((prefix, serialized, appended, tag, sequence)))))
     return entries
 
 
