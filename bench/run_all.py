@@ -34,6 +34,7 @@ BENCHMARKS = {
                                                  "--terminal-interval", "2", "--sim-processes", "1", "--rate", "5"]),
     "campus": ("bench.bench_campus", [], ["--schools", "1", "--rate", "20", "--seconds", "3", "--warmup", "1",
                                           "--attach-timeout", "60"]),
+    "memory": ("bench.bench_memory", [], ["--schools", "1", "--settle", "1", "--no-all", "--attach-timeout", "60"]),
 }
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
