@@ -39,6 +39,7 @@ BENCHMARKS = {
                                           "--attach-timeout", "60"]),
     "console": ("bench.bench_console", [], ["--quick"]),
     "reports": ("bench.bench_reports", [], ["--quick"]),
+    "memory": ("bench.bench_memory", [], ["--schools", "1", "--settle", "1", "--no-all", "--attach-timeout", "60"]),
 }
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -172,6 +172,14 @@ class CameraSession:
     # --- discovery of what the camera is --------------------------------------------------------
     def describe(self) -> CameraFacts:
         """GetDeviceInformation, GetCapabilities, GetProfiles, GetStreamUri, GetSnapshotUri."""
+        try:
+            return self._describe()
+        finally:
+            # A zeep client with its bound service proxies is ~170 KiB per camera (bench.bench_memory)
+            # and is needed again only for a rare PTZ call or clock resync: rebuilt then.
+            self._services.clear()
+
+    def _describe(self) -> CameraFacts:
         info = self._call("devicemgmt", "GetDeviceInformation")
         facts = CameraFacts(
             manufacturer=str(info.Manufacturer or ""), model=str(info.Model or ""),
