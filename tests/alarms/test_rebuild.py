@@ -14,8 +14,9 @@ from .conftest import alarm_settings
 from .test_projection import alarm_when, fire, panic
 
 
-def test_the_indexed_categories_are_alarm_changes_and_audit():
-    assert schema.INDEXED_CATEGORIES == (Category.CATEGORY_ALARM, Category.CATEGORY_AUDIT)
+def test_the_indexed_categories_are_alarm_changes_linkage_and_audit():
+    # linkage's events carry the snapshots attached to alarms, so the alarm table's rebuild reads them too
+    assert schema.INDEXED_CATEGORIES == (Category.CATEGORY_ALARM, Category.CATEGORY_LINKAGE, Category.CATEGORY_AUDIT)
 
 
 async def test_rebuild_reads_alarm_changes_through_the_index_and_equals_the_incremental_table(tmp_path):
