@@ -90,6 +90,7 @@ def seeds() -> dict[str, bytes]:
             ((1, 3, 6, 1, 4, 1, 9, 2, 3), rfc1902.Counter64(2**64 - 1)))),
         "v2c-cold-start-after-warm": messages.v2c_message("trap", messages.notification(oids.WARM_START, uptime=5)),
         "issue19-v1-generic-trap-117": messages.V1_GENERIC_TRAP_117,
+        "found-v1-specific-trap-minus-8": messages.V1_SPECIFIC_TRAP_MINUS_8,
         **{f"issue19-malformed-ber-{i}": datagram for i, datagram in enumerate(messages.MALFORMED_BER, 1)},
     }
 

@@ -20,6 +20,8 @@ V2C_LINK_DOWN, V1_LINK_DOWN = _vectors.V2C_LINK_DOWN, _vectors.V1_LINK_DOWN
 V3_AUTHPRIV_COLD_START, V3_PLAIN_COLD_START = _vectors.V3_AUTHPRIV_COLD_START, _vectors.V3_PLAIN_COLD_START
 # issue 19: v1 generic-trap 117, and BER pyasn1's decoder raised TypeError/OverflowError on
 V1_GENERIC_TRAP_117 = V1_LINK_DOWN.replace(b"\x02\x01\x02\x02\x01\x00", b"\x02\x01\x75\x02\x01\x00")
+# found by the campaign after the fixes: specific-trap -8 became an OID arc in the v1 -> v2 translation
+V1_SPECIFIC_TRAP_MINUS_8 = V1_GENERIC_TRAP_117.replace(b"\x02\x01\x75\x02\x01\x00", b"\x02\x01\x75\x02\x01\xf8")
 MALFORMED_BER = (bytes.fromhex("7300"), bytes.fromhex("fd28"),
                  bytes.fromhex("30818b020103301102042f4b0ad402888081e053f4510300"))
 

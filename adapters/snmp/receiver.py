@@ -267,7 +267,11 @@ def _v1_to_v2(pdu, community: str):
     """RFC 3584 translation of a v1 trap. A generic-trap outside 0..6 has no SNMPv2 equivalent
     (pysnmp raises KeyError); it becomes snmpTraps.(generic + 1), the RFC's own rule carried on, so
     the trap is kept as an unknown trap with its varbinds. Negative ones (no OID arc can hold them)
-    are translated as enterprise-specific."""
+    are translated as enterprise-specific. A negative specific-trap cannot be an arc either (pyasn1
+    raises): it is read as the unsigned 32-bit value an agent with a signed encoder meant."""
+    specific = int(v1.apiTrapPDU.get_specific_trap(pdu))
+    if specific < 0:
+        v1.apiTrapPDU.set_specific_trap(pdu, specific % 2**32)
     generic = int(v1.apiTrapPDU.get_generic_trap(pdu))
     if 0 <= generic <= 6:
         return rfc2576.v1_to_v2(pdu, snmpTrapCommunity=community)
