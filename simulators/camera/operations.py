@@ -24,6 +24,12 @@ SUBSCRIPTION_PREFIX = "/onvif/subscription/"
 SNAPSHOT_PATH = "/onvif/snapshot.jpg"
 
 
+
+def local_name(tag: str) -> str:
+    """The element name without its namespace. Not ``etree.QName``: it refuses the tag of an
+    element whose namespace holds a brace, which lxml itself accepts (a client may send one)."""
+    return tag.rpartition("}")[2]
+
 def _q(prefix: str, name: str) -> str:
     return f"{{{NS[prefix]}}}{name}"
 
@@ -102,7 +108,7 @@ class CameraOperations:
 
     def handle(self, path: str, body: etree._Element) -> str | defer.Deferred:
         """The answer body for request element ``body`` posted to ``path``; raises SoapFault."""
-        operation = etree.QName(body).localname
+        operation = local_name(body.tag)
         if path.startswith(SUBSCRIPTION_PREFIX):
             handler = self._subscription_handlers.get(body.tag)
             if handler is None:

@@ -19,7 +19,7 @@ from adapters.onvif.soap import (
     DEFAULT_MAX_BYTES, AuthError, SoapError, build_envelope, build_fault, parse_envelope, verify_username_token,
 )
 from simulators.camera.camera import SimulatedCamera
-from simulators.camera.operations import PRE_AUTH, SNAPSHOT_PATH, CameraOperations, SoapFault
+from simulators.camera.operations import PRE_AUTH, SNAPSHOT_PATH, CameraOperations, SoapFault, local_name
 from simulators.camera.snapshot import SNAPSHOT_JPEG, snapshot_resource
 
 __all__ = ["CameraResource", "BoundedRequest", "SNAPSHOT_JPEG", "make_site"]
@@ -99,7 +99,7 @@ class CameraResource(resource.Resource):
             self.camera.requests["malformed"] += 1
             self._echo(f"{self.camera.config.name}: malformed request: {exc}")
             return self._fault(request, 400, "env:Sender", ["ter:WellFormed"], str(exc))
-        operation = etree.QName(envelope.body).localname
+        operation = local_name(envelope.body.tag)
         self.camera.requests[operation] += 1
         if envelope.body.tag not in PRE_AUTH:
             try:
