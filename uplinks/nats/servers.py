@@ -99,3 +99,25 @@ class NatsServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def jetstream_cluster(directory: pathlib.Path, size: int = 3, name: str = "top") -> list[NatsServer]:
+    """``size`` servers forming one JetStream cluster, each also accepting leaf nodes (not started)."""
+    route_ports = [free_port() for _ in range(size)]
+    servers = []
+    for index in range(size):
+        routes = ", ".join(f"nats-route://127.0.0.1:{port}" for i, port in enumerate(route_ports) if i != index)
+        leaf_port = free_port()
+        server = NatsServer(directory, f"{name}-{index + 1}", config=(
+            f"cluster {{ name: {name}, listen: 127.0.0.1:{route_ports[index]}, routes: [{routes}] }}\n"
+            f"leafnodes {{ listen: 127.0.0.1:{leaf_port} }}\n"))
+        server.leaf_port = leaf_port
+        servers.append(server)
+    return servers
+
+
+def leaf_node(directory: pathlib.Path, name: str, hubs: list[NatsServer]) -> NatsServer:
+    """A leaf node without JetStream of its own, linked to ``hubs`` (JetStream requests go to them)."""
+    urls = ", ".join(f'"nats-leaf://127.0.0.1:{hub.leaf_port}"' for hub in hubs)
+    return NatsServer(directory, name, jetstream=False,
+                      config=f"leafnodes {{ reconnect: 1, remotes: [ {{ urls: [{urls}] }} ] }}\n")
