@@ -11,7 +11,6 @@ from hub.alarms import AlarmOverride, EscalationStep
 from config_helpers import BASE, problems_of
 
 ALARMS = textwrap.dedent("""\
-    hub: {id: test-hub}
     alarms:
       coverage: city
       classes:
