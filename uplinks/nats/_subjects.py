@@ -31,9 +31,12 @@ def encode_token(text: str) -> str:
     """``text`` as one subject token (``_`` for empty; ``~XX`` for bytes a token cannot hold)."""
     if not text:
         return _EMPTY
-    if _PLAIN.match(text) and text != _EMPTY and "~" not in text:
+    if text == _EMPTY:  # the school really named "_": escaped, or it would read back as empty
+        return "~5F"
+    if _PLAIN.match(text) and "~" not in text:
         return text
-    return "".join(ch if _PLAIN.match(ch) else "".join(f"~{b:02X}" for b in ch.encode()) for ch in text)
+    return "".join(ch if _PLAIN.match(ch) and ch != "~" else "".join(f"~{b:02X}" for b in ch.encode())
+                   for ch in text)
 
 
 def decode_token(token: str) -> str:
