@@ -34,7 +34,7 @@ from hub.alarms._machine import Changed, Command, Raise, Clear, Refused, apply
 from hub.alarms._state import Alarm, alarm_id
 from hub.alarms._timers import due
 from hub.events import Event, State
-from hub.journal import Entry, Journal, JournalCursor, RetentionExceeded
+from hub.journal import Entry, Journal, JournalCursor
 
 log = structlog.get_logger("alarms")
 
@@ -302,17 +302,7 @@ class AlarmProjection(service.Service):
 
     async def _follow(self) -> None:
         cursor = self._cursor
-        while True:
-            try:
-                entries = await cursor.read(READ_BATCH)
-            except RetentionExceeded as exc:
-                log.error("the alarm cursor fell out of retention; device events were lost to it", error=str(exc))
-                cursor.position = self.journal.earliest - 1
-                continue
-            if not entries:
-                if not await cursor.wait(timeout=5.0) and self.journal.closed:
-                    return
-                continue
+        async for entries in cursor.batches(READ_BATCH, lost="device events were lost to the alarms"):
             submitted = []
             for entry in entries:
                 if is_change(entry):

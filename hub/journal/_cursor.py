@@ -10,8 +10,14 @@ was read after the last commit is read again.
 """
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import structlog
+
 from hub.journal._entries import Entry
 from hub.journal._journal import CursorNotFound, Journal, RetentionExceeded
+
+log = structlog.get_logger("journal")
 
 
 class JournalCursor:
@@ -56,6 +62,23 @@ class JournalCursor:
         if entries:
             self.position = entries[-1].seq
         return entries
+
+    async def batches(self, limit: int, lost: str) -> AsyncIterator[list[Entry]]:
+        """Every batch of entries after the position, waiting for more, until the journal closes:
+        the loop of a projection that follows the journal. A position that fell out of retention
+        is logged as an error (``lost`` says what that cost the consumer) and reading goes on from
+        the earliest retained entry."""
+        while True:
+            try:
+                entries = await self.read(limit)
+            except RetentionExceeded as exc:
+                log.error(f"the {self.name or 'unnamed'} cursor fell out of retention; {lost}", error=str(exc))
+                self.position = self.journal.earliest - 1
+                continue
+            if entries:
+                yield entries
+            elif not await self.wait(timeout=5.0) and self.journal.closed:
+                return
 
     async def wait(self, timeout: float | None = None) -> bool:
         """Wait until the journal has entries after the position; False on timeout or close."""

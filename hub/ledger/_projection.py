@@ -21,7 +21,7 @@ import structlog
 from twisted.application import service
 
 from hub.events import Category, Event, State
-from hub.journal import Entry, Journal, JournalCursor, RetentionExceeded
+from hub.journal import Entry, Journal, JournalCursor
 from hub.ledger._journaled import change_event, hazard_of, is_ledger_change
 from hub.ledger._model import (
     GRADES, HUB_ACTOR, AddPhoto, Changed, Command, FaultCleared, Hazard, MarkOverdue, Refused, apply,
@@ -304,17 +304,7 @@ class LedgerProjection(service.Service):
 
     async def _follow(self) -> None:
         cursor = self._cursor
-        while True:
-            try:
-                entries = await cursor.read(READ_BATCH)
-            except RetentionExceeded as exc:
-                log.error("the ledger cursor fell out of retention; device events were lost to it", error=str(exc))
-                cursor.position = self.journal.earliest - 1
-                continue
-            if not entries:
-                if not await cursor.wait(timeout=5.0) and self.journal.closed:
-                    return
-                continue
+        async for entries in cursor.batches(READ_BATCH, lost="device events were lost to the ledger"):
             submitted = []
             for entry in entries:
                 if is_ledger_change(entry):

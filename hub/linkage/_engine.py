@@ -24,7 +24,7 @@ from twisted.application import service
 
 from hub.alarms import alarm_id
 from hub.events import Event, State, new_event, parse_category, parse_severity
-from hub.journal import Entry, Journal, JournalCursor, RetentionExceeded
+from hub.journal import Entry, Journal, JournalCursor
 from hub.linkage._actions import Outcome
 from hub.linkage._journaled import LINKAGE_CATEGORY, action_event
 from hub.linkage._model import Action, Coverage, Rule
@@ -538,17 +538,7 @@ class LinkageService(service.Service):
             await self._advanced.wait()
 
     async def _follow(self, cursor: JournalCursor) -> None:
-        while True:
-            try:
-                entries = await cursor.read(READ_BATCH)
-            except RetentionExceeded as exc:
-                log.error("the linkage cursor fell out of retention; those events triggered nothing", error=str(exc))
-                cursor.position = self.journal.earliest - 1
-                continue
-            if not entries:
-                if not await cursor.wait(timeout=5.0) and self.journal.closed:
-                    return
-                continue
+        async for entries in cursor.batches(READ_BATCH, lost="those events triggered no linkage"):
             accepted = []
             for entry in entries:
                 try:

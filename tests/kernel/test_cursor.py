@@ -69,6 +69,31 @@ async def test_a_position_that_fell_out_of_retention_is_a_clear_error(tmp_path):
     await journal.close()
 
 
+async def test_batches_go_on_past_a_retention_gap_and_end_when_the_journal_closes(tmp_path):
+    journal = Journal(str(tmp_path / "j.db"), max_age=60, tail_cache_events=0)
+    await journal.open()
+    old = [event(i) for i in range(5)]
+    for e in old:
+        e.received_at.seconds -= 3600
+    await asyncio.gather(*[journal.append(e) for e in old])
+    await journal.append(event(99))
+    cursor = JournalCursor.at(journal, 1)
+    assert await journal.apply_retention() == 5
+    seen = []
+
+    async def follow():
+        async for entries in cursor.batches(2, lost="nothing, in this test"):
+            seen.extend(entry.seq for entry in entries)
+
+    following = asyncio.ensure_future(follow())
+    await asyncio.gather(journal.append(event(100)), journal.append(event(101)))
+    while len(seen) < 3:
+        await asyncio.sleep(0.01)
+    await journal.close()
+    await asyncio.wait_for(following, 10)
+    assert seen == [6, 7, 8]  # from the earliest retained entry on, each once
+
+
 async def test_a_named_cursor_keeps_its_position_across_a_restart(tmp_path, journal):
     await asyncio.gather(*[journal.append(event(i)) for i in range(20)])
     cursor = await JournalCursor.named(journal, "alarms", create_at=0)
