@@ -35,6 +35,7 @@ from hub.alarms._state import Alarm, alarm_id
 from hub.alarms._timers import due
 from hub.events import Event, State
 from hub.journal import Entry, Journal, JournalCursor
+from hub.tasks import cancel_and_wait
 
 log = structlog.get_logger("alarms")
 
@@ -122,13 +123,7 @@ class AlarmProjection(service.Service):
 
     async def stop(self) -> None:
         self.stopService()
-        for task in (self._ticker, self._task):
-            if task is not None:
-                task.cancel()
-                try:
-                    await task
-                except asyncio.CancelledError:
-                    pass
+        await cancel_and_wait((self._ticker, self._task))
 
     async def rebuild(self) -> None:
         """Rebuild ``table`` from the change events still in the journal (read through the

@@ -22,6 +22,7 @@ from twisted.application import service
 
 from hub.events import Category, Event, State
 from hub.journal import Entry, Journal, JournalCursor
+from hub.tasks import cancel_and_wait
 from hub.ledger._journaled import change_event, hazard_of, is_ledger_change
 from hub.ledger._model import (
     GRADES, HUB_ACTOR, AddPhoto, Changed, Command, FaultCleared, Hazard, MarkOverdue, Refused, apply,
@@ -88,12 +89,7 @@ class LedgerProjection(service.Service):
 
     async def stop(self) -> None:
         self.stopService()
-        for task in self._tasks:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(self._tasks)
 
     async def rebuild(self) -> None:
         """Rebuild ``table`` from the ledger events still in the journal."""

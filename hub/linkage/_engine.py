@@ -25,6 +25,7 @@ from twisted.application import service
 from hub.alarms import alarm_id
 from hub.events import Event, State, new_event, parse_category, parse_severity
 from hub.journal import Entry, Journal, JournalCursor
+from hub.tasks import cancel_and_wait
 from hub.linkage._actions import Outcome
 from hub.linkage._journaled import LINKAGE_CATEGORY, action_event
 from hub.linkage._model import Action, Coverage, Rule
@@ -524,13 +525,7 @@ class LinkageService(service.Service):
 
     async def stop(self) -> None:
         self.stopService()
-        for task in (self._retention, self._task):
-            if task is not None:
-                task.cancel()
-                try:
-                    await task
-                except asyncio.CancelledError:
-                    pass
+        await cancel_and_wait((self._retention, self._task))
         await self.engine.cancel()
 
     async def wait_beyond(self, position: int) -> None:

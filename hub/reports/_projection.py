@@ -19,6 +19,7 @@ from twisted.application import service
 
 from hub.events import DeviceState, Event, Severity, State, new_event
 from hub.journal import Journal, JournalCursor, RetentionExceeded
+from hub.tasks import cancel_and_wait
 from hub.reports._model import CENSUS, REPORT_CATEGORY, RETIRED, Facts
 from hub.reports._settings import ReportSettings
 
@@ -76,12 +77,7 @@ class ReportProjection(service.Service):
 
     async def stop(self) -> None:
         self.stopService()
-        for task in self._tasks:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(self._tasks)
 
     async def rebuild(self) -> None:
         """Rebuild the facts from every entry the journal retains."""
