@@ -263,7 +263,7 @@ class CameraSession:
                     raise CameraError(FailureKind.BAD_RESPONSE, f"snapshot is {content_type or 'untyped'}, "
                                       "not image/jpeg", operation="snapshot")
                 declared = answer.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > max_bytes:
+                if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
                     raise CameraError(FailureKind.BAD_RESPONSE, f"snapshot of {int(declared)} bytes exceeds "
                                       f"{max_bytes}", operation="snapshot")
                 body = bytearray()

@@ -20,7 +20,7 @@ DeviceClass = Literal["panic", "video", "fire", "network", "power", "access", "o
 
 def _short_region(value: str) -> str:
     """``140800`` -> ``1408``: a name belongs to the place the code names."""
-    if len(value) == 6 and value.isdigit():
+    if len(value) == 6 and value.isascii() and value.isdigit():
         while len(value) > 2 and value.endswith("00"):
             value = value[:-2]
     return validate_region_prefix(value)

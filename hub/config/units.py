@@ -92,7 +92,7 @@ def split_host_port(address: str) -> tuple[str, int]:
             raise ValueError(f"IPv6 address {host!r} needs brackets; expected [{host}]:{port_text}")
         if not _HOSTNAME.match(host):
             raise ValueError(f"{host!r} is not a hostname or IPv4 address; expected {HOST_PORT_EXPECTED}")
-    if not port_text.isdigit() or int(port_text) > 65535:
+    if not (port_text.isascii() and port_text.isdigit()) or int(port_text) > 65535:
         raise ValueError(f"port {port_text!r} is not a number from 0 to 65535; expected {HOST_PORT_EXPECTED}")
     return host, int(port_text)
 

@@ -31,7 +31,7 @@ def resume_position(last_event_id: str, after: str, head: int) -> int:
     """Where a stream starts: after Last-Event-ID if the browser sent one, else ``?after=``,
     else the journal's head (only what happens from now)."""
     for text in (last_event_id.strip(), after.strip()):
-        if text.isdigit() and len(text) <= 18:
+        if text.isascii() and text.isdigit() and len(text) <= 18:
             return int(text)
     return head
 

@@ -116,7 +116,7 @@ class MediaStore:
         return f"/media/{sha256}?expires={expires}&sig={self.signature(sha256, expires)}"
 
     def check_signature(self, sha256: str, expires: str, sig: str, now: float | None = None) -> bool:
-        if not expires.isdigit() or int(expires) < (time.time() if now is None else now):
+        if not (expires.isascii() and expires.isdigit()) or int(expires) < (time.time() if now is None else now):
             return False
         return hmac.compare_digest(self.signature(sha256, int(expires)), sig)
 

@@ -56,7 +56,7 @@ def places(track: Track) -> list[tuple[str, str]]:
     county "140802", school id."""
     region = track.region
     found = []
-    if len(region) == 6 and region.isdigit():
+    if len(region) == 6 and region.isascii() and region.isdigit():
         found.append(("province", region[:2]))
         if region[2:4] != "00":
             found.append(("city", region[:4]))

@@ -94,7 +94,7 @@ async def main(args: argparse.Namespace) -> int:
 def _sia(spec: str) -> tuple[str, int | str, str | None]:
     code, _, rest = spec.partition(":")
     zone, _, area = rest.partition(":")
-    return code.upper(), int(zone) if zone.isdigit() else zone, area or None
+    return code.upper(), int(zone) if zone.isascii() and zone.isdigit() else zone, area or None
 
 
 def _cid(spec: str) -> tuple[int, int, str]:

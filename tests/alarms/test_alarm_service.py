@@ -138,6 +138,7 @@ async def test_list_by_state_and_priority_in_pages(alarm_hub):
 @pytest.mark.parametrize("call, code", [
     (lambda c: c.list_alarms(page_size=5000), grpc.StatusCode.INVALID_ARGUMENT),
     (lambda c: c.list_alarms(page_token="x"), grpc.StatusCode.INVALID_ARGUMENT),
+    (lambda c: c.list_alarms(page_token="\u00b9"), grpc.StatusCode.INVALID_ARGUMENT),  # isdigit, not int
     (lambda c: c.list_alarms(priorities=[9]), grpc.StatusCode.INVALID_ARGUMENT),
     (lambda c: c.list_alarms(states=[0]), grpc.StatusCode.INVALID_ARGUMENT),
     (lambda c: c.get_alarm("x" * 100_000), grpc.StatusCode.NOT_FOUND),

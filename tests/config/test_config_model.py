@@ -113,7 +113,8 @@ def test_host_port(text, host, port) -> None:
 
 
 @pytest.mark.parametrize("text", ["50051", ":50051", "::1:50051", "[::1]50051", "[nothost]:1", "host:-1",
-                                  "host:65536", "bad_host:1", "host:port", 50051])
+                                  "host:65536", "bad_host:1", "host:port", 50051,
+                                  "host:\u00b2"])
 def test_bad_host_port(text) -> None:
     with pytest.raises(ValueError, match="expected"):
         parse_host_port(text)

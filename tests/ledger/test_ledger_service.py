@@ -168,6 +168,9 @@ async def test_overdue_entries_are_journaled_and_counted_in_statistics_and_gauge
     assert county.on_time_rate == 1.0 and county.name == "盐湖区"
     error = await refused(ledger_hub, "GetHazardStatistics", year=year, quarter=5)
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    for token in ("x", "\u00b9"):  # '¹' passes str.isdigit but not int()
+        error = await refused(ledger_hub, "ListHazards", page_token=token)
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and "page_token" in error.details()
     collected = {(s.name, tuple(sorted(s.labels.items()))): s.value
                  for metric in ledger_hub.metrics.registry.collect() for s in metric.samples}
     assert collected[("campushub_ledger_overdue_entries", (("code", "sch-a"), ("grade", "general"),

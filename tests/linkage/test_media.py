@@ -74,6 +74,7 @@ def test_a_signed_path_is_valid_until_it_expires(tmp_path):
     assert not store.check_signature("a" * 64, expires, sig, now=1061.0)
     assert not store.check_signature("b" * 64, expires, sig, now=1000.0)
     assert not store.check_signature("a" * 64, expires, sig[:-1] + "0", now=1000.0) or sig.endswith("0")
+    assert not store.check_signature("a" * 64, "\u00b9", sig, now=1000.0)  # a digit to str, not to int()
 
 
 TOKEN, OTHER = "media-token", "other-county-token"

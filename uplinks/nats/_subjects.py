@@ -56,7 +56,7 @@ def decode_token(token: str) -> str:
 
 
 def _region_tokens(region: str) -> list[str]:
-    if len(region) != 6 or not region.isdigit():
+    if len(region) != 6 or not (region.isascii() and region.isdigit()):
         return [_EMPTY, _EMPTY, _EMPTY]
     return [region[0:2], region[2:4], region[4:6]]
 

@@ -151,7 +151,7 @@ class AlarmApi:
     async def _offset(token: str, context) -> int:
         if not token:
             return 0
-        if not token.isdigit() or len(token) > 9:
+        if not (token.isascii() and token.isdigit()) or len(token) > 9:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "page_token is not one this hub gave")
         return int(token)
 

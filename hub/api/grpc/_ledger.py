@@ -217,7 +217,7 @@ class LedgerApi:
             await self._refuse(context, grpc.StatusCode.INVALID_ARGUMENT, "page",
                                f"page_size must be 0..{MAX_PAGE}", subscriber)
         token = request.page_token
-        if token and (not token.isdigit() or len(token) > 9):
+        if token and (not (token.isascii() and token.isdigit()) or len(token) > 9):
             await self._refuse(context, grpc.StatusCode.INVALID_ARGUMENT, "page",
                                "page_token is not one this hub gave", subscriber)
         offset = int(token or 0)
