@@ -45,6 +45,7 @@ class Result:
     corpus: int = 0
     crashes: int = 0
     restarts: int = 0
+    started: bool = False  # False: the target never got to fuzzing (its output was shown)
 
     @property
     def rate(self) -> float:
@@ -88,6 +89,7 @@ def fuzz_target(name: str, seconds: float, work: Path) -> Result:
         if not result.add_run(output):  # it never started: show why and stop
             sys.stdout.write(output.decode(errors="replace")[-3000:])
             break
+        result.started = True
         if run.returncode == 0:
             break
         result.restarts += 1
@@ -130,6 +132,10 @@ def main() -> int:
                         help="where grown corpora, crash files and run logs go")
     args = parser.parse_args()
     try:
+        import atheris  # noqa: F401  (each target imports it in its own process)
+    except ImportError:
+        parser.error("atheris is not installed: pip install -e '.[fuzz]'")
+    try:
         plan = parse_plan(args.only, args.seconds)
     except ValueError as exc:
         parser.error(f"--only: {exc}")
@@ -141,7 +147,10 @@ def main() -> int:
 
     def turn(name: str) -> Result:
         result = fuzz_target(name, plan[name], args.work)
-        print(row(result, record(result, args.work)), flush=True)
+        if result.started:
+            print(row(result, record(result, args.work)), flush=True)
+        else:
+            print(f"{name:<20} did not start (its output is above); not counted", flush=True)
         return result
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
@@ -149,7 +158,10 @@ def main() -> int:
     executions, crashes = sum(r.executions for r in results), sum(r.crashes for r in results)
     print(f"{'total':<20}{time.monotonic() - started:>8.0f}{executions:>12,}{'':>34}{crashes:>8}")
     print(f"crash files: {args.work}/<target>/crashes/; run logs: {args.work}/<target>/runs.jsonl")
-    return 1 if crashes else 0
+    not_started = [r.name for r in results if not r.started]
+    if not_started:
+        print(f"did not start: {', '.join(not_started)}")
+    return 1 if crashes or not_started else 0
 
 
 if __name__ == "__main__":
