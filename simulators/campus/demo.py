@@ -190,6 +190,12 @@ def what_happened(event) -> str:
     if state_name(event.state) == "cleared" and event.type != "device.online":  # online *is* the clearing
         words += " cleared"
     details = [f"{key} {event.attributes[key]}" for key in ("zone", "port", "point", "alarm") if event.attributes.get(key)]
+    if event.type.startswith("linkage.action."):  # which rule did what: "snapshot by rule panic-look"
+        details.insert(0, f"{event.attributes.get('action', '?')} by rule {event.attributes.get('rule', '?')}")
+        if event.attributes.get("preset"):
+            details.append(f"preset {event.attributes['preset']}")
+        if event.media:
+            details.append(f"{len(event.media)} snapshot attached to the alarm")
     reason = event.attributes.get("reason")
     if reason:
         details.append(reason if len(reason) <= 60 else reason[:57] + "...")

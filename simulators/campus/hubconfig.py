@@ -32,6 +32,9 @@ class HubOptions:
     metrics: str | None = "127.0.0.1:9464"
     journal: str = "./data/journal.db"
     dedupe_window: float | None = None  # None: the hub's default
+    #: Linkage rules (a panic turns the gate camera and takes snapshots); off for benchmarks that
+    #: measure ingestion alone.
+    linkage: bool = True
 
 
 def _adapter_options(campus: SimulatedCampus, family: str) -> dict[str, Any]:
@@ -82,6 +85,31 @@ ALARM_CLASSES = [
 ]
 
 
+#: The simulated campus's linkage rules (docs/integrator-guide.md, "linkage"): a panic alarm turns
+#: the cameras covering its place to their preset and attaches their snapshots; a fire alarm
+#: attaches snapshots from the cameras of its building.
+LINKAGE_RULES = [
+    {"id": "panic-look", "when": {"alarm_class": "panic"},
+     "do": [{"ptz_preset": {"priority": 80, "lease": "2m"}}, {"snapshot": {"max": 2}}], "throttle": "10s"},
+    {"id": "fire-look", "when": {"alarm_class": "fire"}, "do": [{"snapshot": {"max": 2}}], "throttle": "30s"},
+]
+#: The PTZ preset the camera simulator names "Gate" (simulators/camera/ptz.py).
+GATE_PRESET = "1"
+
+
+def linkage_section(campus: SimulatedCampus) -> dict[str, Any]:
+    """Each camera covers its own place (its school, building and zone as planned); a gate camera
+    turns to its Gate preset."""
+    coverage = []
+    for camera in campus.devices("onvif"):
+        place: dict[str, str] = {"school_id": camera.school_id}
+        place.update({k: v for k, v in (("building", camera.building), ("zone", camera.zone)) if v})
+        if camera.zone == "gate":
+            place["preset"] = GATE_PRESET
+        coverage.append({"camera": camera.id, "sites": [place]})
+    return {"coverage": coverage, "rules": LINKAGE_RULES} if coverage else {}
+
+
 def hub_id_of(plan: CampusPlan) -> str:
     """The id of the hub of a simulated campus: ``sim-`` and the scenario's name (its file's stem if
     it has none), and the school's id when there is one school, so the configs written for two
@@ -123,6 +151,7 @@ def build_hub_config(campus: SimulatedCampus, hub: HubOptions, secrets: dict[str
         "subscribers": [{"id": SUBSCRIBER_ID, "token_sha256": f"${{file:{secrets['token']}}}",
                          "scope": {"all_regions": True}, "role": "supervisor"}],
         "alarms": {"classes": ALARM_CLASSES},
+        **({"linkage": section} if hub.linkage and (section := linkage_section(campus)) else {}),
     }
 
 

@@ -26,6 +26,10 @@ async def test_demo_shows_events_of_every_family_live_and_stops_by_itself():
     for protocol, happened in (("[modbus]", "fire alarm (zone 3)"), ("[sia-dc09]", "panic alarm"),
                                ("[onvif]", "video tamper"), ("[snmp]", "network link down (port 7)")):
         assert any(protocol in line and happened in line for line in events), f"no {happened} {protocol} in:\n{out}"
+    # linkage: the panic turns the gate camera to its preset, and snapshots are attached to the alarms
+    assert any("cam-gate" in line and "ptz_preset by rule panic-look, preset 1" in line for line in events), out
+    assert any("cam-gate" in line and "snapshot by rule panic-look, 1 snapshot attached" in line for line in events), out
+    assert any("snapshot by rule fire-look, 1 snapshot attached" in line for line in events), out
     # the timeline's own lines are shown too, told apart from events
     assert any(line.startswith("script") and "fire-panel-a" in line for line in out.splitlines())
 

@@ -52,6 +52,9 @@ async def test_written_config_loads_points_at_the_simulators_and_hides_secrets(t
         panic, *_ = config.alarms.alarm_classes()  # a newcomer sees alarms: the panic button latches
         assert (panic.name, panic.priority, panic.latch, [s.to for s in panic.escalation]) == (
             "panic", 1, True, ["county", "city"])
+        # a camera covers its own place: an alarm there turns it and takes its snapshot
+        assert [(c.camera, c.sites[0].school_id) for c in config.linkage.coverage] == [("cam-1", "sch-140802-001")]
+        assert [rule.id for rule in config.linkage.rules] == ["panic-look", "fire-look"]
         text = path.read_text()
         for secret in (campus.camera_password, campus.sia_key_hex, token):
             assert secret not in text
