@@ -165,8 +165,8 @@ async def main() -> int:
     meter = DelayMeter(campus)
     campus.observe = meter.observe
     grpc_target = f"127.0.0.1:{free_port()}"
-    token = write_hub_config(campus, workdir / "hub.yaml", HubOptions(grpc_target, None, "./journal.db", dedupe_window=0,
-                                                                linkage=False)  # ingestion alone: bench_linkage measures linkage)
+    token = write_hub_config(campus, workdir / "hub.yaml", HubOptions(
+        grpc_target, None, "./journal.db", dedupe_window=0, linkage=False))  # ingestion alone: bench_linkage measures linkage
     hub = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "hub.cli", "run", "-c", str(workdir / "hub.yaml"), cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=open(workdir / "hub.err", "wb"))

@@ -55,4 +55,4 @@ def seeds() -> dict[str, bytes]:
 
 if __name__ == "__main__":
     from fuzz.engine import fuzz
-    fuzz(TestOneInput, seeds)
+    fuzz(TestOneInput)  # (seeds() is the corpus fuzz.seeds writes)
