@@ -9,10 +9,14 @@ condition, a UPS on battery or with a low battery: registered when raised, å¾…éª
 the change names the device event's sequence, so after a crash none is decided twice) and from
 time (a camera offline longer than the limit, a missed panic test, too many false alarms a day,
 an entry past its deadline), looked at by :meth:`tick` from the report facts.
+
+At start the table is restored from its snapshot beside the cursor plus the journal's tail (a
+full rebuild when there is none to use; see hub.journal.SnapshotKeeper), like the report facts.
 """
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 import time
 from collections.abc import Callable
@@ -21,7 +25,7 @@ import structlog
 from twisted.application import service
 
 from hub.events import Category, Event, State
-from hub.journal import Entry, Journal, JournalCursor
+from hub.journal import Entry, Journal, JournalCursor, SnapshotKeeper, fold, snapshot_format
 from hub.tasks import cancel_and_wait
 from hub.ledger._journaled import change_event, hazard_of, is_ledger_change
 from hub.ledger._model import (
@@ -34,6 +38,9 @@ log = structlog.get_logger("ledger")
 
 CURSOR_NAME = "ledger"
 READ_BATCH = 2000
+#: Raised whenever what a snapshot holds changes shape (see hub.journal.SnapshotKeeper).
+SNAPSHOT_VERSION = 1
+HAZARD_FIELDS = tuple(field.name for field in dataclasses.fields(Hazard))
 #: Device event types that open an automatic entry when raised and clear it when cleared.
 FAULT_TYPES = ("fire.fault", "fire.supervisory", "power.on_battery", "power.battery_low")
 
@@ -61,7 +68,7 @@ class LedgerProjection(service.Service):
 
     def __init__(self, journal: Journal, submit: Callable[[Event, str], asyncio.Future[int]],
                  settings: LedgerSettings, reports=None, photos: PhotoStore | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, snapshot_every: int | None = 50_000) -> None:
         self.journal = journal
         self.submit = submit
         self.settings = settings
@@ -76,10 +83,12 @@ class LedgerProjection(service.Service):
         self._advanced = asyncio.Event()
         self._cursor: JournalCursor | None = None
         self._tasks: list[asyncio.Task] = []
+        self.snapshots = SnapshotKeeper(journal, CURSOR_NAME, snapshot_format(CURSOR_NAME, SNAPSHOT_VERSION,
+                                                                              HAZARD_FIELDS), snapshot_every)
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
-        await self.rebuild()
+        await self.restore()
         self._cursor = await JournalCursor.named(self.journal, CURSOR_NAME, create_at=self.journal.head)
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._follow())]
@@ -90,27 +99,48 @@ class LedgerProjection(service.Service):
     async def stop(self) -> None:
         self.stopService()
         await cancel_and_wait(self._tasks)
+        if self.position > self.snapshots.position and not self.journal.closed:
+            await self.save_snapshot()
 
     async def rebuild(self) -> None:
         """Rebuild ``table`` from the ledger events still in the journal."""
-        table: dict[str, Hazard] = {}
-        decided_through = 0
-        reader = JournalCursor.at(self.journal, self.journal.earliest - 1)
-        head = self.journal.head
-        while reader.position < head:
-            entries = await reader.read(READ_BATCH)
-            if not entries:
-                break
-            for entry in entries:
-                if is_ledger_change(entry):
-                    hazard, _, source = hazard_of(entry.event())
-                    table[hazard.id] = hazard
-                    decided_through = max(decided_through, source)
+        await self._fold_from(self.journal.earliest - 1, {}, 0)
+        log.info("ledger rebuilt", entries=len(self.table), position=self.position)
+
+    async def restore(self) -> None:
+        """The table from its snapshot and the journal after it, or rebuilt when there is none to
+        use; a snapshot is saved when this read much of the journal."""
+        snapshot = await self.snapshots.load()
+        if snapshot is None:
+            await self.rebuild()
+        else:
+            position, decided_through, hazards = snapshot.state
+            table = {values[0]: Hazard(*values) for values in hazards}
+            await self._fold_from(position, table, decided_through)
+            log.info("ledger restored", entries=len(self.table), snapshot=snapshot.position, position=self.position)
+        if self.snapshots.due(self.position) or snapshot is None and self.position:
+            await self.save_snapshot()
+
+    async def _fold_from(self, after: int, table: dict[str, Hazard], decided_through: int) -> None:
+        def apply(entry: Entry) -> None:
+            nonlocal decided_through
+            if is_ledger_change(entry):
+                hazard, _, source = hazard_of(entry.event())
+                table[hazard.id] = hazard
+                decided_through = max(decided_through, source)
+        position = await fold(self.journal, after, apply)
         self.table = table
         self._decided = dict(table)
         self._decided_through = decided_through
-        self._advance(reader.position)
-        log.info("ledger rebuilt", entries=len(table), position=self.position)
+        self._advance(position)
+
+    def snapshot_state(self) -> tuple:
+        """What the table holds, as plain values (equal states: equal ledgers)."""
+        return (self.position, self._decided_through,
+                [tuple(getattr(hazard, name) for name in HAZARD_FIELDS) for hazard in self.table.values()])
+
+    async def save_snapshot(self) -> None:
+        await self.snapshots.save(self.position, self.snapshot_state())
 
     # --- reading ------------------------------------------------------------------------------
     def get(self, id_: str) -> Hazard | None:
@@ -305,20 +335,25 @@ class LedgerProjection(service.Service):
             for entry in entries:
                 if is_ledger_change(entry):
                     if entry.seq > self.position:
-                        hazard, _, _ = hazard_of(entry.event())
+                        hazard, _, source = hazard_of(entry.event())
                         self.table[hazard.id] = hazard
+                        # (as a rebuild has it, so a snapshot taken now equals a rebuild)
+                        self._decided_through = max(self._decided_through, source)
                         known = self._decided.get(hazard.id)
                         if known is None or known.revision < hazard.revision:
                             self._decided[hazard.id] = hazard
                 elif entry.seq > self._decided_through and entry.category in _FAULT_CATEGORIES:
+                    # Each entry comes here once; after a restart, those whose change was
+                    # journaled are at or below _decided_through (the change names its source).
                     change = self._decide(entry)
                     if change is not None:
                         submitted.append(change)
-                    self._decided_through = entry.seq
             self._advance(max(self.position, cursor.position))
             if submitted:
                 await asyncio.gather(*submitted)
             await cursor.commit()
+            if self.snapshots.due(self.position):
+                await self.save_snapshot()
 
 
 _FAULT_CATEGORIES = frozenset({Category.CATEGORY_FIRE, Category.CATEGORY_POWER})
@@ -330,5 +365,4 @@ def _today(settings, now: float) -> str:
 
 
 def _replace(hazard: Hazard, **changes) -> Hazard:
-    import dataclasses
     return dataclasses.replace(hazard, **changes)
