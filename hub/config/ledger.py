@@ -35,8 +35,9 @@ class LedgerConfig(_Section):
         list(DEFAULT_CATEGORIES), min_length=1, description="Hazard categories entries are filed under.")
     deadlines: list[DeadlineConfig] = Field(default_factory=list, description="Rectification deadlines; "
                                             "without one: general 7 days, major 30 days.")
-    photo_dir: pathlib.Path = Field(pathlib.Path("ledger-photos"), description="Where photos are kept; a relative "
-                                    "path is relative to the journal's directory.")
+    photo_dir: pathlib.Path = Field(pathlib.Path("ledger-photos"), description="Where photos were kept before they "
+                                    "went into the media store (linkage.media), still read from; a relative path is "
+                                    "relative to the journal's directory.")
     photo_max_size: Size = Field("900KiB", gt=0, le=1000 << 10, description="Largest photo accepted (a gRPC message is at most 1 MiB).")
     camera_offline_limit: Duration = Field("24h", gt=0, description="A camera offline longer than this becomes an "
                                            "entry (GB/T 29315: faults restored within 24 h).")

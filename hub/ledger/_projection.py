@@ -198,7 +198,8 @@ class LedgerProjection(service.Service):
         Raises RegistrationRefused (or PhotoRejected) with nothing changed."""
         now = self.clock()
         self.validate(hazard, now)
-        refs = [self.photos.put(photo) for photo in photos]
+        site = _site(hazard)
+        refs = [await asyncio.to_thread(self.photos.put, photo, site) for photo in photos]
         deadline = hazard.deadline or now + self.settings.deadline_for(hazard.grade, hazard.category)
         hazard = _replace(hazard, id=hazard.id or new_hazard_id(), deadline=deadline, state="registered",
                           photos=",".join(ref.text() for ref in refs), registered_at=now, changed_at=now,
@@ -219,9 +220,10 @@ class LedgerProjection(service.Service):
         return self.table[id_]
 
     async def add_photo(self, id_: str, data: bytes, actor: str, comment: str = "", peer: str = "") -> Hazard:
-        if id_ not in self._decided:
+        hazard = self._decided.get(id_)
+        if hazard is None:
             raise HazardNotFound(id_)
-        ref = self.photos.put(data)
+        ref = await asyncio.to_thread(self.photos.put, data, _site(hazard))
         return await self.command(id_, AddPhoto(ref.text(), comment), actor, peer)
 
     def _journal(self, result: Changed, source_sequence: int = 0, peer: str = "") -> asyncio.Future[int]:
@@ -362,6 +364,10 @@ _FAULT_CATEGORIES = frozenset({Category.CATEGORY_FIRE, Category.CATEGORY_POWER})
 def _today(settings, now: float) -> str:
     from hub.reports._figures import local_day
     return local_day(settings, now).isoformat()
+
+
+def _site(hazard: Hazard) -> dict:
+    return {"region_code": hazard.region, "school_id": hazard.school}
 
 
 def _replace(hazard: Hazard, **changes) -> Hazard:
