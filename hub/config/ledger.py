@@ -45,6 +45,8 @@ class LedgerConfig(_Section):
         list(AUTO_CATEGORIES), description="Causes of automatic entries: " + ", ".join(AUTO_CATEGORIES) + ".")
     tick_interval: Duration = Field("60s", gt=0, description="How often overdue entries and time-driven causes "
                                     "are looked for.")
+    keep_closed: Duration = Field("400d", gt=0, description="How long after it was closed an entry is kept "
+                                  "(journaled again before retention takes it), so a year's statistics count it.")
 
     @pydantic.model_validator(mode="after")
     def _deadline_categories_exist(self) -> LedgerConfig:
@@ -62,4 +64,4 @@ class LedgerConfig(_Section):
             deadlines={(d.grade, d.category): d.within for d in self.deadlines},
             photo_dir=str(self.photo_dir if self.photo_dir.is_absolute() else journal_dir / self.photo_dir),
             photo_max_bytes=self.photo_max_size, camera_offline_limit=self.camera_offline_limit,
-            auto_causes=frozenset(self.automatic), tick_interval=self.tick_interval)
+            auto_causes=frozenset(self.automatic), tick_interval=self.tick_interval, keep_closed=self.keep_closed)

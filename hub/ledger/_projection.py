@@ -12,6 +12,12 @@ an entry past its deadline), looked at by :meth:`tick` from the report facts.
 
 At start the table is restored from its snapshot beside the cursor plus the journal's tail (a
 full rebuild when there is none to use; see hub.journal.SnapshotKeeper), like the report facts.
+
+The journal's retention would take an entry's records with it, and a rebuild would lose an entry
+open for longer than the journal is kept. So before retention reaches an entry's newest record
+(:meth:`compact`, at start and on every tick) the entry is journaled again as it is, a
+``ledger.compacted`` change (same revision): an open entry for as long as it is open, a closed
+one for ``keep_closed`` after it was closed; then it leaves the ledger when its record goes.
 """
 from __future__ import annotations
 
@@ -39,7 +45,11 @@ log = structlog.get_logger("ledger")
 CURSOR_NAME = "ledger"
 READ_BATCH = 2000
 #: Raised whenever what a snapshot holds changes shape (see hub.journal.SnapshotKeeper).
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
+#: An entry is re-journaled when its newest record is older than this share of the journal's
+#: max_age, or (under a size limit) among this share of the oldest retained entries.
+COMPACT_AT_AGE_SHARE = 0.9
+COMPACT_OLDEST_SHARE = 0.1
 HAZARD_FIELDS = tuple(field.name for field in dataclasses.fields(Hazard))
 #: Device event types that open an automatic entry when raised and clear it when cleared.
 FAULT_TYPES = ("fire.fault", "fire.supervisory", "power.on_battery", "power.battery_low")
@@ -80,6 +90,8 @@ class LedgerProjection(service.Service):
         self.position = 0
         self._decided: dict[str, Hazard] = {}
         self._decided_through = 0
+        #: id -> (sequence, received_at) of the entry's newest journaled record.
+        self._records: dict[str, tuple[int, float]] = {}
         self._advanced = asyncio.Event()
         self._cursor: JournalCursor | None = None
         self._tasks: list[asyncio.Task] = []
@@ -92,6 +104,7 @@ class LedgerProjection(service.Service):
         self._cursor = await JournalCursor.named(self.journal, CURSOR_NAME, create_at=self.journal.head)
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._follow())]
+        await self.compact()
         if self.settings.tick_interval:
             self._tasks.append(loop.create_task(self._tick_forever(self.settings.tick_interval)))
         self.startService()
@@ -104,7 +117,7 @@ class LedgerProjection(service.Service):
 
     async def rebuild(self) -> None:
         """Rebuild ``table`` from the ledger events still in the journal."""
-        await self._fold_from(self.journal.earliest - 1, {}, 0)
+        await self._fold_from(self.journal.earliest - 1, {}, 0, {})
         log.info("ledger rebuilt", entries=len(self.table), position=self.position)
 
     async def restore(self) -> None:
@@ -114,30 +127,34 @@ class LedgerProjection(service.Service):
         if snapshot is None:
             await self.rebuild()
         else:
-            position, decided_through, hazards = snapshot.state
+            position, decided_through, hazards, records = snapshot.state
             table = {values[0]: Hazard(*values) for values in hazards}
-            await self._fold_from(position, table, decided_through)
+            await self._fold_from(position, table, decided_through, records)
             log.info("ledger restored", entries=len(self.table), snapshot=snapshot.position, position=self.position)
         if self.snapshots.due(self.position) or snapshot is None and self.position:
             await self.save_snapshot()
 
-    async def _fold_from(self, after: int, table: dict[str, Hazard], decided_through: int) -> None:
+    async def _fold_from(self, after: int, table: dict[str, Hazard], decided_through: int,
+                         records: dict[str, tuple[int, float]]) -> None:
         def apply(entry: Entry) -> None:
             nonlocal decided_through
             if is_ledger_change(entry):
                 hazard, _, source = hazard_of(entry.event())
                 table[hazard.id] = hazard
+                records[hazard.id] = (entry.seq, entry.received_at)
                 decided_through = max(decided_through, source)
         position = await fold(self.journal, after, apply)
         self.table = table
         self._decided = dict(table)
         self._decided_through = decided_through
+        self._records = records
         self._advance(position)
 
     def snapshot_state(self) -> tuple:
         """What the table holds, as plain values (equal states: equal ledgers)."""
         return (self.position, self._decided_through,
-                [tuple(getattr(hazard, name) for name in HAZARD_FIELDS) for hazard in self.table.values()])
+                [tuple(getattr(hazard, name) for name in HAZARD_FIELDS) for hazard in self.table.values()],
+                {id_: tuple(record) for id_, record in self._records.items()})
 
     async def save_snapshot(self) -> None:
         await self.snapshots.save(self.position, self.snapshot_state())
@@ -274,6 +291,34 @@ class LedgerProjection(service.Service):
                                 f"{what} at {entry.device}" + (f": {text}" if text else ""), entry.received_at,
                                 entry.seq)
 
+    async def compact(self) -> list[int]:
+        """Journal again, unchanged, each entry whose newest record retention is about to take
+        (see the module docstring); drop a closed entry past ``keep_closed`` whose record is gone.
+        Returns the sequences of the records journaled."""
+        journal, now = self.journal, self.clock()
+        earliest = journal.earliest
+        horizon = earliest
+        if journal.max_bytes:
+            horizon += int((journal.head - earliest + 1) * COMPACT_OLDEST_SHARE)
+        old = now - COMPACT_AT_AGE_SHARE * journal.max_age if journal.max_age else None
+        submitted = []
+        for id_, hazard in list(self.table.items()):
+            sequence, at = self._records.get(id_, (0, 0.0))
+            if sequence >= horizon and (old is None or at >= old):
+                continue
+            if hazard.closed and now - hazard.closed_at > self.settings.keep_closed:
+                if sequence < earliest:  # a rebuild no longer has it either
+                    del self.table[id_]
+                    self._decided.pop(id_, None)
+                    self._records.pop(id_, None)
+                continue
+            if self._decided.get(id_, hazard).revision != hazard.revision:
+                continue  # a newer change is on its way: that is its new record
+            submitted.append(self.submit(change_event(hazard, "compacted"), "ledger"))
+        if submitted:
+            log.info("ledger entries journaled again before retention takes their records", entries=len(submitted))
+        return list(await asyncio.gather(*submitted))
+
     async def tick(self) -> list[int]:
         """Decide what time has made due as of the clock: overdue entries, cameras offline too
         long (and back), missed panic tests (and passed again), too many false alarms a day."""
@@ -286,7 +331,8 @@ class LedgerProjection(service.Service):
                 submitted.append(self._journal(result))
         if self.reports is not None:
             submitted += self._from_reports(now)
-        return list(await asyncio.gather(*[s for s in submitted if s is not None]))
+        sequences = list(await asyncio.gather(*[s for s in submitted if s is not None]))
+        return sequences + await self.compact()
 
     def _from_reports(self, now: float) -> list:
         from hub.reports import compliance
@@ -339,6 +385,7 @@ class LedgerProjection(service.Service):
                     if entry.seq > self.position:
                         hazard, _, source = hazard_of(entry.event())
                         self.table[hazard.id] = hazard
+                        self._records[hazard.id] = (entry.seq, entry.received_at)
                         # (as a rebuild has it, so a snapshot taken now equals a rebuild)
                         self._decided_through = max(self._decided_through, source)
                         known = self._decided.get(hazard.id)
