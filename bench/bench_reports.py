@@ -3,6 +3,7 @@ paged list, and rebuilding the report projection from a large journal.
 
   python -m bench.bench_reports                     # 2,600 devices, 30 days; 100,000 entries; 1,000,000 events
   python -m bench.bench_reports --quick             # small: a check that it works
+  python -m bench.bench_reports --only restart      # one part (connectivity, ledger, rebuild, restart)
 
 1. A journal of ``--days`` of generated history for the county scenario's devices (census,
    outages, panic tests, fire tests, false alarms; simulators.campus.history) is written; the
@@ -12,6 +13,9 @@ paged list, and rebuilding the report projection from a large journal.
    network) with a filter (open, one category, one county) and a page of 100 is timed (≤ 100 ms).
 3. A journal of about ``--journal-events`` events (the same history with more outages) is
    rebuilt into the report projection: time and events/s.
+4. Restart: the report and ledger projections start (``restore``) on that journal from their
+   snapshot with a tail of ``--tail-share`` of it journaled after the snapshot, against starting
+   without a snapshot (a full rebuild, as before snapshots).
 Each timing is repeated ``--repeat`` times; the median and the spread are printed.
 """
 from __future__ import annotations
@@ -167,6 +171,45 @@ async def bench_rebuild(work: str, args) -> None:
     await journal.close()
 
 
+async def bench_restart(work: str, args) -> None:
+    from hub.journal import Journal
+    from hub.ledger import LedgerProjection, LedgerSettings
+    from hub.reports import ReportProjection, ReportSettings
+    from simulators.campus.history import history, write_history
+    specs = generated_specs(args.devices)
+    rate = max(0.3, args.journal_events / (len(specs) * args.days * 2))
+    end = time.time() - 60
+    events, _ = history(specs, end - args.days * 86400, end, seed=2, outage_rate_per_day=rate,
+                        mean_outage_hours=0.2)
+    split = len(events) - int(len(events) * args.tail_share)
+    path = os.path.join(work, "restart.db")
+    journal = Journal(path, durability="off", max_age=None, max_bytes=None)
+    await journal.open()
+    await write_history(journal, events[:split])
+    makers = {
+        "report": lambda: ReportProjection(journal, None, None, ReportSettings(retention=None), "bench",
+                                           snapshot_every=None),
+        "ledger": lambda: LedgerProjection(journal, None, LedgerSettings(photo_dir=work, tick_interval=None),
+                                           snapshot_every=None),
+    }
+    for make in makers.values():
+        await make().restore()  # no snapshot yet: rebuilt, and one saved
+    await write_history(journal, events[split:])
+    await journal.close()
+    # Opened again, as a restart does: nothing in the journal's tail cache, every read from the file.
+    journal = Journal(path, durability="off", max_age=None, max_bytes=None)
+    await journal.open()
+    print(f"restart on a journal of {journal.head:,} events, {len(events) - split:,} of them after the snapshot:")
+    for name, make in makers.items():
+        without = await timed_async(args.repeat, lambda: make().rebuild())
+        with_snapshot = await timed_async(args.repeat, lambda: make().restore())
+        print(f"  {name} projection: without a snapshot (full rebuild) {spread(without)}; from the snapshot and "
+              f"the tail {spread(with_snapshot)} ({statistics.median(without) / statistics.median(with_snapshot):.0f}x)")
+        headline(f"{name} restart without snapshot, {journal.head} events", statistics.median(without), "s")
+        headline(f"{name} restart from snapshot + {args.tail_share:.0%} tail", statistics.median(with_snapshot), "s")
+    await journal.close()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="bench_reports", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (a check that it works)")
@@ -175,6 +218,9 @@ def main(argv=None) -> int:
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--journal-events", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--tail-share", type=float, default=0.01, help="share of the journal after the snapshot")
+    parser.add_argument("--only", choices=("connectivity", "ledger", "rebuild", "restart"), action="append",
+                        help="run only these parts (repeatable)")
     args = parser.parse_args(argv)
     if args.quick:
         args.devices, args.days, args.entries, args.journal_events, args.repeat = 104, 3, 2000, 20_000, 3
@@ -183,9 +229,11 @@ def main(argv=None) -> int:
 
     async def run() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-reports-") as work:
-            await bench_connectivity(work, args)
-            await bench_ledger(args)
-            await bench_rebuild(work, args)
+            parts = {"connectivity": bench_connectivity, "ledger": bench_ledger, "rebuild": bench_rebuild,
+                     "restart": bench_restart}
+            for name, part in parts.items():
+                if not args.only or name in args.only:
+                    await (part(args) if name == "ledger" else part(work, args))
     asyncio.run(run())
     print_result("reports")
     return 0

@@ -9,7 +9,7 @@
   campus-hub alarm assign|comment|shelve|close ID ...    the rest of an alarm's handling
   campus-hub audit                  every alarm command given, accepted or refused
   campus-hub report connectivity|compliance    联网率/在线率 and test compliance (table, csv, xlsx)
-  campus-hub ledger list|register|move|supervise|stats    the hazard ledger (隐患台账)
+  campus-hub ledger list|register|move|comment|photo|history|supervise|stats   the hazard ledger (隐患台账)
   campus-hub demo                   a hub on a simulated campus, events shown live
   campus-hub simulate SCENARIO      run a simulated campus and write the hub config for it
   campus-hub sim NAME ...           run a device simulator (sia, fire-panel, camera, snmp)

@@ -78,12 +78,23 @@ def add_commands(commands, client_arguments) -> None:
     supervise.add_argument("hazard_id")
     supervise.add_argument("--lift", action="store_true")
     supervise.add_argument("--comment", default="")
+    comment = actions.add_parser("comment", help="add a comment to an entry")
+    comment.add_argument("hazard_id")
+    comment.add_argument("text")
+    photo = actions.add_parser("photo", help="add a photo to an entry (JPEG or PNG), or fetch one with --get")
+    photo.add_argument("hazard_id")
+    photo.add_argument("file", help="the photo to add; with --get, where to write the fetched one")
+    photo.add_argument("--comment", default="")
+    photo.add_argument("--get", metavar="PHOTO_ID", help="fetch this photo of the entry into FILE instead")
+    history = actions.add_parser("history", help="every change of an entry, oldest first, with actor and comment")
+    history.add_argument("hazard_id")
+    history.add_argument("--format", choices=("table", "json"), default="table")
     stats = actions.add_parser("stats", help="quarterly or yearly statistics per place")
     stats.add_argument("--year", type=int, required=True)
     stats.add_argument("--quarter", type=int, default=0, help="1..4 (default: the whole year)")
     stats.add_argument("--level", choices=LEVELS, default="county")
     _output_arguments(stats)
-    for parser in (listing, register, move, supervise, stats):
+    for parser in (listing, register, move, supervise, comment, photo, history, stats):
         client_arguments(parser)
     ledger.set_defaults(handler=cmd_ledger)
 
@@ -252,6 +263,27 @@ def cmd_ledger(args) -> int:
         if args.deadline:
             fields["deadline"] = _timestamp(args.deadline)
         response = _call(args, "RegisterHazard", "ledger", **fields)
+    elif args.action == "history":
+        return _history(args)
+    elif args.action == "comment":
+        response = _call(args, "CommentHazard", "ledger", hazard_id=args.hazard_id, comment=args.text)
+    elif args.action == "photo" and args.get:
+        response = _call(args, "GetHazardPhoto", "ledger", hazard_id=args.hazard_id, photo_id=args.get)
+        if response is None:
+            return 1
+        with open(args.file, "wb") as out:
+            out.write(response.photo)
+        print(f"{args.file}: {response.mime_type}, {len(response.photo)} bytes")
+        return 0
+    elif args.action == "photo":
+        try:
+            with open(args.file, "rb") as photo:
+                data = photo.read()
+        except OSError as exc:
+            print(f"{args.file}: {exc.strerror}", file=sys.stderr)
+            return 2
+        response = _call(args, "AttachHazardPhoto", "ledger", hazard_id=args.hazard_id, photo=data,
+                         comment=args.comment)
     elif args.action == "move":
         response = _call(args, "MoveHazard", "ledger", hazard_id=args.hazard_id, to=states[args.to],
                          comment=args.comment)
@@ -264,6 +296,23 @@ def cmd_ledger(args) -> int:
     print(f"{hazard.id}  {_hazard_row(hazard)['state']}  revision {hazard.revision}  deadline "
           f"{_iso(hazard.deadline)}")
     return 0
+
+
+HISTORY_COLUMNS = [("sequence", "序号", "Sequence"), ("changed_at", "时间", "Time"), ("change", "变更", "Change"),
+                   ("state", "状态", "State"), ("actor", "操作人", "Actor"), ("comment", "意见", "Comment"),
+                   ("revision", "版本", "Revision")]
+
+
+def _history(args) -> int:
+    response = _call(args, "GetHazardHistory", "ledger", hazard_id=args.hazard_id)
+    if response is None:
+        return 1
+    rows = [{"sequence": change.sequence, "changed_at": _iso(change.hazard.changed_at), "change": change.change,
+             "state": _hazard_row(change.hazard)["state"], "actor": change.hazard.last_actor,
+             "comment": change.hazard.last_comment, "revision": change.hazard.revision}
+            for change in response.changes]
+    args.output, args.english = None, False
+    return _emit(args, HISTORY_COLUMNS, rows, "history")
 
 
 def _hazard_row(hazard) -> dict:

@@ -35,8 +35,9 @@ class LedgerConfig(_Section):
         list(DEFAULT_CATEGORIES), min_length=1, description="Hazard categories entries are filed under.")
     deadlines: list[DeadlineConfig] = Field(default_factory=list, description="Rectification deadlines; "
                                             "without one: general 7 days, major 30 days.")
-    photo_dir: pathlib.Path = Field(pathlib.Path("ledger-photos"), description="Where photos are kept; a relative "
-                                    "path is relative to the journal's directory.")
+    photo_dir: pathlib.Path = Field(pathlib.Path("ledger-photos"), description="Where photos were kept before they "
+                                    "went into the media store (linkage.media), still read from; a relative path is "
+                                    "relative to the journal's directory.")
     photo_max_size: Size = Field("900KiB", gt=0, le=1000 << 10, description="Largest photo accepted (a gRPC message is at most 1 MiB).")
     camera_offline_limit: Duration = Field("24h", gt=0, description="A camera offline longer than this becomes an "
                                            "entry (GB/T 29315: faults restored within 24 h).")
@@ -44,6 +45,8 @@ class LedgerConfig(_Section):
         list(AUTO_CATEGORIES), description="Causes of automatic entries: " + ", ".join(AUTO_CATEGORIES) + ".")
     tick_interval: Duration = Field("60s", gt=0, description="How often overdue entries and time-driven causes "
                                     "are looked for.")
+    keep_closed: Duration = Field("400d", gt=0, description="How long after it was closed an entry is kept "
+                                  "(journaled again before retention takes it), so a year's statistics count it.")
 
     @pydantic.model_validator(mode="after")
     def _deadline_categories_exist(self) -> LedgerConfig:
@@ -61,4 +64,4 @@ class LedgerConfig(_Section):
             deadlines={(d.grade, d.category): d.within for d in self.deadlines},
             photo_dir=str(self.photo_dir if self.photo_dir.is_absolute() else journal_dir / self.photo_dir),
             photo_max_bytes=self.photo_max_size, camera_offline_limit=self.camera_offline_limit,
-            auto_causes=frozenset(self.automatic), tick_interval=self.tick_interval)
+            auto_causes=frozenset(self.automatic), tick_interval=self.tick_interval, keep_closed=self.keep_closed)

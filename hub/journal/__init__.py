@@ -3,6 +3,7 @@
 ``Journal`` takes events and gives each a sequence once it is durable; ``JournalCursor`` is how
 internal consumers read it, with an optional named position stored in the journal's file.
 ``Entry`` is a journaled event as stored and served (columns plus the event framed for the wire).
+``SnapshotKeeper`` keeps a projection's state beside its cursor, so a restart folds only the tail.
 
 The names are imported when first used (PEP 562): the journal store process
 (``python -m hub.journal._store_server``) needs only the SQLite side, and importing the event
@@ -18,6 +19,7 @@ _PUBLIC = {
     "CursorNotFound": "_journal", "Journal": "_journal", "JournalUnavailable": "_journal",
     "RetentionExceeded": "_journal",
     "SYNCHRONOUS": "_store",
+    "Snapshot": "_snapshot", "SnapshotKeeper": "_snapshot", "fold": "_snapshot", "snapshot_format": "_snapshot",
 }
 
 __all__ = sorted(_PUBLIC)

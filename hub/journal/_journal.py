@@ -123,6 +123,7 @@ class Journal:
         self._events_since_checkpoint = 0
         self._pending: list[tuple[NewEntry, asyncio.Future[int]]] = []
         self._cursor_saves: dict[str, tuple[int, float]] = {}
+        self._snapshot_saves: dict[str, tuple] = {}
         self._cursor_saved: list[asyncio.Future] = []
         self._flusher: asyncio.Task | None = None
         self._advanced: asyncio.Future | None = None
@@ -192,7 +193,7 @@ class Journal:
     async def _flush(self) -> None:
         try:
             await asyncio.sleep(0)  # let the current burst of appends join this commit
-            while self._pending or self._cursor_saves:
+            while self._pending or self._cursor_saves or self._snapshot_saves:
                 if not self._pending:
                     await self._store_cursors()
                     continue
@@ -384,16 +385,41 @@ class Journal:
             self._flusher = self._loop.create_task(self._flush())
         await saved
 
+    async def save_snapshot(self, name: str, position: int, format: str, digest: str, state: bytes) -> None:
+        """Store a projection's state as of ``position`` under ``name`` (replacing the last one),
+        written like cursor saves, in the same transaction as any waiting beside it (see
+        hub.journal.SnapshotKeeper for what the fields mean)."""
+        if not 0 <= position <= self.head:
+            raise ValueError(f"snapshot {name!r}: position {position} is not in this journal (head {self.head})")
+        if self._closed:
+            raise JournalUnavailable("the journal is closed")
+        saved = self._loop.create_future()
+        self._snapshot_saves[name] = (position, format, digest, state, time.time())
+        self._cursor_saved.append(saved)
+        if self._flusher is None:
+            self._flusher = self._loop.create_task(self._flush())
+        await saved
+
+    async def load_snapshot(self, name: str) -> tuple[int, str, str, bytes] | None:
+        """(position, format, digest, state) of the snapshot stored under ``name``, or None."""
+        return await self._loop.run_in_executor(self._readers, self._read_snapshot, name)
+
+    def _read_snapshot(self, name: str):
+        row = self._reader_connection().execute(
+            "SELECT position, format, digest, state FROM snapshots WHERE name = ?", (name,)).fetchone()
+        return None if row is None else tuple(row)
+
     async def _store_cursors(self) -> None:
-        saves, waiters = self._cursor_saves, self._cursor_saved
-        self._cursor_saves, self._cursor_saved = {}, []
+        saves, waiters, snapshots = self._cursor_saves, self._cursor_saved, self._snapshot_saves
+        self._cursor_saves, self._cursor_saved, self._snapshot_saves = {}, [], {}
         values = [value for name, (position, when) in saves.items() for value in (name, position, when)]
+        rows = [(name, *snapshot) for name, snapshot in snapshots.items()]
         try:
-            await self._writer.save_cursors(values)
+            await self._writer.save_cursors(values, rows)
         except (sqlite3.Error, OSError) as exc:
             for waiter in waiters:
                 if not waiter.done():
-                    waiter.set_exception(JournalUnavailable(f"cannot store journal cursors: {exc}"))
+                    waiter.set_exception(JournalUnavailable(f"cannot store journal cursors or snapshots: {exc}"))
             return
         for waiter in waiters:
             if not waiter.done():

@@ -17,6 +17,9 @@ SINGLE_STATEMENT_MAX_EVENTS = 64
 #: Named positions of internal journal readers (see hub.journal.JournalCursor).
 _CREATE_CURSORS = ("CREATE TABLE IF NOT EXISTS cursors "
                    "(name TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at REAL NOT NULL)")
+#: A projection's state as of a position, beside its cursor (see hub.journal.SnapshotKeeper).
+_CREATE_SNAPSHOTS = ("CREATE TABLE IF NOT EXISTS snapshots (name TEXT PRIMARY KEY, position INTEGER NOT NULL, "
+                     "format TEXT NOT NULL, digest TEXT NOT NULL, state BLOB NOT NULL, updated_at REAL NOT NULL)")
 
 
 def first_young_sequence(conn: sqlite3.Connection, cutoff: float) -> int:
@@ -83,6 +86,7 @@ class JournalStore:
         conn.execute(schema.CREATE_TABLE)
         conn.execute(schema.CREATE_META)
         conn.execute(_CREATE_CURSORS)
+        conn.execute(_CREATE_SNAPSHOTS)
         conn.execute(schema.CREATE_INDEX)  # built once on a journal from before it
         self._check_format()
         max_seq = conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0
@@ -142,10 +146,22 @@ class JournalStore:
         except sqlite3.Error as exc:  # the rows are committed; the next checkpoint tries again
             self.note("warning", "journal checkpoint failed; the next one retries", path=self.path, error=str(exc))
 
-    def save_cursors(self, positions: list) -> None:
-        """Store named reader positions, given flat as name, position, time (see JournalCursor)."""
+    def save_cursors(self, positions: list, snapshots: list = ()) -> None:
+        """Store named reader positions, given flat as name, position, time (see JournalCursor),
+        and projection snapshots (rows of name, position, format, digest, state, time), in one
+        transaction: a crash leaves every one of them as it was or as it is now."""
         rows = [positions[i:i + 3] for i in range(0, len(positions), 3)]
-        self._conn.executemany("INSERT OR REPLACE INTO cursors (name, position, updated_at) VALUES (?, ?, ?)", rows)
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany("INSERT OR REPLACE INTO cursors (name, position, updated_at) VALUES (?, ?, ?)", rows)
+            conn.executemany("INSERT OR REPLACE INTO snapshots (name, position, format, digest, state, updated_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?)", snapshots)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
     def max_sequence(self) -> int | None:
         return self._conn.execute("SELECT MAX(seq) FROM events").fetchone()[0]

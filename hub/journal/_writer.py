@@ -53,12 +53,14 @@ class JournalWriter:
         else:
             await self._process.call("write", values, checkpoint)
 
-    async def save_cursors(self, values: list) -> None:
-        """Store named cursor positions (flat name, position, time triples)."""
-        if self._inline is not None and not self.retention_running:
+    async def save_cursors(self, values: list, snapshots: list = ()) -> None:
+        """Store named cursor positions (flat name, position, time triples) and projection
+        snapshots (see JournalStore.save_cursors). Snapshots go to the store process: a large
+        blob's write must not stall the loop."""
+        if self._inline is not None and not self.retention_running and not snapshots:
             self._inline.save_cursors(values)
         else:
-            await self._process.call("save_cursors", values)
+            await self._process.call("save_cursors", values, list(snapshots))
 
     async def restart(self) -> int:
         """Start a new store process after the last one went; returns the head on disk (a batch

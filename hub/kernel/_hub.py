@@ -32,7 +32,7 @@ from hub.kernel._pipeline import Pipeline
 from hub.kernel._registry import STATE_NAMES, DeviceRegistry
 from hub.kernel._supervisor import AdapterService
 from hub.kernel._uplinks import HubUplinkContext, UplinkInstance, UplinkService
-from hub.ledger import LedgerProjection, LedgerSettings
+from hub.ledger import FilePhotoStore, LedgerProjection, LedgerSettings, MediaPhotoStore
 from hub.reports import ReportProjection, ReportSettings
 from hub.reports._metrics import ReportMetrics
 from hub.spi import Adapter, DeviceSpec, TerminalInventorySource
@@ -204,7 +204,9 @@ class Hub(service.MultiService):
             self.reports.setServiceParent(self)
         self.ledger = None
         if settings.ledger is not None:
+            earlier = FilePhotoStore(settings.ledger.photo_dir, settings.ledger.photo_max_bytes)
             self.ledger = LedgerProjection(self.journal, self.pipeline.submit, settings.ledger, self.reports,
+                                           MediaPhotoStore(self.media, settings.ledger.photo_max_bytes, earlier),
                                            clock=settings.reports_clock or time.time)
             self.ledger.setServiceParent(self)
         for instance in settings.adapters:

@@ -5,7 +5,8 @@ faults, marked overdue by the hub; every change journaled (category LEDGER) with
 - :mod:`hub.ledger._model` is pure: :class:`Hazard`, the commands and :func:`apply`.
 - :class:`LedgerProjection` is the ledger, a child of the hub's service tree over the persisted
   cursor "ledger" (see its module docstring).
-- :class:`FilePhotoStore` keeps photos (JPEG/PNG, size-checked) behind :class:`PhotoStore`.
+- :class:`MediaPhotoStore` keeps photos (JPEG/PNG, size-checked) in the hub's media store, behind
+  :class:`PhotoStore` (:class:`FilePhotoStore`: a directory of them, where they were kept before).
 - :func:`statistics` gives quarterly and yearly figures per place.
 """
 from hub.ledger._journaled import LEDGER_CATEGORY, change_event, hazard_of, is_ledger_change
@@ -13,13 +14,13 @@ from hub.ledger._model import (
     GRADES, HUB_ACTOR, MOVES, STATES, AddPhoto, Changed, Comment, FaultCleared, Hazard, MarkOverdue, Move, Refused,
     Supervise, allowed_moves, apply,
 )
-from hub.ledger._photos import FilePhotoStore, PhotoRef, PhotoRejected, PhotoStore, photo_type
+from hub.ledger._photos import FilePhotoStore, MediaPhotoStore, PhotoRef, PhotoRejected, PhotoStore, photo_type
 from hub.ledger._projection import HazardNotFound, HazardRefused, LedgerProjection, RegistrationRefused
 from hub.ledger._settings import AUTO_CATEGORIES, DEFAULT_CATEGORIES, LedgerSettings
 from hub.ledger._statistics import PlaceStatistics, period, statistics
 
 __all__ = ["AUTO_CATEGORIES", "DEFAULT_CATEGORIES", "GRADES", "HUB_ACTOR", "LEDGER_CATEGORY", "MOVES", "STATES",
            "AddPhoto", "Changed", "Comment", "FaultCleared", "FilePhotoStore", "Hazard", "HazardNotFound",
-           "HazardRefused", "LedgerProjection", "LedgerSettings", "MarkOverdue", "Move", "PhotoRef", "PhotoRejected",
+           "HazardRefused", "LedgerProjection", "LedgerSettings", "MarkOverdue", "MediaPhotoStore", "Move", "PhotoRef", "PhotoRejected",
            "PhotoStore", "PlaceStatistics", "RegistrationRefused", "Refused", "Supervise", "allowed_moves", "apply",
            "change_event", "hazard_of", "is_ledger_change", "period", "photo_type", "statistics"]

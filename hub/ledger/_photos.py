@@ -1,15 +1,20 @@
 """Photos of ledger entries: checked (JPEG or PNG by their structure, at most a size), stored by
-content (sha256), behind a small interface so the store can move onto the hub's media store.
+content (sha256), behind a small interface (:class:`PhotoStore`).
 
-``FilePhotoStore`` keeps each photo as ``<dir>/<sha256>.<ext>`` under the hub's data directory,
-written to a temporary file and renamed, so a crash leaves either the whole photo or none. A
-photo is stored before the change naming it is journaled; a crash between the two leaves an
-unreferenced file, never a reference to a missing one.
+``MediaPhotoStore`` is what a hub uses: photos go into the hub's media store (hub.linkage) as
+kept items, out of the media retention's reach, and can be served by its signed URLs like any
+snapshot. ``FilePhotoStore`` keeps each photo as ``<dir>/<sha256>.<ext>``; it is where photos
+were kept before, and a MediaPhotoStore still reads a photo from there that the media store does
+not hold. Either writes a photo to a temporary file, syncs and renames it, so a crash leaves the
+whole photo or none. A photo is stored before the change naming it is journaled; a crash between
+the two leaves an unreferenced file, never a reference to a missing one. Every method does file
+I/O: the ledger calls them on a thread.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 import pathlib
 from typing import NamedTuple, Protocol
 
@@ -53,7 +58,7 @@ def photo_type(data: bytes, max_bytes: int) -> str:
 
 
 class PhotoStore(Protocol):
-    def put(self, data: bytes) -> PhotoRef: ...
+    def put(self, data: bytes, site: dict | None = None) -> PhotoRef: ...
 
     def get(self, ref: PhotoRef) -> bytes: ...
 
@@ -63,7 +68,7 @@ class FilePhotoStore:
         self.directory = pathlib.Path(directory)
         self.max_bytes = max_bytes
 
-    def put(self, data: bytes) -> PhotoRef:
+    def put(self, data: bytes, site: dict | None = None) -> PhotoRef:
         mime = photo_type(data, self.max_bytes)
         digest = hashlib.sha256(data).hexdigest()
         ref = PhotoRef(digest, mime, len(data))
@@ -85,3 +90,31 @@ class FilePhotoStore:
         if not all(c in "0123456789abcdef" for c in ref.id) or len(ref.id) != 64:
             raise KeyError(ref.id)
         return self.directory / f"{ref.id}.{_EXTENSIONS[ref.mime_type]}"
+
+
+class MediaPhotoStore:
+    """Photos as kept items of the hub's media store (see the module docstring)."""
+
+    def __init__(self, media, max_bytes: int = 900 << 10, earlier: PhotoStore | None = None) -> None:
+        self.media = media
+        self.max_bytes = max_bytes
+        #: Where photos were kept before (read only).
+        self.earlier = earlier
+
+    def put(self, data: bytes, site: dict | None = None) -> PhotoRef:
+        """``site``: the entry's region and school (GetMedia shows the photo within their scope)."""
+        mime = photo_type(data, self.max_bytes)  # (stricter than the media store's own check)
+        try:
+            item = self.media.put(data, device_id="ledger", taken_at=time.time(), site=site, claimed_type=mime,
+                                  keep=True)
+        except ValueError as exc:  # MediaRejected: larger than the media store's items may be
+            raise PhotoRejected(str(exc)) from None
+        return PhotoRef(item.sha256, item.mime_type, item.size)
+
+    def get(self, ref: PhotoRef) -> bytes:
+        found = self.media.get(ref.id)
+        if found is not None:
+            return found[1]
+        if self.earlier is not None:
+            return self.earlier.get(ref)
+        raise KeyError(ref.id)

@@ -9,10 +9,20 @@ condition, a UPS on battery or with a low battery: registered when raised, å¾…éª
 the change names the device event's sequence, so after a crash none is decided twice) and from
 time (a camera offline longer than the limit, a missed panic test, too many false alarms a day,
 an entry past its deadline), looked at by :meth:`tick` from the report facts.
+
+At start the table is restored from its snapshot beside the cursor plus the journal's tail (a
+full rebuild when there is none to use; see hub.journal.SnapshotKeeper), like the report facts.
+
+The journal's retention would take an entry's records with it, and a rebuild would lose an entry
+open for longer than the journal is kept. So before retention reaches an entry's newest record
+(:meth:`compact`, at start and on every tick) the entry is journaled again as it is, a
+``ledger.compacted`` change (same revision): an open entry for as long as it is open, a closed
+one for ``keep_closed`` after it was closed; then it leaves the ledger when its record goes.
 """
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 import time
 from collections.abc import Callable
@@ -21,7 +31,7 @@ import structlog
 from twisted.application import service
 
 from hub.events import Category, Event, State
-from hub.journal import Entry, Journal, JournalCursor
+from hub.journal import Entry, Journal, JournalCursor, SnapshotKeeper, fold, snapshot_format
 from hub.tasks import cancel_and_wait
 from hub.ledger._journaled import change_event, hazard_of, is_ledger_change
 from hub.ledger._model import (
@@ -34,6 +44,13 @@ log = structlog.get_logger("ledger")
 
 CURSOR_NAME = "ledger"
 READ_BATCH = 2000
+#: Raised whenever what a snapshot holds changes shape (see hub.journal.SnapshotKeeper).
+SNAPSHOT_VERSION = 2
+#: An entry is re-journaled when its newest record is older than this share of the journal's
+#: max_age, or (under a size limit) among this share of the oldest retained entries.
+COMPACT_AT_AGE_SHARE = 0.9
+COMPACT_OLDEST_SHARE = 0.1
+HAZARD_FIELDS = tuple(field.name for field in dataclasses.fields(Hazard))
 #: Device event types that open an automatic entry when raised and clear it when cleared.
 FAULT_TYPES = ("fire.fault", "fire.supervisory", "power.on_battery", "power.battery_low")
 
@@ -61,7 +78,7 @@ class LedgerProjection(service.Service):
 
     def __init__(self, journal: Journal, submit: Callable[[Event, str], asyncio.Future[int]],
                  settings: LedgerSettings, reports=None, photos: PhotoStore | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, snapshot_every: int | None = 50_000) -> None:
         self.journal = journal
         self.submit = submit
         self.settings = settings
@@ -73,16 +90,21 @@ class LedgerProjection(service.Service):
         self.position = 0
         self._decided: dict[str, Hazard] = {}
         self._decided_through = 0
+        #: id -> (sequence, received_at) of the entry's newest journaled record.
+        self._records: dict[str, tuple[int, float]] = {}
         self._advanced = asyncio.Event()
         self._cursor: JournalCursor | None = None
         self._tasks: list[asyncio.Task] = []
+        self.snapshots = SnapshotKeeper(journal, CURSOR_NAME, snapshot_format(CURSOR_NAME, SNAPSHOT_VERSION,
+                                                                              HAZARD_FIELDS), snapshot_every)
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
-        await self.rebuild()
+        await self.restore()
         self._cursor = await JournalCursor.named(self.journal, CURSOR_NAME, create_at=self.journal.head)
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._follow())]
+        await self.compact()
         if self.settings.tick_interval:
             self._tasks.append(loop.create_task(self._tick_forever(self.settings.tick_interval)))
         self.startService()
@@ -90,27 +112,52 @@ class LedgerProjection(service.Service):
     async def stop(self) -> None:
         self.stopService()
         await cancel_and_wait(self._tasks)
+        if self.position > self.snapshots.position and not self.journal.closed:
+            await self.save_snapshot()
 
     async def rebuild(self) -> None:
         """Rebuild ``table`` from the ledger events still in the journal."""
-        table: dict[str, Hazard] = {}
-        decided_through = 0
-        reader = JournalCursor.at(self.journal, self.journal.earliest - 1)
-        head = self.journal.head
-        while reader.position < head:
-            entries = await reader.read(READ_BATCH)
-            if not entries:
-                break
-            for entry in entries:
-                if is_ledger_change(entry):
-                    hazard, _, source = hazard_of(entry.event())
-                    table[hazard.id] = hazard
-                    decided_through = max(decided_through, source)
+        await self._fold_from(self.journal.earliest - 1, {}, 0, {})
+        log.info("ledger rebuilt", entries=len(self.table), position=self.position)
+
+    async def restore(self) -> None:
+        """The table from its snapshot and the journal after it, or rebuilt when there is none to
+        use; a snapshot is saved when this read much of the journal."""
+        snapshot = await self.snapshots.load()
+        if snapshot is None:
+            await self.rebuild()
+        else:
+            position, decided_through, hazards, records = snapshot.state
+            table = {values[0]: Hazard(*values) for values in hazards}
+            await self._fold_from(position, table, decided_through, records)
+            log.info("ledger restored", entries=len(self.table), snapshot=snapshot.position, position=self.position)
+        if self.snapshots.due(self.position) or snapshot is None and self.position:
+            await self.save_snapshot()
+
+    async def _fold_from(self, after: int, table: dict[str, Hazard], decided_through: int,
+                         records: dict[str, tuple[int, float]]) -> None:
+        def apply(entry: Entry) -> None:
+            nonlocal decided_through
+            if is_ledger_change(entry):
+                hazard, _, source = hazard_of(entry.event())
+                table[hazard.id] = hazard
+                records[hazard.id] = (entry.seq, entry.received_at)
+                decided_through = max(decided_through, source)
+        position = await fold(self.journal, after, apply)
         self.table = table
         self._decided = dict(table)
         self._decided_through = decided_through
-        self._advance(reader.position)
-        log.info("ledger rebuilt", entries=len(table), position=self.position)
+        self._records = records
+        self._advance(position)
+
+    def snapshot_state(self) -> tuple:
+        """What the table holds, as plain values (equal states: equal ledgers)."""
+        return (self.position, self._decided_through,
+                [tuple(getattr(hazard, name) for name in HAZARD_FIELDS) for hazard in self.table.values()],
+                {id_: tuple(record) for id_, record in self._records.items()})
+
+    async def save_snapshot(self) -> None:
+        await self.snapshots.save(self.position, self.snapshot_state())
 
     # --- reading ------------------------------------------------------------------------------
     def get(self, id_: str) -> Hazard | None:
@@ -168,7 +215,8 @@ class LedgerProjection(service.Service):
         Raises RegistrationRefused (or PhotoRejected) with nothing changed."""
         now = self.clock()
         self.validate(hazard, now)
-        refs = [self.photos.put(photo) for photo in photos]
+        site = _site(hazard)
+        refs = [await asyncio.to_thread(self.photos.put, photo, site) for photo in photos]
         deadline = hazard.deadline or now + self.settings.deadline_for(hazard.grade, hazard.category)
         hazard = _replace(hazard, id=hazard.id or new_hazard_id(), deadline=deadline, state="registered",
                           photos=",".join(ref.text() for ref in refs), registered_at=now, changed_at=now,
@@ -189,9 +237,10 @@ class LedgerProjection(service.Service):
         return self.table[id_]
 
     async def add_photo(self, id_: str, data: bytes, actor: str, comment: str = "", peer: str = "") -> Hazard:
-        if id_ not in self._decided:
+        hazard = self._decided.get(id_)
+        if hazard is None:
             raise HazardNotFound(id_)
-        ref = self.photos.put(data)
+        ref = await asyncio.to_thread(self.photos.put, data, _site(hazard))
         return await self.command(id_, AddPhoto(ref.text(), comment), actor, peer)
 
     def _journal(self, result: Changed, source_sequence: int = 0, peer: str = "") -> asyncio.Future[int]:
@@ -242,6 +291,34 @@ class LedgerProjection(service.Service):
                                 f"{what} at {entry.device}" + (f": {text}" if text else ""), entry.received_at,
                                 entry.seq)
 
+    async def compact(self) -> list[int]:
+        """Journal again, unchanged, each entry whose newest record retention is about to take
+        (see the module docstring); drop a closed entry past ``keep_closed`` whose record is gone.
+        Returns the sequences of the records journaled."""
+        journal, now = self.journal, self.clock()
+        earliest = journal.earliest
+        horizon = earliest
+        if journal.max_bytes:
+            horizon += int((journal.head - earliest + 1) * COMPACT_OLDEST_SHARE)
+        old = now - COMPACT_AT_AGE_SHARE * journal.max_age if journal.max_age else None
+        submitted = []
+        for id_, hazard in list(self.table.items()):
+            sequence, at = self._records.get(id_, (0, 0.0))
+            if sequence >= horizon and (old is None or at >= old):
+                continue
+            if hazard.closed and now - hazard.closed_at > self.settings.keep_closed:
+                if sequence < earliest:  # a rebuild no longer has it either
+                    del self.table[id_]
+                    self._decided.pop(id_, None)
+                    self._records.pop(id_, None)
+                continue
+            if self._decided.get(id_, hazard).revision != hazard.revision:
+                continue  # a newer change is on its way: that is its new record
+            submitted.append(self.submit(change_event(hazard, "compacted"), "ledger"))
+        if submitted:
+            log.info("ledger entries journaled again before retention takes their records", entries=len(submitted))
+        return list(await asyncio.gather(*submitted))
+
     async def tick(self) -> list[int]:
         """Decide what time has made due as of the clock: overdue entries, cameras offline too
         long (and back), missed panic tests (and passed again), too many false alarms a day."""
@@ -254,7 +331,8 @@ class LedgerProjection(service.Service):
                 submitted.append(self._journal(result))
         if self.reports is not None:
             submitted += self._from_reports(now)
-        return list(await asyncio.gather(*[s for s in submitted if s is not None]))
+        sequences = list(await asyncio.gather(*[s for s in submitted if s is not None]))
+        return sequences + await self.compact()
 
     def _from_reports(self, now: float) -> list:
         from hub.reports import compliance
@@ -305,20 +383,26 @@ class LedgerProjection(service.Service):
             for entry in entries:
                 if is_ledger_change(entry):
                     if entry.seq > self.position:
-                        hazard, _, _ = hazard_of(entry.event())
+                        hazard, _, source = hazard_of(entry.event())
                         self.table[hazard.id] = hazard
+                        self._records[hazard.id] = (entry.seq, entry.received_at)
+                        # (as a rebuild has it, so a snapshot taken now equals a rebuild)
+                        self._decided_through = max(self._decided_through, source)
                         known = self._decided.get(hazard.id)
                         if known is None or known.revision < hazard.revision:
                             self._decided[hazard.id] = hazard
                 elif entry.seq > self._decided_through and entry.category in _FAULT_CATEGORIES:
+                    # Each entry comes here once; after a restart, those whose change was
+                    # journaled are at or below _decided_through (the change names its source).
                     change = self._decide(entry)
                     if change is not None:
                         submitted.append(change)
-                    self._decided_through = entry.seq
             self._advance(max(self.position, cursor.position))
             if submitted:
                 await asyncio.gather(*submitted)
             await cursor.commit()
+            if self.snapshots.due(self.position):
+                await self.save_snapshot()
 
 
 _FAULT_CATEGORIES = frozenset({Category.CATEGORY_FIRE, Category.CATEGORY_POWER})
@@ -329,6 +413,9 @@ def _today(settings, now: float) -> str:
     return local_day(settings, now).isoformat()
 
 
+def _site(hazard: Hazard) -> dict:
+    return {"region_code": hazard.region, "school_id": hazard.school}
+
+
 def _replace(hazard: Hazard, **changes) -> Hazard:
-    import dataclasses
     return dataclasses.replace(hazard, **changes)

@@ -27,6 +27,9 @@ class LedgerSettings:
     auto_causes: frozenset[str] = frozenset(AUTO_CATEGORIES)
     #: How often time-driven changes (overdue, camera offline, tests) are looked for.
     tick_interval: float | None = 60.0
+    #: A closed entry is re-journaled before retention takes its record for this long after it
+    #: was closed (so a year's statistics still count it); then it leaves the ledger.
+    keep_closed: float = 400 * 86400.0
 
     def deadline_for(self, grade: str, category: str) -> float:
         return self.deadlines.get((grade, category)) or self.deadlines.get((grade, "")) or DEFAULT_DEADLINES[grade]

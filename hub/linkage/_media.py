@@ -4,8 +4,11 @@ A file is named by the sha256 of its bytes (``<root>/ab/abcdef....jpg``) beside 
 sidecar (device, site, time, type), so the same picture is kept once and a reference
 (``media:<sha256>``) can never point at other bytes. What is offered is checked first: a JPEG or
 PNG by its magic bytes, at most ``max_item_bytes``. Retention deletes files older than
-``max_age`` and then the oldest until the store is under ``max_bytes``. Every method does file I/O:
-callers run them on a thread pool, never on the loop.
+``max_age`` and then the oldest until the store is under ``max_bytes``. An item put with
+``keep=True`` (a hazard ledger photo, evidence for as long as the ledger holds its entry) is kept
+under ``<root>/kept/``, written durably (fsync) and never removed by retention; it is read and
+served like any other. Every method does file I/O: callers run them on a thread pool, never on
+the loop.
 """
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ __all__ = ["MediaItem", "MediaRejected", "MediaStore", "sniff_type"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 _EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png"}
+#: Where kept items live under the root (retention looks only at <root>/<ab>/ files).
+KEPT = "kept"
 
 
 class MediaRejected(ValueError):
@@ -60,8 +65,9 @@ class MediaStore:
 
     # --- keeping ------------------------------------------------------------------------------
     def put(self, data: bytes, *, device_id: str, taken_at: float, site: dict | None = None,
-            claimed_type: str = "") -> MediaItem:
-        """Keep ``data`` (idempotent: the same bytes are one file); raises MediaRejected."""
+            claimed_type: str = "", keep: bool = False) -> MediaItem:
+        """Keep ``data`` (idempotent: the same bytes are one file); raises MediaRejected.
+        ``keep``: out of retention's reach, on disk before this returns."""
         if not data:
             raise MediaRejected("empty media")
         if len(data) > self.max_item_bytes:
@@ -73,13 +79,18 @@ class MediaStore:
             raise MediaRejected(f"claimed {claimed_type} but is {mime}")
         sha = hashlib.sha256(data).hexdigest()
         item = MediaItem(sha, mime, len(data), device_id, taken_at, dict(site or {}))
-        path = self._path(sha, mime)
+        base = self.root / KEPT if keep else self.root
+        path = self._path(sha, mime, base)
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             temporary = path.with_suffix(".tmp")
-            temporary.write_bytes(data)
+            with open(temporary, "wb") as out:
+                out.write(data)
+                if keep:
+                    out.flush()
+                    os.fsync(out.fileno())
             os.replace(temporary, path)  # a reader never sees half a file
-        meta = self._meta(sha)
+        meta = self._meta(sha, base)
         if not meta.exists():
             meta.write_text(json.dumps(dataclasses.asdict(item)))
         return item
@@ -90,20 +101,23 @@ class MediaStore:
         sha = sha256.removeprefix("media:")
         if not _SHA256.match(sha):
             return None
-        try:
-            item = MediaItem(**json.loads(self._meta(sha).read_text()))
-            return item, self._path(sha, item.mime_type).read_bytes()
-        except (OSError, ValueError, TypeError):
-            return None
+        for base in (self.root, self.root / KEPT):
+            try:
+                item = MediaItem(**json.loads(self._meta(sha, base).read_text()))
+                return item, self._path(sha, item.mime_type, base).read_bytes()
+            except (OSError, ValueError, TypeError):
+                continue
+        return None
 
     def locate(self, sha256: str) -> tuple[pathlib.Path, str] | None:
         """(file, type) of a kept item without reading it (the HTTP listener streams the file)."""
         if not _SHA256.match(sha256):
             return None
-        for mime, extension in _EXTENSIONS.items():
-            path = self.root / sha256[:2] / (sha256 + extension)
-            if path.is_file():
-                return path, mime
+        for base in (self.root, self.root / KEPT):
+            for mime, extension in _EXTENSIONS.items():
+                path = base / sha256[:2] / (sha256 + extension)
+                if path.is_file():
+                    return path, mime
         return None
 
     # --- signed URLs --------------------------------------------------------------------------
@@ -147,8 +161,8 @@ class MediaStore:
             deleted += 1
         return deleted
 
-    def _path(self, sha: str, mime: str) -> pathlib.Path:
-        return self.root / sha[:2] / (sha + _EXTENSIONS[mime])
+    def _path(self, sha: str, mime: str, base: pathlib.Path | None = None) -> pathlib.Path:
+        return (base or self.root) / sha[:2] / (sha + _EXTENSIONS[mime])
 
-    def _meta(self, sha: str) -> pathlib.Path:
-        return self.root / sha[:2] / (sha + ".json")
+    def _meta(self, sha: str, base: pathlib.Path | None = None) -> pathlib.Path:
+        return (base or self.root) / sha[:2] / (sha + ".json")

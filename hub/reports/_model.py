@@ -175,3 +175,21 @@ class Facts:
     def prune(self, before: float) -> None:
         for track in self.tracks.values():
             track.prune(before)
+
+    # --- snapshots (see hub.journal.SnapshotKeeper) ------------------------------------------------
+    def state(self) -> tuple:
+        """Everything the facts hold, as plain values (equal states: equal facts)."""
+        return (self.position, self.latest,
+                [tuple(getattr(track, name) for name in TRACK_FIELDS) for track in self.tracks.values()])
+
+    def restore(self, state: tuple) -> None:
+        """Take back what :meth:`state` gave (of the same TRACK_FIELDS)."""
+        self.position, self.latest, tracks = state
+        self.tracks = {}
+        for values in tracks:
+            track = Track(*values)
+            self.tracks[track.device] = track
+
+
+#: What a snapshot holds of a track, in order (a change changes the snapshot's format).
+TRACK_FIELDS = tuple(field.name for field in dataclasses.fields(Track))

@@ -1,8 +1,11 @@
 """The report facts as a child of the hub's service tree: a projection over the named, persisted
 cursor "reports", plus the census that puts this hub's inventory into the journal.
 
-At start the facts are rebuilt from the journal (everything retained), then the cursor follows
-it; the cursor's committed position says how far the facts had got (its lag is a metric). The
+At start the facts are restored from their snapshot beside the cursor and the journal's tail is
+folded into them (a full rebuild from everything retained when there is no snapshot to use, see
+hub.journal.SnapshotKeeper), then the cursor follows the journal; the cursor's committed position
+says how far the facts had got (its lag is a metric). A snapshot is saved every
+``snapshot_every`` entries and when the hub stops. The
 census is the one thing the projection writes, and it does so like everyone else: events through
 the pipeline (``report.census`` per configured device at start and every ``census_interval``,
 ``report.retired`` for a device of this hub no longer configured). Because the census is
@@ -18,15 +21,17 @@ import structlog
 from twisted.application import service
 
 from hub.events import DeviceState, Event, Severity, State, new_event
-from hub.journal import Journal, JournalCursor, RetentionExceeded
+from hub.journal import Journal, JournalCursor, RetentionExceeded, SnapshotKeeper, fold, snapshot_format
 from hub.tasks import cancel_and_wait
-from hub.reports._model import CENSUS, REPORT_CATEGORY, RETIRED, Facts
+from hub.reports._model import CENSUS, REPORT_CATEGORY, RETIRED, TRACK_FIELDS, Facts
 from hub.reports._settings import ReportSettings
 
 log = structlog.get_logger("reports")
 
 CURSOR_NAME = "reports"
 READ_BATCH = 2000
+#: Raised whenever what a snapshot holds changes shape (see hub.journal.SnapshotKeeper).
+SNAPSHOT_VERSION = 1
 _STATE_NAMES = {value: name.removeprefix("DEVICE_STATE_").lower() for name, value in DeviceState.items()}
 
 
@@ -41,7 +46,8 @@ class ReportProjection(service.Service):
     name = "reports"
 
     def __init__(self, journal: Journal, submit: Callable[[Event, str], asyncio.Future[int]], registry,
-                 settings: ReportSettings, hub_id: str, clock: Callable[[], float] = time.time) -> None:
+                 settings: ReportSettings, hub_id: str, clock: Callable[[], float] = time.time,
+                 snapshot_every: int | None = 50_000) -> None:
         self.journal = journal
         self.submit = submit
         self.registry = registry
@@ -49,11 +55,15 @@ class ReportProjection(service.Service):
         self.hub_id = hub_id
         self.clock = clock
         self.facts = self._new_facts()
-        #: Time of the oldest entry the facts were built from (what a report window may reach).
-        self.earliest_time = 0.0
+        #: Time of the oldest entry the facts were built from (0.0: none yet).
+        self.first_time = 0.0
         self._advanced = asyncio.Event()
         self._cursor: JournalCursor | None = None
         self._tasks: list[asyncio.Task] = []
+        s = settings
+        self.snapshots = SnapshotKeeper(journal, CURSOR_NAME, snapshot_format(
+            CURSOR_NAME, SNAPSHOT_VERSION, TRACK_FIELDS, sorted(s.classes.kinds.items()),
+            sorted(s.classes.devices.items()), s.panic_test_types, s.fire_test_types), snapshot_every)
 
     def _new_facts(self) -> Facts:
         s = self.settings
@@ -61,7 +71,7 @@ class ReportProjection(service.Service):
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
-        await self.rebuild()
+        await self.restore()
         self._cursor = await JournalCursor.named(self.journal, CURSOR_NAME, create_at=self.journal.head)
         self._cursor.position = self.facts.position
         await self._cursor.commit()
@@ -78,26 +88,49 @@ class ReportProjection(service.Service):
     async def stop(self) -> None:
         self.stopService()
         await cancel_and_wait(self._tasks)
+        if self.facts.position > self.snapshots.position and not self.journal.closed:
+            await self.save_snapshot()
 
     async def rebuild(self) -> None:
         """Rebuild the facts from every entry the journal retains."""
-        facts = self._new_facts()
-        reader = JournalCursor.at(self.journal, self.journal.earliest - 1)
-        head = self.journal.head
-        first = None
-        while reader.position < head:
-            entries = await reader.read(READ_BATCH)
-            if not entries:
-                break
-            if first is None:
-                first = entries[0].received_at
-            for entry in entries:
-                facts.apply(entry)
-        facts.position = reader.position
+        self.first_time = 0.0
+        await self._fold_from(self.journal.earliest - 1, self._new_facts())
+        log.info("report facts rebuilt", devices=len(self.facts.tracks), position=self.facts.position)
+
+    async def _fold_from(self, after: int, facts: Facts) -> None:
+        facts.position = await fold(self.journal, after, facts.apply)
+        if not self.first_time and facts.position > after:
+            first = await self.journal.read_after(after, 1)
+            self.first_time = first[0].received_at if first else 0.0
         self.facts = facts
-        self.earliest_time = first if first is not None else self.clock()
         self._advance()
-        log.info("report facts rebuilt", devices=len(facts.tracks), position=facts.position)
+
+    @property
+    def earliest_time(self) -> float:
+        """Time of the oldest entry the facts were built from, or now (what a report window may reach)."""
+        return self.first_time or self.clock()
+
+    async def restore(self) -> None:
+        """The facts from their snapshot and the journal after it, or rebuilt when there is none
+        to use; a snapshot is saved when this read much of the journal."""
+        snapshot = await self.snapshots.load()
+        if snapshot is None:
+            await self.rebuild()
+        else:
+            state, self.first_time = snapshot.state
+            facts = self._new_facts()
+            facts.restore(state)
+            await self._fold_from(facts.position, facts)
+            log.info("report facts restored", devices=len(facts.tracks), snapshot=snapshot.position,
+                     position=facts.position)
+        if self.snapshots.due(self.facts.position) or snapshot is None and self.facts.position:
+            await self.save_snapshot()
+
+    def snapshot_state(self) -> tuple:
+        return self.facts.state(), self.first_time
+
+    async def save_snapshot(self) -> None:
+        await self.snapshots.save(self.facts.position, self.snapshot_state())
 
     # --- reading ------------------------------------------------------------------------------
     @property
@@ -164,9 +197,13 @@ class ReportProjection(service.Service):
                     return
                 continue
             facts_apply = self.facts.apply
+            if not self.first_time:
+                self.first_time = entries[0].received_at
             for entry in entries:
                 if entry.seq > self.facts.position:
                     facts_apply(entry)
             self.facts.position = max(self.facts.position, cursor.position)
             self._advance()
             await cursor.commit()
+            if self.snapshots.due(self.facts.position):
+                await self.save_snapshot()

@@ -47,6 +47,8 @@ async def test_an_entry_goes_through_its_states_with_actors_and_a_photo(ledger_h
     assert hazard.photos[0].mime_type == "image/png"
     photo = await call(ledger_hub, "GetHazardPhoto", hazard_id=hazard.id, photo_id=hazard.photos[0].id)
     assert photo.photo == png()
+    # Kept in the hub's media store beside the journal, out of its retention's reach.
+    assert ledger_hub.media.locate(hazard.photos[0].id)[0].parent.parent.name == "kept"
     for to in (pb.HAZARD_STATE_RECTIFYING, pb.HAZARD_STATE_AWAITING_ACCEPTANCE):
         hazard = (await call(ledger_hub, "MoveHazard", POLICE_TOKEN, hazard_id=hazard.id, to=to,
                              comment="on it")).hazard
@@ -86,7 +88,7 @@ async def test_bad_registrations_are_refused_and_nothing_changes(ledger_hub, tmp
     error = await refused(ledger_hub, "RegisterHazard", **values)
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and words in error.details()
     assert not ledger_hub.ledger.table
-    assert not (tmp_path / "photos").exists() or not any((tmp_path / "photos").iterdir())
+    assert not (tmp_path / "media").exists() or not any((tmp_path / "media").rglob("*.*"))
 
 
 async def test_a_major_entry_with_its_plan_and_supervision_from_above_only(ledger_hub, clock):

@@ -2,12 +2,15 @@
 nothing else), real PNGs and JPEGs accepted and stored by content, bad ones refused."""
 from __future__ import annotations
 
+import time
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 import pytest
 
-from hub.ledger import FilePhotoStore, PhotoRejected, photo_type
+from hub.ledger import FilePhotoStore, MediaPhotoStore, PhotoRejected, photo_type
+from hub.linkage import MediaStore
 
 from .conftest import png
 
@@ -34,3 +37,23 @@ def test_the_store_keeps_photos_by_content(tmp_path):
     for bad in (b"", b"GIF89a", png()[:20], JPEG[:-2], JPEG + b"\x00" * 1000):
         with pytest.raises(PhotoRejected):
             store.put(bad)
+
+
+def test_photos_in_the_media_store_are_kept_out_of_its_retention(tmp_path):
+    media = MediaStore(tmp_path / "media", max_age=60, max_bytes=0)
+    earlier = FilePhotoStore(tmp_path / "photos")
+    old_ref = earlier.put(JPEG)
+    store = MediaPhotoStore(media, max_bytes=1000, earlier=earlier)
+    ref = store.put(png(), {"region_code": "140802", "school_id": "sch-a"})
+    snapshot = media.put(JPEG + b"\x00", device_id="cam-1", taken_at=1.0)
+    assert media.apply_retention(now=time.time() + 86400 * 365) == 1  # the snapshot, not the photo
+    assert media.get(snapshot.sha256) is None
+    assert store.get(ref) == png() and media.get(ref.id)[0].site["school_id"] == "sch-a"
+    assert media.locate(ref.id)[1] == "image/png"
+    assert store.get(old_ref) == JPEG  # a photo kept where photos were kept before
+    with pytest.raises(PhotoRejected):
+        store.put(JPEG[:-2])
+    with pytest.raises(PhotoRejected, match="more than"):
+        MediaPhotoStore(MediaStore(tmp_path / "small", max_item_bytes=10)).put(png())
+    with pytest.raises(KeyError):
+        MediaPhotoStore(media).get(old_ref)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import sys
 
 import openpyxl
 
 from tests.kernel.conftest import ALL_TOKEN, running_hub
-from tests.ledger.conftest import ledger_settings
+from tests.ledger.conftest import ledger_settings, png
 
 from .conftest import generated_journal
 
@@ -54,3 +55,32 @@ async def test_ledger_register_list_move_and_a_refused_move(tmp_path):
         assert status == 1 and "FAILED_PRECONDITION" in err and "allowed moves" in err
         status, text, _ = await cli(hub, "ledger", "move", hazard_id, "--to", "rectifying")
         assert status == 0 and "revision 2" in text
+
+
+async def test_ledger_comment_photo_and_history(tmp_path):
+    photo = tmp_path / "finding.png"
+    photo.write_bytes(png())
+    not_a_photo = tmp_path / "notes.txt"
+    not_a_photo.write_text("not an image")
+    async with running_hub(ledger_settings(tmp_path)) as hub:
+        _, text, _ = await cli(hub, "ledger", "register", "--grade", "general", "--category", "fire",
+                               "--school", "sch-a", "--description", "灭火器过期")
+        hazard_id = text.split()[0]
+        status, text, err = await cli(hub, "ledger", "comment", hazard_id, "已通知后勤")
+        assert status == 0 and "revision 2" in text, err
+        status, text, err = await cli(hub, "ledger", "photo", hazard_id, str(photo), "--comment", "现场照片")
+        assert status == 0 and "revision 3" in text, err
+        status, _, err = await cli(hub, "ledger", "photo", hazard_id, str(not_a_photo))
+        assert status == 1 and "INVALID_ARGUMENT" in err and "neither a JPEG nor a PNG" in err
+        [photo_id] = [ref.split(":")[0] for ref in hub.ledger.get(hazard_id).photos.split(",")]
+        fetched = tmp_path / "fetched.png"
+        status, text, err = await cli(hub, "ledger", "photo", hazard_id, str(fetched), "--get", photo_id)
+        assert status == 0 and fetched.read_bytes() == photo.read_bytes() and "image/png" in text, err
+        status, text, err = await cli(hub, "ledger", "history", hazard_id)
+        assert status == 0, err
+        lines = text.splitlines()
+        assert "变更" in lines[0] and "操作人" in lines[0]
+        assert [line.split()[3] for line in lines[1:]] == ["registered", "commented", "photo_added"]
+        assert "已通知后勤" in lines[2] and "现场照片" in lines[3] and "subscriber:" in lines[3]
+        status, text, _ = await cli(hub, "ledger", "history", hazard_id, "--format", "json")
+        assert [json.loads(line)["revision"] for line in text.splitlines()] == [1, 2, 3]

@@ -8,6 +8,8 @@ counted (campushub_report_requests_refused_total) and logged; nothing changes.
 """
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 import structlog
 
@@ -247,7 +249,14 @@ class LedgerApi:
         for text in filter(None, hazard.photos.split(",")):
             ref = PhotoRef.parse(text)
             if ref.id == request.photo_id:
-                return pb.GetHazardPhotoResponse(photo=self.ledger.photos.get(ref), mime_type=ref.mime_type)
+                try:
+                    photo = await asyncio.to_thread(self.ledger.photos.get, ref)
+                except (OSError, KeyError) as exc:
+                    log.error("a ledger photo is missing from its store", hazard=hazard.id, photo=ref.id,
+                              error=repr(exc))
+                    await context.abort(grpc.StatusCode.NOT_FOUND, f"entry {shown(hazard.id)}'s photo "
+                                        f"{shown(ref.id)} is no longer in the store")
+                return pb.GetHazardPhotoResponse(photo=photo, mime_type=ref.mime_type)
         await context.abort(grpc.StatusCode.NOT_FOUND, f"entry {shown(hazard.id)} has no photo "
                             f"{shown(request.photo_id)}")
 
