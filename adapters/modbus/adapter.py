@@ -3,10 +3,14 @@
 Devices that share ``host``, ``port`` and ``framer`` (panels behind one converter) share one
 connection (:class:`adapters.modbus.link.Link`); each link runs on its own, so a dead converter
 only takes its own panels offline.
+
+The adapter offers the hub ``PanelCommands``: the commands of a panel's profile (``commands:``,
+writes to command registers), sent over the panel's link between two polls.
 """
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Literal
 
 import pydantic
@@ -14,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.modbus.link import Link, LinkSettings, Panel
 from adapters.modbus.profile import ProfileError, ProfileName, UnknownProfile, resolve_profile
-from hub.spi import Adapter
+from hub.spi import Adapter, CapabilityError, PanelCommand, PanelCommands
 
 __all__ = ["ModbusAdapter"]
 
@@ -58,11 +62,34 @@ class ModbusDeviceOptions(BaseModel):
         None, gt=0, le=7200, description="Poll every block at this interval (seconds) instead of the profile's.")
 
 
-class ModbusAdapter(Adapter):
-    """Polls Modbus fire panels (TCP or RTU over TCP) and emits raised/cleared events."""
+class ModbusAdapter(Adapter, PanelCommands):
+    """Polls Modbus fire panels (TCP or RTU over TCP) and emits raised/cleared events; sends the
+    commands their profiles describe."""
 
     Options = ModbusOptions
     DeviceOptions = ModbusDeviceOptions
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._panels: dict[str, tuple[Link, Panel]] = {}
+
+    def panel_commands(self, device_id: str) -> Sequence[PanelCommand]:
+        _link, panel = self._panel(device_id)
+        return [PanelCommand(c.name, c.safe_for_rules) for c in panel.profile.commands]
+
+    async def run_panel_command(self, device_id: str, command: str) -> None:
+        link, panel = self._panel(device_id)
+        spec = panel.profile.command(command)
+        if spec is None:
+            raise CapabilityError(f"profile {panel.profile.profile!r} of {device_id} has no command {command!r}")
+        await link.send_command(panel, spec)
+
+    def _panel(self, device_id: str) -> tuple[Link, Panel]:
+        try:
+            return self._panels[device_id]
+        except KeyError:
+            raise CapabilityError(f"{device_id} is not a panel this adapter polls (a profile that does not load, "
+                                  "or the adapter is starting)") from None
 
     async def run(self) -> None:
         options: ModbusOptions = self.options
@@ -86,6 +113,7 @@ class ModbusAdapter(Adapter):
             })
         links = [Link(self.ctx, host, port, framer, panels, settings)
                  for (host, port, framer), panels in groups.items()]
+        self._panels = {panel.device_id: (link, panel) for link in links for panel in link.panels}
         self.ctx.log.info("modbus.start", links=len(links), panels=sum(len(l.panels) for l in links))
         tasks = [asyncio.ensure_future(link.run()) for link in links]
         try:

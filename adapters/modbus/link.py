@@ -13,6 +13,7 @@ at a time anyway, and one task per link keeps 500 panels cheap.
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import heapq
 import itertools
@@ -28,9 +29,9 @@ from pymodbus.framer import FramerType
 from adapters.modbus.mapping import transition_event
 from adapters.modbus.pairing import ResponsePairing, Shape, pairing_framer
 from adapters.modbus.planner import ReadRequest, plan_requests
-from adapters.modbus.profile import Profile, Table
+from adapters.modbus.profile import Command, Profile, Table
 from adapters.modbus.tracker import PanelTracker, RegisterValueError
-from hub.spi import AdapterContext, Backoff
+from hub.spi import AdapterContext, Backoff, CapabilityError
 
 # pymodbus logs frame dumps and retries of what this module already reports as device faults,
 # with device ids, through the hub's structured log; its own lines would only be noise.
@@ -64,6 +65,15 @@ def _is_timeout(exc: Exception) -> bool:
 
 class LinkLost(Exception):
     """The connection is gone or answers nothing at all: reconnect."""
+
+
+@dataclasses.dataclass
+class _Write:
+    """A command waiting for its turn on the connection; ``done`` gets None or a CapabilityError."""
+
+    panel: Panel
+    command: Command
+    done: asyncio.Future
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +119,31 @@ class Link:
         self._answered = False  # any answer since the last connect (resets the reconnect backoff)
         self._pairing = ResponsePairing(self._late_answer)
         self._late_logged_at = -_LATE_LOG_INTERVAL
+        self._connected = False
+        # Commands go before the next read: the connection carries one request at a time.
+        self._writes: collections.deque[_Write] = collections.deque()
+        self._wake = asyncio.Event()
+
+    async def send_command(self, panel: Panel, command: Command) -> None:
+        """Write ``command`` to ``panel`` between two polls; returns once the panel answered the
+        write. Raises CapabilityError if the link is down, the panel refuses or does not answer."""
+        if not self._connected:
+            raise CapabilityError(f"{panel.device_id} is not connected ({self.name} is down)")
+        write = _Write(panel, command, asyncio.get_running_loop().create_future())
+        self._writes.append(write)
+        self._wake.set()
+        try:
+            await asyncio.shield(write.done)
+        except asyncio.CancelledError:
+            if write in self._writes:  # not sent yet: it never will be
+                self._writes.remove(write)
+            raise
+
+    def _fail_writes(self, reason: str) -> None:
+        while self._writes:
+            write = self._writes.popleft()
+            if not write.done.done():
+                write.done.set_exception(CapabilityError(f"{write.panel.device_id}: {reason}"))
 
     async def run(self) -> None:
         backoff = Backoff(self.settings.reconnect_min, self.settings.reconnect_max)
@@ -126,6 +161,7 @@ class Link:
                 if await client.connect():
                     self.ctx.metrics.count("connects", link=self.name)
                     self.log.info("modbus.connected", framer=self.framer, panels=len(self.panels))
+                    self._connected = True
                     await self._poll(client)
                 else:
                     self._all_offline(f"cannot connect to {self.name}")
@@ -140,6 +176,8 @@ class Link:
                 self.log.exception("modbus.link_error", error=repr(exc))
                 self._all_offline(f"internal error: {exc!r}")
             finally:
+                self._connected = False
+                self._fail_writes(f"connection to {self.name} lost before the command was sent")
                 client.close()
             # A connection that answered was healthy: start the backoff over. One that accepted
             # TCP and answered nothing backs off like one that refused.
@@ -165,10 +203,16 @@ class Link:
         due = [(connected_at, next(order), panel, request) for panel in self.panels for request in panel.requests]
         heapq.heapify(due)
         while due:
-            when, _, panel, request = heapq.heappop(due)
+            while self._writes:
+                await self._write(client, self._writes.popleft())
+            when = due[0][0]
             wait = when - loop.time()
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self._idle(wait)
+                if asyncio.current_task().cancelling():  # (see below)
+                    raise asyncio.CancelledError
+                continue
+            when, _, panel, request = heapq.heappop(due)
             self._note_lag(panel, request, loop.time() - when)
             await self._read(client, panel, request)
             if when == connected_at:
@@ -183,6 +227,67 @@ class Link:
             interval = min(request.interval * 2 ** min(panel.timeouts_in_a_row, 10),
                            max(request.interval, self.settings.reconnect_max))
             heapq.heappush(due, (max(when + interval, loop.time()), next(order), panel, request))
+
+    async def _idle(self, seconds: float) -> None:
+        """Sleep until the next poll is due, or a command is waiting."""
+        self._wake.clear()
+        if self._writes:
+            return
+        try:
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        except TimeoutError:
+            pass
+
+    async def _write(self, client: AsyncModbusTcpClient, write: _Write) -> None:
+        panel, command = write.panel, write.command
+        where = f"unit {panel.unit_id}, {command.table.value} {command.address} := {command.value}"
+
+        def failed(result: str, why: str) -> None:
+            self.ctx.metrics.count("commands", result=result)
+            self.log.warning("modbus.command_failed", device=panel.device_id, command=command.name, reason=why)
+            if not write.done.done():
+                write.done.set_exception(CapabilityError(f"{command.name} to {panel.device_id} ({where}): {why}"))
+
+        if not client.connected:
+            failed("lost", "connection closed")
+            raise LinkLost(f"connection to {self.name} closed")
+        coil = command.table is Table.coil
+        self._pairing.asking(Shape.of_write(panel.unit_id, 5 if coil else 6))
+        try:
+            if coil:
+                response = await client.write_coil(command.address, bool(command.value), device_id=panel.unit_id)
+            else:
+                response = await client.write_register(command.address, command.value, device_id=panel.unit_id)
+        except ConnectionException as exc:
+            failed("lost", f"connection lost: {exc}")
+            raise LinkLost(f"connection to {self.name} lost: {exc}") from None
+        except (ModbusIOException, asyncio.TimeoutError) as exc:
+            if not client.connected:
+                failed("lost", "connection lost")
+                raise LinkLost(f"connection to {self.name} lost") from None
+            if not _is_timeout(exc):
+                failed("bad_response", f"bad response: {exc}")
+                return
+            self._pairing.timed_out_now()
+            # Unknown whether the panel acted: say so, an operator looks at the panel.
+            failed("timeout", f"no answer within {self.settings.timeout:g} s (the panel may or may not have acted)")
+            if self.framer == "rtu-over-tcp":
+                await self._resync(client)
+            return
+        except ModbusException as exc:
+            failed("bad_response", f"bad response: {exc}")
+            return
+        self._pairing.answered()
+        self._answered = True
+        if response.isError():
+            code = getattr(response, "exception_code", 0)
+            failed("exception", f"the panel refused the write: exception {code}: "
+                   f"{EXCEPTION_NAMES.get(code, 'unknown code')}")
+            return
+        self.ctx.metrics.count("commands", result="ok")
+        self.log.info("modbus.command_sent", device=panel.device_id, command=command.name)
+        if not write.done.done():
+            write.done.set_result(None)
 
     async def _read(self, client: AsyncModbusTcpClient, panel: Panel, request: ReadRequest) -> None:
         if not client.connected:

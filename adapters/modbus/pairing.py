@@ -27,7 +27,8 @@ _REMEMBERED_TIMEOUTS = 16
 
 @dataclasses.dataclass(frozen=True)
 class Shape:
-    """What a proper answer to a read looks like: unit id, function code and data byte count."""
+    """What a proper answer looks like: unit id, function code and, for a read, data byte count
+    (-1 for a write, whose answer echoes what was written)."""
 
     unit_id: int
     function_code: int
@@ -36,6 +37,10 @@ class Shape:
     @classmethod
     def of_read(cls, unit_id: int, function_code: int, count: int, bits: bool) -> Shape:
         return cls(unit_id, function_code, (count + 7) // 8 if bits else 2 * count)
+
+    @classmethod
+    def of_write(cls, unit_id: int, function_code: int) -> Shape:
+        return cls(unit_id, function_code, -1)
 
     @classmethod
     def of_answer(cls, pdu: ModbusPDU) -> Shape:
@@ -47,6 +52,8 @@ class Shape:
             return False
         if pdu.function_code == self.function_code | 0x80:  # an exception answer to this function
             return True
+        if self.byte_count < 0:
+            return pdu.function_code == self.function_code
         return Shape.of_answer(pdu) == self
 
 

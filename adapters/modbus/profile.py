@@ -29,7 +29,7 @@ from hub.config.yaml_model import load_yaml_model
 from hub.events import CATEGORY_CHOICES, SEVERITY_CHOICES
 
 __all__ = [
-    "Block", "Condition", "Profile", "ProfileError", "Signal", "SignalInstance", "Table", "UnknownProfile",
+    "Block", "Command", "Condition", "Profile", "ProfileError", "Signal", "SignalInstance", "Table", "UnknownProfile",
     "ProfileName", "load_profile", "parse_profile", "resolve_profile", "MAX_ADDRESS", "DEFAULT_PROFILE_DIR",
 ]
 
@@ -212,6 +212,31 @@ class SignalInstance:
         return f"{self.signal.name}[{self.index}]"
 
 
+_COMMAND_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+class Command(_Strict):
+    """An operator command the panel takes as a write to one register or coil (a panel's
+    "reset" / "silence" / "acknowledge" key), e.g. holding 2000 := 1."""
+
+    name: str = Field(description="Command name, as operators and rules give it: reset, silence, acknowledge ...")
+    table: Literal[Table.holding, Table.coil] = Field(
+        Table.holding, description="holding (written with function 6) or coil (function 5).")
+    address: int = Field(ge=0, le=MAX_ADDRESS, description="Address written (0-based protocol address).")
+    value: int = Field(1, ge=0, le=0xFFFF, description="Value written (a coil: 0 off, anything else on).")
+    safe_for_rules: bool = Field(
+        False, strict=True, description="A linkage rule may send it unattended; otherwise only an operator "
+        "(supervisor) may. Silencing a sounder can be safe; a reset never is (it clears a real fire).")
+    text: str = Field("", description="What the panel does on it, for operators.")
+
+    @pydantic.field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not _COMMAND_NAME.match(value):
+            raise ValueError(f"a command name is a lower-case word like 'reset', got {value!r}")
+        return value
+
+
 class Profile(_Strict):
     """A fire panel register map."""
 
@@ -220,6 +245,10 @@ class Profile(_Strict):
     vendor: str = Field("", description="Vendor and model, recorded as a device fact.")
     blocks: list[Block] = Field(min_length=1, description="What to poll, and how often.")
     signals: list[Signal] = Field(min_length=1, description="How to decode polled registers.")
+    commands: list[Command] = Field(default_factory=list, description="Commands the panel takes (writes).")
+
+    def command(self, name: str) -> Command | None:
+        return next((command for command in self.commands if command.name == name), None)
 
     def instances(self) -> Iterator[SignalInstance]:
         """Every decoded word of the panel, in profile order."""
@@ -357,5 +386,22 @@ def _layout_problems(profile: Profile, doc: Document) -> list[Problem]:
     for i, signal in enumerate(profile.signals):
         for instance in signal.instances():
             _check_instance(i, instance)
+    _command_problems(profile, readers, add, line_of)
     return problems
+
+
+def _command_problems(profile: Profile, readers: dict, add, line_of) -> None:
+    """Commands have one name each and write no status word (a write over a status word would
+    fake the panel's state until its next scan)."""
+    named: dict[str, int] = {}
+    for i, command in enumerate(profile.commands):
+        if command.name in named:
+            add(("commands", i, "name"), f"command {command.name!r} is already defined at line "
+                f"{line_of(('commands', named[command.name]))}", "a name no other command uses")
+        named.setdefault(command.name, i)
+        for other, _mask in readers.get((command.table, command.address), ()):
+            add(("commands", i, "address"), f"command {command.name!r} writes {command.table.value} address "
+                f"{command.address}, which signal {profile.signals[other].name!r} (line "
+                f"{line_of(('signals', other))}) reads", "a command register that no signal reads")
+            break
 

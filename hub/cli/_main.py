@@ -8,6 +8,7 @@
   campus-hub alarm ack ID --revision N    acknowledge an alarm as you saw it
   campus-hub alarm assign|comment|shelve|close ID ...    the rest of an alarm's handling
   campus-hub audit                  every alarm command given, accepted or refused
+  campus-hub panel reset DEVICE     a fire panel's reset / silence / acknowledge (supervisors)
   campus-hub report connectivity|compliance    联网率/在线率 and test compliance (table, csv, xlsx)
   campus-hub ledger list|register|move|comment|photo|history|supervise|stats   the hazard ledger (隐患台账)
   campus-hub demo                   a hub on a simulated campus, events shown live
@@ -115,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from hub.cli import _reports
     _reports.add_commands(commands, _client_arguments)
+
+    from hub.cli import _panel
+    _panel.add_commands(commands, _client_arguments)
 
     demo = commands.add_parser("demo", help="run a hub on a simulated campus and show its events live")
     demo.add_argument("--grpc", default=DEFAULT_TARGET, metavar="HOST:PORT", help=f"default {DEFAULT_TARGET}")

@@ -16,6 +16,8 @@ from twisted.internet.defer import Deferred
 from hub.access import Authenticator, Subscriber
 from hub.alarms import AlarmClass, AlarmOverride, AlarmProjection, KpiCollector
 from hub.api.grpc import AlarmApi, EventHubService, GrpcService
+from hub.api.grpc._device_commands import SERVICE_NAME as COMMAND_SERVICE_NAME
+from hub.api.grpc._device_commands import DeviceCommandApi
 from hub.api.grpc._media import SERVICE_NAME as MEDIA_SERVICE_NAME
 from hub.api.grpc._media import MediaApi
 from hub.api.grpc._reports import SERVICE_NAME as REPORT_SERVICE_NAME
@@ -25,7 +27,7 @@ from hub.api.grpc._reports import ReportApi
 from hub.api.http import HttpService
 from hub.events import DeviceState, Event
 from hub.journal import Journal
-from hub.linkage import Coverage, build_linkage, media_store_for
+from hub.linkage import Coverage, PanelCommandRunner, build_linkage, media_store_for
 from hub.kernel._context import DeviceStates, HubAdapterContext
 from hub.kernel._metrics import HubMetrics
 from hub.kernel._pipeline import Pipeline
@@ -226,6 +228,8 @@ class Hub(service.MultiService):
         media_api = MediaApi(self.api, self.media, self.linkage.run_blocking)
         self.grpc = GrpcService(self.api, settings.grpc_address, settings.tls, AlarmApi(self.api, self.alarms),
                                 more=[(MEDIA_SERVICE_NAME, media_api.handlers())])
+        commands = PanelCommandRunner(self.linkage.engine.actions, self.pipeline.submit)
+        self.grpc.add_service(COMMAND_SERVICE_NAME, DeviceCommandApi(self.api, self.registry, commands).handlers())
         if self.reports is not None or self.ledger is not None:
             self.report_metrics = ReportMetrics(self.metrics.registry, self.reports,
                                                 self.ledger.entries if self.ledger is not None else None)

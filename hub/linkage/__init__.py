@@ -7,10 +7,13 @@
   (named cursor "linkage") as a child of the hub's service tree. Every action's start and result
   is a journaled event of category LINKAGE (:func:`action_event`).
 - :class:`MediaStore`: content-addressed snapshots with retention and signed URLs.
+- :class:`PanelCommandRunner`: an operator's panel command (DeviceCommandService), journaled
+  like an action with the operator as its actor.
 - :class:`DeviceActions` carries actions out through SPI capabilities; :class:`DryRunActions`
   only says what it would do (``campus-hub rules test``).
 """
 from hub.linkage._actions import DeviceActions, DryRunActions, Outcome
+from hub.linkage._commands import CommandResult, PanelCommandRunner
 from hub.linkage._cel import CelError, Condition, compile_condition
 from hub.linkage._journaled import LINKAGE_CATEGORY, action_event, attached_media
 from hub.linkage._media import MediaItem, MediaRejected, MediaStore, sniff_type
@@ -21,6 +24,6 @@ from hub.linkage._engine import CURSOR_NAME, MAX_DEPTH, LinkageEngine, LinkageSe
 from hub.linkage._wiring import build_linkage, media_store_for
 
 __all__ = ["CURSOR_NAME", "DAYS", "LINKAGE_CATEGORY", "MAX_DEPTH", "MODES", "Action", "CelError", "Condition",
-           "CoveredSite", "Coverage", "DeviceActions", "DryRunActions", "LinkageEngine", "LinkageService",
-           "MediaItem", "MediaRejected", "MediaStore", "Outcome", "Rule", "Schedule", "SiteSelector", "TimeWindow",
+           "CommandResult", "CoveredSite", "Coverage", "DeviceActions", "DryRunActions", "LinkageEngine", "LinkageService",
+           "MediaItem", "MediaRejected", "MediaStore", "Outcome", "PanelCommandRunner", "Rule", "Schedule", "SiteSelector", "TimeWindow",
            "Trigger", "action_event", "attached_media", "build_linkage", "media_store_for", "compile_condition", "sniff_type"]

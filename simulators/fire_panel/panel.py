@@ -3,12 +3,18 @@
 The model holds every register the profile's blocks cover and sets them the way the profile says
 a real panel would: :meth:`PanelModel.raise_condition` finds the word (zone, point or panel) whose
 decoding has a condition for the event and sets its bit / enum value / measurement.
+
+A write of a command's value to one of the profile's command registers (``commands:``) makes the
+panel act as a real one does on that key: ``reset`` clears every alarm, fault and silence (not
+power), ``silence`` sets the panel's ``fire.silenced`` condition where the profile has one,
+``acknowledge`` changes no register. Every command taken is kept in :attr:`PanelModel.commands`;
+the command register reads 0 again afterwards (a key press, not a state).
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from adapters.modbus.profile import Condition, Profile, SignalInstance, Table
+from adapters.modbus.profile import Command, Condition, Profile, SignalInstance, Table
 
 __all__ = ["PanelModel", "ScenarioError"]
 
@@ -27,6 +33,11 @@ class PanelModel:
         for block in profile.blocks:
             for address in range(block.start, block.end):
                 self.registers[block.table][address] = 0
+        self._commands = {(c.table, c.address): c for c in profile.commands}
+        for table, address in self._commands:
+            self.registers[table].setdefault(address, 0)
+        #: Names of the commands the panel took, in order.
+        self.commands: list[str] = []
         self.reset(power_too=True)
 
     # --- Modbus access -------------------------------------------------------------------------
@@ -38,9 +49,28 @@ class PanelModel:
         held = self.registers[table]
         return [held[a] for a in range(address, address + count)]
 
-    def write(self, table: Table, address: int, values: Sequence[int | bool]) -> None:
+    def write(self, table: Table, address: int, values: Sequence[int | bool]) -> list[Command]:
+        """Store written values; returns the commands the write gave (and carries them out)."""
+        given = []
         for offset, value in enumerate(values):
             self.registers[table][address + offset] = int(value)
+            command = self._commands.get((table, address + offset))
+            if command is not None and (int(value) == command.value or (table.is_bits and value and command.value)):
+                self.registers[table][address + offset] = 0
+                self.obey(command.name)
+                given.append(command)
+        return given
+
+    def obey(self, command: str) -> None:
+        """Do what a panel does on ``command`` (reset, silence, acknowledge; others are only kept)."""
+        self.commands.append(command)
+        if command == "reset":
+            self.reset()
+        elif command == "silence":
+            try:
+                self.raise_condition("fire.silenced")
+            except ScenarioError:
+                pass  # a profile without a silenced indication: nothing to show
 
     # --- what happens to a panel ----------------------------------------------------------------
     def raise_condition(self, event: str, *, zone: int | None = None, point: int | None = None,

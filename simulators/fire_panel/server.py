@@ -225,7 +225,13 @@ class FirePanelSimulator:
                     SimData(block.start, values=[False] * block.count, datatype=DataType.BITS))
             else:
                 layout[block.table].append(SimData(block.start, count=block.count, datatype=DataType.REGISTERS))
+        for command in model.profile.commands:  # command registers outside the polled blocks
+            if not any(b.table == command.table and b.start <= command.address < b.end for b in model.profile.blocks):
+                layout[command.table].append(
+                    SimData(command.address, values=[False] * 16, datatype=DataType.BITS) if command.table.is_bits
+                    else SimData(command.address, count=1, datatype=DataType.REGISTERS))
         for table, blocks in layout.items():
+            blocks.sort(key=lambda data: data.address)
             if not blocks:  # pymodbus needs something in every table; the action refuses it
                 blocks.append(SimData(0, values=[False] * 16, datatype=DataType.BITS) if table.is_bits
                               else SimData(0, datatype=DataType.INVALID))
@@ -263,7 +269,7 @@ class FirePanelSimulator:
             if not model.serves(table, address, 1):
                 return ExcCodes.ILLEGAL_ADDRESS
             if values is not None:
-                model.write(table, address, values)
+                self._obeyed(panel, model.write(table, address, values))
                 return None
             for word in range(first_word, first_word + count):
                 bits = [model.registers[table].get(word * 16 + i, 0) for i in range(16)]
@@ -272,10 +278,15 @@ class FirePanelSimulator:
         if not model.serves(table, address, len(values) if values is not None else count):
             return ExcCodes.ILLEGAL_ADDRESS
         if values is not None:
-            model.write(table, address, values)
+            self._obeyed(panel, model.write(table, address, values))
             return None
         registers[address - start:address - start + count] = model.read(table, address, count)
         return None
+
+    def _obeyed(self, panel: _Panel, commands) -> None:
+        for command in commands:
+            self.say(f"{panel.model.name}: command {command.name} ({command.table.value} {command.address} := "
+                     f"{command.value})")
 
     @staticmethod
     async def _hold_if_silent(endpoint: _Endpoint) -> None:

@@ -34,7 +34,8 @@ class Running:
 
     def __init__(self, devices, **options) -> None:
         self.ctx = RecordingContext("fire", devices)
-        self.task = asyncio.ensure_future(ModbusAdapter(self.ctx, ModbusOptions(**(FAST | options))).run())
+        self.adapter = ModbusAdapter(self.ctx, ModbusOptions(**(FAST | options)))
+        self.task = asyncio.ensure_future(self.adapter.run())
 
     async def stop(self) -> None:
         self.task.cancel()

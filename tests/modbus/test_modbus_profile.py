@@ -77,7 +77,7 @@ def test_yaml_syntax_error_and_duplicate_keys():
 
 def test_empty_or_non_mapping_profile():
     assert problems_of("# nothing\n") == [
-        "p.yaml:1:1: the file is empty; expected a mapping with keys: profile, description, vendor, blocks, signals"]
+        "p.yaml:1:1: the file is empty; expected a mapping with keys: profile, description, vendor, blocks, signals, commands"]
     assert problems_of("- a\n")[0].startswith("p.yaml:1:1: is a list, not a mapping")
 
 

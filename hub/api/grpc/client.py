@@ -7,6 +7,8 @@ import grpc
 
 from campushub.v1 import alarm_service_pb2 as alarm_pb
 from campushub.v1 import alarm_service_pb2_grpc as alarm_grpc
+from campushub.v1 import device_command_service_pb2 as command_pb
+from campushub.v1 import device_command_service_pb2_grpc as command_grpc
 from campushub.v1 import event_hub_service_pb2 as pb
 from campushub.v1 import event_hub_service_pb2_grpc as pb_grpc
 from campushub.v1 import ledger_service_pb2 as ledger_pb
@@ -32,6 +34,7 @@ class HubClient:
         self.alarms = alarm_grpc.AlarmServiceStub(self.channel)
         self.reports = report_grpc.ReportServiceStub(self.channel)
         self.ledger = ledger_grpc.LedgerServiceStub(self.channel)
+        self.commands = command_grpc.DeviceCommandServiceStub(self.channel)
         self.metadata = (("authorization", f"Bearer {token}"),)
 
     async def close(self) -> None:
@@ -114,3 +117,10 @@ class HubClient:
         """Any LedgerService call by name (``"RegisterHazard"``, grade=..., ...)."""
         return await getattr(self.ledger, name)(getattr(ledger_pb, f"{name}Request")(**fields),
                                                 metadata=self.metadata)
+
+    # --- DeviceCommandService ---
+    async def run_panel_command(self, device_id: str, command: str, comment: str = "") -> int:
+        """Send a panel command; the journal sequence of its result."""
+        response = await self.commands.RunPanelCommand(command_pb.RunPanelCommandRequest(
+            device_id=device_id, command=command, comment=comment), metadata=self.metadata)
+        return response.sequence

@@ -1,0 +1,72 @@
+"""Operators' commands to devices (a fire panel's reset, silence, acknowledge), journaled like a
+rule's actions: a ``linkage.action.started`` event before the write, then its result
+(``done`` / ``failed`` / ``timed_out`` with the reason). Both name the operator (``actor``, ``role``,
+``peer``) and carry their ``comment``; ``run`` is ``operator:<actor>#<id>``.
+
+Unlike a rule, an operator may send a command its profile does not mark safe for rules."""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from collections.abc import Callable
+
+from hub.events import Event
+from hub.linkage._journaled import action_event
+from hub.spi import CapabilityError
+
+__all__ = ["CommandResult", "PanelCommandRunner"]
+
+#: Longest comment kept in the journal (a longer one is cut).
+MAX_COMMENT = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class CommandResult:
+    #: done, failed or timed_out.
+    phase: str
+    #: Journal sequence of the result event.
+    sequence: int
+    reason: str = ""
+
+
+class PanelCommandRunner:
+    """Sends an operator's panel command through ``actions`` (DeviceActions.panel), journaling
+    its start and result through ``submit`` (the pipeline: enriched with the panel's site)."""
+
+    def __init__(self, actions, submit: Callable[[Event, str], object], timeout: float = 10.0) -> None:
+        self.actions, self.submit, self.timeout = actions, submit, timeout
+
+    async def run(self, device: str, command: str, *, actor: str, role: str, peer: str = "",
+                  comment: str = "") -> CommandResult:
+        key = uuid.uuid4().hex[:16]
+        attributes = {"action": "panel", "command": command, "target": device, "actor": actor, "role": role,
+                      "peer": peer[:200], "comment": comment[:MAX_COMMENT], "run": f"operator:{actor}#{key}",
+                      "action_id": f"operator:{actor}#{key}/{device}"}
+        await self._journal("started", device, attributes)
+        try:
+            await asyncio.wait_for(self.actions.panel(device, command, False), self.timeout)
+        except TimeoutError:
+            reason = f"no result within {self.timeout:g} s"
+            return CommandResult("timed_out", await self._journal("timed_out", device, {**attributes, "reason": reason}),
+                                 reason)
+        except CapabilityError as exc:
+            reason = str(exc)[:300]
+            return CommandResult("failed", await self._journal("failed", device, {**attributes, "reason": reason}),
+                                 reason)
+        return CommandResult("done", await self._journal("done", device, attributes))
+
+    async def refused(self, device: str, command: str, *, actor: str, role: str, peer: str = "", comment: str = "",
+                      reason: str) -> int:
+        """Journal a command refused before it was sent (the caller's role); its sequence."""
+        key = uuid.uuid4().hex[:16]
+        return await self._journal("failed", device, {
+            "action": "panel", "command": command, "target": device, "actor": actor, "role": role,
+            "peer": peer[:200], "comment": comment[:MAX_COMMENT], "run": f"operator:{actor}#{key}",
+            "action_id": f"operator:{actor}#{key}/{device}", "reason": reason})
+
+    async def _journal(self, phase: str, device: str, attributes: dict) -> int:
+        result = self.submit(action_event(phase, device, attributes), "linkage")
+        # A command is given only once its start is durable; shielded, so a caller that goes away
+        # cannot leave a started command without its result.
+        return await asyncio.shield(result) if asyncio.isfuture(result) else int(result or 0)

@@ -1,0 +1,100 @@
+"""A rule's panel action in a running hub, over Modbus TCP to the simulated fire panel: a command
+the profile marks safe is sent and obeyed; one it does not (reset) is refused and journaled failed."""
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from adapters.modbus.adapter import ModbusAdapter, ModbusDeviceOptions, ModbusOptions
+from adapters.modbus.profile import resolve_profile
+from hub.events import Site
+from hub.kernel import AdapterInstance
+from hub.kernel._registry import DeviceState
+from hub.spi import DeviceSpec
+from simulators.fire_panel.server import EndpointSpec, FirePanelSimulator, PanelSpec
+from tests.linkage.helpers import linkage_events, linkage_hub, phases, until
+from tests.modbus.test_modbus_adapter import FAST
+
+RULES = {"rules": [
+    {"id": "fire-silence", "version": "1", "when": {"categories": ["fire"], "type_prefixes": ["fire.alarm"]},
+     "do": [{"panel": {"device": "fp-1", "command": "silence"}}]},
+    {"id": "fire-reset", "version": "1", "when": {"categories": ["fire"], "type_prefixes": ["fire.alarm"]},
+     "do": [{"panel": {"device": "fp-1", "command": "reset"}}]},
+]}
+
+
+async def test_a_fire_alarm_silences_its_panel_through_a_rule_and_a_reset_from_a_rule_is_refused(tmp_path):
+    sim = await FirePanelSimulator.start([EndpointSpec([PanelSpec("fp-1", resolve_profile("generic"), 1)])])
+    panel = DeviceSpec(id="fp-1", kind="fire_panel", adapter="fire", site=Site(region_code="140802", school_id="sch-1"),
+                       options=ModbusDeviceOptions(host="127.0.0.1", port=sim.port_of("fp-1"), poll_interval=0.05))
+    try:
+        async with linkage_hub(tmp_path, [panel], RULES,
+                               adapters=[AdapterInstance("fire", ModbusAdapter, ModbusOptions(**FAST))]) as hub:
+            await until(lambda: hub.registry.get("fp-1").state == DeviceState.DEVICE_STATE_ONLINE, "fp-1 online")
+            sim.panel("fp-1").raise_condition("fire.alarm", zone=2)
+            events = await linkage_events(hub, lambda es: len([p for p in phases(es, "panel") if p[0] != "started"]) == 2,
+                                          "both panel actions' results")
+    finally:
+        await sim.stop()
+    results = {e.attributes["rule"]: e for e in events if e.type != "linkage.action.started"}
+    assert results["fire-silence"].type == "linkage.action.done"
+    assert results["fire-silence"].attributes["command"] == "silence"
+    assert results["fire-reset"].type == "linkage.action.failed"
+    assert "does not mark 'reset' safe for rules" in results["fire-reset"].attributes["reason"]
+    assert sim.panel("fp-1").commands == ["silence"]
+
+
+OTHER_SUPERVISOR = "other-county-supervisor-token"
+
+
+async def test_a_supervisor_resets_the_panel_over_grpc_and_the_command_and_its_result_are_journaled(tmp_path):
+    import grpc
+    import pytest
+
+    from hub.access import Scope, Subscriber, hash_token
+    from hub.api.grpc.client import HubClient
+    from tests.kernel.conftest import ALL_TOKEN, POLICE_TOKEN, SUBSCRIBERS
+
+    subscribers = [*SUBSCRIBERS, Subscriber("sup-other", hash_token(OTHER_SUPERVISOR),
+                                            Scope(region_prefixes=("110101",)), "supervisor")]
+    sim = await FirePanelSimulator.start([EndpointSpec([PanelSpec("fp-1", resolve_profile("generic"), 1)])])
+    panel = DeviceSpec(id="fp-1", kind="fire_panel", adapter="fire", site=Site(region_code="140802", school_id="sch-1"),
+                       options=ModbusDeviceOptions(host="127.0.0.1", port=sim.port_of("fp-1"), poll_interval=0.05))
+    try:
+        async with linkage_hub(tmp_path, [panel], {}, subscribers=subscribers,
+                               adapters=[AdapterInstance("fire", ModbusAdapter, ModbusOptions(**FAST))]) as hub:
+            await until(lambda: hub.registry.get("fp-1").state == DeviceState.DEVICE_STATE_ONLINE, "fp-1 online")
+            sim.panel("fp-1").raise_condition("fire.alarm", zone=2)
+            await until(lambda: hub.registry.get("fp-1") and sim.panel("fp-1").active_events(), "alarm")
+            target = f"127.0.0.1:{hub.grpc_port}"
+            async with HubClient(target, POLICE_TOKEN) as operator:
+                with pytest.raises(grpc.aio.AioRpcError) as refused:
+                    await operator.run_panel_command("fp-1", "reset")
+            assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+            async with HubClient(target, OTHER_SUPERVISOR) as elsewhere:
+                with pytest.raises(grpc.aio.AioRpcError) as hidden:
+                    await elsewhere.run_panel_command("fp-1", "reset")
+            assert hidden.value.code() == grpc.StatusCode.NOT_FOUND
+            async with HubClient(target, ALL_TOKEN) as supervisor:
+                sequence = await supervisor.run_panel_command("fp-1", "reset", comment="false alarm, checked")
+                with pytest.raises(grpc.aio.AioRpcError) as unknown:
+                    await supervisor.run_panel_command("fp-1", "evacuate")
+            assert unknown.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+            await until(lambda: not sim.panel("fp-1").active_events(), "the panel reset")
+            cli = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "hub.cli", "panel", "acknowledge", "fp-1", "--target", target,
+                "--token", ALL_TOKEN, "--comment", "from the desk", stdout=asyncio.subprocess.PIPE)
+            printed, _ = await cli.communicate()
+            assert cli.returncode == 0 and b"fp-1: acknowledge done (journal sequence" in printed
+            events = await linkage_events(hub, lambda es: len(es) >= 7, "the commands journaled")
+    finally:
+        await sim.stop()
+    assert sim.panel("fp-1").commands == ["reset", "acknowledge"]
+    assert [(e.type.rsplit(".", 1)[1], e.attributes["actor"], e.attributes["command"]) for e in events] == [
+        ("failed", "police-yanhu", "reset"), ("started", "ops", "reset"), ("done", "ops", "reset"),
+        ("started", "ops", "evacuate"), ("failed", "ops", "evacuate"),
+        ("started", "ops", "acknowledge"), ("done", "ops", "acknowledge")]
+    done = events[2]
+    assert done.attributes["comment"] == "false alarm, checked" and done.attributes["role"] == "supervisor"
+    assert done.site.school_id == "sch-1"
+    assert "takes the 'supervisor' role" in events[0].attributes["reason"]

@@ -1,0 +1,116 @@
+"""Panel commands: the profile's command registers, written by the adapter over real Modbus TCP
+to our simulator (which acts on them) and to pymodbus' own server (which only stores them)."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from pymodbus.client import AsyncModbusTcpClient
+from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, ModbusServerContext
+from pymodbus.server import ModbusTcpServer
+
+from adapters.modbus.profile import ProfileError, parse_profile, resolve_profile
+from hub.events import State
+from hub.spi import CapabilityError, PanelCommand
+from simulators.fire_panel.server import EndpointSpec, FirePanelSimulator, PanelSpec
+from tests.modbus.test_modbus_adapter import Running, device
+
+PROFILE_HEAD = """profile: p
+blocks:
+  - {name: panel, table: holding, start: 0, count: 2}
+signals:
+  - {name: panel, scope: panel, address: 0, bits: {0: {event: fire.alarm}}}
+"""
+
+
+def test_every_shipped_profile_has_reset_silence_and_acknowledge_and_only_reset_is_operator_only():
+    for name in ("generic", "notifier-gw", "siemens-fc20"):
+        commands = {c.name: c.safe_for_rules for c in resolve_profile(name).commands}
+        assert commands == {"reset": False, "silence": True, "acknowledge": True}, name
+
+
+def test_a_command_over_a_status_word_or_twice_named_is_a_profile_error_at_its_line():
+    text = PROFILE_HEAD + "commands:\n  - {name: reset, address: 0}\n  - {name: reset, address: 10}\n"
+    with pytest.raises(ProfileError) as caught:
+        parse_profile(text, "p.yaml")
+    message = str(caught.value)
+    assert "p.yaml:7" in message and "which signal 'panel'" in message
+    assert "p.yaml:8" in message and "already defined at line 7" in message
+
+
+def test_a_command_name_must_be_a_word_and_its_table_writable():
+    with pytest.raises(ProfileError, match="lower-case word"):
+        parse_profile(PROFILE_HEAD + "commands:\n  - {name: Reset!, address: 9}\n", "p.yaml")
+    with pytest.raises(ProfileError, match="commands\\[0\\].table"):
+        parse_profile(PROFILE_HEAD + "commands:\n  - {name: reset, table: input, address: 9}\n", "p.yaml")
+
+
+async def test_a_reset_written_by_the_adapter_clears_the_simulated_alarm_and_the_next_poll_shows_it():
+    profile = resolve_profile("generic")
+    sim = await FirePanelSimulator.start([EndpointSpec([PanelSpec("fp", profile, 4)])])
+    run = Running([device("fp", sim.port_of("fp"), unit_id=4)])
+    adapter = run.adapter
+    try:
+        await run.online("fp")
+        assert PanelCommand("reset", False) in adapter.panel_commands("fp")
+        sim.panel("fp").raise_condition("fire.alarm", zone=3)
+        await run.ctx.wait_for_event("fire.alarm", state=State.STATE_RAISED)
+        await adapter.run_panel_command("fp", "silence")
+        await run.ctx.wait_for_event("fire.silenced", state=State.STATE_RAISED)
+        await adapter.run_panel_command("fp", "reset")
+        await run.ctx.wait_for_event("fire.alarm", state=State.STATE_CLEARED)
+        await run.ctx.wait_for_event("fire.silenced", state=State.STATE_CLEARED)
+        assert sim.panel("fp").commands == ["silence", "reset"]
+        with pytest.raises(CapabilityError, match="no command 'evacuate'"):
+            await adapter.run_panel_command("fp", "evacuate")
+        with pytest.raises(CapabilityError, match="not a panel this adapter polls"):
+            await adapter.run_panel_command("nobody", "reset")
+    finally:
+        await run.stop()
+        await sim.stop()
+
+
+async def test_a_panel_that_refuses_the_write_is_a_capability_error_naming_the_exception():
+    sim = await FirePanelSimulator.start([EndpointSpec([PanelSpec("fp", resolve_profile("siemens-fc20"), 2)])])
+    run = Running([device("fp", sim.port_of("fp"), unit_id=2, profile="siemens-fc20")])
+    try:
+        await run.online("fp")
+        sim.set_exception("fp", 4)
+        with pytest.raises(CapabilityError, match="refused the write: exception 4: server device failure"):
+            await run.adapter.run_panel_command("fp", "reset")
+        assert sim.panel("fp").commands == []
+    finally:
+        await run.stop()
+        await sim.stop()
+
+
+async def test_a_command_to_a_panel_whose_link_is_down_fails_at_once():
+    sim = await FirePanelSimulator.start([EndpointSpec([PanelSpec("fp", resolve_profile("generic"), 1)])])
+    port = sim.port_of("fp")
+    await sim.stop()
+    run = Running([device("fp", port)])
+    try:
+        await run.ctx.wait_for(lambda: run.ctx.state("fp") == "offline", what="fp offline")
+        with pytest.raises(CapabilityError, match="not connected"):
+            await run.adapter.run_panel_command("fp", "reset")
+    finally:
+        await run.stop()
+
+
+async def test_the_adapter_writes_the_command_register_of_pymodbus_own_server():
+    store = ModbusDeviceContext(hr=ModbusSequentialDataBlock(1, [0] * 1000))
+    server = ModbusTcpServer(ModbusServerContext(devices={1: store}, single=False), address=("127.0.0.1", 0))
+    await server.serve_forever(background=True)
+    port = server.transport.sockets[0].getsockname()[1]
+    run = Running([device("fp", port)])
+    try:
+        await run.online("fp")
+        await run.adapter.run_panel_command("fp", "acknowledge")
+        client = AsyncModbusTcpClient("127.0.0.1", port=port)
+        await client.connect()
+        written = await client.read_holding_registers(902, count=1, device_id=1)
+        client.close()
+        assert written.registers == [1]
+    finally:
+        await run.stop()
+        await server.shutdown()
