@@ -7,6 +7,7 @@ faults, marked overdue by the hub; every change journaled (category LEDGER) with
   cursor "ledger" (see its module docstring).
 - :class:`FilePhotoStore` keeps photos (JPEG/PNG, size-checked) behind :class:`PhotoStore`.
 - :func:`statistics` gives quarterly and yearly figures per place.
+- :func:`may_ledger` and :func:`supervises_from_above`: who may do what (gRPC and the console).
 """
 from hub.ledger._journaled import LEDGER_CATEGORY, change_event, hazard_of, is_ledger_change
 from hub.ledger._model import (
@@ -14,6 +15,7 @@ from hub.ledger._model import (
     Supervise, allowed_moves, apply,
 )
 from hub.ledger._photos import FilePhotoStore, PhotoRef, PhotoRejected, PhotoStore, photo_type
+from hub.ledger._rights import ROLES_FOR, may_ledger, supervises_from_above
 from hub.ledger._projection import HazardNotFound, HazardRefused, LedgerProjection, RegistrationRefused
 from hub.ledger._settings import AUTO_CATEGORIES, DEFAULT_CATEGORIES, LedgerSettings
 from hub.ledger._statistics import PlaceStatistics, period, statistics
@@ -21,5 +23,6 @@ from hub.ledger._statistics import PlaceStatistics, period, statistics
 __all__ = ["AUTO_CATEGORIES", "DEFAULT_CATEGORIES", "GRADES", "HUB_ACTOR", "LEDGER_CATEGORY", "MOVES", "STATES",
            "AddPhoto", "Changed", "Comment", "FaultCleared", "FilePhotoStore", "Hazard", "HazardNotFound",
            "HazardRefused", "LedgerProjection", "LedgerSettings", "MarkOverdue", "Move", "PhotoRef", "PhotoRejected",
-           "PhotoStore", "PlaceStatistics", "RegistrationRefused", "Refused", "Supervise", "allowed_moves", "apply",
-           "change_event", "hazard_of", "is_ledger_change", "period", "photo_type", "statistics"]
+           "PhotoStore", "PlaceStatistics", "ROLES_FOR", "RegistrationRefused", "Refused", "Supervise", "allowed_moves",
+           "apply", "change_event", "hazard_of", "is_ledger_change", "may_ledger", "period", "photo_type", "statistics",
+           "supervises_from_above"]
