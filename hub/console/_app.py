@@ -29,10 +29,11 @@ from hub.alarms import (
 from hub.console import _sse
 from hub.console._history import DeviceHistory
 from hub.console._http import (
-    SECURITY_HEADERS, cookie, field, here, safe_next, set_cookie,
+    SECURITY_HEADERS, Answer, cookie, field, here, safe_next, set_cookie,
 )
 from hub.console._i18n import LANGUAGES, translate
 from hub.console._passwords import password_matches
+from hub.console._report_pages import ReportPages
 from hub.console._rows import RowCache
 from hub.console._untrusted import same_origin
 from hub.console._sessions import LoginThrottle, Session, Sessions
@@ -51,14 +52,6 @@ _SHELVE_CHOICES = (900, 3600, 4 * 3600, 8 * 3600)
 _HISTORY_WINDOW = 24 * 3600.0
 _SAFE_URL = re.compile(r"^https?://[^\s\"'<>]+$")
 _RTSP_URL = re.compile(r"^rtsps?://[^\s\"'<>]+$")
-
-
-class Answer(Exception):
-    """Ends a handler with this status and body (a refusal, a redirect)."""
-
-    def __init__(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
-        super().__init__(status)
-        self.status, self.body, self.headers = status, body, headers or {}
 
 
 class _LogLimit:
@@ -125,6 +118,9 @@ class ConsoleApp(resource.Resource):
             "/plans": self.plans_page, "/plan": self.plan_page, "/plan/image": self.plan_image,
             "/events": self.events,
         }
+        self.reports = ReportPages(self, hub.reports) if getattr(hub, "reports", None) is not None else None
+        if self.reports is not None:
+            self._get.update(self.reports.routes())
         self._post = {"/login": self.login, "/logout": self.logout}
         self._actions = {"acknowledge", "comment", "assign", "shelve", "unshelve", "close"}
 
@@ -231,7 +227,7 @@ class ConsoleApp(resource.Resource):
         context = dict(
             lang=lang, session=session, t=lambda key: translate(lang, key), when=self.time.format,
             iso=self.time.iso, tz_label=self.time.label(time.time()), here=here(request), page="",
-            school_name=self._school_name,
+            school_name=self._school_name, has_reports=self.reports is not None,
             device_name=self._device_name)
         context.update(values)
         return self.templates.get_template(template).render(context).encode("utf-8")
@@ -329,7 +325,7 @@ class ConsoleApp(resource.Resource):
         lang = self._lang(request)
         may_ack = may(operator.role, "acknowledge")
         values = dict(t=lambda key: translate(lang, key), when=self.time.format, iso=self.time.iso,
-                      school_name=self._school_name, device_name=self._device_name)
+                      school_name=self._school_name, has_reports=self.reports is not None, device_name=self._device_name)
         rows = [self.rows.row(alarm, lang, may_ack, **values) for alarm in alarms[:MAX_ROWS]]
         return dict(rows=rows, more=max(0, len(alarms) - MAX_ROWS), which=which)
 

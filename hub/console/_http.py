@@ -20,6 +20,14 @@ SECURITY_HEADERS = {
 }
 
 
+class Answer(Exception):
+    """Ends a handler with this status and body (a refusal, a redirect)."""
+
+    def __init__(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
 class ConsoleRequest(server.Request):
     """A request whose body is dropped past the site's ``max_body`` bytes (answered 413), so an
     oversized upload costs neither memory nor disk."""
