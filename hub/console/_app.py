@@ -114,6 +114,7 @@ class ConsoleApp(resource.Resource):
         self._get = {
             "/": self.index, "/login": self.login_page, "/lang": self.language, "/alarms": self.alarms_page,
             "/alarms/rows": self.alarm_rows, "/alarm": self.alarm_page, "/alarm/panel": self.alarm_panel,
+            "/alarm/snapshot": self.alarm_snapshot,
             "/devices": self.devices_page, "/devices/rows": self.device_rows, "/device": self.device_page,
             "/plans": self.plans_page, "/plan": self.plan_page, "/plan/image": self.plan_image,
             "/events": self.events,
@@ -359,6 +360,7 @@ class ConsoleApp(resource.Resource):
         return dict(
             alarm=alarm, procedure=procedure, procedure_url=procedure if _SAFE_URL.match(procedure) else "",
             streams=self._streams_for(alarm), history=await self.projection.history(alarm.id),
+            snapshots=_snapshots(self.projection, alarm.id),
             may={action: may(role, action) for action in ("acknowledge", "comment", "assign", "shelve", "unshelve",
                                                           "close")},
             shelve_choices=[(s, _duration_label(s)) for s in _SHELVE_CHOICES if s <= max_shelve] or
@@ -384,6 +386,21 @@ class ConsoleApp(resource.Resource):
         alarm = self._alarm(request, session)
         return self._render(request, session, "alarm.html", page="alarms", revision=self.projection.position,
                             **await self._alarm_values(session, alarm))
+
+    async def alarm_snapshot(self, request) -> bytes:
+        """A snapshot linkage attached to an alarm in the operator's scope (none other: the
+        media store is reached only through an alarm the operator may open)."""
+        session = self._required(request)
+        alarm = self._alarm(request, session)
+        sha = field(request, "sha", 80)
+        store = getattr(self.hub, "media", None)
+        found = None
+        if store is not None and sha in _snapshots(self.projection, alarm.id):
+            found = await asyncio.get_running_loop().run_in_executor(None, store.get, sha)
+        if found is None:
+            raise Answer(404, b"not found", {"Content-Type": "text/plain; charset=utf-8"})
+        item, body = found
+        raise Answer(200, body, {"Content-Type": item.mime_type, "Cache-Control": "private, max-age=300"})
 
     async def alarm_panel(self, request) -> bytes:
         session = self._required(request)
@@ -594,6 +611,16 @@ class DeviceView:
     last_seen: float
     reason: str
     strip: list
+
+
+def _snapshots(projection, alarm_id: str) -> list[str]:
+    """The sha256s of the snapshots linkage attached to an alarm, in the order taken, once each."""
+    found = []
+    for ref in projection.media.get(alarm_id, ()):
+        sha = ref.uri.removeprefix("media:")
+        if ref.kind == "snapshot" and ref.uri.startswith("media:") and sha not in found:
+            found.append(sha)
+    return found
 
 
 def _peer(request) -> str:
