@@ -33,6 +33,7 @@ from hub.console._http import (
 )
 from hub.console._i18n import LANGUAGES, translate
 from hub.console._passwords import password_matches
+from hub.console._ledger_pages import LedgerPages
 from hub.console._report_pages import ReportPages
 from hub.console._rows import RowCache
 from hub.console._untrusted import same_origin
@@ -122,6 +123,11 @@ class ConsoleApp(resource.Resource):
         self.reports = ReportPages(self, hub.reports) if getattr(hub, "reports", None) is not None else None
         if self.reports is not None:
             self._get.update(self.reports.routes())
+        self.ledger = LedgerPages(self, hub.ledger) if getattr(hub, "ledger", None) is not None else None
+        self._posts = {}
+        if self.ledger is not None:
+            self._get.update(self.ledger.routes())
+            self._posts.update(self.ledger.posts())
         self._post = {"/login": self.login, "/logout": self.logout}
         self._actions = {"acknowledge", "comment", "assign", "shelve", "unshelve", "close"}
 
@@ -177,6 +183,9 @@ class ConsoleApp(resource.Resource):
         action = path.removeprefix("/alarm/")
         if path.startswith("/alarm/") and action in self._actions:
             return await self.act(request, session, action)
+        handler = self._posts.get(path)
+        if handler is not None:
+            return await handler(request, session)
         raise Answer(404, self._message(request, session, "not_found", "not_found_text"))
 
     # --- sessions and refusals ------------------------------------------------------------------
@@ -229,6 +238,7 @@ class ConsoleApp(resource.Resource):
             lang=lang, session=session, t=lambda key: translate(lang, key), when=self.time.format,
             iso=self.time.iso, tz_label=self.time.label(time.time()), here=here(request), page="",
             school_name=self._school_name, has_reports=self.reports is not None,
+            has_ledger=self.ledger is not None,
             device_name=self._device_name)
         context.update(values)
         return self.templates.get_template(template).render(context).encode("utf-8")
@@ -326,7 +336,8 @@ class ConsoleApp(resource.Resource):
         lang = self._lang(request)
         may_ack = may(operator.role, "acknowledge")
         values = dict(t=lambda key: translate(lang, key), when=self.time.format, iso=self.time.iso,
-                      school_name=self._school_name, has_reports=self.reports is not None, device_name=self._device_name)
+                      school_name=self._school_name, has_reports=self.reports is not None,
+            has_ledger=self.ledger is not None, device_name=self._device_name)
         rows = [self.rows.row(alarm, lang, may_ack, **values) for alarm in alarms[:MAX_ROWS]]
         return dict(rows=rows, more=max(0, len(alarms) - MAX_ROWS), which=which)
 
