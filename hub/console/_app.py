@@ -188,6 +188,10 @@ class ConsoleApp(resource.Resource):
             return await handler(request, session)
         raise Answer(404, self._message(request, session, "not_found", "not_found_text"))
 
+    def upload_limits(self) -> dict[bytes, int]:
+        """Paths that take an upload and their body limit (the site's default is max_body)."""
+        return self.ledger.upload_limits() if self.ledger is not None else {}
+
     # --- sessions and refusals ------------------------------------------------------------------
     def _session(self, request) -> Session | None:
         return self.sessions.get(cookie(request, SESSION_COOKIE))

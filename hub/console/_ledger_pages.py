@@ -13,7 +13,7 @@ from hub.console._http import Answer, field
 from hub.console._i18n import translate
 from hub.console._views import place_matcher
 from hub.ledger import (
-    GRADES, STATES, Comment, HazardNotFound, HazardRefused, Move, PhotoRef, Supervise, allowed_moves,
+    GRADES, STATES, Comment, HazardNotFound, HazardRefused, Move, PhotoRef, PhotoRejected, Supervise, allowed_moves,
     may_ledger, supervises_from_above,
 )
 
@@ -44,7 +44,12 @@ class LedgerPages:
                 "/hazard/photo": self.photo}
 
     def posts(self) -> dict:
-        return {"/hazard/move": self.move, "/hazard/comment": self.comment, "/hazard/supervise": self.supervise}
+        return {"/hazard/move": self.move, "/hazard/comment": self.comment, "/hazard/supervise": self.supervise,
+                "/hazard/photo": self.add_photo}
+
+    def upload_limits(self) -> dict[bytes, int]:
+        # (a photo the ledger accepts, plus the form around it)
+        return {b"/hazard/photo": self.ledger.settings.photo_max_bytes + 65536}
 
     # --- reading ------------------------------------------------------------------------------
     async def board(self, request) -> bytes:
@@ -77,6 +82,7 @@ class LedgerPages:
         photos = [PhotoRef.parse(text) for text in hazard.photos.split(",") if text]
         return dict(h=hazard, history=list(reversed(await self.ledger.history(hazard.id))), moves=moves,
                     photos=photos, now=self.ledger.clock(), may_comment=may_ledger(role, "comment"),
+                    may_photo=may_ledger(role, "photo") and not hazard.closed,
                     may_supervise=(may_ledger(role, "supervise") and not hazard.closed
                                    and supervises_from_above(operator.scope, hazard)))
 
@@ -150,6 +156,24 @@ class LedgerPages:
         hazard = self._hazard(request, session)
         self._may(request, session, "comment")
         return await self._command(request, session, hazard, Comment(self._text(request, "comment")), "comment")
+
+    async def add_photo(self, request, session) -> bytes:
+        hazard = self._hazard(request, session)
+        self._may(request, session, "photo")
+        lang = self.app._lang(request)
+        data = (request.args.get(b"photo") or [b""])[0]
+        try:
+            await self.ledger.add_photo(hazard.id, data, session.operator.actor, self._text(request, "comment"),
+                                        f"console:{request.getClientAddress().host}")
+        except PhotoRejected as exc:
+            self.app.metrics.actions.labels("ledger_photo", "rejected").inc()
+            raise Answer(422, self._flash(request, False, f"{translate(lang, 'photo_rejected')}: {exc}"))
+        except HazardRefused as exc:
+            raise Answer(409, self._flash(request, False, f"{translate(lang, 'refused_action')}: {exc.refused.reason}"))
+        self.app.metrics.actions.labels("ledger_photo", "ok").inc()
+        log.info("console ledger action", operator=session.operator.id, action="photo", hazard=shown(hazard.id))
+        raise Answer(200, self._flash(request, True, translate(lang, "done_ledger_photo")),
+                     {"HX-Trigger": "ledger-changed"})
 
     async def supervise(self, request, session) -> bytes:
         hazard = self._hazard(request, session)

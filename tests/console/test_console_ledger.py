@@ -112,5 +112,51 @@ async def test_the_board_and_an_entry_in_the_browser(tmp_path, browsers):
         await duty.run(lambda: duty.driver.find_element("id", "move-rectifying").click())
         await duty.wait(lambda d: "整改中" in d.find_element("id", "hazard-state").text, what="the panel after the move")
         assert hub.ledger.get(a.id).state == "rectifying"
+        picture = tmp_path / "after.png"
+        picture.write_bytes(png(40, 30))
+        await duty.run(lambda: duty.driver.find_element("id", "photo-file").send_keys(str(picture)))
+        await duty.run(lambda: duty.driver.find_element("id", "photo-button").click())
+        await duty.wait(lambda d: len(d.find_elements("css selector", "#photos img")) == 2, what="the uploaded photo")
         await duty.shot("15-hazard")
         assert not duty.console_errors(), duty.console_errors()
+
+
+def _multipart(fields: dict[str, str], photo: bytes) -> tuple[bytes, dict]:
+    boundary = "campushub-test-boundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+             for name, value in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; filename="p.png"\r\n'
+                 f"Content-Type: image/png\r\n\r\n".encode() + photo + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), {
+        "Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+async def test_a_photo_upload_is_checked_stored_and_journaled_and_an_oversized_one_refused(tmp_path):
+    async with console_hub(tmp_path, ledger=True) as (hub, console):
+        a, far = await _entries(hub)
+        client = Http(console.port)
+        await client.login("yanhu")
+        _, _, page = await client.request("GET", f"/hazard?id={a.id}")
+        csrf = client.csrf_of(page)
+        assert 'id="photo-form"' in page
+        body, headers = _multipart({"id": a.id, "csrf": csrf, "comment": "整改后"}, png(9, 9))
+        status, _, flash = await client.request("POST", "/hazard/photo", headers=headers, body=body)
+        assert status == 200 and "已上传照片" in flash
+        assert hub.ledger.get(a.id).photos.count(",") == 1 and hub.ledger.get(a.id).last_actor == "operator:yanhu"
+        # Not an image: refused saying why; nothing journaled.
+        body, headers = _multipart({"id": a.id, "csrf": csrf}, b"GIF89a not a photo")
+        status, _, flash = await client.request("POST", "/hazard/photo", headers=headers, body=body)
+        assert status == 422 and "neither a JPEG nor a PNG" in flash and hub.ledger.get(a.id).revision == 2
+        # Larger than the ledger takes: 413 before anything is parsed or stored.
+        body, headers = _multipart({"id": a.id, "csrf": csrf}, png() + b"\x00" * (1 << 20))
+        status, _, _ = await client.request("POST", "/hazard/photo", headers=headers, body=body)
+        assert status == 413 and hub.ledger.get(a.id).revision == 2
+        # Another county's entry, and no CSRF token: refused.
+        body, headers = _multipart({"id": far.id, "csrf": csrf}, png())
+        assert (await client.request("POST", "/hazard/photo", headers=headers, body=body))[0] == 404
+        body, headers = _multipart({"id": a.id}, png())
+        assert (await client.request("POST", "/hazard/photo", headers=headers, body=body))[0] == 403
+        # Elsewhere the small limit still holds.
+        status, _, _ = await client.request("POST", "/hazard/comment", {"id": a.id, "comment": "x" * 70000},
+                                            {"X-CSRF-Token": csrf})
+        assert status == 413
