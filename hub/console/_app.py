@@ -39,7 +39,7 @@ from hub.console._rows import RowCache
 from hub.console._untrusted import same_origin
 from hub.console._sessions import LoginThrottle, Session, Sessions
 from hub.console._settings import ConsoleSettings
-from hub.console._views import FILTERS, MAX_ROWS, HubTime, alarm_matcher, place_matcher, queue, strip, what_changed
+from hub.console._views import FILTERS, FIRST_SCREEN, MAX_ROWS, HubTime, alarm_matcher, place_matcher, queue, strip, what_changed
 from hub.events import DeviceState
 
 log = structlog.get_logger("console")
@@ -334,7 +334,9 @@ class ConsoleApp(resource.Resource):
         raise Answer(303, b"", {"Location": safe_next(field(request, "next", 2000))})
 
     # --- alarms -----------------------------------------------------------------------------------
-    def _queue_values(self, request, session: Session, which: str) -> dict:
+    def _queue_values(self, request, session: Session, which: str, shown: int = MAX_ROWS) -> dict:
+        """The queue's rows: the first ``shown`` of them, and how many are left for later (a
+        page renders its first screen; the rest comes when the operator scrolls to it)."""
         operator = session.operator
         alarms = queue(self.projection.table.values(), operator.scope, operator.desk_level, which)
         lang = self._lang(request)
@@ -342,21 +344,25 @@ class ConsoleApp(resource.Resource):
         values = dict(t=lambda key: translate(lang, key), when=self.time.format, iso=self.time.iso,
                       school_name=self._school_name, has_reports=self.reports is not None,
             has_ledger=self.ledger is not None, device_name=self._device_name)
-        rows = [self.rows.row(alarm, lang, may_ack, **values) for alarm in alarms[:MAX_ROWS]]
-        return dict(rows=rows, more=max(0, len(alarms) - MAX_ROWS), which=which)
+        rows = [self.rows.row(alarm, lang, may_ack, **values) for alarm in alarms[:shown]]
+        return dict(rows=rows, shown=shown, later=max(0, min(len(alarms), MAX_ROWS) - shown),
+                    more=max(0, len(alarms) - MAX_ROWS), which=which)
 
     async def alarms_page(self, request) -> bytes:
         session = self._required(request)
         which = field(request, "f", 32)
         which = which if which in FILTERS else "needs_action"
         return self._render(request, session, "alarms.html", page="alarms", filters=FILTERS,
-                            revision=self.projection.position, **self._queue_values(request, session, which))
+                            revision=self.projection.position,
+                            **self._queue_values(request, session, which, FIRST_SCREEN))
 
     async def alarm_rows(self, request) -> bytes:
         session = self._required(request)
         which = field(request, "f", 32)
+        shown = field(request, "n", 6)
+        shown = min(MAX_ROWS, max(FIRST_SCREEN, int(shown))) if shown.isascii() and shown.isdigit() else MAX_ROWS
         return self._render(request, session, "_rows.html", **self._queue_values(
-            request, session, which if which in FILTERS else "needs_action"))
+            request, session, which if which in FILTERS else "needs_action", shown))
 
     def _alarm(self, request, session: Session):
         alarm_id = field(request, "id", 600)

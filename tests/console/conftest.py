@@ -53,10 +53,10 @@ def console_settings(**overrides) -> ConsoleSettings:
 
 @contextlib.asynccontextmanager
 async def console_hub(tmp_path, sia: bool = False, reports: bool = False, ledger: bool = False,
-                      **console_overrides):
+                      extra_devices=(), **console_overrides):
     """``reports``: the hub keeps reports (联网率), as the dashboard needs; ``ledger`` also a ledger."""
     reports = reports or ledger
-    devices = [*DEVICES, PANEL]
+    devices = [*DEVICES, PANEL, *extra_devices]
     adapters = [AdapterInstance("sia-main", SiaAdapter, SiaOptions(host="127.0.0.1", tcp_port=0, udp_port=None))] \
         if sia else []
     extra = dict(reports=ReportSettings(region_names=REGION_NAMES, school_names={"sch-a": "盐湖实验小学"},
