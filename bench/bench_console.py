@@ -8,7 +8,9 @@
 2. The alarm queue page with A active alarms: GET /alarms?f=all over loopback, repeated -> p50/p99
    (the hub renders every row; "server time" includes the loopback round trip).
 3. The same page fully loaded in headless Chromium (Debian's, via Selenium): Navigation Timing's
-   loadEventEnd (HTML, htmx, its SSE extension, the script and style) -> median and max.
+   loadEventEnd (HTML, htmx, its SSE extension, the script and style) -> median and max. The page
+   comes with its first screen of rows (hub.console._views.FIRST_SCREEN; "rows" says how many),
+   the rest is fetched when scrolled to, after the load.
 
 Usage: ``.venv/bin/python bench/bench_console.py [--consoles 20] [--alarms 1000] [--events 300]
 [--rate 20] [--loads 10] [--quick]``. Prints figures; never part of the test suite.

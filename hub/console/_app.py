@@ -29,15 +29,17 @@ from hub.alarms import (
 from hub.console import _sse
 from hub.console._history import DeviceHistory
 from hub.console._http import (
-    SECURITY_HEADERS, cookie, field, here, safe_next, set_cookie,
+    SECURITY_HEADERS, Answer, cookie, field, here, safe_next, set_cookie,
 )
 from hub.console._i18n import LANGUAGES, translate
 from hub.console._passwords import password_matches
+from hub.console._ledger_pages import LedgerPages
+from hub.console._report_pages import ReportPages
 from hub.console._rows import RowCache
 from hub.console._untrusted import same_origin
 from hub.console._sessions import LoginThrottle, Session, Sessions
 from hub.console._settings import ConsoleSettings
-from hub.console._views import FILTERS, MAX_ROWS, HubTime, alarm_matcher, place_matcher, queue, strip, what_changed
+from hub.console._views import FILTERS, FIRST_SCREEN, MAX_ROWS, HubTime, alarm_matcher, place_matcher, queue, strip, what_changed
 from hub.events import DeviceState
 
 log = structlog.get_logger("console")
@@ -51,14 +53,6 @@ _SHELVE_CHOICES = (900, 3600, 4 * 3600, 8 * 3600)
 _HISTORY_WINDOW = 24 * 3600.0
 _SAFE_URL = re.compile(r"^https?://[^\s\"'<>]+$")
 _RTSP_URL = re.compile(r"^rtsps?://[^\s\"'<>]+$")
-
-
-class Answer(Exception):
-    """Ends a handler with this status and body (a refusal, a redirect)."""
-
-    def __init__(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
-        super().__init__(status)
-        self.status, self.body, self.headers = status, body, headers or {}
 
 
 class _LogLimit:
@@ -121,10 +115,19 @@ class ConsoleApp(resource.Resource):
         self._get = {
             "/": self.index, "/login": self.login_page, "/lang": self.language, "/alarms": self.alarms_page,
             "/alarms/rows": self.alarm_rows, "/alarm": self.alarm_page, "/alarm/panel": self.alarm_panel,
+            "/alarm/snapshot": self.alarm_snapshot,
             "/devices": self.devices_page, "/devices/rows": self.device_rows, "/device": self.device_page,
             "/plans": self.plans_page, "/plan": self.plan_page, "/plan/image": self.plan_image,
             "/events": self.events,
         }
+        self.reports = ReportPages(self, hub.reports) if getattr(hub, "reports", None) is not None else None
+        if self.reports is not None:
+            self._get.update(self.reports.routes())
+        self.ledger = LedgerPages(self, hub.ledger) if getattr(hub, "ledger", None) is not None else None
+        self._posts = {}
+        if self.ledger is not None:
+            self._get.update(self.ledger.routes())
+            self._posts.update(self.ledger.posts())
         self._post = {"/login": self.login, "/logout": self.logout}
         self._actions = {"acknowledge", "comment", "assign", "shelve", "unshelve", "close"}
 
@@ -180,7 +183,14 @@ class ConsoleApp(resource.Resource):
         action = path.removeprefix("/alarm/")
         if path.startswith("/alarm/") and action in self._actions:
             return await self.act(request, session, action)
+        handler = self._posts.get(path)
+        if handler is not None:
+            return await handler(request, session)
         raise Answer(404, self._message(request, session, "not_found", "not_found_text"))
+
+    def upload_limits(self) -> dict[bytes, int]:
+        """Paths that take an upload and their body limit (the site's default is max_body)."""
+        return self.ledger.upload_limits() if self.ledger is not None else {}
 
     # --- sessions and refusals ------------------------------------------------------------------
     def _session(self, request) -> Session | None:
@@ -231,7 +241,8 @@ class ConsoleApp(resource.Resource):
         context = dict(
             lang=lang, session=session, t=lambda key: translate(lang, key), when=self.time.format,
             iso=self.time.iso, tz_label=self.time.label(time.time()), here=here(request), page="",
-            school_name=self._school_name,
+            school_name=self._school_name, has_reports=self.reports is not None,
+            has_ledger=self.ledger is not None,
             device_name=self._device_name)
         context.update(values)
         return self.templates.get_template(template).render(context).encode("utf-8")
@@ -323,28 +334,35 @@ class ConsoleApp(resource.Resource):
         raise Answer(303, b"", {"Location": safe_next(field(request, "next", 2000))})
 
     # --- alarms -----------------------------------------------------------------------------------
-    def _queue_values(self, request, session: Session, which: str) -> dict:
+    def _queue_values(self, request, session: Session, which: str, shown: int = MAX_ROWS) -> dict:
+        """The queue's rows: the first ``shown`` of them, and how many are left for later (a
+        page renders its first screen; the rest comes when the operator scrolls to it)."""
         operator = session.operator
         alarms = queue(self.projection.table.values(), operator.scope, operator.desk_level, which)
         lang = self._lang(request)
         may_ack = may(operator.role, "acknowledge")
         values = dict(t=lambda key: translate(lang, key), when=self.time.format, iso=self.time.iso,
-                      school_name=self._school_name, device_name=self._device_name)
-        rows = [self.rows.row(alarm, lang, may_ack, **values) for alarm in alarms[:MAX_ROWS]]
-        return dict(rows=rows, more=max(0, len(alarms) - MAX_ROWS), which=which)
+                      school_name=self._school_name, has_reports=self.reports is not None,
+            has_ledger=self.ledger is not None, device_name=self._device_name)
+        rows = [self.rows.row(alarm, lang, may_ack, **values) for alarm in alarms[:shown]]
+        return dict(rows=rows, shown=shown, later=max(0, min(len(alarms), MAX_ROWS) - shown),
+                    more=max(0, len(alarms) - MAX_ROWS), which=which)
 
     async def alarms_page(self, request) -> bytes:
         session = self._required(request)
         which = field(request, "f", 32)
         which = which if which in FILTERS else "needs_action"
         return self._render(request, session, "alarms.html", page="alarms", filters=FILTERS,
-                            revision=self.projection.position, **self._queue_values(request, session, which))
+                            revision=self.projection.position,
+                            **self._queue_values(request, session, which, FIRST_SCREEN))
 
     async def alarm_rows(self, request) -> bytes:
         session = self._required(request)
         which = field(request, "f", 32)
+        shown = field(request, "n", 6)
+        shown = min(MAX_ROWS, max(FIRST_SCREEN, int(shown))) if shown.isascii() and shown.isdigit() else MAX_ROWS
         return self._render(request, session, "_rows.html", **self._queue_values(
-            request, session, which if which in FILTERS else "needs_action"))
+            request, session, which if which in FILTERS else "needs_action", shown))
 
     def _alarm(self, request, session: Session):
         alarm_id = field(request, "id", 600)
@@ -363,6 +381,7 @@ class ConsoleApp(resource.Resource):
         return dict(
             alarm=alarm, procedure=procedure, procedure_url=procedure if _SAFE_URL.match(procedure) else "",
             streams=self._streams_for(alarm), history=await self.projection.history(alarm.id),
+            snapshots=_snapshots(self.projection, alarm.id),
             may={action: may(role, action) for action in ("acknowledge", "comment", "assign", "shelve", "unshelve",
                                                           "close")},
             shelve_choices=[(s, _duration_label(s)) for s in _SHELVE_CHOICES if s <= max_shelve] or
@@ -388,6 +407,21 @@ class ConsoleApp(resource.Resource):
         alarm = self._alarm(request, session)
         return self._render(request, session, "alarm.html", page="alarms", revision=self.projection.position,
                             **await self._alarm_values(session, alarm))
+
+    async def alarm_snapshot(self, request) -> bytes:
+        """A snapshot linkage attached to an alarm in the operator's scope (none other: the
+        media store is reached only through an alarm the operator may open)."""
+        session = self._required(request)
+        alarm = self._alarm(request, session)
+        sha = field(request, "sha", 80)
+        store = getattr(self.hub, "media", None)
+        found = None
+        if store is not None and sha in _snapshots(self.projection, alarm.id):
+            found = await asyncio.get_running_loop().run_in_executor(None, store.get, sha)
+        if found is None:
+            raise Answer(404, b"not found", {"Content-Type": "text/plain; charset=utf-8"})
+        item, body = found
+        raise Answer(200, body, {"Content-Type": item.mime_type, "Cache-Control": "private, max-age=300"})
 
     async def alarm_panel(self, request) -> bytes:
         session = self._required(request)
@@ -598,6 +632,16 @@ class DeviceView:
     last_seen: float
     reason: str
     strip: list
+
+
+def _snapshots(projection, alarm_id: str) -> list[str]:
+    """The sha256s of the snapshots linkage attached to an alarm, in the order taken, once each."""
+    found = []
+    for ref in projection.media.get(alarm_id, ()):
+        sha = ref.uri.removeprefix("media:")
+        if ref.kind == "snapshot" and ref.uri.startswith("media:") and sha not in found:
+            found.append(sha)
+    return found
 
 
 def _peer(request) -> str:

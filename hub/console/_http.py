@@ -20,15 +20,25 @@ SECURITY_HEADERS = {
 }
 
 
+class Answer(Exception):
+    """Ends a handler with this status and body (a refusal, a redirect)."""
+
+    def __init__(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
 class ConsoleRequest(server.Request):
     """A request whose body is dropped past the site's ``max_body`` bytes (answered 413), so an
     oversized upload costs neither memory nor disk."""
 
     too_large = False
     _body_received = 0
+    _limit = 0
 
     def gotLength(self, length):
-        limit = self.channel.site.max_body
+        self._limit = self.channel.site.limit_for(getattr(self.channel, "_path", b""))
+        limit = self._limit
         if length is not None and length > limit:
             self.too_large = True
             length = 0  # (nothing will be stored: a small in-memory buffer)
@@ -38,7 +48,7 @@ class ConsoleRequest(server.Request):
         if self.too_large:
             return
         self._body_received += len(data)
-        if self._body_received > self.channel.site.max_body:  # (chunked: no length said)
+        if self._body_received > self._limit:  # (chunked: no length said)
             self.too_large = True
             self.content.seek(0)
             self.content.truncate()
@@ -49,9 +59,15 @@ class ConsoleRequest(server.Request):
 class ConsoleSite(server.Site):
     requestFactory = ConsoleRequest
 
-    def __init__(self, resource, max_body: int) -> None:
+    def __init__(self, resource, max_body: int, upload_limits: dict[bytes, int] | None = None) -> None:
         super().__init__(resource)
         self.max_body = max_body
+        #: Larger limits for the paths that take an upload (a ledger photo).
+        self.upload_limits = upload_limits or {}
+
+    def limit_for(self, target: bytes) -> int:
+        """The body limit of a request for ``target`` (path and query, as on the request line)."""
+        return self.upload_limits.get(target.split(b"?", 1)[0], self.max_body)
         self.displayTracebacks = False
 
     def log(self, request) -> None:  # access logs are not the hub's business (structlog logs what matters)

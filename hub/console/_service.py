@@ -40,7 +40,8 @@ class ConsoleService(service.Service):
         await self.history.start()
         self.app = ConsoleApp(self.settings, self.hub, self.history, ConsoleMetrics(self.hub.metrics.registry))
         host, _, port = self.settings.address.rpartition(":")
-        self._listener = reactor.listenTCP(int(port), ConsoleSite(self.app, self.settings.max_body),
+        self._listener = reactor.listenTCP(int(port), ConsoleSite(self.app, self.settings.max_body,
+                                                                       self.app.upload_limits()),
                                            interface=host.strip("[]"))
         self.port = self._listener.getHost().port
         self.startService()

@@ -8,6 +8,7 @@ faults, marked overdue by the hub; every change journaled (category LEDGER) with
 - :class:`MediaPhotoStore` keeps photos (JPEG/PNG, size-checked) in the hub's media store, behind
   :class:`PhotoStore` (:class:`FilePhotoStore`: a directory of them, where they were kept before).
 - :func:`statistics` gives quarterly and yearly figures per place.
+- :func:`may_ledger` and :func:`supervises_from_above`: who may do what (gRPC and the console).
 """
 from hub.ledger._journaled import LEDGER_CATEGORY, change_event, hazard_of, is_ledger_change
 from hub.ledger._model import (
@@ -15,6 +16,7 @@ from hub.ledger._model import (
     Supervise, allowed_moves, apply,
 )
 from hub.ledger._photos import FilePhotoStore, MediaPhotoStore, PhotoRef, PhotoRejected, PhotoStore, photo_type
+from hub.ledger._rights import ROLES_FOR, may_ledger, supervises_from_above
 from hub.ledger._projection import HazardNotFound, HazardRefused, LedgerProjection, RegistrationRefused
 from hub.ledger._settings import AUTO_CATEGORIES, DEFAULT_CATEGORIES, LedgerSettings
 from hub.ledger._statistics import PlaceStatistics, period, statistics
@@ -22,5 +24,6 @@ from hub.ledger._statistics import PlaceStatistics, period, statistics
 __all__ = ["AUTO_CATEGORIES", "DEFAULT_CATEGORIES", "GRADES", "HUB_ACTOR", "LEDGER_CATEGORY", "MOVES", "STATES",
            "AddPhoto", "Changed", "Comment", "FaultCleared", "FilePhotoStore", "Hazard", "HazardNotFound",
            "HazardRefused", "LedgerProjection", "LedgerSettings", "MarkOverdue", "MediaPhotoStore", "Move", "PhotoRef", "PhotoRejected",
-           "PhotoStore", "PlaceStatistics", "RegistrationRefused", "Refused", "Supervise", "allowed_moves", "apply",
-           "change_event", "hazard_of", "is_ledger_change", "period", "photo_type", "statistics"]
+           "PhotoStore", "PlaceStatistics", "ROLES_FOR", "RegistrationRefused", "Refused", "Supervise", "allowed_moves",
+           "apply", "change_event", "hazard_of", "is_ledger_change", "may_ledger", "period", "photo_type", "statistics",
+           "supervises_from_above"]

@@ -21,7 +21,10 @@ from hub.console import ConsoleSettings, FloorPlan, Marker, Operator, attach_con
 from hub.events import Site
 from hub.kernel import AdapterInstance, Hub
 from hub.spi import DeviceSpec
+from hub.ledger import LedgerSettings
+from hub.reports import ReportSettings
 from tests.alarms.conftest import alarm_settings
+from tests.reports.conftest import REGION_NAMES
 from tests.kernel.conftest import DEVICES
 
 PASSWORD = "duty-desk-pass-1"
@@ -49,11 +52,18 @@ def console_settings(**overrides) -> ConsoleSettings:
 
 
 @contextlib.asynccontextmanager
-async def console_hub(tmp_path, sia: bool = False, **console_overrides):
-    devices = [*DEVICES, PANEL]
+async def console_hub(tmp_path, sia: bool = False, reports: bool = False, ledger: bool = False,
+                      extra_devices=(), **console_overrides):
+    """``reports``: the hub keeps reports (联网率), as the dashboard needs; ``ledger`` also a ledger."""
+    reports = reports or ledger
+    devices = [*DEVICES, PANEL, *extra_devices]
     adapters = [AdapterInstance("sia-main", SiaAdapter, SiaOptions(host="127.0.0.1", tcp_port=0, udp_port=None))] \
         if sia else []
-    hub = Hub(alarm_settings(tmp_path, devices=devices, adapters=adapters))
+    extra = dict(reports=ReportSettings(region_names=REGION_NAMES, school_names={"sch-a": "盐湖实验小学"},
+                                        retention=None)) if reports else {}
+    if ledger:
+        extra["ledger"] = LedgerSettings(photo_dir=str(tmp_path / "photos"), tick_interval=None)
+    hub = Hub(alarm_settings(tmp_path, devices=devices, adapters=adapters, **extra))
     console = attach_console(hub, console_settings(**console_overrides))
     await hub.start()
     try:

@@ -118,8 +118,8 @@ async def test_a_live_queue_follows_changes_it_did_not_make_and_survives_a_dropp
         assert [e for e in duty.console_errors() if "htmx.min.js" not in e] == []
 
 
-async def test_devices_floor_plan_and_english_pages_render_without_csp_errors(tmp_path, browsers):
-    async with console_hub(tmp_path) as (hub, console):
+async def test_devices_floor_plan_reports_and_english_pages_render_without_csp_errors(tmp_path, browsers):
+    async with console_hub(tmp_path, reports=True) as (hub, console):
         hub.device_states.report("synth", "fp-1", DeviceState.DEVICE_STATE_ONLINE, "polled")
         hub.device_states.report("synth", "cam-1", DeviceState.DEVICE_STATE_OFFLINE, "<i>no answer</i> to GetStatus")
         hub.device_states.report("synth", "panel-1", DeviceState.DEVICE_STATE_ONLINE, "heartbeat")
@@ -139,6 +139,14 @@ async def test_devices_floor_plan_and_english_pages_render_without_csp_errors(tm
         await duty.wait(lambda d: d.find_elements("css selector", "path.marker.flash"), what="the flashing marker")
         assert len(await duty.css("path.marker")) == 3
         await duty.shot("09-floor-plan")
+        await duty.get("/reports")
+        await duty.wait(lambda d: d.find_elements("css selector", "#children tr[data-place] a"), what="the dashboard")
+        await duty.run(lambda: duty.driver.find_element("css selector", '#children tr[data-place="school:sch-a"] a').click())
+        await duty.wait(lambda d: d.find_elements("css selector", '#offline tr[data-device="cam-1"]'),
+                        what="the school's offline devices after drilling down")
+        await duty.shot("11-reports-school")
+        await duty.get("/reports?at=county:140802")
+        await duty.shot("12-reports-county")
         await duty.get("/lang?to=en&next=/alarms?f=all")
         await duty.wait(lambda d: "Needs action" in d.page_source, what="English")
         await duty.shot("10-queue-english")

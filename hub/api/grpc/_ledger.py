@@ -1,9 +1,6 @@
 """LedgerService: the hazard ledger over gRPC, scoped to the caller.
 
-Who may do what: every caller reads what its scope shows; an ``operator`` or ``supervisor``
-registers entries, moves them (not to 销号), comments and adds photos; only a ``supervisor``
-closes (销号); 挂牌督办 takes a supervisor whose scope reaches the entry's region from above (a
-region prefix or all regions, not the school itself). A ``platform`` comments. Refusals are
+Who may do what is hub.ledger._rights (the console asks the same). Refusals are
 counted (campushub_report_requests_refused_total) and logged; nothing changes.
 """
 from __future__ import annotations
@@ -19,7 +16,7 @@ from hub.access import FilterError, ScopeError, select, shown
 from hub.events import set_timestamp, timestamp_seconds
 from hub.ledger import (
     STATES, Comment, Hazard, HazardNotFound, HazardRefused, LedgerProjection, Move, PhotoRef, PhotoRejected,
-    RegistrationRefused, Supervise, period, statistics,
+    ROLES_FOR, RegistrationRefused, Supervise, may_ledger, period, statistics, supervises_from_above,
 )
 
 log = structlog.get_logger("api")
@@ -34,7 +31,6 @@ STATE_VALUES = {"registered": pb.HAZARD_STATE_REGISTERED, "rectifying": pb.HAZAR
 STATE_NAMES = {value: name for name, value in STATE_VALUES.items()}
 _LEVELS = {report_pb.REPORT_LEVEL_PROVINCE: "province", report_pb.REPORT_LEVEL_CITY: "city",
            report_pb.REPORT_LEVEL_COUNTY: "county", report_pb.REPORT_LEVEL_SCHOOL: "school"}
-_WRITERS = frozenset({"operator", "supervisor"})
 
 
 def hazard_message(hazard: Hazard) -> pb.Hazard:
@@ -93,8 +89,9 @@ class LedgerApi:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no hazard entry {shown(hazard_id)} in your scope")
         return hazard
 
-    async def _may_write(self, subscriber, context, what: str, roles=_WRITERS) -> None:
-        if subscriber.role not in roles:
+    async def _may_write(self, subscriber, context, what: str, action: str) -> None:
+        roles = ROLES_FOR[action]
+        if not may_ledger(subscriber.role, action):
             await self._refuse(context, grpc.StatusCode.PERMISSION_DENIED, "role",
                                f"your role {subscriber.role!r} may not {what}; it takes the "
                                f"{' or '.join(sorted(roles))} role", subscriber)
@@ -124,7 +121,7 @@ class LedgerApi:
     # --- writing ------------------------------------------------------------------------------
     async def RegisterHazard(self, request, context) -> pb.RegisterHazardResponse:
         subscriber = await self.events.caller(context)
-        await self._may_write(subscriber, context, "register hazards")
+        await self._may_write(subscriber, context, "register hazards", "register")
         await self._text(context, subscriber, description=request.description, location=request.location,
                          responsible=request.responsible, comment=request.comment, category=request.category)
         if request.grade not in GRADE_NAMES:
@@ -162,9 +159,9 @@ class LedgerApi:
             await self._refuse(context, grpc.StatusCode.INVALID_ARGUMENT, "state",
                                "to: expected HAZARD_STATE_RECTIFYING, _AWAITING_ACCEPTANCE or _CLOSED", subscriber)
         if to == "closed":
-            await self._may_write(subscriber, context, "close entries (销号)", frozenset({"supervisor"}))
+            await self._may_write(subscriber, context, "close entries (销号)", "close")
         else:
-            await self._may_write(subscriber, context, "move entries")
+            await self._may_write(subscriber, context, "move entries", "move")
         await self._text(context, subscriber, comment=request.comment)
         command = Move(to, request.comment, request.expected_revision)
         return pb.MoveHazardResponse(hazard=await self._command(subscriber, request.hazard_id, command, context))
@@ -172,7 +169,7 @@ class LedgerApi:
     async def CommentHazard(self, request, context) -> pb.CommentHazardResponse:
         subscriber = await self.events.caller(context)
         await self._in_scope(subscriber, request.hazard_id, context)
-        await self._may_write(subscriber, context, "comment", _WRITERS | {"platform"})
+        await self._may_write(subscriber, context, "comment", "comment")
         await self._text(context, subscriber, comment=request.comment)
         hazard = await self._command(subscriber, request.hazard_id, Comment(request.comment), context)
         return pb.CommentHazardResponse(hazard=hazard)
@@ -180,7 +177,7 @@ class LedgerApi:
     async def AttachHazardPhoto(self, request, context) -> pb.AttachHazardPhotoResponse:
         subscriber = await self.events.caller(context)
         await self._in_scope(subscriber, request.hazard_id, context)
-        await self._may_write(subscriber, context, "add photos")
+        await self._may_write(subscriber, context, "add photos", "photo")
         await self._text(context, subscriber, comment=request.comment)
         try:
             hazard = await self.ledger.add_photo(request.hazard_id, request.photo, self._actor(subscriber),
@@ -195,9 +192,8 @@ class LedgerApi:
     async def SuperviseHazard(self, request, context) -> pb.SuperviseHazardResponse:
         subscriber = await self.events.caller(context)
         hazard = await self._in_scope(subscriber, request.hazard_id, context)
-        await self._may_write(subscriber, context, "set 挂牌督办", frozenset({"supervisor"}))
-        scope = subscriber.scope
-        if not (scope.all_regions or (hazard.region and hazard.region.startswith(scope.region_prefixes))):
+        await self._may_write(subscriber, context, "set 挂牌督办", "supervise")
+        if not supervises_from_above(subscriber.scope, hazard):
             await self._refuse(context, grpc.StatusCode.PERMISSION_DENIED, "level",
                                "挂牌督办 is set by a higher level: your scope reaches this entry only as its "
                                "school, not from a county, city or province prefix", subscriber)
