@@ -4,7 +4,10 @@ the figures are upper bounds of what a separate client would see):
 - rebuild: the alarm table rebuilt at hub start from a journal of --journal-events events, of
   which --alarms are alarm changes (read through the journal's partial index): seconds and
   journal events/s;
-- refresh: WatchAlarms' refresh of --alarms active alarms delivered to a client (target <= 1 s);
+- refresh: WatchAlarms' refresh of --alarms active alarms delivered to a client (target <= 1 s),
+  in alarm_batch messages of 1000 (refresh_batch_size): the first after start (every alarm is
+  encoded then), then the median of --repeat more; and once one alarm per message, as a client
+  that asks for no batches gets it;
 - ack fan-out: acknowledge -> the change seen by each of 10 watchers, p99 (target <= 50 ms);
 - sia: SIA DC-09 panic/restore frames from --panels real SIA transmitters over TCP at --rate
   frames/s -> the change visible in WatchAlarms, p99 (target <= 20 ms);
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import statistics
 import sys
 import tempfile
@@ -43,6 +47,8 @@ from hub.kernel import AdapterInstance, Hub, HubSettings  # noqa: E402
 from hub.spi import DeviceSpec  # noqa: E402
 from simulators.sia import SiaTransmitter  # noqa: E402
 
+#: The refresh_batch_size the batched refresh asks for.
+REFRESH_BATCH = 1000
 CLASSES = (AlarmClass(name="panic", priority=1, categories=frozenset({Category.CATEGORY_PANIC}), latch=True),
            AlarmClass(name="fire", priority=1, categories=frozenset({Category.CATEGORY_FIRE})))
 
@@ -89,14 +95,16 @@ async def write_journal(path: str, alarms: int, total: int) -> None:
     await journal.close()
 
 
-async def refresh_time(client: HubClient) -> tuple[float, int]:
+async def refresh_time(client: HubClient, batch_size: int = 0) -> tuple[float, int]:
     started = time.perf_counter()
-    call = client.watch_alarms()
+    call = client.watch_alarms(refresh_batch_size=batch_size)
     alarms = 0
     async for message in call:
         kind = message.WhichOneof("kind")
         if kind == "alarm":
             alarms += 1
+        elif kind == "alarm_batch":
+            alarms += len(message.alarm_batch.alarms)
         elif kind == "refresh_end":
             break
     elapsed = time.perf_counter() - started
@@ -122,14 +130,20 @@ async def part_table(args) -> None:
         try:
             async with HubClient(f"127.0.0.1:{hub.grpc_port}", token) as client:
                 times = []
-                for _ in range(args.repeat):
-                    elapsed, count = await refresh_time(client)
+                for _ in range(1 + args.repeat):
+                    elapsed, count = await refresh_time(client, REFRESH_BATCH)
                     assert count == args.alarms, count
                     times.append(elapsed)
-                print(f"  WatchAlarms refresh of {args.alarms} alarms: "
-                      + ", ".join(f"{t:.3f}" for t in times) + " s")
-                headline(f"WatchAlarms refresh of {args.alarms:,} alarms (median of {args.repeat})",
-                         statistics.median(times), "s", at_most=1.0)
+                single, count = await refresh_time(client)
+                assert count == args.alarms, count
+                print(f"  WatchAlarms refresh of {args.alarms} alarms in batches of {REFRESH_BATCH}: first "
+                      f"{times[0]:.3f} s, then " + ", ".join(f"{t:.3f}" for t in times[1:])
+                      + f" s; one alarm per message: {single:.3f} s")
+                headline(f"WatchAlarms refresh of {args.alarms:,} alarms, batched, first after start",
+                         times[0], "s", at_most=1.0)
+                headline(f"WatchAlarms refresh of {args.alarms:,} alarms, batched (median of {args.repeat})",
+                         statistics.median(times[1:]), "s", at_most=1.0)
+                headline(f"WatchAlarms refresh of {args.alarms:,} alarms, one per message", single, "s")
                 await ack_fanout(hub, client, token, args)
         finally:
             await hub.stop()
@@ -267,9 +281,11 @@ async def part_pipeline(args) -> None:
 
 
 async def main(args) -> None:
-    await part_table(args)
-    await part_sia(args)
-    await part_pipeline(args)
+    for part in (part_table, part_sia, part_pipeline):
+        # Each part measures its own hub, not the collection of the last one's garbage (the
+        # 100,000-alarm hub leaves ~500,000 objects whose collection takes ~0.8 s).
+        gc.collect()
+        await part(args)
     print_result("alarms")
 
 

@@ -44,6 +44,12 @@ CURSOR_NAME = "alarms"
 LINKAGE_CATEGORY = 12
 _NO_ALARM = Alarm(id="", device="", type="")
 READ_BATCH = 1000
+#: The newest changes kept decoded for WatchAlarms' watchers (decoding one costs ~50 µs; each of
+#: N watchers would decode it again).
+RECENT_CHANGES = 4096
+#: Changes submitted and not yet journaled beyond which the follow loop waits for the journal
+#: (catching up on a backlog must not flood the pipeline).
+MAX_UNJOURNALED = 5000
 
 
 class AlarmNotFound(LookupError):
@@ -110,6 +116,12 @@ class AlarmProjection(service.Service):
         self._cursor: JournalCursor | None = None
         self._task: asyncio.Task | None = None
         self._ticker: asyncio.Task | None = None
+        #: journal sequence -> the change it journaled, for the newest RECENT_CHANGES changes.
+        self._recent: dict[int, Change] = {}
+        #: Changes decided since the last cursor commit started (see _commit_soon).
+        self._unjournaled: list[asyncio.Future[int]] = []
+        self._commit_wanted: int | None = None
+        self._committer: asyncio.Task | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -124,6 +136,11 @@ class AlarmProjection(service.Service):
     async def stop(self) -> None:
         self.stopService()
         await cancel_and_wait((self._ticker, self._task))
+        if self._committer is not None:  # the position decided through is stored, if it can be
+            try:
+                await asyncio.wait_for(self._committer, 5.0)
+            except Exception:
+                log.exception("the alarm cursor's last commit failed; its events are decided again at start")
 
     async def rebuild(self) -> None:
         """Rebuild ``table`` from the change events still in the journal (read through the
@@ -166,6 +183,18 @@ class AlarmProjection(service.Service):
     # --- reading ------------------------------------------------------------------------------
     def get(self, id_: str) -> Alarm | None:
         return self.table.get(id_)
+
+    def decoded_change(self, entry: Entry) -> Change:
+        """The change an alarm change entry journaled: the one the table applied (decoded once for
+        every watcher) while it is among the newest, else decoded now."""
+        change = self._recent.get(entry.seq)
+        return change if change is not None else change_of(entry)
+
+    def _remember(self, change: Change) -> None:
+        recent = self._recent
+        recent[change.sequence] = change
+        if len(recent) > RECENT_CHANGES:
+            del recent[next(iter(recent))]  # the oldest: changes are applied in sequence order
 
     async def wait_applied(self, sequence: int) -> None:
         """Until ``table`` reflects the journal through ``sequence``."""
@@ -298,12 +327,14 @@ class AlarmProjection(service.Service):
     async def _follow(self) -> None:
         cursor = self._cursor
         async for entries in cursor.batches(READ_BATCH, lost="device events were lost to the alarms"):
-            submitted = []
+            submitted = self._unjournaled
             for entry in entries:
                 if is_change(entry):
                     if entry.seq > self.position:  # (the rebuild applied those before)
-                        alarm, kind, _ = alarm_of(entry.event())
-                        self.kpis.observe(self.table.get(alarm.id), alarm, kind)
+                        change = change_of(entry)
+                        alarm = change.alarm
+                        self._remember(change)
+                        self.kpis.observe(self.table.get(alarm.id), alarm, change.kind)
                         self.table[alarm.id] = alarm
                         known = self._decided.get(alarm.id)
                         if known is None or known.revision < alarm.revision:
@@ -317,6 +348,30 @@ class AlarmProjection(service.Service):
                         submitted.append(change)
                     self._decided_through = entry.seq
             self._advance(max(self.position, cursor.position))
-            if submitted:
-                await asyncio.gather(*submitted)  # journaled before the cursor moves past their sources
-            await cursor.commit()
+            self._commit_soon(cursor.position)
+            if len(self._unjournaled) >= MAX_UNJOURNALED:
+                await asyncio.gather(*self._unjournaled)
+
+    # The cursor is committed beside the follow loop, not in it: the loop goes on deciding while
+    # the changes it submitted are journaled and the position is stored. (Awaited in the loop, a
+    # cursor save, which the journal writes in a pause between its commits, held the loop and
+    # every new alarm behind it under load.) One commit at a time; the next takes the newest position.
+    def _commit_soon(self, position: int) -> None:
+        """Store ``position`` as the cursor's once the changes decided before it are journaled."""
+        committer = self._committer
+        if committer is not None and not committer.done():
+            self._commit_wanted = position
+            return
+        if committer is not None and not committer.cancelled() and committer.exception() is not None:
+            raise committer.exception()  # a change was not journaled: stop deciding, as before
+        self._committer = asyncio.get_running_loop().create_task(self._commit_through(position))
+
+    async def _commit_through(self, position: int) -> None:
+        while True:
+            changes, self._unjournaled = self._unjournaled, []
+            if changes:
+                await asyncio.gather(*changes)  # journaled before the cursor moves past their sources
+            await self._cursor.commit(position)
+            if self._commit_wanted is None:
+                return
+            position, self._commit_wanted = self._commit_wanted, None

@@ -333,17 +333,21 @@ def _watch_alarms(args) -> int:
     async def watch() -> int:
         refreshed, changes = [], 0
         async with HubClient(args.target, args.token, ca_file=args.ca) as client:
-            async for message in client.watch_alarms():
-                if args.json:
+            if args.json:  # one JSON line per message, as the hub sends them (one alarm each)
+                async for message in client.watch_alarms():
                     print(json_format.MessageToJson(message, preserving_proto_field_name=True, indent=None), flush=True)
-                kind = message.WhichOneof("kind")
-                if kind == "alarm" and not message.change:
-                    refreshed.append(message.alarm)
-                elif kind == "refresh_end" and not args.json:
+                    if message.change:
+                        changes += 1
+                        if args.count and changes >= args.count:
+                            return 0
+                return 0
+            async for kind, _, change, alarm in client.alarm_changes():
+                if kind == "alarm" and not change:
+                    refreshed.append(alarm)
+                elif kind == "refresh_end":
                     print(render.alarms_table(refreshed), flush=True)
                 elif kind == "alarm":
-                    if not args.json:
-                        print(render.alarm_change_line(message.change, message.alarm), flush=True)
+                    print(render.alarm_change_line(change, alarm), flush=True)
                     changes += 1
                     if args.count and changes >= args.count:
                         return 0

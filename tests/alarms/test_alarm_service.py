@@ -90,6 +90,66 @@ async def test_watch_refresh_then_live_changes_and_acknowledge_with_the_revision
     assert alarm_hub.metrics.alarm_commands_refused.labels("stale_revision")._value.get() == 1
 
 
+async def refresh(call) -> tuple[list[pb.WatchAlarmsResponse], list[pb.Alarm]]:
+    """The refresh's messages through refresh_end, and the alarms they brought."""
+    messages, alarms = [], []
+    while not messages or messages[-1].WhichOneof("kind") != "refresh_end":
+        message = await next_message(call)
+        messages.append(message)
+        if message.WhichOneof("kind") == "alarm":
+            alarms.append(message.alarm)
+        elif message.WhichOneof("kind") == "alarm_batch":
+            alarms += message.alarm_batch.alarms
+    return messages, alarms
+
+
+async def test_a_batched_refresh_brings_the_same_alarms_in_fewer_messages(alarm_hub):
+    for event in (panic(), panic("far-1"), fire()):
+        await alarm_hub.submit(event, "synth")
+    await settled(alarm_hub)
+    async with client(alarm_hub) as ops:
+        single = ops.watch_alarms()  # a client that asks for no batches: one alarm per message
+        one_each, alarms = await refresh(single)
+        assert [m.WhichOneof("kind") for m in one_each] == ["refresh_start", "alarm", "alarm", "alarm", "refresh_end"]
+        for size, kinds in ((1000, ["refresh_start", "alarm_batch", "refresh_end"]),
+                            (2, ["refresh_start", "alarm_batch", "alarm_batch", "refresh_end"])):
+            batched = ops.watch_alarms(refresh_batch_size=size)
+            messages, batch_alarms = await refresh(batched)
+            assert [m.WhichOneof("kind") for m in messages] == kinds
+            assert batch_alarms == alarms and {m.table_revision for m in messages} == {one_each[0].table_revision}
+            batched.cancel()
+
+        # A live change after the refresh is one alarm, whatever the batch size; the next
+        # refresh shows the alarm as it is now.
+        batched = ops.watch_alarms(refresh_batch_size=1000)
+        await refresh(batched)
+        commented = await ops.add_comment(PANIC, "on it")
+        change = await next_message(batched)
+        assert (change.WhichOneof("kind"), change.change, change.alarm) == ("alarm", "commented", commented)
+        assert (await next_message(single)).alarm == commented
+        _, again = await refresh(ops.watch_alarms(refresh_batch_size=1000))
+        assert [a for a in again if a.id == PANIC] == [commented]
+        batched.cancel()
+        single.cancel()
+
+
+async def test_the_client_takes_a_batched_refresh_apart(alarm_hub):
+    await alarm_hub.submit(fire(), "synth")
+    await alarm_hub.submit(panic(), "synth")
+    await settled(alarm_hub)
+    async with client(alarm_hub, POLICE_TOKEN) as police:
+        seen = []
+        async for kind, revision, change, alarm in police.alarm_changes(refresh_batch_size=1):
+            seen.append((kind, change, alarm.id if alarm else None))
+            if kind == "refresh_end":
+                await police.acknowledge_alarm(PANIC, 1)
+            if change:
+                break
+    assert seen[0] == ("refresh_start", "", None) and seen[3:] == [("refresh_end", "", None),
+                                                                   ("alarm", "acknowledged", PANIC)]
+    assert sorted(seen[1:3]) == [("alarm", "", "fp-1/fire.alarm"), ("alarm", "", PANIC)]
+
+
 async def test_an_alarm_outside_the_callers_scope_is_not_found(alarm_hub):
     await alarm_hub.submit(panic("far-1"), "synth")
     await alarm_hub.submit(fire(), "synth")
@@ -146,6 +206,7 @@ async def test_list_by_state_and_priority_in_pages(alarm_hub):
     (lambda c: c.add_comment(PANIC, "x" * 5000), grpc.StatusCode.INVALID_ARGUMENT),
     (lambda c: c.add_comment(PANIC, "x" * (1 << 20)), grpc.StatusCode.RESOURCE_EXHAUSTED),
     (lambda c: c.acknowledge_alarm(PANIC, 1, "x" * 5000), grpc.StatusCode.INVALID_ARGUMENT),
+    (lambda c: next_message(c.watch_alarms(refresh_batch_size=1001)), grpc.StatusCode.INVALID_ARGUMENT),
 ])
 async def test_bad_input_gets_a_clear_status_and_changes_nothing(alarm_hub, call, code):
     await alarm_hub.submit(panic(), "synth")

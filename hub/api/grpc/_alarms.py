@@ -6,6 +6,7 @@ NOT_FOUND, exactly like an alarm that does not exist.
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable
 
@@ -16,11 +17,12 @@ from campushub.v1 import alarm_service_pb2 as pb
 from hub.access import Selection, Subscriber, least_role, may, select, shown
 from hub.alarms import (
     LEVELS, Acknowledge, Alarm, AlarmClass, AlarmNotFound, AlarmProjection, Assign, Close, CommandRefused, Comment, Command,
-    Disposition, Escalate, IsaState, SetOutOfService, Shelve, Shelving, Unshelve, change_of, is_change,
+    Disposition, Escalate, IsaState, SetOutOfService, Shelve, Shelving, Unshelve, is_change,
 )
 from hub.alarms._audit import ACCEPTED, MAX_FIELD, REFUSED, AuditRecord, RateLimitedLog
 from hub.alarms._journaled import PRIORITY_SEVERITY
 from hub.alarms._kpis import KEEP
+from hub.api.grpc import _alarm_wire as wire
 from hub.api.grpc._service import EventHubService, resume_problem
 from hub.events import set_timestamp
 from hub.journal import JournalCursor, RetentionExceeded
@@ -30,6 +32,7 @@ log = structlog.get_logger("api")
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["AlarmService"].full_name
 DEFAULT_PAGE, MAX_PAGE = 100, 1000
+MAX_REFRESH_BATCH = 1000
 _STATES = {state: pb.AlarmState.Value(f"ALARM_STATE_{state.name}") for state in IsaState}
 _SHELVING = {shelving: pb.ShelvingState.Value(f"SHELVING_STATE_{shelving.name}") for shelving in Shelving}
 _DISPOSITIONS = {pb.Disposition.Value(f"DISPOSITION_{disposition.name}"): disposition for disposition in Disposition}
@@ -42,6 +45,10 @@ Match = Callable[[Alarm], bool]
 #: The hub.access action each command needs.
 _ACTIONS = {Acknowledge: "acknowledge", Comment: "comment", Assign: "assign", Shelve: "shelve", Unshelve: "unshelve",
             Escalate: "escalate", SetOutOfService: "out_of_service", Close: "close"}
+
+
+def _identity(data: bytes) -> bytes:
+    return data
 
 
 def _alarm_matcher(selection: Selection) -> Match:
@@ -102,6 +109,7 @@ class AlarmApi:
         self.projection = projection
         self.journal = projection.journal
         self._refusals = RateLimitedLog(log)
+        self._encoded = wire.EncodedAlarms(self._message, escalated_to)
 
     def _message(self, alarm: Alarm, caller_level: int = 0) -> pb.Alarm:
         alarm_class = self.projection.settings.of(alarm)
@@ -161,9 +169,14 @@ class AlarmApi:
         return pb.GetAlarmResponse(alarm=self._message(alarm, duty_level(subscriber.scope)))
 
     async def WatchAlarms(self, request: pb.WatchAlarmsRequest, context):
+        """Yields wire bytes (hub.api.grpc._alarm_wire): the handler sends them as they are."""
         subscriber = await self.events.caller(context)
         match = await self._match(subscriber, request.filter, context)
         level = duty_level(subscriber.scope)
+        batch_size = request.refresh_batch_size
+        if batch_size > MAX_REFRESH_BATCH:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                f"refresh_batch_size must be 0..{MAX_REFRESH_BATCH}, got {batch_size}")
         after = request.after_revision
         if after:
             problem = resume_problem(self.journal, after, "after_revision", "watch again with after_revision 0")
@@ -171,27 +184,48 @@ class AlarmApi:
                 await context.abort(grpc.StatusCode.OUT_OF_RANGE, problem)
         else:
             after = self.projection.position
-            retained = [a for a in self.projection.table.values() if a.retained and match(a)]
-            yield pb.WatchAlarmsResponse(refresh_start=pb.RefreshStart(), table_revision=after)
-            for alarm in retained:
-                yield pb.WatchAlarmsResponse(alarm=self._message(alarm, level), table_revision=after)
-            yield pb.WatchAlarmsResponse(refresh_end=pb.RefreshEnd(), table_revision=after)
+            table = self.projection.table
+            self._encoded.forget_absent(table)
+            retained = [a for a in table.values() if a.retained and match(a)]
+            yield wire.refresh_start(after)
+            if batch_size:
+                for message in wire.batch_responses((self._encode(a, level) for a in retained), after, batch_size):
+                    yield message
+            else:
+                for alarm in retained:
+                    yield wire.alarm_response(self._encode(alarm, level), after)
+            yield wire.refresh_end(after)
         cursor = JournalCursor.at(self.journal, after)
         try:
             while True:
                 entries = await cursor.read()
                 if not entries:
-                    if not await cursor.wait(timeout=30.0) and self.journal.closed:
+                    if not await self._wait_for_changes(cursor.position) and self.journal.closed:
                         await context.abort(grpc.StatusCode.UNAVAILABLE, "the hub is stopping; watch again")
                     continue
                 for entry in entries:
                     if is_change(entry):
-                        change = change_of(entry)
+                        change = self.projection.decoded_change(entry)
                         if match(change.alarm):
-                            yield pb.WatchAlarmsResponse(alarm=self._message(change.alarm, level), change=change.kind,
-                                                         table_revision=change.sequence)
+                            yield wire.alarm_response(self._encode(change.alarm, level), change.sequence, change.kind)
         except RetentionExceeded as exc:
             await context.abort(grpc.StatusCode.OUT_OF_RANGE, str(exc))
+
+    def _encode(self, alarm: Alarm, caller_level: int) -> bytes:
+        alarm_class = self.projection.settings.of(alarm)
+        media = self.projection.media.get(alarm.id)
+        return self._encoded.get(alarm, caller_level,
+                                 (alarm_class.procedure if alarm_class else "", len(media) if media else 0))
+
+    async def _wait_for_changes(self, position: int) -> bool:
+        """Until the alarm table has applied entries beyond ``position`` (so the changes among them
+        were decoded once, by the projection, for every watcher), at most 30 s; then whether the
+        journal has entries beyond it (a watcher reads on even if the table stalled)."""
+        try:
+            await asyncio.wait_for(self.projection.wait_beyond(position), 30.0)
+        except TimeoutError:
+            pass
+        return self.journal.head > position
 
     # --- commands ------------------------------------------------------------------------------
     async def _command(self, alarm_id: str, command: Command, context, details: str = "") -> pb.Alarm:
@@ -341,6 +375,5 @@ class AlarmApi:
             method, request_deserializer=request.FromString, response_serializer=response.SerializeToString)
             for name, (method, request, response) in unary.items()}
         methods["WatchAlarms"] = grpc.unary_stream_rpc_method_handler(
-            self.WatchAlarms, request_deserializer=pb.WatchAlarmsRequest.FromString,
-            response_serializer=pb.WatchAlarmsResponse.SerializeToString)
+            self.WatchAlarms, request_deserializer=pb.WatchAlarmsRequest.FromString, response_serializer=_identity)
         return grpc.method_handlers_generic_handler(SERVICE_NAME, methods)

@@ -102,10 +102,29 @@ class HubClient:
         """Any unary AlarmService call by name (``"ShelveAlarm"``, alarm_id=..., duration_seconds=...)."""
         return await getattr(self.alarms, name)(getattr(alarm_pb, f"{name}Request")(**fields), metadata=self.metadata)
 
-    def watch_alarms(self, event_filter: pb.EventFilter | None = None, *, after_revision: int = 0):
-        """The raw call; iterate it for WatchAlarmsResponse messages, cancel() it to stop."""
-        return self.alarms.WatchAlarms(alarm_pb.WatchAlarmsRequest(filter=event_filter, after_revision=after_revision),
-                                       metadata=self.metadata)
+    def watch_alarms(self, event_filter: pb.EventFilter | None = None, *, after_revision: int = 0,
+                     refresh_batch_size: int = 0):
+        """The raw call; iterate it for WatchAlarmsResponse messages, cancel() it to stop. With
+        ``refresh_batch_size`` the refresh comes as ``alarm_batch`` messages (see alarm_changes)."""
+        request = alarm_pb.WatchAlarmsRequest(filter=event_filter, after_revision=after_revision,
+                                              refresh_batch_size=refresh_batch_size)
+        return self.alarms.WatchAlarms(request, metadata=self.metadata)
+
+    async def alarm_changes(self, event_filter: pb.EventFilter | None = None, *, after_revision: int = 0,
+                            refresh_batch_size: int = 1000) -> AsyncIterator:
+        """WatchAlarms as (kind, table_revision, change, alarm) tuples, a refresh's batches taken
+        apart: kind is "refresh_start", "alarm" (change "" in the refresh) or "refresh_end" (alarm
+        None for the markers)."""
+        async for message in self.watch_alarms(event_filter, after_revision=after_revision,
+                                               refresh_batch_size=refresh_batch_size):
+            kind = message.WhichOneof("kind")
+            if kind == "alarm_batch":
+                for alarm in message.alarm_batch.alarms:
+                    yield "alarm", message.table_revision, "", alarm
+            elif kind == "alarm":
+                yield kind, message.table_revision, message.change, message.alarm
+            else:
+                yield kind, message.table_revision, "", None
 
     # --- ReportService and LedgerService ---
     async def report_call(self, name: str, **fields):
