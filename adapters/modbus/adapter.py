@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.modbus.link import Link, LinkSettings, Panel
 from adapters.modbus.profile import ProfileError, ProfileName, UnknownProfile, resolve_profile
-from hub.spi import Adapter
+from hub.spi import Adapter, LateDevices
 
 __all__ = ["ModbusAdapter"]
 
@@ -84,7 +84,9 @@ class ModbusAdapter(Adapter):
                 "profile": profile.profile, "vendor": profile.vendor, "endpoint": f"{opts.host}:{opts.port}",
                 "framer": opts.framer, "unit_id": str(opts.unit_id),
             })
-        links = [Link(self.ctx, host, port, framer, panels, settings)
+        # A panel polled late waits for its link's other panels, each for up to ``timeout``.
+        late = LateDevices(self.ctx, "timeout")
+        links = [Link(self.ctx, host, port, framer, panels, settings, late=late)
                  for (host, port, framer), panels in groups.items()]
         self.ctx.log.info("modbus.start", links=len(links), panels=sum(len(l.panels) for l in links))
         tasks = [asyncio.ensure_future(link.run()) for link in links]
