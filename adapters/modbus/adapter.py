@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.modbus.link import Link, LinkSettings, Panel
 from adapters.modbus.profile import ProfileError, ProfileName, UnknownProfile, resolve_profile
-from hub.spi import Adapter, CapabilityError, PanelCommand, PanelCommands
+from hub.spi import Adapter, CapabilityError, LateDevices, PanelCommand, PanelCommands
 
 __all__ = ["ModbusAdapter"]
 
@@ -111,7 +111,9 @@ class ModbusAdapter(Adapter, PanelCommands):
                 "profile": profile.profile, "vendor": profile.vendor, "endpoint": f"{opts.host}:{opts.port}",
                 "framer": opts.framer, "unit_id": str(opts.unit_id),
             })
-        links = [Link(self.ctx, host, port, framer, panels, settings)
+        # A panel polled late waits for its link's other panels, each for up to ``timeout``.
+        late = LateDevices(self.ctx, "timeout")
+        links = [Link(self.ctx, host, port, framer, panels, settings, late=late)
                  for (host, port, framer), panels in groups.items()]
         self._panels = {panel.device_id: (link, panel) for link in links for panel in link.panels}
         self.ctx.log.info("modbus.start", links=len(links), panels=sum(len(l.panels) for l in links))

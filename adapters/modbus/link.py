@@ -31,7 +31,7 @@ from adapters.modbus.pairing import ResponsePairing, Shape, pairing_framer
 from adapters.modbus.planner import ReadRequest, plan_requests
 from adapters.modbus.profile import Command, Profile, Table
 from adapters.modbus.tracker import PanelTracker, RegisterValueError
-from hub.spi import AdapterContext, Backoff, CapabilityError
+from hub.spi import AdapterContext, Backoff, CapabilityError, LateDevices
 
 # pymodbus logs frame dumps and retries of what this module already reports as device faults,
 # with device ids, through the hub's structured log; its own lines would only be noise.
@@ -108,8 +108,10 @@ class Link:
     """Connect, poll every panel on schedule, reconnect with backoff: until cancelled."""
 
     def __init__(self, ctx: AdapterContext, host: str, port: int, framer: str, panels: Sequence[Panel],
-                 settings: LinkSettings, clock: Callable[[], float] = time.time) -> None:
+                 settings: LinkSettings, clock: Callable[[], float] = time.time,
+                 late: LateDevices | None = None) -> None:
         self.ctx = ctx
+        self.late = late or LateDevices(ctx, "timeout")  # the adapter's, shared by its links
         self.host, self.port, self.framer = host, port, framer
         self.panels = list(panels)
         self.settings = settings
@@ -352,9 +354,14 @@ class Link:
         if behind == panel.behind:
             return
         panel.behind = behind
-        self.ctx.set_device_facts(panel.device_id, {"polling": (
-            f"behind: polled {lag:.1f} s late, link {self.name} is busy ({len(self.panels)} panel(s), one request "
-            f"at a time, up to timeout {self.settings.timeout:g} s each)" if behind else "on time")})
+        if not behind:
+            self.ctx.set_device_facts(panel.device_id, {"polling": "on time"})
+            self.late.on_time(panel.device_id)
+            return
+        why = (f"polled {lag:.1f} s late, link {self.name} is busy ({len(self.panels)} panel(s), one request "
+               f"at a time, up to timeout {self.settings.timeout:g} s each)")
+        self.ctx.set_device_facts(panel.device_id, {"polling": f"behind: {why}"})
+        self.late.late(panel.device_id, why)
 
     async def _resync(self, client: AsyncModbusTcpClient) -> None:
         """Start a fresh TCP session after an RTU timeout: an RTU answer carries no transaction id,

@@ -10,6 +10,7 @@ import asyncio
 from adapters.onvif.errors import CameraError, FailureKind
 from adapters.onvif.options import CameraOptions, OnvifOptions
 from adapters.onvif.setup_slots import SetupSlots
+from adapters.onvif.shared_clients import SharedClients
 from adapters.onvif.worker import CameraWorker
 from hub.spi import Adapter, PtzControl, RelayOutput, Snapshot, SnapshotSource
 
@@ -35,9 +36,16 @@ class OnvifAdapter(Adapter, PtzControl, RelayOutput, SnapshotSource):
         from twisted.internet import reactor
 
         slots = SetupSlots(self.ctx, self.options.max_setups)
-        self._workers = {d.id: CameraWorker(self.ctx, self.options, d, reactor, slots) for d in self.ctx.devices}
+        clients = SharedClients.create(reactor, self.options)
+        self._workers = {d.id: CameraWorker(self.ctx, self.options, d, clients, slots) for d in self.ctx.devices}
         self.ctx.log.info("onvif.starting", cameras=len(self._workers))
-        await asyncio.gather(*(worker.run() for worker in self._workers.values()))
+        try:
+            await asyncio.gather(*(worker.run() for worker in self._workers.values()))
+        finally:
+            try:
+                await clients.close()
+            except TimeoutError:
+                self.ctx.log.warning("onvif.close_timeout")
 
     def _worker(self, device_id: str) -> CameraWorker:
         worker = self._workers.get(device_id)

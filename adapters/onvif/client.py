@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import http.cookiejar
 import os
 import threading
 import time
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
+import requests.adapters
 import requests.auth
 import onvif as _onvif_package
 import zeep
@@ -30,7 +32,7 @@ from adapters.onvif.camera_clock import camera_utc_epoch
 from adapters.onvif.errors import CameraError, FailureKind, fault_error
 from adapters.onvif.soap import Fault
 
-__all__ = ["CameraSession", "CameraFacts", "WSDL_DIR", "wsdl_document"]
+__all__ = ["BoundedTransport", "CameraSession", "CameraFacts", "WSDL_DIR", "wsdl_document"]
 
 #: The ONVIF WSDL/XSD files shipped by the onvif-zeep wheel (a top-level ``wsdl/`` folder).
 WSDL_DIR = os.path.join(os.path.dirname(os.path.dirname(_onvif_package.__file__)), "wsdl")
@@ -56,13 +58,27 @@ class _ResponseTooLarge(Exception):
     pass
 
 
-class _BoundedTransport(Transport):
-    """zeep transport with a total deadline and a size cap per response (hostile cameras)."""
+class BoundedTransport(Transport):
+    """zeep transport with a total deadline and a size cap per response (hostile cameras).
 
-    def __init__(self, *, timeout: float, max_bytes: int) -> None:
+    One is shared by every camera of an adapter (a requests session with its adapters and pool
+    manager per camera was tens of KiB each, for calls made at setup and for a rare PTZ move or
+    snapshot). Its pool keeps idle connections to the ``hosts`` most recently used cameras, at
+    most ``per_host`` each; calls are never refused for want of a pooled connection. Cookies are
+    refused: on a shared session one camera's cookie could go to another.
+    """
+
+    def __init__(self, *, timeout: float, max_bytes: int, hosts: int = 16, per_host: int = 2) -> None:
         super().__init__(operation_timeout=timeout, timeout=timeout)
         self.max_bytes = max_bytes
         self.session.trust_env = False  # no proxies from the environment for LAN cameras
+        self.session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        pooled = requests.adapters.HTTPAdapter(pool_connections=hosts, pool_maxsize=per_host)
+        for scheme in ("http://", "https://"):
+            self.session.mount(scheme, pooled)
+
+    def close(self) -> None:
+        self.session.close()
 
     def post(self, address, message, headers):
         deadline = time.monotonic() + self.operation_timeout
@@ -126,12 +142,17 @@ def _classify(exc: BaseException, operation: str) -> CameraError:
 
 
 class CameraSession:
-    """One camera's device/media/PTZ services. Every public method blocks."""
+    """One camera's device/media/PTZ services. Every public method blocks.
 
-    def __init__(self, device_url: str, username: str, password: str, *, timeout: float, max_bytes: int) -> None:
+    ``transport`` is the adapter's shared one; without it the session makes (and closes) its own.
+    """
+
+    def __init__(self, device_url: str, username: str, password: str, *, timeout: float, max_bytes: int,
+                 transport: BoundedTransport | None = None) -> None:
         self.device_url = device_url
         self._username, self._password = username, password
-        self._transport = _BoundedTransport(timeout=timeout, max_bytes=max_bytes)
+        self._owns_transport = transport is None
+        self._transport = transport or BoundedTransport(timeout=timeout, max_bytes=max_bytes)
         self._token = UsernameDigestTokenDtDiff(username, password, dt_diff=None, use_digest=True)
         self._services: dict[str, ONVIFService] = {}
         self.facts = CameraFacts()
@@ -316,4 +337,5 @@ class CameraSession:
             raise _classify(exc, operation) from None
 
     def close(self) -> None:
-        self._transport.session.close()
+        if self._owns_transport:
+            self._transport.close()

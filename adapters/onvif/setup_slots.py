@@ -1,8 +1,9 @@
 """A bound on how many cameras are set up at once (clock read and description, on the hub's
 blocking pool, which other adapters share): at a county's hundreds of cameras an unbounded start
 would queue every camera's setup behind every other's and starve the pool. A camera waiting for a
-slot says so in its facts (``campus-hub devices --json``) and in the ``setup_waiting`` gauge, so an
-integrator sees why it is late and which knob (``max_setups``) decides it.
+slot says so in its facts (``late``, the LATE column of ``campus-hub devices``, and ``setup``) and in
+the ``setup_waiting`` and ``devices_late{bound="max_setups"}`` gauges, so an integrator sees why it
+is late and which knob (``max_setups``) decides it.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import asyncio
 import contextlib
 import time
 
-from hub.spi import AdapterContext
+from hub.spi import AdapterContext, LateDevices
 
 __all__ = ["SetupSlots"]
 
@@ -20,12 +21,15 @@ class SetupSlots:
         self.ctx, self.limit = ctx, limit
         self._free = asyncio.Semaphore(limit)
         self.waiting = 0
+        self.late = LateDevices(ctx, "max_setups")
 
     @contextlib.asynccontextmanager
     async def turn(self, device_id: str):
         """Hold one setup slot for ``device_id`` while the block runs."""
         if self._free.locked():
-            self.ctx.set_device_facts(device_id, {"setup": f"waiting: all {self.limit} setup slots busy (max_setups)"})
+            waiting = f"waiting: all {self.limit} setup slots busy (max_setups)"
+            self.ctx.set_device_facts(device_id, {"setup": waiting})
+            self.late.late(device_id, f"setup {waiting}")
         self.waiting += 1
         self.ctx.metrics.gauge("setup_waiting", self.waiting)
         started = time.monotonic()
@@ -34,6 +38,7 @@ class SetupSlots:
         finally:
             self.waiting -= 1
             self.ctx.metrics.gauge("setup_waiting", self.waiting)
+            self.late.on_time(device_id)
         waited = time.monotonic() - started
         self.ctx.metrics.observe("setup_wait", waited)
         try:

@@ -63,11 +63,14 @@ class _BoundedBody(protocol.Protocol):
 
 
 class SoapHttpClient:
-    """Posts SOAP 1.2 envelopes; one instance (and connection pool) per camera."""
+    """Posts SOAP 1.2 envelopes. One instance, and so one connection pool, serves every camera of
+    an adapter: the pool keys its connections by scheme, host and port, and keeps at most
+    ``per_host`` idle ones for each camera (a pull and a renew), so sharing it changes nothing a
+    camera sees but saves a pool and an agent per camera."""
 
-    def __init__(self, reactor, *, max_bytes: int, persistent: bool = True) -> None:
+    def __init__(self, reactor, *, max_bytes: int, persistent: bool = True, per_host: int = 2) -> None:
         self._pool = HTTPConnectionPool(reactor, persistent=persistent)
-        self._pool.maxPersistentPerHost = 2
+        self._pool.maxPersistentPerHost = per_host
         self._agent = Agent(reactor, pool=self._pool, connectTimeout=10)
         self._max_bytes = max_bytes
 

@@ -20,8 +20,8 @@ from adapters.onvif.events import Notification
 from adapters.onvif.mapping import EventStateTracker, MappedEvent
 from adapters.onvif.options import CameraOptions, OnvifOptions
 from adapters.onvif.setup_slots import SetupSlots
+from adapters.onvif.shared_clients import SharedClients
 from adapters.onvif.soap import Envelope, SoapError, format_datetime, username_token
-from adapters.onvif.transport import SoapHttpClient
 from hub.events import State, new_event
 from hub.spi import AdapterContext, Backoff, DeviceSpec
 
@@ -40,13 +40,13 @@ _CLOCK_DRIFT_TOLERANCE = 5.0
 
 
 class CameraWorker:
-    def __init__(self, ctx: AdapterContext, options: OnvifOptions, device: DeviceSpec, reactor,
+    def __init__(self, ctx: AdapterContext, options: OnvifOptions, device: DeviceSpec, clients: SharedClients,
                  setup_slots: SetupSlots) -> None:
         self.ctx, self.options, self.device = ctx, options, device
-        self.setup_slots = setup_slots  # shared by the adapter's cameras
+        self.setup_slots = setup_slots  # shared by the adapter's cameras, as are the clients
+        self.clients = clients
         self.camera: CameraOptions = device.options
         self.log = ctx.log.bind(device=device.id)
-        self.http = SoapHttpClient(reactor, max_bytes=options.max_response_bytes)
         self.tracker = EventStateTracker()
         self.session: CameraSession | None = None
         self.facts = CameraFacts()
@@ -84,7 +84,8 @@ class CameraWorker:
         if self.session is None:
             self._password = await self.ctx.run_blocking(self.camera.resolve_password)
             self.session = CameraSession(self.camera.device_url, self.camera.username, self._password,
-                                         timeout=self.options.request_timeout, max_bytes=self.options.max_response_bytes)
+                                         timeout=self.options.request_timeout, max_bytes=self.options.max_response_bytes,
+                                         transport=self.clients.blocking)
         async with self.setup_slots.turn(self.device.id):
             offset = await self.ctx.run_blocking(self.session.sync_clock)
             self.facts = await self.ctx.run_blocking(self.session.describe)
@@ -221,7 +222,8 @@ class CameraWorker:
     async def _soap(self, url: str, operation: str, body: str, *, timeout: float | None = None) -> Envelope:
         header = pullpoint.addressing_header(operation, url) + username_token(
             self.camera.username, self._password, created=self._camera_now(), nonce=os.urandom(16))
-        return await self.http.call(url, operation, body, header, timeout=timeout or self.options.request_timeout)
+        return await self.clients.soap.call(url, operation, body, header,
+                                            timeout=timeout or self.options.request_timeout)
 
     async def goto_preset(self, preset: str) -> None:
         if self.session is None:
@@ -247,9 +249,5 @@ class CameraWorker:
                                                 pullpoint.unsubscribe_request(), timeout=2.0))
             except (CameraError, asyncio.CancelledError):
                 pass
-        try:
-            await asyncio.wait_for(self.http.close(), 5.0)  # never let one camera hold up a shutdown
-        except TimeoutError:
-            self.log.warning("onvif.close_timeout")
         if self.session is not None:
             self.session.close()

@@ -16,7 +16,7 @@ import time
 from twisted.internet import defer, task
 
 from hub.events import State, new_event
-from hub.spi import Adapter, DeviceSpec, TerminalInventorySource
+from hub.spi import Adapter, DeviceSpec, LateDevices, TerminalInventorySource
 
 from . import oids
 from .correlation import UPSTREAM_DOWN, UPSTREAM_UP, UpstreamMap
@@ -83,6 +83,7 @@ class SnmpAdapter(Adapter, TerminalInventorySource):
         self._unknown_senders_logged: set[str] = set()
         self._by_address: dict[str, list[str]] = {}
         self._poll_slots = asyncio.Semaphore(options.max_concurrent_polls)
+        self._late = LateDevices(ctx, "max_concurrent_polls")
         self._ready = asyncio.Event()
         self._delayed: list = []  # twisted DelayedCalls starting the poll loops
         self._sweep: task.LoopingCall | None = None
@@ -202,8 +203,10 @@ class SnmpAdapter(Adapter, TerminalInventorySource):
         return deferred
 
     async def _poll_safely(self, device: _Device) -> None:
+        asked = time.monotonic()
         async with self._poll_slots:
             started = time.monotonic()
+            self._note_slot_wait(device, started - asked)
             try:
                 await self._poll(device)
             except PollError as exc:
@@ -213,6 +216,17 @@ class SnmpAdapter(Adapter, TerminalInventorySource):
                 self.ctx.log.exception("snmp.poll.bug", device=device.spec.id, error=repr(exc))
             finally:
                 self.ctx.metrics.observe("snmp_poll", time.monotonic() - started)
+
+    def _note_slot_wait(self, device: _Device, waited: float) -> None:
+        """A poll that waited for a slot longer than its interval (as a Modbus panel polled late) is
+        late because of ``max_concurrent_polls``: say so (LATE in ``campus-hub devices``) until one
+        is not."""
+        self.ctx.metrics.observe("snmp_poll_slot_wait", waited)
+        if waited > device.options.poll_interval:
+            self._late.late(device.spec.id, f"poll waited {waited:.1f} s for a slot: all "
+                                            f"{self.options.max_concurrent_polls} busy (max_concurrent_polls)")
+        else:
+            self._late.on_time(device.spec.id)
 
     async def _poll(self, device: _Device) -> None:
         options, target = device.options, device.target

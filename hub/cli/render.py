@@ -9,6 +9,7 @@ from google.protobuf import json_format
 
 from hub.events import category_name, severity_name, state_name, timestamp_seconds
 from hub.kernel import STATE_NAMES
+from hub.spi import LATE_FACT
 
 _SEVERITY_COLOURS = {"critical": "\x1b[1;31m", "major": "\x1b[31m", "warning": "\x1b[33m", "info": "\x1b[2m"}
 _RESET = "\x1b[0m"
@@ -44,12 +45,14 @@ def event_json(event) -> str:
 
 
 def devices_table(devices) -> str:
-    rows = [("DEVICE", "KIND", "STATE", "SINCE", "LAST SEEN", "SCHOOL / PLACE", "ADAPTER", "REASON")]
+    """LATE says why a device is served late by a bound of its adapter (a concurrency limit or a
+    timeout: hub.spi.LateDevices, the ``late`` fact), naming the option that decides it."""
+    rows = [("DEVICE", "KIND", "STATE", "SINCE", "LAST SEEN", "SCHOOL / PLACE", "ADAPTER", "REASON", "LATE")]
     for d in devices:
         rows.append((d.id, d.kind, STATE_NAMES.get(d.state, "?"),
                      _local_time(d.state_since) if d.state_since.seconds else "-",
                      _local_time(d.last_seen) if d.last_seen.seconds else "never",
-                     place(d.site), d.adapter, d.state_reason))
+                     place(d.site), d.adapter, d.state_reason or "-", d.facts.get(LATE_FACT) or "-"))
     return _table(rows)
 
 

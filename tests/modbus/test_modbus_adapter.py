@@ -283,9 +283,12 @@ async def test_a_panel_polled_late_because_its_link_is_busy_says_so():
         await eventually(lambda: run.ctx.records["b"].facts.get("polling", "").startswith("behind"),
                          what="b behind its neighbour")
         assert f"link 127.0.0.1:{port} is busy (2 panel(s)" in run.ctx.records["b"].facts["polling"]
+        assert "timeout 1 s each" in run.ctx.records["b"].facts["late"]  # campus-hub devices' LATE column
+        assert run.ctx.metrics.gauges[("devices_late", (("bound", "timeout"),))] >= 1
         assert run.ctx.state("b") == "online" and run.ctx.metrics.total("requests", result="timeout") == 0
         await eventually(lambda: run.ctx.records["b"].facts["polling"] == "on time", timeout=10.0,
                          what="b on time again")
+        assert run.ctx.records["b"].facts["late"] == ""
     finally:
         await run.stop()
         await sim.stop()

@@ -317,7 +317,11 @@ async def test_cameras_waiting_for_a_setup_slot_say_so_and_are_set_up_in_turn(si
         await eventually(lambda: ctx.records["cam-2"].facts.get("setup", "").startswith("waiting"),
                          what="cam-2 waiting for the slot")
         assert "max_setups" in ctx.records["cam-2"].facts["setup"]
+        assert "max_setups" in ctx.records["cam-2"].facts["late"]  # campus-hub devices' LATE column
         assert ctx.metrics.gauges[("setup_waiting", ())] >= 1
+        assert ctx.metrics.gauges[("devices_late", (("bound", "max_setups"),))] == 1
         slow.set_misbehaviour("none")
         await ctx.wait_for(lambda: ctx.state("cam-1") == ctx.state("cam-2") == "online", what="both online")
         assert ctx.records["cam-2"].facts["setup"].startswith("done")
+        assert ctx.records["cam-2"].facts["late"] == ""
+        assert ctx.metrics.gauges[("devices_late", (("bound", "max_setups"),))] == 0

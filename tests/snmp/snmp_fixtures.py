@@ -31,7 +31,7 @@ def fleet() -> list[SimDevice]:
 
 
 def device_specs(port: int, **overrides) -> list[DeviceSpec]:
-    common = dict(port=port, poll_interval=0.25, timeout=0.3, retries=0, **overrides)
+    common = {**dict(port=port, poll_interval=0.25, timeout=0.3, retries=0), **overrides}
     return [
         DeviceSpec(id="sw-1", kind="switch", adapter="snmp", site=SITE, options=SnmpDeviceOptions(
             host="127.0.1.1", terminals=True, terminal_interval=0.2, engine_id=SimDevice("sw-1").engine_id.hex(),

@@ -180,3 +180,22 @@ async def test_v3_polling_recovers_when_the_agent_restarts_with_a_new_engine_id(
             await task
         await sim.stop()
         ctx.close()
+
+
+async def test_devices_waiting_for_a_poll_slot_behind_a_silent_one_say_they_are_late():
+    # One poll at a time: every poll of the silent switch holds the slot for its whole timeout
+    # (0.6 s), longer than the others' poll interval (0.25 s).
+    rig = await Rig.start(options=adapter_options(max_concurrent_polls=1), timeout=0.6)
+    try:
+        ctx = rig.ctx
+        await ctx.wait_for(lambda: all(ctx.state(d) == "online" for d in ("sw-1", "sw-2", "ups-1")), what="online")
+        rig.sim.misbehave("sw-1", silent=True)
+        await eventually(lambda: any("max_concurrent_polls" in ctx.records[d].facts.get("late", "")
+                                     for d in ("sw-2", "ups-1")), what="a neighbour late because of the bound")
+        assert ctx.metrics.gauges[("devices_late", (("bound", "max_concurrent_polls"),))] >= 1
+        rig.sim.misbehave("sw-1", silent=False)
+        await eventually(lambda: all(ctx.records[d].facts.get("late", "") == "" for d in ("sw-1", "sw-2", "ups-1")),
+                         timeout=10.0, what="every device on time again")
+        assert ctx.metrics.gauges[("devices_late", (("bound", "max_concurrent_polls"),))] == 0
+    finally:
+        await rig.stop()
