@@ -437,7 +437,10 @@ class Journal:
         if self._advanced is None:
             self._advanced = self._loop.create_future()
         try:
-            await asyncio.wait_for(asyncio.shield(self._advanced), timeout)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for drops a cancellation that arrives as
+            # the future completes (gh-86296), and a stopping consumer would go on waiting.
+            async with asyncio.timeout(timeout):
+                await asyncio.shield(self._advanced)
         except TimeoutError:
             return False
         return self.head > seq

@@ -63,8 +63,6 @@ async def test_a_county_journals_both_schools_with_origin_and_serves_them(tmp_pa
         assert {(e.origin_hub_id, e.origin_sequence) for e in seen} == expected
 
 
-@pytest.mark.skip(reason="known defect, open in issue 17: a restarted county sometimes stops short of the "
-                  "events below it; when it times out it leaves the shared reactor broken for the tests after it")
 async def test_an_upper_hub_restarted_mid_ingest_loses_and_doubles_nothing(tmp_path, nats_server):
     servers = [nats_server.url]
     async with running(hub_settings(tmp_path, "school-a", servers, school="sch-a")) as school:

@@ -185,3 +185,17 @@ async def test_a_committed_position_survives_kill_9(tmp_path):
     assert journal.head == 50
     assert (await JournalCursor.named(journal, "projection")).position == 30
     await journal.close()
+
+
+async def test_a_wait_cancelled_as_the_journal_advances_ends_cancelled(journal):
+    """A consumer stopped just as an entry is committed must stop: on Python 3.11,
+    asyncio.wait_for returned the result and swallowed the cancellation (gh-86296), so an
+    uplink's publisher kept looping and its hub never stopped."""
+    cursor = JournalCursor.at(journal, journal.head)
+    waiter = asyncio.ensure_future(cursor.wait(timeout=30.0))
+    for _ in range(3):
+        await asyncio.sleep(0)  # the waiter is parked on the journal's "advanced" future
+    journal._advanced.set_result(None)  # what a commit does, then the stop's cancel
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
