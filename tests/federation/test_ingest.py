@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import grpc
-import pytest
 
 from hub.events import Event
 from hub.journal import JournalCursor
