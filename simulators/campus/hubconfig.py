@@ -13,6 +13,7 @@ from typing import Any
 
 from hub.config import hub_id_from
 from hub.config.writer import dump_yaml
+from simulators.camera.ptz import DEFAULT_PRESETS
 from simulators.campus.campus import SimulatedCampus
 from simulators.campus.credentials import CAMERA_PASSWORD, SIA_KEY, TOKEN_SHA256
 from simulators.campus.scenario import CampusPlan, PlannedDevice
@@ -93,8 +94,8 @@ LINKAGE_RULES = [
      "do": [{"ptz_preset": {"priority": 80, "lease": "2m"}}, {"snapshot": {"max": 2}}], "throttle": "10s"},
     {"id": "fire-look", "when": {"alarm_class": "fire"}, "do": [{"snapshot": {"max": 2}}], "throttle": "30s"},
 ]
-#: The PTZ preset the camera simulator names "Gate" (simulators/camera/ptz.py).
-GATE_PRESET = "1"
+#: The token of the PTZ preset the camera simulator names "Gate".
+GATE_PRESET = next(preset.token for preset in DEFAULT_PRESETS if preset.name == "Gate")
 
 
 def linkage_section(campus: SimulatedCampus) -> dict[str, Any]:
