@@ -96,13 +96,27 @@ def sequenced(first_sequence: int, pending: Sequence[NewEntry]) -> list[Entry]:
     # tuple.__new__, not Entry._make (a Python-level call and a length check per event): the
     # fields come from a NewEntry, whose constructor checked them, so the row's shape is fixed.
     tag, join, filters, make = _SEQUENCE_TAG, b"".join, _FILTER_FIELDS, tuple.__new__
+    if len(_SHARED_TEXT) > _SHARED_TEXT_LIMIT:
+        _SHARED_TEXT.clear()
+    share = _SHARED_TEXT.setdefault
     entries: list[Entry] = []
     add = entries.append
     for seq, new in enumerate(pending, first_sequence):
         serialized, appended, sequence = new[filters], new[filters + 1], varint(seq)
         prefix = _frame_prefix(len(serialized) + len(appended) + 1 + len(sequence))
-        add(make(Entry, (seq, *new[:filters], join((prefix, serialized, appended, tag, sequence)))))
+        received_at, region, school, category, severity, type_, device = new[:filters]
+        add(make(Entry, (seq, received_at, share(region, region), share(school, school), category, severity,
+                         share(type_, type_), share(device, device),
+                         join((prefix, serialized, appended, tag, sequence)))))
     return entries
+
+
+#: One str object per distinct text column value (places, types, device ids): the entries held in
+#: the tail cache share them instead of each holding its own copies (protobuf makes a new str at
+#: every field read), ~40% of an entry's memory. Cleared when it grows past the limit, so text an
+#: attacker varies cannot grow it without bound.
+_SHARED_TEXT: dict[str, str] = {}
+_SHARED_TEXT_LIMIT = 1 << 16
 
 
 def site_field(site: Site) -> bytes:

@@ -55,6 +55,8 @@ class TailCache:
         return self._entries[start:start + limit]
 
 
-#: Bytes an entry holds besides its frame: its tuple and roughly its other columns (one number
-#: for all: on the commit path, a function call per entry costs more than the estimate gains).
-_ENTRY_OVERHEAD = sys.getsizeof(tuple(range(len(Entry._fields)))) + 48 * len(Entry._fields)
+#: Bytes an entry holds besides its frame: its tuple, its sequence and time, the frame's header, and
+#: allocator rounding (one number for all: on the commit path, a function call per entry costs more
+#: than the estimate gains). Its text columns are shared between entries (see _entries.sequenced).
+_ENTRY_OVERHEAD = (sys.getsizeof(tuple(range(len(Entry._fields)))) + sys.getsizeof(1 << 40)
+                   + sys.getsizeof(0.5) + sys.getsizeof(b"") + 24)
