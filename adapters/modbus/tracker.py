@@ -64,65 +64,90 @@ def decode_word(signal: Signal, raw: int) -> list[Decoded]:
 
 
 class PanelTracker:
-    """What one panel last said, and what changed since."""
+    """What one panel last said, and what changed since.
+
+    The panel's own state is its last read of each block and the conditions its words hold now;
+    the profile's address layout (which decoded words sit at each address) is built once per
+    profile and shared by every panel of it: a county's panels of one model no longer each hold
+    their own copy (~130 KiB a panel, bench/bench_memory.py --heap)."""
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
-        # Several signals may share a word (different bits), so each address has a list.
-        self._at: dict[tuple[Table, int], list[_Word]] = {}
-        for instance in profile.instances():
-            self._at.setdefault((instance.table, instance.address), []).append(_Word(instance))
-        # Polls mostly return what the previous poll did: compare whole reads first.
-        self._last_read: dict[tuple[Table, int], list[int | bool]] = {}
+        self._at = layout_of(profile)
+        # Polls mostly return what the previous poll did: compare whole reads first, then words.
+        self._last_read: dict[tuple[Table, int], list[int]] = {}
+        #: Conditions held now, by the id of the decoded word (SignalInstance) holding them.
+        self._held: dict[int, tuple[SignalInstance, dict[str, Decoded]]] = {}
 
     def feed(self, table: Table, start: int, values: Sequence[int | bool]) -> list[Transition]:
         """Take one read of ``values`` from ``start`` in ``table``; return what changed."""
-        values = list(values)
-        if self._last_read.get((table, start)) == values:
+        values = [int(raw) if isinstance(raw, bool) else raw for raw in values]
+        previous = self._last_read.get((table, start))
+        if previous == values:
             return []
         if not 0 <= start or start + len(values) > 0x10000:
             raise RegisterValueError(f"read of {len(values)} from {start} leaves the Modbus address space")
-        transitions: list[Transition] = []
         for offset, raw in enumerate(values):
-            if isinstance(raw, bool):
-                raw = int(raw)
             if not isinstance(raw, int) or not 0 <= raw <= 0xFFFF:
                 self._last_read.pop((table, start), None)
                 raise RegisterValueError(f"{table.value} address {start + offset}: {raw!r} is not a 16-bit value")
-            for word in self._at.get((table, start + offset), ()):
-                if word.raw != raw:
-                    transitions.extend(word.update(raw))
+        if previous is not None and len(previous) != len(values):
+            previous = None
+        transitions: list[Transition] = []
+        at = self._at
+        for offset, raw in enumerate(values):
+            if previous is not None and previous[offset] == raw:
+                continue  # (a word read by two blocks is decided by what it holds: raising twice is not possible)
+            for instance in at.get((table, start + offset), ()):
+                transitions.extend(self._update(instance, raw))
         self._last_read[(table, start)] = values
         return transitions
 
+    def _update(self, instance: SignalInstance, raw: int) -> list[Transition]:
+        signal = instance.signal
+        now = {d.key: d for d in decode_word(signal, raw)}
+        _, before = self._held.get(id(instance), (instance, _NOTHING_HELD))
+        if now:
+            self._held[id(instance)] = (instance, now)
+        else:
+            self._held.pop(id(instance), None)
+        if not now and not before:
+            return []
+        scaled = scaled_value(signal, raw) if signal.value is not None else None
+        return ([Transition(instance, d, True, raw, scaled) for k, d in now.items() if k not in before]
+                + [Transition(instance, d, False, raw, scaled) for k, d in before.items() if k not in now])
+
     def forget(self) -> None:
-        """Forget every read, as a new tracker of the same profile would (cheaper than building
-        one: the profile's address layout is kept). The next read of a word raises what it holds."""
-        for words in self._at.values():
-            for word in words:
-                word.raw, word.held = None, {}
+        """Forget every read, as a new tracker of the same profile would. The next read of a word
+        raises what it holds."""
         self._last_read.clear()
+        self._held.clear()
 
     def active(self) -> list[tuple[SignalInstance, Decoded]]:
-        """Conditions holding now (as last read)."""
-        return [(word.instance, decoded) for words in self._at.values() for word in words
-                for decoded in word.held.values()]
+        """Conditions holding now (as last read), in profile order."""
+        return [(instance, decoded) for instances in self._at.values() for instance in instances
+                if id(instance) in self._held for decoded in self._held[id(instance)][1].values()]
 
 
-class _Word:
-    """One decoded word's last raw value and the conditions it held."""
+_NOTHING_HELD: dict[str, Decoded] = {}
 
-    __slots__ = ("instance", "raw", "held")
+#: The address layout of each profile seen, by id (the profile is kept with it, so the id stays
+#: its own). Bounded: profiles come from configuration, a handful per hub.
+_LAYOUTS: dict[int, tuple[Profile, dict[tuple[Table, int], tuple[SignalInstance, ...]]]] = {}
+_LAYOUTS_KEPT = 256
 
-    def __init__(self, instance: SignalInstance) -> None:
-        self.instance = instance
-        self.raw: int | None = None  # never read yet
-        self.held: dict[str, Decoded] = {}
 
-    def update(self, raw: int) -> list[Transition]:
-        signal = self.instance.signal
-        now = {d.key: d for d in decode_word(signal, raw)}
-        before, self.held, self.raw = self.held, now, raw
-        scaled = scaled_value(signal, raw) if signal.value is not None else None
-        return ([Transition(self.instance, d, True, raw, scaled) for k, d in now.items() if k not in before]
-                + [Transition(self.instance, d, False, raw, scaled) for k, d in before.items() if k not in now])
+def layout_of(profile: Profile) -> dict[tuple[Table, int], tuple[SignalInstance, ...]]:
+    """The decoded words at each address of ``profile`` (several signals may share a word, on
+    different bits), built once per profile."""
+    known = _LAYOUTS.get(id(profile))
+    if known is not None and known[0] is profile:
+        return known[1]
+    at: dict[tuple[Table, int], list[SignalInstance]] = {}
+    for instance in profile.instances():
+        at.setdefault((instance.table, instance.address), []).append(instance)
+    layout = {address: tuple(instances) for address, instances in at.items()}
+    if len(_LAYOUTS) >= _LAYOUTS_KEPT:
+        _LAYOUTS.clear()
+    _LAYOUTS[id(profile)] = (profile, layout)
+    return layout

@@ -145,3 +145,43 @@ def test_a_forgotten_tracker_answers_as_a_new_one():
     fresh = PanelTracker(NOTIFIER)
     assert tracker.feed(Table.holding, 3000, fire) == fresh.feed(Table.holding, 3000, fire) != []
     assert tracker.active() == fresh.active()
+
+
+def test_panels_of_one_profile_share_its_layout_but_not_their_state():
+    first, second = PanelTracker(NOTIFIER), PanelTracker(NOTIFIER)
+    assert first._at is second._at
+    fire = [0] * 64
+    fire[2] = ZONE_WORD_FIRE
+    first.feed(Table.holding, 3000, fire)
+    second.feed(Table.holding, 3000, [0] * 64)
+    assert [dict(i.labels) for i, _ in first.active()] == [{"zone": "3"}]
+    assert second.active() == []
+
+
+def test_a_bad_value_in_a_read_changes_nothing_of_that_read():
+    tracker = PanelTracker(NOTIFIER)
+    tracker.feed(Table.holding, 3000, [0] * 64)
+    fire = [0] * 64
+    fire[2] = ZONE_WORD_FIRE
+    fire[40] = 0x1_0000  # not a register value: the read is refused whole
+    with pytest.raises(RegisterValueError):
+        tracker.feed(Table.holding, 3000, fire)
+    assert tracker.active() == []
+    fire[40] = 0
+    assert [t.raised for t in tracker.feed(Table.holding, 3000, fire)] == [True]  # raised once, now
+
+
+def test_a_panel_holds_little_more_than_its_last_reads():
+    # Issue 20: each panel built its own layout of every decoded word (~130 KiB a panel).
+    import tracemalloc
+    PanelTracker(GENERIC)  # the shared layout, built once
+    tracemalloc.start()
+    try:
+        trackers = [PanelTracker(GENERIC) for _ in range(20)]
+        for tracker in trackers:
+            for block in GENERIC.blocks:
+                tracker.feed(block.table, block.start, [0] * block.count)
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held / len(trackers) < 16 * 1024, held / len(trackers)
