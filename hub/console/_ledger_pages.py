@@ -65,11 +65,18 @@ class LedgerPages:
                            total=len(chosen), state=state, grade=grade, overdue=overdue, supervised=supervised,
                            states=STATES, grades=GRADES, now=now, revision=app.journal.head)
 
-    def _hazard(self, request, session):
-        hazard_id = field(request, "id", 100)
+    def visible(self, session, hazard_id: str):
+        """The entry if it is in the operator's scope, else None."""
         hazard = self.ledger.get(hazard_id)
         if hazard is None or not place_matcher(session.operator.scope)(hazard.region, hazard.school, hazard.device):
-            if hazard is not None:
+            return None
+        return hazard
+
+    def _hazard(self, request, session):
+        hazard_id = field(request, "id", 100)
+        hazard = self.visible(session, hazard_id)
+        if hazard is None:
+            if self.ledger.get(hazard_id) is not None:
                 self.app._refuse("out_of_scope", request, operator=session.operator.id, hazard=shown(hazard_id))
             raise Answer(404, self.app._message(request, session, "not_found", "not_found_text"))
         return hazard
@@ -89,11 +96,13 @@ class LedgerPages:
     async def entry(self, request) -> bytes:
         session = self.app._required(request)
         hazard = self._hazard(request, session)
-        return self.app._render(request, session, "hazard.html", page="ledger", revision=self.app.journal.head,
+        # (the stream starts where the ledger shown is: a change after it comes live)
+        return self.app._render(request, session, "hazard.html", page="ledger", revision=self.ledger.position,
                                 **await self._values(session, hazard))
 
     async def panel(self, request) -> bytes:
         session = self.app._required(request)
+        await self.app.caught_up(self.ledger)  # (the change the stream announced)
         hazard = self._hazard(request, session)
         return self.app._render(request, session, "_hazard_panel.html", **await self._values(session, hazard))
 
