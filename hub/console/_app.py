@@ -31,7 +31,7 @@ from hub.console._history import DeviceHistory
 from hub.console._http import (
     SECURITY_HEADERS, Answer, cookie, field, here, safe_next, set_cookie,
 )
-from hub.console._i18n import LANGUAGES, translate
+from hub.console._i18n import LANGUAGES, translate, translate_or
 from hub.console._passwords import password_matches
 from hub.console._ledger_pages import LedgerPages
 from hub.console._report_pages import ReportPages
@@ -245,7 +245,7 @@ class ConsoleApp(resource.Resource):
             iso=self.time.iso, tz_label=self.time.label(time.time()), here=here(request), page="",
             school_name=self._school_name, has_reports=self.reports is not None,
             has_ledger=self.ledger is not None,
-            device_name=self._device_name)
+            device_name=self._device_name, category_name=lambda name: translate_or(lang, "category_" + name, name))
         context.update(values)
         return self.templates.get_template(template).render(context).encode("utf-8")
 
