@@ -92,11 +92,12 @@ def read_form(get: Callable[[str, int], str], offered: list[Place], regions: Map
     major = grade == "major"
     plan = {name: texts[name] if major else "" for name in PLAN_TEXTS}
     plan_deadline = 0.0
-    if major:
-        for name in PLAN_TEXTS:
-            if not plan[name]:
+    if major:  # (problems in the form's order)
+        for name in (*PLAN_TEXTS[:3], "plan_deadline", PLAN_TEXTS[3]):
+            if name == "plan_deadline":
+                plan_deadline = deadline(name, True)
+            elif not plan[name]:
                 problems.append((name, "problem_required_major", {}))
-        plan_deadline = deadline("plan_deadline", True)
     if problems:
         return Filled(None, problems)
     location = " ".join(part for part in (place.building, texts["location"]) if part)
