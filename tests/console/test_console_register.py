@@ -10,6 +10,7 @@ import re
 import urllib.parse
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from tests.console.conftest import Http, browser_available, console_hub
 
@@ -193,3 +194,44 @@ async def test_registering_a_major_hazard_in_the_browser(tmp_path, browsers):
         assert "施工期间安排专人值守" in await duty.text("main") and "登记" in await duty.text("#hazard-state")
         await duty.shot("19-registered")
         assert not duty.console_errors(), duty.console_errors()
+
+
+_ZONE = __import__("hub.console._views", fromlist=["HubTime"]).HubTime("Asia/Shanghai")
+_TODAY = dt.date(2026, 12, 4)
+_OFFERED = __import__("hub.console._hazard_form", fromlist=["places"]).places(
+    [("sch-a", "盐湖实验小学"), ("sch/b", "B")], {"sch-a": {"A", "楼 B"}})
+_GOOD = dict(place=st.sampled_from([p.value for p in _OFFERED]), grade=st.sampled_from(["general", "major"]),
+             category=st.sampled_from(["fire", "other"]), description=st.sampled_from(["x", "消防门堵塞"]),
+             deadline=st.sampled_from(["", "2026-12-04", "2027-01-15"]),
+             plan_deadline=st.sampled_from(["2026-12-04", "2027-01-15"]),
+             **{name: st.sampled_from(["x", "五落实"]) for name in ("plan_measures", "plan_funds", "plan_people",
+                                                                 "plan_contingency")})
+_BAD = st.sampled_from(["", "  ", "\u3000", "2026-12-03", "2031-12-31", "2026-02-30", "sch-c", "sch-a/Z", "Major",
+                        "２０２６-12-05"]) | st.text(max_size=12)
+
+
+@st.composite
+def _forms(draw) -> dict:
+    """A valid form with up to three of its fields spoiled (the interesting ones are near valid)."""
+    spoiled = draw(st.sets(st.sampled_from(sorted(_GOOD)), max_size=3))
+    return {name: draw(_BAD if name in spoiled else good) for name, good in _GOOD.items()}
+
+
+@given(_forms())
+@settings(max_examples=400, deadline=None)
+def test_what_the_form_accepts_the_ledger_registers(fields):
+    """The form's checks imply the ledger's (its refusal is a safety net, never the usual answer)."""
+    from types import SimpleNamespace
+
+    from hub.console._hazard_form import read_form
+    from hub.ledger import LedgerProjection, LedgerSettings
+
+    filled = read_form(lambda name, limit: fields.get(name, "")[:limit], _OFFERED,
+                       {"sch-a": "140802", "sch/b": "140802"}, LedgerSettings().categories, _ZONE.end_of_day,
+                       _TODAY, _TODAY + dt.timedelta(days=5 * 366))
+    now = _ZONE.end_of_day(_TODAY) - 12 * 3600
+    if filled.hazard is None:
+        assert filled.problems
+    else:
+        LedgerProjection.validate(SimpleNamespace(settings=LedgerSettings()), filled.hazard, now)  # (raises if refused)
+        assert filled.hazard.school in ("sch-a", "sch/b")
