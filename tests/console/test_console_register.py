@@ -47,6 +47,14 @@ async def test_the_form_offers_the_scopes_schools_and_their_buildings_to_those_w
             "sch-a", "sch-a/A", "sch-a/B", "sch-b"]  # (临猗 and 东城 are outside 盐湖's scope)
         assert "&lt;b&gt;Gate&lt;/b&gt; School" in page and "<b>Gate" not in page
         assert 'value="major"' in page and 'id="plan_contingency"' in page
+        # In English too, problems included.
+        await client.request("GET", "/lang?to=en&next=/hazard/new")
+        page = (await client.request("GET", "/hazard/new"))[2]
+        assert "Register a hazard" in page and "五落实 plan (required for 重大)" in page and ">fire</option>" in page
+        status, _, flash = await client.request("POST", "/hazard/register", {"grade": "major", "place": "sch-a"},
+                                                {"X-CSRF-Token": client.csrf_of(page)})
+        assert status == 422 and "<li>Description: required</li>" in flash
+        assert "<li>Contingency plan: required for a 重大 (major) hazard (五落实)</li>" in flash
         viewer, _ = await _login(console, "watcher")
         assert 'id="register-link"' not in (await viewer.request("GET", "/ledger"))[2]
         assert (await viewer.request("GET", "/hazard/new"))[0] == 403
