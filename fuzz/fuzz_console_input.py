@@ -2,10 +2,13 @@
 ?after=), redirect targets (?next=), the Origin check, and SSE frames and escaped HTML of values
 from devices and operators (names, comments, ids).
 
-Input: NUL-separated parts (Last-Event-ID, after, next, origin, host, an untrusted text).
+Input: NUL-separated parts (Last-Event-ID, after, next, origin, host, an untrusted text, a
+registration form's place and date fields).
 Contract: a resume position is a non-negative int within 18 digits or the head; a redirect stays
 on the console (starts with one "/", no control characters, no backslash); an SSE frame of any
-text is one event (no line break inside its data); rendered HTML of any text has no tag of it.
+text is one event (no line break inside its data); rendered HTML of any text has no tag of it; a
+place field is a school (and building) that reads back as the same field, or nothing; a date field
+is the date it spells, or nothing.
 """
 from __future__ import annotations
 
@@ -17,7 +20,9 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[1])]  # run as a script fro
 
 import jinja2  # noqa: E402
 
-from hub.console._untrusted import frame, resume_position, safe_next, same_origin  # noqa: E402
+from hub.console._untrusted import (  # noqa: E402
+    frame, parse_day, parse_place, place_value, resume_position, safe_next, same_origin,
+)
 
 HEAD = 1234
 _ROW = jinja2.Environment(autoescape=True).from_string(
@@ -26,8 +31,8 @@ _ROW = jinja2.Environment(autoescape=True).from_string(
 
 def TestOneInput(data: bytes) -> None:  # noqa: N802 (the name atheris expects)
     parts = data.decode("utf-8", "replace").split("\0")
-    parts += [""] * (6 - len(parts))
-    last_event_id, after, target, origin, host, text = parts[:6]
+    parts += [""] * (8 - len(parts))
+    last_event_id, after, target, origin, host, text, place_field, day_field = parts[:8]
     position = resume_position(last_event_id, after, HEAD)
     assert position == HEAD or (isinstance(position, int) and 0 <= position < 10**18)
     redirect = safe_next(target)
@@ -39,6 +44,11 @@ def TestOneInput(data: bytes) -> None:  # noqa: N802 (the name atheris expects)
     assert body.endswith("\n\n") and body.count("\n") == 3 and "\r" not in body
     data_line = body.split("\n")[1]
     assert json.loads(data_line.removeprefix("data: "))["id"] == text
+    place = parse_place(place_field)
+    if place is not None:
+        assert place[0] and parse_place(place_value(*place)) == place
+    day = parse_day(day_field)
+    assert day is None or day.isoformat() == day_field.strip()
     html = _ROW.render(name=text, comment=text)
     assert "<" not in html.replace("<td>", "").replace("</td>", "").replace('<td title="', "").replace(
         '<a href="/device?id=', "")
@@ -50,6 +60,8 @@ def seeds() -> dict[str, bytes]:
         "after-only": b"\x0017\x00/alarm?id=pb-1/panic.alarm\x00\x00\x00pb-1/panic.alarm/gate",
         "hostile": b"1e9\x00-5\x00//evil.example/\x00http://evil.example\x00h\x00<img src=x onerror=alert(1)>\r\ndata: x",
         "unicode": "١٢٣\x00٤\x00/\\evil\x00null\x00h\x00一键报警 \u2028 </script>".encode(),
+        "register": b"\x00\x00/hazard/new\x00\x00\x00x\x00sch-a/%E6%A5%BC%20A\x002026-12-31",
+        "register-hostile": "\x00\x00\x00\x00\x00x\x00%ff/%2F/x\x00２０２６-02-30".encode(),
     }
 
 

@@ -1,6 +1,7 @@
 """The operator web console: the alarm queue, an alarm's detail and handling, devices by school
 with their online history, floor plans, the 联网率 / 在线率 dashboard (hub.reports' figures for
-the operator's scope, by region with drill-down), served by the hub over HTTP (twisted.web).
+the operator's scope, by region with drill-down), the hazard ledger board with its 登记 form,
+served by the hub over HTTP (twisted.web).
 
 Server-rendered HTML (Jinja2, autoescaped) made live by htmx and server-sent events whose ids are
 journal sequences (:mod:`hub.console._sse`); front-end libraries are vendored under the top-level

@@ -31,7 +31,7 @@ from hub.console._history import DeviceHistory
 from hub.console._http import (
     SECURITY_HEADERS, Answer, cookie, field, here, safe_next, set_cookie,
 )
-from hub.console._i18n import LANGUAGES, translate
+from hub.console._i18n import LANGUAGES, translate, translate_or
 from hub.console._passwords import password_matches
 from hub.console._ledger_pages import LedgerPages
 from hub.console._report_pages import ReportPages
@@ -51,6 +51,8 @@ _DEVICE_STATES = {DeviceState.DEVICE_STATE_ONLINE: "online", DeviceState.DEVICE_
                   DeviceState.DEVICE_STATE_FAULTY: "faulty"}
 _SHELVE_CHOICES = (900, 3600, 4 * 3600, 8 * 3600)
 _HISTORY_WINDOW = 24 * 3600.0
+#: Longest a fragment waits for its projection to reach the journal's head.
+CATCH_UP = 2.0
 _SAFE_URL = re.compile(r"^https?://[^\s\"'<>]+$")
 _RTSP_URL = re.compile(r"^rtsps?://[^\s\"'<>]+$")
 
@@ -243,7 +245,7 @@ class ConsoleApp(resource.Resource):
             iso=self.time.iso, tz_label=self.time.label(time.time()), here=here(request), page="",
             school_name=self._school_name, has_reports=self.reports is not None,
             has_ledger=self.ledger is not None,
-            device_name=self._device_name)
+            device_name=self._device_name, category_name=lambda name: translate_or(lang, "category_" + name, name))
         context.update(values)
         return self.templates.get_template(template).render(context).encode("utf-8")
 
@@ -425,6 +427,7 @@ class ConsoleApp(resource.Resource):
 
     async def alarm_panel(self, request) -> bytes:
         session = self._required(request)
+        await self.caught_up(self.projection)  # (the snapshot or change the stream announced)
         alarm = self._alarm(request, session)
         return self._render(request, session, "_alarm_panel.html", **await self._alarm_values(session, alarm))
 
@@ -597,10 +600,11 @@ class ConsoleApp(resource.Resource):
         ended = task.cancel
         session.on_end.append(ended)
         request.notifyFinish().addBoth(lambda _: task.cancel())
+        watched = self._watched(request, session)
         try:
             await _sse.stream(request.write, self.journal, after, alarm_matcher(session.operator.scope),
                               place_matcher(session.operator.scope), self.metrics.pushed.inc,
-                              alive=lambda: self.sessions.get(session.id) is session)
+                              alive=lambda: self.sessions.get(session.id) is session, watched=watched)
         except asyncio.CancelledError:
             pass
         finally:
@@ -613,6 +617,31 @@ class ConsoleApp(resource.Resource):
                 if request.transport is not None:  # (a stream's connection is never reused)
                     request.transport.loseConnection()
         return None
+
+    def _watched(self, request, session: Session) -> _sse.Watched:
+        """The alarm (``?alarm=``) and ledger entry (``?hazard=``) a page shows and follows, if
+        they are in the operator's scope (otherwise the stream says nothing about them)."""
+        alarm_id, hazard_id = field(request, "alarm", 600), field(request, "hazard", 100)
+        alarm = self.projection.get(alarm_id) if alarm_id else None
+        if alarm is not None and not alarm_matcher(session.operator.scope)(alarm):
+            self._refuse("out_of_scope", request, operator=session.operator.id, alarm=shown(alarm_id))
+            alarm = None
+        hazard = None
+        if hazard_id and self.ledger is not None:
+            hazard = self.ledger.visible(session, hazard_id)
+            if hazard is None and self.ledger.ledger.get(hazard_id) is not None:
+                self._refuse("out_of_scope", request, operator=session.operator.id, hazard=shown(hazard_id))
+        return _sse.Watched(alarm.id if alarm is not None else "", hazard.id if hazard is not None else "")
+
+    async def caught_up(self, projection) -> None:
+        """Until ``projection`` reflects what the journal holds now (a live refresh comes after
+        the stream read the change, and a projection follows the journal on its own), at most
+        ``CATCH_UP`` seconds: a busy hub still answers, with what it has."""
+        try:
+            async with asyncio.timeout(CATCH_UP):
+                await projection.wait_applied(self.journal.head)
+        except TimeoutError:
+            pass
 
     async def close_streams(self) -> None:
         for task in list(self.streams):

@@ -196,7 +196,48 @@ _WORDS: dict[str, tuple[str, str]] = {
     "never_online": ("从未上线", "never online"),
     "no_offline": ("没有离线设备", "No device is offline"),
     "hours": ("小时", "h"),
+    "register_hazard": ("登记隐患", "Register a hazard"),
+    "register": ("登记", "Register"),
+    "register_refused": ("未登记，请修正:", "Not registered; please correct:"),
+    "done_ledger_register": ("已登记", "Registered"),
+    "whole_school": ("全校", "whole school"),
+    "deadline_default": ("留空则按等级和类别的默认期限", "blank: the default for the grade and category"),
+    "plan_title": ("五落实 (重大隐患必填)", "五落实 plan (required for 重大)"),
+    "location_example": ("如 3 楼东侧楼梯", "e.g. east stairs, 3rd floor"),
+    "field_place": ("学校 / 楼栋", "School / building"),
+    "field_category": ("类别", "Category"),
+    "field_grade": ("等级", "Grade"),
+    "field_description": ("描述", "Description"),
+    "field_location": ("具体部位", "Exact location"),
+    "field_responsible": ("责任人", "Responsible"),
+    "field_deadline": ("整改期限", "Deadline"),
+    "field_plan_measures": ("整改措施", "Measures"),
+    "field_plan_funds": ("整改资金", "Funds"),
+    "field_plan_people": ("责任人员", "Responsible people"),
+    "field_plan_deadline": ("整改时限", "Time limit"),
+    "field_plan_contingency": ("应急预案", "Contingency plan"),
+    "problem_place": ("请选择您管辖范围内的学校或楼栋", "choose a school or building in your scope"),
+    "problem_category": ("请选择列出的类别", "choose one of the categories listed"),
+    "problem_grade": ("请选择 一般 或 重大", "choose 一般 (general) or 重大 (major)"),
+    "problem_required": ("必填", "required"),
+    "problem_required_major": ("重大隐患必填 (五落实)", "required for a 重大 (major) hazard (五落实)"),
+    "problem_too_long": ("最多 {limit} 字", "at most {limit} characters"),
+    "problem_date": ("日期应为 年-月-日，如 2026-12-31", "a date as year-month-day, e.g. 2026-12-31"),
+    "problem_past": ("不能早于今天 ({today})", "not before today ({today})"),
+    "problem_far": ("不能晚于 {last}", "not after {last}"),
+    "category_fire": ("消防", "fire"),
+    "category_security": ("安防", "security"),
+    "category_video": ("视频监控", "video"),
+    "category_network": ("网络", "network"),
+    "category_power": ("供电", "power"),
+    "category_building": ("建筑设施", "building"),
+    "category_other": ("其他", "other"),
 }
+
+
+def translate_or(language: str, key: str, fallback: str) -> str:
+    """``key``'s words, or ``fallback`` when there are none (a category named in config)."""
+    return translate(language, key) if key in _WORDS else fallback
 
 
 def translate(language: str, key: str) -> str:

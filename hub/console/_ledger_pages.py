@@ -1,20 +1,23 @@
 """The hazard ledger board (隐患台账): the list with its filters, an entry with its history and
-photos, and the actions the ledger service allows the operator's role (hub.ledger._rights).
+photos, the 登记 form for a new entry (hub.console._hazard_form), and the actions the ledger
+service allows the operator's role (hub.ledger._rights).
 Every action is a command to :class:`hub.ledger.LedgerProjection`, the same journaled path
 LedgerService takes, with the operator as actor; an entry outside the scope answers 404."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import structlog
 
 from hub.access import shown
-from hub.console._http import Answer, field
-from hub.console._i18n import translate
+from hub.console._hazard_form import LIMITS, LONGEST_DAYS, Place, places, read_form
+from hub.console._http import Answer, field, quote
+from hub.console._i18n import translate, translate_or
 from hub.console._views import place_matcher
 from hub.ledger import (
-    GRADES, STATES, Comment, HazardNotFound, HazardRefused, Move, PhotoRef, PhotoRejected, Supervise, allowed_moves,
-    may_ledger, supervises_from_above,
+    GRADES, STATES, Comment, HazardNotFound, HazardRefused, Move, PhotoRef, PhotoRejected, RegistrationRefused,
+    Supervise, allowed_moves, may_ledger, supervises_from_above,
 )
 
 log = structlog.get_logger("console")
@@ -41,11 +44,11 @@ class LedgerPages:
 
     def routes(self) -> dict:
         return {"/ledger": self.board, "/hazard": self.entry, "/hazard/panel": self.panel,
-                "/hazard/photo": self.photo}
+                "/hazard/photo": self.photo, "/hazard/new": self.new_form}
 
     def posts(self) -> dict:
         return {"/hazard/move": self.move, "/hazard/comment": self.comment, "/hazard/supervise": self.supervise,
-                "/hazard/photo": self.add_photo}
+                "/hazard/photo": self.add_photo, "/hazard/register": self.register}
 
     def upload_limits(self) -> dict[bytes, int]:
         # (a photo the ledger accepts, plus the form around it)
@@ -63,13 +66,21 @@ class LedgerPages:
                          supervised)
         return app._render(request, session, "ledger.html", page="ledger", entries=chosen[:MAX_ENTRIES],
                            total=len(chosen), state=state, grade=grade, overdue=overdue, supervised=supervised,
-                           states=STATES, grades=GRADES, now=now, revision=app.journal.head)
+                           states=STATES, grades=GRADES, now=now, revision=app.journal.head,
+                           may_register=may_ledger(session.operator.role, "register"))
+
+    def visible(self, session, hazard_id: str):
+        """The entry if it is in the operator's scope, else None."""
+        hazard = self.ledger.get(hazard_id)
+        if hazard is None or not place_matcher(session.operator.scope)(hazard.region, hazard.school, hazard.device):
+            return None
+        return hazard
 
     def _hazard(self, request, session):
         hazard_id = field(request, "id", 100)
-        hazard = self.ledger.get(hazard_id)
-        if hazard is None or not place_matcher(session.operator.scope)(hazard.region, hazard.school, hazard.device):
-            if hazard is not None:
+        hazard = self.visible(session, hazard_id)
+        if hazard is None:
+            if self.ledger.get(hazard_id) is not None:
                 self.app._refuse("out_of_scope", request, operator=session.operator.id, hazard=shown(hazard_id))
             raise Answer(404, self.app._message(request, session, "not_found", "not_found_text"))
         return hazard
@@ -89,11 +100,13 @@ class LedgerPages:
     async def entry(self, request) -> bytes:
         session = self.app._required(request)
         hazard = self._hazard(request, session)
-        return self.app._render(request, session, "hazard.html", page="ledger", revision=self.app.journal.head,
+        # (the stream starts where the ledger shown is: a change after it comes live)
+        return self.app._render(request, session, "hazard.html", page="ledger", revision=self.ledger.position,
                                 **await self._values(session, hazard))
 
     async def panel(self, request) -> bytes:
         session = self.app._required(request)
+        await self.app.caught_up(self.ledger)  # (the change the stream announced)
         hazard = self._hazard(request, session)
         return self.app._render(request, session, "_hazard_panel.html", **await self._values(session, hazard))
 
@@ -107,6 +120,63 @@ class LedgerPages:
                 body = await asyncio.get_running_loop().run_in_executor(None, self.ledger.photos.get, ref)
                 raise Answer(200, body, {"Content-Type": ref.mime_type, "Cache-Control": "private, max-age=300"})
         raise Answer(404, b"not found", {"Content-Type": "text/plain; charset=utf-8"})
+
+    # --- registering ----------------------------------------------------------------------------
+    def _places(self, session) -> list[Place]:
+        """The schools of the operator's scope and the buildings the hub's devices name there."""
+        in_place = place_matcher(session.operator.scope)
+        schools = self.app._schools(session)
+        wanted = dict(schools)
+        buildings: dict[str, set[str]] = {}
+        for entry in self.app.registry:
+            building = entry.spec.site.building
+            if building and entry.school in wanted and in_place(entry.region, entry.school, entry.spec.id):
+                buildings.setdefault(entry.school, set()).add(building)
+        return places(schools, buildings)
+
+    async def new_form(self, request) -> bytes:
+        session = self.app._required(request)
+        if not may_ledger(session.operator.role, "register"):
+            self.app._refuse("role", request, operator=session.operator.id, action="ledger:register")
+            raise Answer(403, self.app._message(request, session, "refused", "role_refused"))
+        lang = self.app._lang(request)
+        today = self.app.time.day(self.ledger.clock())
+        categories = [(name, translate_or(lang, "category_" + name, name)) for name in self.ledger.settings.categories]
+        return self.app._render(request, session, "hazard_new.html", page="ledger", places=self._places(session),
+                                categories=categories, grades=GRADES, limits=LIMITS, today=today.isoformat(),
+                                last_day=(today + dt.timedelta(days=LONGEST_DAYS)).isoformat())
+
+    async def register(self, request, session) -> bytes:
+        self._may(request, session, "register")
+        app, lang = self.app, self.app._lang(request)
+        now = self.ledger.clock()
+        today = app.time.day(now)
+        filled = read_form(lambda name, limit: field(request, name, limit), self._places(session),
+                           {school: region for school, (region, _) in app.settings.sites.items()},
+                           tuple(self.ledger.settings.categories), app.time.end_of_day, today,
+                           today + dt.timedelta(days=LONGEST_DAYS))
+        if filled.hazard is None:
+            app.metrics.actions.labels("ledger_register", "invalid").inc()
+            app._refuse("bad_input", request, operator=session.operator.id, action="ledger:register",
+                        fields=",".join(name for name, _, _ in filled.problems))
+            items = [f"{translate(lang, 'field_' + name)}: {translate(lang, key).format(**values)}"
+                     for name, key, values in filled.problems]
+            raise Answer(422, app._flash(request, False, translate(lang, "register_refused"), items))
+        try:
+            hazard = await self.ledger.register(filled.hazard, session.operator.actor,
+                                                f"console:{request.getClientAddress().host}")
+        except RegistrationRefused as exc:  # (what the form did not catch: the ledger's own word)
+            app.metrics.actions.labels("ledger_register", "refused").inc()
+            app._refuse("bad_input", request, operator=session.operator.id, action="ledger:register")
+            raise Answer(422, app._flash(request, False, translate(lang, "register_refused"), [str(exc)]))
+        app.metrics.actions.labels("ledger_register", "ok").inc()
+        log.info("console ledger action", operator=session.operator.id, action="register", hazard=hazard.id,
+                 grade=hazard.grade, school=hazard.school)
+        target = "/hazard?id=" + quote(hazard.id)
+        if request.getHeader(b"HX-Request"):
+            raise Answer(200, self._flash(request, True, translate(lang, "done_ledger_register")),
+                         {"HX-Redirect": target})
+        raise Answer(303, b"", {"Location": target})
 
     # --- acting -------------------------------------------------------------------------------
     def _text(self, request, name: str) -> str:

@@ -8,23 +8,40 @@ missed either. When the position is no longer retained (or is ahead of this jour
 sends ``reset`` and the page reloads.
 
 Events: ``alarm`` (a scoped alarm change: id, device, revision, state, priority, active) and
-``device`` (a scoped device.online/offline/fault: device, state). A comment line every
-``KEEPALIVE`` seconds finds dead connections.
+``device`` (a scoped device.online/offline/fault: device, state). A page that shows one alarm or
+one ledger entry says so (:class:`Watched`) and also gets ``media`` (linkage attached a snapshot
+to that alarm, after it was raised) or ``hazard`` (that entry changed: a move, a comment, a
+photo, supervision, overdue). A comment line every ``KEEPALIVE`` seconds finds dead connections.
 """
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Callable
 
 from hub.alarms import Alarm, change_of, is_change
 from hub.console._history import STATES
 from hub.journal import Journal, JournalCursor, RetentionExceeded
+from hub.ledger import hazard_of, is_ledger_change
+from hub.linkage import LINKAGE_CATEGORY, attached_media
 
 KEEPALIVE = 15.0
 #: Browsers wait this long before reconnecting (ms).
 RETRY_MS = 1500
 READ_BATCH = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class Watched:
+    """The one alarm and the one ledger entry a page shows (already checked against the
+    operator's scope: their place never changes), whose own changes it follows too."""
+
+    alarm: str = ""
+    hazard: str = ""
+
+
+NOTHING_WATCHED = Watched()
 
 
 def resume_position(last_event_id: str, after: str, head: int) -> int:
@@ -48,7 +65,8 @@ def frame(event: str, data: dict | str, id_: int | None = None) -> bytes:
 
 async def stream(write: Callable[[bytes], None], journal: Journal, after: int,
                  alarm_in_scope: Callable[[Alarm], bool], place_in_scope: Callable[[str, str, str], bool],
-                 on_sent: Callable[[int], None] | None = None, alive: Callable[[], bool] = lambda: True) -> None:
+                 on_sent: Callable[[int], None] | None = None, alive: Callable[[], bool] = lambda: True,
+                 watched: Watched = NOTHING_WATCHED) -> None:
     """Write the feed after journal position ``after`` until cancelled (the connection closed, the
     session ended), ``alive()`` turns false (the session expired) or the journal closes."""
     write(f"retry: {RETRY_MS}\n\n".encode())
@@ -80,6 +98,16 @@ async def stream(write: Callable[[bytes], None], journal: Journal, after: int,
                         "id": alarm.id, "device": alarm.device, "revision": alarm.revision,
                         "state": alarm.state.value, "priority": alarm.priority, "active": alarm.active,
                         "change": change.kind}, entry.seq))
+            elif watched.alarm and entry.category == LINKAGE_CATEGORY and entry.type == "linkage.action.done":
+                alarm_id, media = attached_media(entry.event())
+                if alarm_id == watched.alarm:
+                    chunks.append(frame("media", {"alarm": alarm_id, "kinds": sorted({m.kind for m in media})},
+                                        entry.seq))
+            elif watched.hazard and is_ledger_change(entry):
+                hazard, kind, _ = hazard_of(entry.event())
+                if hazard.id == watched.hazard and kind != "compacted":  # (compacted: journaled again unchanged)
+                    chunks.append(frame("hazard", {"id": hazard.id, "revision": hazard.revision,
+                                                   "state": hazard.state, "change": kind}, entry.seq))
             else:
                 state = STATES.get(entry.type)
                 if state is not None and place_in_scope(entry.region, entry.school, entry.device):

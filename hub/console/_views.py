@@ -144,5 +144,12 @@ class HubTime:
         moment = dt.datetime.fromtimestamp(epoch, self.zone)
         return moment.strftime("%Y-%m-%d %H:%M:%S %Z" if with_date else "%H:%M:%S %Z")
 
+    def end_of_day(self, day: dt.date) -> float:
+        """The last second of ``day`` in the hub's zone (a deadline "by 12-20" is by its end)."""
+        return dt.datetime.combine(day, dt.time(23, 59, 59), self.zone).timestamp()
+
+    def day(self, epoch: float) -> dt.date:
+        return dt.datetime.fromtimestamp(epoch, self.zone).date()
+
     def iso(self, epoch: float) -> str:
         return dt.datetime.fromtimestamp(epoch, self.zone).isoformat(timespec="seconds") if epoch else ""

@@ -212,8 +212,9 @@ async def test_english_on_a_switch_and_times_shown_with_the_hubs_zone(hub_and_co
 
 
 def sse_events(port: int, cookies: dict, after: str = "", last_event_id: str = "", count: int = 1,
-               timeout: float = 10.0) -> list[tuple[str, str, dict]]:
-    """Read ``count`` events (id, event, data) of /events, then drop the connection."""
+               timeout: float = 10.0, query: str = "") -> list[tuple[str, str, dict]]:
+    """Read ``count`` events (id, event, data) of /events (``query``: more of its query, as
+    ``&alarm=...``), then drop the connection."""
     import http.client
     import json
 
@@ -221,7 +222,7 @@ def sse_events(port: int, cookies: dict, after: str = "", last_event_id: str = "
     headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()), "Accept": "text/event-stream"}
     if last_event_id:
         headers["Last-Event-ID"] = last_event_id
-    connection.request("GET", f"/events?after={after}", headers=headers)
+    connection.request("GET", f"/events?after={after}{query}", headers=headers)
     response = connection.getresponse()
     assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")
     events, fields = [], {}

@@ -1,12 +1,13 @@
 """Properties of the console's parsers of browser input and of the queue's pure parts."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from hypothesis import example, given, strategies as st
 
 from hub.console._sessions import LoginThrottle
-from hub.console._untrusted import frame, resume_position, safe_next, same_origin
+from hub.console._untrusted import frame, parse_day, parse_place, place_value, resume_position, safe_next, same_origin
 from hub.console._views import strip
 
 
@@ -61,3 +62,31 @@ def test_login_throttle_refuses_once_the_attempts_are_spent(attempts, failures):
         assert (throttle.retry_after(key) > 0) == (failures.count(key) >= attempts)
     now[0] = 61.0
     assert throttle.retry_after("peer:a", "name:x") == 0
+
+
+@given(st.text(min_size=1), st.text())
+@example(school="sch/a", building="楼 A/东")
+def test_a_place_value_reads_back_as_its_school_and_building(school, building):
+    assert parse_place(place_value(school, building)) == (school, building)
+
+
+@given(st.text())
+@example("%ff%fe")
+@example("a//")
+def test_a_place_field_is_a_school_and_building_or_nothing(text):
+    place = parse_place(text)
+    assert place is None or (isinstance(place[0], str) and place[0] and isinstance(place[1], str))
+
+
+@given(st.dates())
+def test_a_browsers_date_reads_back(day):
+    assert parse_day(day.isoformat()) == day
+
+
+@given(st.text(max_size=14))
+@example("２０２６-01-01")
+@example("2026-\u00b9-01")
+@example("2026-02-30")
+def test_a_date_field_is_a_date_or_nothing(text):
+    day = parse_day(text)
+    assert day is None or (isinstance(day, dt.date) and day.isoformat() == text.strip())
