@@ -27,6 +27,7 @@ from hub.events import Event, State, new_event, parse_category, parse_severity
 from hub.journal import Entry, Journal, JournalCursor
 from hub.tasks import cancel_and_wait
 from hub.linkage._actions import Outcome
+from hub.linkage._audit import AuditSink, panel_audit_record
 from hub.linkage._journaled import LINKAGE_CATEGORY, action_event
 from hub.linkage._model import Action, Coverage, Rule
 from hub.spi import CapabilityError
@@ -72,7 +73,8 @@ class LinkageEngine:
 
     def __init__(self, rules: Sequence[Rule], coverage: Coverage, actions, submit: Callable[[Event, str], object],
                  *, clock: Callable[[], float] = time.time, known_runs: set[str] | None = None,
-                 metrics=None, schedule_stops: bool = True) -> None:
+                 metrics=None, schedule_stops: bool = True, audit: AuditSink | None = None,
+                 panel_site: Callable[[str], tuple[str, str] | None] = lambda device: None) -> None:
         self.rules = tuple(rules)
         # Candidates by what is cheap to know first: alarm-class rules see only alarm changes;
         # device-event rules are looked up by the event's category (measured: with 200 rules, most
@@ -102,6 +104,8 @@ class LinkageEngine:
         self.counts = collections.Counter()
         #: False for a dry run: a lease's return home and a relay's stop are not waited for.
         self.schedule_stops = schedule_stops
+        #: Where a panel action's audit record goes (none for a dry run), and a panel's site for it.
+        self.audit, self.panel_site = audit, panel_site
 
     # --- deciding -----------------------------------------------------------------------------
     def matching(self, entry: Entry, event: Event) -> list[Rule]:
@@ -263,28 +267,42 @@ class LinkageEngine:
                    accepted: asyncio.Future) -> None:
         detail = self._describe(action, preset)
         await self._journal("started", target, {**attributes, **detail}, accepted)
+        media = ()
         try:
             outcome = await asyncio.wait_for(self._carry_out(rule, action, target, preset, trigger, attributes),
                                              action.timeout)
         except TimeoutError:
-            await self._journal("timed_out", target, {**attributes, **detail,
-                                                      "reason": f"no result within {action.timeout:g} s"})
-            return
+            phase, result = "timed_out", {"reason": f"no result within {action.timeout:g} s"}
         except CapabilityError as exc:
-            await self._journal("failed", target, {**attributes, **detail, "reason": str(exc)[:300]})
-            return
+            phase, result = "failed", {"reason": str(exc)[:300]}
         except asyncio.CancelledError:
             await asyncio.shield(self._journal("failed", target, {**attributes, **detail,
                                                                   "reason": "cancelled (rule restarted)"}))
             raise
         except Exception as exc:  # an adapter's surprise is this action's failure, nothing else's
             log.exception("linkage.action_error", rule=rule.id, action=action.kind, target=target)
-            await self._journal("failed", target, {**attributes, **detail, "reason": f"{type(exc).__name__}: {exc}"[:300]})
+            phase, result = "failed", {"reason": f"{type(exc).__name__}: {exc}"[:300]}
+        else:
+            if outcome is None:
+                return
+            phase = outcome.detail.pop("_phase", "done")
+            result, media = outcome.detail, outcome.media
+        sequence = await self._journal(phase, target, {**attributes, **detail, **result}, media=media)
+        if action.kind == "panel":
+            await self._audit_panel(rule, target, detail["command"], phase, result.get("reason", ""), attributes,
+                                    sequence)
+
+    async def _audit_panel(self, rule: Rule, panel: str, command: str, phase: str, reason: str,
+                           attributes: dict, result_sequence: int) -> None:
+        """A rule's panel command audited like an operator's (principal ``rule:<id>``)."""
+        if self.audit is None:
             return
-        if outcome is None:
-            return
-        phase = outcome.detail.pop("_phase", "done")
-        await self._journal(phase, target, {**attributes, **detail, **outcome.detail}, media=outcome.media)
+        record = panel_audit_record(
+            principal=f"rule:{rule.id}", role="rule", peer="", device=panel, command=command, via="rule", phase=phase,
+            reason=reason, site=self.panel_site(panel),
+            extra={"rule_version": rule.version, "run": attributes.get("run", ""),
+                   "result_sequence": str(result_sequence) if result_sequence else ""})
+        await asyncio.shield(self.audit(record))
 
     @staticmethod
     def _describe(action: Action, preset: str) -> dict:
@@ -453,12 +471,14 @@ class LinkageEngine:
 
     # --- journaling ---------------------------------------------------------------------------
     async def _journal(self, phase: str, device: str, attributes: dict, accepted: asyncio.Future | None = None,
-                       media=()) -> None:
+                       media=()) -> int:
+        """Journal an action's event; its sequence (0 when ``submit`` gives none: a dry run)."""
         self.counts[phase] += 1
         result = self.submit(action_event(phase, device, attributes, media), "linkage")
         try:
             if asyncio.isfuture(result):
-                await result
+                return int(await result or 0)
+            return 0
         finally:
             if accepted is not None and not accepted.done():
                 accepted.set_result(None)
