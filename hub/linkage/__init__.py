@@ -20,10 +20,10 @@ from hub.linkage._media import MediaItem, MediaRejected, MediaStore, sniff_type
 from hub.linkage._model import (
     DAYS, MODES, Action, CoveredSite, Coverage, Rule, Schedule, SiteSelector, TimeWindow, Trigger,
 )
-from hub.linkage._engine import CURSOR_NAME, MAX_DEPTH, LinkageEngine, LinkageService
+from hub.linkage._engine import CURSOR_NAME, MAX_DEPTH, NOTIFY_CURSOR_NAME, LinkageEngine, LinkageService
 from hub.linkage._wiring import build_linkage, media_store_for
 
 __all__ = ["CURSOR_NAME", "DAYS", "LINKAGE_CATEGORY", "MAX_DEPTH", "MODES", "Action", "CelError", "Condition",
            "CommandResult", "CoveredSite", "Coverage", "DeviceActions", "DryRunActions", "LinkageEngine", "LinkageService",
-           "MediaItem", "MediaRejected", "MediaStore", "Outcome", "PanelCommandRunner", "Rule", "Schedule", "SiteSelector", "TimeWindow",
+           "MediaItem", "MediaRejected", "MediaStore", "NOTIFY_CURSOR_NAME", "Outcome", "PanelCommandRunner", "Rule", "Schedule", "SiteSelector", "TimeWindow",
            "Trigger", "action_event", "attached_media", "build_linkage", "media_store_for", "compile_condition", "sniff_type"]
