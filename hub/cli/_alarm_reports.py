@@ -1,4 +1,4 @@
-"""`campus-hub audit` (every alarm command given, accepted or refused) and `campus-hub alarm-kpis`
+"""`campus-hub audit` (every alarm and fire-panel command given, accepted or refused) and `campus-hub alarm-kpis`
 (alarm KPIs per scope): read-only reports of AlarmService."""
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 
 def add_commands(commands, client_arguments: Callable[[argparse.ArgumentParser], None]) -> None:
-    audit = commands.add_parser("audit", help="every alarm command given, accepted or refused, newest first")
+    audit = commands.add_parser("audit", help="every alarm and fire-panel command given, accepted or refused, "
+                                "newest first")
     client_arguments(audit)
     audit.add_argument("--alarm", default="", metavar="ALARM_ID", help="only commands on this alarm")
     audit.add_argument("--principal", default="", metavar="SUBSCRIBER_ID", help="only this principal's commands")

@@ -8,7 +8,10 @@
   is a journaled event of category LINKAGE (:func:`action_event`).
 - :class:`MediaStore`: content-addressed snapshots with retention and signed URLs.
 - :class:`PanelCommandRunner`: an operator's panel command (DeviceCommandService), journaled
-  like an action with the operator as its actor.
+  like an action with the operator as its actor; every panel command, an operator's or a rule's,
+  also has an audit record (``audit.panel.<command>``, hub.linkage._audit) read by ``campus-hub audit``.
+- A notify still being tried when the hub stopped is resumed by its next start, from the journal
+  (the ``linkage.notify`` cursor, NOTIFY_CURSOR_NAME, stays before the oldest unfinished one).
 - :class:`DeviceActions` carries actions out through SPI capabilities; :class:`DryRunActions`
   only says what it would do (``campus-hub rules test``).
 """

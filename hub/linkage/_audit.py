@@ -3,9 +3,9 @@
 (``AlarmService.ListAudit``) shows who commanded which panel, from where, and what came of it.
 
 ``principal`` is the token's subscriber (an operator's command) or ``rule:<id>`` (a rule's);
-``details`` says ``device=… command=… via=grpc|cli|rule``, for the CLI also ``cli_user=`` (the
-login name the CLI reported; a claim, the principal is the token), and ``result_sequence=`` (the
-``linkage.action.<result>`` event). Outcome ``accepted`` when the panel took the command; else
+``details`` says ``device=… command=… via=grpc|cli|rule``, ``comment_chars=``, for the CLI
+``cli_user=`` (the login name the CLI reported; a claim, the principal is the token), for a rule
+``rule_version=`` and ``run=``, and ``result_sequence=`` (the ``linkage.action.<result>`` event). Outcome ``accepted`` when the panel took the command; else
 ``refused`` with ``code``: ``role`` or ``not_found`` (the hub refused it), ``failed`` or
 ``timed_out`` (the panel or its link did not take it; ``reason`` says why)."""
 from __future__ import annotations
@@ -37,5 +37,8 @@ def panel_audit_record(*, principal: str, role: str, peer: str, device: str, com
     region, school = site or ("", "")
     return AuditRecord(
         principal=principal, role=role, peer=peer[:200], action=command[:32], alarm_id="", outcome=outcome, code=code,
-        reason=reason, details=" ".join(f"{key}={value}" for key, value in details.items() if value)[:MAX_FIELD],
+        # Each value one printable word (a caller's device id or login name may be anything), so
+        # the details stay "key=value ..." for a reader to split.
+        reason=reason, details=" ".join(f"{key}={safe_claim(value)}" for key, value in details.items()
+                                        if safe_claim(value))[:MAX_FIELD],
         region=region, school=school, device=device if site is not None else "", subject="panel")

@@ -90,7 +90,7 @@ class PanelCommandRunner:
                      comment: str, via: str, cli_user: str, result_sequence: int = 0) -> None:
         if self.audit is None:
             return
-        extra = {"cli_user": cli_user, "comment": f"{len(comment)} chars" if comment else "",
+        extra = {"cli_user": cli_user, "comment_chars": str(len(comment)) if comment else "",
                  "result_sequence": str(result_sequence) if result_sequence else ""}
         record = panel_audit_record(principal=actor, role=role, peer=peer, device=device, command=command, via=via,
                                     phase=phase, reason=reason, site=self.site_of(device), extra=extra)

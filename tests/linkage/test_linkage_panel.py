@@ -168,7 +168,7 @@ async def test_every_panel_command_from_grpc_the_cli_and_a_rule_is_audited_and_r
     rule_record, police, other, reset, missing, refused_by_panel = zip(records, details)
     assert rule_record[1]["rule_version"] == "1" and rule_record[1]["run"].startswith("fire-silence@1#")
     assert "takes the 'supervisor' role" in police[0].reason and police[0].peer.startswith("ipv4:127.0.0.1:")
-    assert reset[1]["result_sequence"] == str(reset_sequence) and reset[1]["comment"] == "20"
+    assert reset[1]["result_sequence"] == str(reset_sequence) and reset[1]["comment_chars"] == "20"
     assert reset[0].at.seconds > 0
     assert "no device 'fp-9' in your scope" in missing[0].reason
     assert refused_by_panel[1]["cli_user"] == "duty-officer-li"
@@ -180,3 +180,22 @@ async def test_every_panel_command_from_grpc_the_cli_and_a_rule_is_audited_and_r
     assert [(s["action"], s["outcome"], s.get("code", "")) for s in shown] == [
         ("panel.acknowledge", "refused", "failed"), ("panel.reset", "refused", "not_found"),
         ("panel.reset", "accepted", "")]
+
+
+def test_the_device_and_cli_user_a_client_asks_or_claims_are_each_one_printable_word_of_the_audit_details():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from hub.linkage._audit import panel_audit_record, safe_claim
+
+    @given(st.text(max_size=300), st.text(max_size=100))
+    def check(claimed: str, asked_device: str) -> None:
+        kept = safe_claim(claimed)
+        assert len(kept) <= 64 and kept.isprintable() and not any(c.isspace() for c in kept)
+        record = panel_audit_record(principal="ops", role="supervisor", peer="ipv4:127.0.0.1:1", device=asked_device,
+                                    command="reset", via="cli", phase="not_found", extra={"cli_user": claimed})
+        fields = dict(part.split("=", 1) for part in record.details.split(" "))
+        assert fields["via"] == "cli" and fields["command"] == "reset"
+        assert fields.get("cli_user", "") == kept and fields.get("device", "") == safe_claim(asked_device)
+        assert record.outcome == "refused" and record.code == "not_found" and record.device == ""
+    check()
