@@ -14,7 +14,7 @@ from hub.config.problems import Path, Problem
 from hub.config.references import _Checker, entries, text_value
 from hub.config.source import Document, parse_yaml, read_yaml_file
 
-__all__ = ["check_linkage_references"]
+__all__ = ["check_linkage_references", "check_rule_file_references"]
 
 
 def check_linkage_references(doc: Document, base_dir: pathlib.Path | None = None) -> list[Problem]:
@@ -25,13 +25,7 @@ def check_linkage_references(doc: Document, base_dir: pathlib.Path | None = None
     if not isinstance(linkage, dict):
         return []
     check = _Checker(doc)
-    alarms = data.get("alarms") if isinstance(data.get("alarms"), dict) else {}
-    known = _Known(
-        devices={text_value(d.get("id")): i for i, d in entries(data, "devices") if text_value(d.get("id"))},
-        cameras={text_value(d.get("id")): i for i, d in entries(data, "devices")
-                 if text_value(d.get("id")) and text_value(d.get("kind")) == "camera"},
-        schools={text_value(s.get("school_id")): i for i, s in entries(data, "sites") if text_value(s.get("school_id"))},
-        classes={text_value(c.get("name")): i for i, c in entries(alarms, "classes") if text_value(c.get("name"))})
+    known = _known_of(doc)
     base = ("linkage",)
     for index, coverage in entries(linkage, "coverage"):
         check.known(base + ("coverage", index, "camera"), coverage.get("camera"), known.cameras, "camera",
@@ -49,6 +43,23 @@ def check_linkage_references(doc: Document, base_dir: pathlib.Path | None = None
                 problems += _check_rule_file(pathlib.Path(base_dir or pathlib.Path.cwd(), str(name)).resolve(),
                                              known, pathlib.Path(doc.file).name)
     return problems
+
+
+def check_rule_file_references(doc: Document, rules_path: str | pathlib.Path) -> list[Problem]:
+    """The problems of the rules file at ``rules_path`` (``campus-hub rules test``'s candidates)
+    naming what the hub config ``doc`` lacks."""
+    return _check_rule_file(pathlib.Path(rules_path), _known_of(doc), pathlib.Path(doc.file).name)
+
+
+def _known_of(doc: Document) -> _Known:
+    data = doc.data if isinstance(doc.data, dict) else {}
+    alarms = data.get("alarms") if isinstance(data.get("alarms"), dict) else {}
+    return _Known(
+        devices={text_value(d.get("id")): i for i, d in entries(data, "devices") if text_value(d.get("id"))},
+        cameras={text_value(d.get("id")): i for i, d in entries(data, "devices")
+                 if text_value(d.get("id")) and text_value(d.get("kind")) == "camera"},
+        schools={text_value(s.get("school_id")): i for i, s in entries(data, "sites") if text_value(s.get("school_id"))},
+        classes={text_value(c.get("name")): i for i, c in entries(alarms, "classes") if text_value(c.get("name"))})
 
 
 class _Known:
