@@ -3,6 +3,7 @@ Modbus TCP to our simulator (which acts on them) and to pymodbus' own server (wh
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import pathlib
 
 import pytest
@@ -98,23 +99,32 @@ async def test_a_command_to_a_panel_whose_link_is_down_fails_at_once():
         await run.stop()
 
 
-async def test_the_adapter_writes_the_command_register_of_pymodbus_own_server():
-    store = ModbusDeviceContext(hr=ModbusSequentialDataBlock(1, [0] * 1000))
+@contextlib.asynccontextmanager
+async def pymodbus_server(profile: str = "generic"):
+    """pymodbus' own server (unit 1: holding registers and coils that only store what is
+    written), an adapter polling it with ``profile``, and a client of it: (adapter run, client)."""
+    store = ModbusDeviceContext(hr=ModbusSequentialDataBlock(1, [0] * 1000),
+                                co=ModbusSequentialDataBlock(1, [False] * 100))
     server = ModbusTcpServer(ModbusServerContext(devices={1: store}, single=False), address=("127.0.0.1", 0))
     await server.serve_forever(background=True)
     port = server.transport.sockets[0].getsockname()[1]
-    run = Running([device("fp", port)])
+    run = Running([device("fp", port, profile=profile)])
+    client = AsyncModbusTcpClient("127.0.0.1", port=port)
     try:
         await run.online("fp")
-        await run.adapter.run_panel_command("fp", "acknowledge")
-        client = AsyncModbusTcpClient("127.0.0.1", port=port)
         await client.connect()
-        written = await client.read_holding_registers(902, count=1, device_id=1)
-        client.close()
-        assert written.registers == [1]
+        yield run, client
     finally:
+        client.close()
         await run.stop()
         await server.shutdown()
+
+
+async def test_the_adapter_writes_the_command_register_of_pymodbus_own_server():
+    async with pymodbus_server() as (run, client):
+        await run.adapter.run_panel_command("fp", "acknowledge")
+        written = await client.read_holding_registers(902, count=1, device_id=1)
+    assert written.registers == [1]
 
 
 def coil_profile(tmp_path) -> str:
@@ -159,21 +169,9 @@ async def test_coil_commands_written_by_the_adapter_make_the_simulated_panel_sil
 
 
 async def test_the_adapter_switches_the_command_coil_of_pymodbus_own_server(tmp_path):
-    store = ModbusDeviceContext(hr=ModbusSequentialDataBlock(1, [0] * 1000), co=ModbusSequentialDataBlock(1, [False] * 100))
-    server = ModbusTcpServer(ModbusServerContext(devices={1: store}, single=False), address=("127.0.0.1", 0))
-    await server.serve_forever(background=True)
-    port = server.transport.sockets[0].getsockname()[1]
-    run = Running([device("fp", port, profile=coil_profile(tmp_path))])
-    try:
-        await run.online("fp")
+    async with pymodbus_server(coil_profile(tmp_path)) as (run, client):
         await run.adapter.run_panel_command("fp", "silence")
-        client = AsyncModbusTcpClient("127.0.0.1", port=port)
-        await client.connect()
         keys = await client.read_coils(40, count=3, device_id=1)
         registers = await client.read_holding_registers(900, count=3, device_id=1)
-        client.close()
-        assert keys.bits[:3] == [False, True, False]  # the silence coil only
-        assert registers.registers == [0, 0, 0]  # and no register written instead
-    finally:
-        await run.stop()
-        await server.shutdown()
+    assert keys.bits[:3] == [False, True, False]  # the silence coil only
+    assert registers.registers == [0, 0, 0]  # and no register written instead
