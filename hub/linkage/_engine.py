@@ -583,6 +583,7 @@ class LinkageService(service.Service):
         self.run_blocking = run_blocking
         self._task: asyncio.Task | None = None
         self._retention: asyncio.Task | None = None
+        self._notify_cursor: JournalCursor | None = None
         self.position = 0
         self._advanced = asyncio.Event()
 
@@ -660,6 +661,8 @@ class LinkageService(service.Service):
             **attributes, "resumed": str(sequence), "reason": reason}), "linkage")
 
     async def _commit_notify_cursor(self) -> None:
+        if self._notify_cursor is None:
+            return  # (stopped before it started)
         low_water = self.engine.notify_low_water(self.journal.head)
         if low_water is not None and low_water > self._notify_cursor.position:
             self._notify_cursor.position = low_water
