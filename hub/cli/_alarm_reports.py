@@ -46,11 +46,19 @@ def cmd_audit(args) -> int:
 
 def audit_table(records) -> str:
     from hub.cli.render import _local_time, _table
-    rows = [("TIME", "PRINCIPAL", "ROLE", "ACTION", "ALARM", "OUTCOME", "PEER", "DETAILS")]
+    rows = [("TIME", "PRINCIPAL", "ROLE", "ACTION", "ALARM/PANEL", "OUTCOME", "PEER", "DETAILS")]
     for r in records:
         outcome = r.outcome if r.outcome == "accepted" else f"{r.outcome}: {r.code}"
-        rows.append((_local_time(r.at), r.principal, r.role, r.action, r.alarm_id, outcome, r.peer, r.details))
+        rows.append((_local_time(r.at), r.principal, r.role, r.action, r.alarm_id or _panel_of(r), outcome, r.peer,
+                     r.details))
     return _table(rows)
+
+
+def _panel_of(record) -> str:
+    """The panel a panel command's record names in its details (``device=fp-3 ...``)."""
+    if not record.action.startswith("panel."):
+        return ""
+    return next((part[len("device="):] for part in record.details.split(" ") if part.startswith("device=")), "")
 
 
 def cmd_alarm_kpis(args) -> int:

@@ -153,6 +153,10 @@ async def test_every_panel_command_from_grpc_the_cli_and_a_rule_is_audited_and_r
                 "--principal", "ops", "--json", stdout=asyncio.subprocess.PIPE)
             printed, _ = await listed.communicate()
             assert listed.returncode == 0
+            tabled = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "hub.cli", "audit", "--target", target, "--token", ALL_TOKEN,
+                "--principal", "rule:fire-silence", stdout=asyncio.subprocess.PIPE)
+            table, _ = await tabled.communicate()
     finally:
         await sim.stop()
     records = list(reversed(page.records))  # oldest first
@@ -180,6 +184,8 @@ async def test_every_panel_command_from_grpc_the_cli_and_a_rule_is_audited_and_r
     assert [(s["action"], s["outcome"], s.get("code", "")) for s in shown] == [
         ("panel.acknowledge", "refused", "failed"), ("panel.reset", "refused", "not_found"),
         ("panel.reset", "accepted", "")]
+    header, row = table.decode().splitlines()
+    assert row.split()[1:6] == ["rule:fire-silence", "rule", "panel.silence", "fp-1", "accepted"]
 
 
 def test_the_device_and_cli_user_a_client_asks_or_claims_are_each_one_printable_word_of_the_audit_details():
