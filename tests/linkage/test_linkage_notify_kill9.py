@@ -5,10 +5,8 @@ the notification exactly once, with the first process's idempotency key."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
-import sys
 import time
 
 import grpc
@@ -17,28 +15,16 @@ from twisted.web import server
 
 from hub.access import new_token
 from hub.api.grpc.client import HubClient, make_filter
+from hub.linkage import LINKAGE_CATEGORY
 from simulators.sia import SiaTransmitter
+from tests.alarms import test_restart_kill as restart_kill
+from tests.alarms.test_restart_kill import start
 from tests.kernel.test_cli import free_port
 from tests.linkage.test_linkage_notify_restart import DutySystem
 
-CLI = [sys.executable, "-m", "hub.cli"]
-LINKAGE = 12
-
-HUB_YAML = """\
-hub: {{id: notify-kill-hub}}
-journal: {{path: {journal}}}
-listeners:
-  grpc: {{address: "127.0.0.1:{grpc}"}}
-  metrics: null
-sites:
-  - {{school_id: sch-1, region_code: "140802"}}
-adapters:
-  - {{name: sia-main, type: sia, options: {{host: 127.0.0.1, tcp_port: {sia}, udp_port: null}}}}
-devices:
-  - {{id: panic-1, kind: panic_button, adapter: sia-main, site: {{school_id: sch-1, zone: gate}},
-     options: {{account: "1001"}}}}
-subscribers:
-  - {{id: duty, token_sha256: "${{DUTY_SHA}}", scope: {{all_regions: true}}, role: supervisor}}
+# The alarm restart test's hub (SIA panic button, a supervisor's token), with a notify rule for
+# its alarms instead of escalation.
+HUB_YAML = restart_kill.HUB_YAML.split("alarms:\n")[0].replace("restart-hub", "notify-kill-hub") + """\
 linkage:
   rules:
     - id: tell-duty
@@ -49,20 +35,12 @@ linkage:
                     timeout: 1h}}
 """
 
-
-async def start(config, digest, log) -> asyncio.subprocess.Process:
-    with open(log, "ab") as err:
-        return await asyncio.create_subprocess_exec(
-            *CLI, "run", "-c", str(config), env={**os.environ, "DUTY_SHA": digest}, stdout=asyncio.subprocess.DEVNULL,
-            stderr=err, start_new_session=True)  # its own process group: the journal store dies with it
-
-
 async def notify_events(client: HubClient, wanted, timeout: float = 30.0) -> list:
     """The journaled notify events (from the start of the journal) once ``wanted(events)`` holds."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            call = client.subscribe(make_filter(categories=[LINKAGE]), from_earliest=True, max_batch_delay_ms=10)
+            call = client.subscribe(make_filter(categories=[LINKAGE_CATEGORY]), from_earliest=True, max_batch_delay_ms=10)
             events = []
             try:
                 async with asyncio.timeout(1.0):
@@ -79,7 +57,6 @@ async def notify_events(client: HubClient, wanted, timeout: float = 30.0) -> lis
         assert time.monotonic() < deadline, f"timed out; notify events: {[e.type for e in events]}"
         await asyncio.sleep(0.1)
 
-
 async def answering(client: HubClient, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -90,10 +67,8 @@ async def answering(client: HubClient, timeout: float = 30.0) -> None:
             assert time.monotonic() < deadline, "the hub never answered"
             await asyncio.sleep(0.1)
 
-
 def phases(events) -> list[str]:
     return [e.type.rsplit(".", 1)[1] for e in events]
-
 
 async def test_a_notify_cut_short_by_kill_9_is_sent_once_by_the_restarted_process(tmp_path):
     from twisted.internet import reactor
@@ -102,6 +77,7 @@ async def test_a_notify_cut_short_by_kill_9_is_sent_once_by_the_restarted_proces
     grpc_port, sia_port, duty_port = free_port(), free_port(), free_port()
     config = tmp_path / "hub.yaml"
     config.write_text(HUB_YAML.format(journal=tmp_path / "j.db", grpc=grpc_port, sia=sia_port, duty=duty_port))
+    assert "alarms:" not in config.read_text() and "sia-main" in config.read_text()
     log = tmp_path / "hub.log"
     duty = DutySystem()
     listening = None
