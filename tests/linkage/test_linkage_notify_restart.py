@@ -45,7 +45,7 @@ def section(url: str, **notify) -> dict:
 
 async def notify_entries(hub) -> list[tuple[int, str, dict]]:
     """(sequence, phase, attributes) of every journaled notify event."""
-    entries = await JournalCursor.at(hub.journal, 0).read(100_000)
+    entries = await JournalCursor.at(hub.journal, hub.journal.earliest - 1).read(100_000)
     return [(entry.seq, entry.type.rsplit(".", 1)[1], dict(event.attributes)) for entry in entries
             if entry.category == LINKAGE_CATEGORY and (event := entry.event()).attributes.get("action") == "notify"]
 
@@ -98,3 +98,32 @@ async def test_a_notify_whose_rule_is_gone_after_the_restart_is_journaled_failed
         events = await linkage_events(hub, lambda es: ("failed", "notify", "pb-1") in phases(es), "notify failed")
     failed = events[-1]
     assert failed.attributes["reason"] == "not resumed after a restart: rule 'tell-duty' no longer has this notify"
+
+
+async def test_a_notify_whose_trigger_retention_deleted_before_the_restart_is_journaled_failed_not_sent(tmp_path):
+    from hub.journal import Journal
+
+    url = f"http://127.0.0.1:{free_port()}/duty"
+    devices = [other_device("pb-1", "panic_button", zone="gate")]
+    async with linkage_hub(tmp_path, devices, section(url)) as hub:
+        trigger = await hub.submit(panic(), "test")
+        await linkage_events(hub, lambda es: ("started", "notify", "pb-1") in phases(es), "notify started")
+    # Retention, while the hub is down, deletes the trigger but not the notify's start after it.
+    journal = Journal(str(tmp_path / "journal.db"), max_age=3600.0)
+    await journal.open()
+    try:
+        entries = await JournalCursor.at(journal, 0).read(1000)
+        [triggered] = [entry for entry in entries if entry.seq == trigger]
+        [started] = [entry for entry in entries if entry.type == "linkage.action.started"]
+        assert triggered.received_at < started.received_at
+        await journal.apply_retention(now=(triggered.received_at + started.received_at) / 2 + 3600.0)
+        assert journal.earliest > trigger and journal.earliest <= started.seq
+    finally:
+        await journal.close()
+    async with linkage_hub(tmp_path, devices, section(url)) as hub:
+        await hub.linkage.engine.drain()
+        after_restart = await notify_entries(hub)
+    assert [phase for _, phase, _ in after_restart] == ["started", "failed"]
+    failed = after_restart[1][2]
+    assert failed["resumed"] == str(started.seq)
+    assert failed["reason"] == f"not resumed after a restart: its trigger (sequence {trigger}) is no longer in the journal"
