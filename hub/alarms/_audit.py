@@ -1,7 +1,10 @@
-"""The audit of alarm commands: every command a principal gives, accepted or refused, is a
+"""The audit of commands: every alarm command a principal gives, accepted or refused, is a
 journaled event of category AUDIT (type ``audit.alarm.<action>``) naming the principal, its role,
 its network peer, the time, the alarm, what was asked and the outcome, so ``campus-hub audit``
-(``AlarmService.ListAudit``) reads it back from the journal alone.
+(``AlarmService.ListAudit``) reads it back from the journal alone. A fire panel's command
+(reset, silence, acknowledge; from an operator or a linkage rule) is audited in the same form,
+``subject`` "panel" (type ``audit.panel.<command>``, the panel as its device; see
+hub.linkage._audit).
 
 A record carries the site of the alarm it concerns (so that jurisdiction's supervisors see who
 touched its alarms); a record about an id that names no alarm has no site. Records are written by
@@ -17,6 +20,8 @@ from hub.journal import Entry
 
 AUDIT_CATEGORY = Category.CATEGORY_AUDIT
 TYPE_PREFIX = "audit.alarm."
+#: What a record is about: an alarm (AlarmService's commands) or a panel (DeviceCommandService, rules).
+SUBJECTS = ("alarm", "panel")
 ACCEPTED, REFUSED = "accepted", "refused"
 #: Longest text of a record's fields (a 1 MB comment is recorded by its length, not kept).
 MAX_FIELD = 256
@@ -43,6 +48,8 @@ class AuditRecord:
     device: str = ""
     #: The record's journal sequence (0 before it is journaled).
     sequence: int = 0
+    #: One of SUBJECTS.
+    subject: str = "alarm"
 
 
 _TEXT_FIELDS = ("principal", "role", "peer", "action", "alarm_id", "outcome", "code", "reason", "details")
@@ -53,7 +60,7 @@ def audit_event(record: AuditRecord) -> Event:
     attributes = {name: getattr(record, name)[:MAX_FIELD] for name in _TEXT_FIELDS}
     attributes["revision"] = str(record.revision)
     at = record.at or time.time()
-    event = new_event(device_id=record.device, type=TYPE_PREFIX + record.action, category=AUDIT_CATEGORY,
+    event = new_event(device_id=record.device, type=f"audit.{record.subject}.{record.action}", category=AUDIT_CATEGORY,
                       severity=Severity.SEVERITY_INFO if record.outcome == ACCEPTED else Severity.SEVERITY_WARNING,
                       state=State.STATE_MOMENTARY, occurred_at=at, attributes=attributes)
     event.site.region_code, event.site.school_id = record.region, record.school
@@ -69,8 +76,10 @@ def audit_of(entry: Entry) -> AuditRecord:
     event = entry.event()
     attributes = event.attributes
     values = {name: attributes.get(name, "") for name in _TEXT_FIELDS}
+    subject = entry.type.split(".")[1] if entry.type.count(".") >= 2 else "alarm"
     return AuditRecord(**values, revision=int(attributes.get("revision", "0") or 0), at=entry.received_at,
-                       region=entry.region, school=entry.school, device=entry.device, sequence=entry.seq)
+                       region=entry.region, school=entry.school, device=entry.device, sequence=entry.seq,
+                       subject=subject)
 
 
 class RateLimitedLog:

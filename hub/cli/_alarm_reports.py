@@ -1,4 +1,4 @@
-"""`campus-hub audit` (every alarm command given, accepted or refused) and `campus-hub alarm-kpis`
+"""`campus-hub audit` (every alarm and fire-panel command given, accepted or refused) and `campus-hub alarm-kpis`
 (alarm KPIs per scope): read-only reports of AlarmService."""
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 
 def add_commands(commands, client_arguments: Callable[[argparse.ArgumentParser], None]) -> None:
-    audit = commands.add_parser("audit", help="every alarm command given, accepted or refused, newest first")
+    audit = commands.add_parser("audit", help="every alarm and fire-panel command given, accepted or refused, "
+                                "newest first")
     client_arguments(audit)
     audit.add_argument("--alarm", default="", metavar="ALARM_ID", help="only commands on this alarm")
     audit.add_argument("--principal", default="", metavar="SUBSCRIBER_ID", help="only this principal's commands")
@@ -45,11 +46,19 @@ def cmd_audit(args) -> int:
 
 def audit_table(records) -> str:
     from hub.cli.render import _local_time, _table
-    rows = [("TIME", "PRINCIPAL", "ROLE", "ACTION", "ALARM", "OUTCOME", "PEER", "DETAILS")]
+    rows = [("TIME", "PRINCIPAL", "ROLE", "ACTION", "ALARM/PANEL", "OUTCOME", "PEER", "DETAILS")]
     for r in records:
         outcome = r.outcome if r.outcome == "accepted" else f"{r.outcome}: {r.code}"
-        rows.append((_local_time(r.at), r.principal, r.role, r.action, r.alarm_id, outcome, r.peer, r.details))
+        rows.append((_local_time(r.at), r.principal, r.role, r.action, r.alarm_id or _panel_of(r), outcome, r.peer,
+                     r.details))
     return _table(rows)
+
+
+def _panel_of(record) -> str:
+    """The panel a panel command's record names in its details (``device=fp-3 ...``)."""
+    if not record.action.startswith("panel."):
+        return ""
+    return next((part[len("device="):] for part in record.details.split(" ") if part.startswith("device=")), "")
 
 
 def cmd_alarm_kpis(args) -> int:

@@ -7,7 +7,7 @@
   campus-hub alarms ...             table of alarms (retained, or --state ...)
   campus-hub alarm ack ID --revision N    acknowledge an alarm as you saw it
   campus-hub alarm assign|comment|shelve|close ID ...    the rest of an alarm's handling
-  campus-hub audit                  every alarm command given, accepted or refused
+  campus-hub audit                  every alarm and panel command given, accepted or refused
   campus-hub panel reset DEVICE     a fire panel's reset / silence / acknowledge (supervisors)
   campus-hub report connectivity|compliance    联网率/在线率 and test compliance (table, csv, xlsx)
   campus-hub ledger list|register|move|comment|photo|history|supervise|stats   the hazard ledger (隐患台账)

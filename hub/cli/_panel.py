@@ -1,5 +1,6 @@
 """`campus-hub panel reset|silence|acknowledge DEVICE`: an operator's fire-panel command
-(DeviceCommandService, supervisor role), journaled with who gave it and why."""
+(DeviceCommandService, supervisor role), journaled with who gave it and why; its audit record
+says it came from the CLI and the login name that ran it."""
 from __future__ import annotations
 
 import argparse
@@ -19,6 +20,14 @@ def add_commands(commands, client_arguments: Callable[[argparse.ArgumentParser],
     panel.set_defaults(handler=cmd_panel)
 
 
+def login_name() -> str:
+    import getpass
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (a container's numeric uid)
+        return ""
+
+
 def cmd_panel(args) -> int:
     from hub.api.grpc.client import HubClient
     from hub.cli._main import _need_token, _run_client
@@ -29,7 +38,7 @@ def cmd_panel(args) -> int:
 
     async def send() -> int:
         async with HubClient(args.target, token, ca_file=args.ca) as client:
-            sequence = await client.run_panel_command(args.device, args.command, args.comment)
+            sequence = await client.run_panel_command(args.device, args.command, args.comment, cli_user=login_name())
         print(f"{args.device}: {args.command} done (journal sequence {sequence})")
         return 0
     return _run_client(send(), args.target)

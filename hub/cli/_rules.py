@@ -30,6 +30,17 @@ def add_rules_commands(commands) -> None:
     test.set_defaults(handler=cmd_rules_test)
 
 
+def _references(config_path: str, rules_path: str) -> list:
+    """The candidates' cameras, devices, classes and schools the hub config lacks (as a rule file
+    of that config would be checked)."""
+    from hub.config.linkage_references import check_rule_file_references
+    from hub.config.source import parse_yaml, read_yaml_file
+
+    text, _ = read_yaml_file(config_path)
+    doc, _ = parse_yaml(text, config_path) if text is not None else (None, [])
+    return check_rule_file_references(doc, rules_path) if doc is not None else []
+
+
 def _epoch(text: str, zone: zoneinfo.ZoneInfo) -> float:
     try:
         moment = _dt.datetime.fromisoformat(text)
@@ -50,6 +61,8 @@ def cmd_rules_test(args) -> int:
         print(exc, file=sys.stderr)
         return 2
     candidates, problems = load_rules_file(args.rules_file)
+    if not problems and candidates is not None:
+        problems = _references(args.config, args.rules_file)
     if problems or candidates is None:
         for problem in problems:
             print(problem, file=sys.stderr)

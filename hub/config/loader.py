@@ -67,7 +67,7 @@ def _collect_text(text: str, source_name: str, base_dir: pathlib.Path, env: Mapp
     except pydantic.ValidationError as exc:
         problems += validation_problems(exc, doc, model=HubConfig, data=doc.data, substituted=substituted)
     problems += check_references(doc)
-    problems += check_linkage_references(doc)
+    problems += check_linkage_references(doc, base_dir)
     options = check_plugin_options(doc, substituted, base_dir)
     problems += options.problems
     if problems:

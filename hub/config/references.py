@@ -71,7 +71,10 @@ class _Checker:
                 first[value] = index
         return first
 
-    def known(self, path: Path, value: Any, names: dict[str, int], what: str, where: str) -> None:
+    def known(self, path: Path, value: Any, names: dict[str, int], what: str, where: str, *,
+              context: str = "") -> None:
+        """A problem at ``path`` unless ``value`` is one of ``names``; ``context`` starts its
+        message (``rule 'gate-panic': ``)."""
         value = text_value(value)
         if value is None or value in names:
             return
@@ -79,7 +82,7 @@ class _Checker:
                     else f"an entry in {where} (there are none yet)")
         # Suggest a near name only when the list is too long to show; ids like sch-1 / sch-2 are all "near".
         hint = _did_you_mean(value, names) if len(names) > _SHOWN else ""
-        self.add(path, f"unknown {what} {value!r}{hint}", expected)
+        self.add(path, f"{context}unknown {what} {value!r}{hint}", expected)
 
 
 def check_references(doc: Document) -> list[Problem]:

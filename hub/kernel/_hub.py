@@ -228,7 +228,8 @@ class Hub(service.MultiService):
         media_api = MediaApi(self.api, self.media, self.linkage.run_blocking)
         self.grpc = GrpcService(self.api, settings.grpc_address, settings.tls, AlarmApi(self.api, self.alarms),
                                 more=[(MEDIA_SERVICE_NAME, media_api.handlers())])
-        commands = PanelCommandRunner(self.linkage.engine.actions, self.pipeline.submit)
+        commands = PanelCommandRunner(self.linkage.engine.actions, self.pipeline.submit, audit=self.alarms.record,
+                                      site_of=self._site_of)
         self.grpc.add_service(COMMAND_SERVICE_NAME, DeviceCommandApi(self.api, self.registry, commands).handlers())
         if self.reports is not None or self.ledger is not None:
             self.report_metrics = ReportMetrics(self.metrics.registry, self.reports,
@@ -248,6 +249,11 @@ class Hub(service.MultiService):
             RetentionService(self.journal, settings.retention_interval).setServiceParent(self)
         self._started: list[service.IService] = []
         self._stopping: asyncio.Future[None] | None = None
+
+    def _site_of(self, device_id: str) -> tuple[str, str] | None:
+        """A configured device's (region, school); None for an id no device has."""
+        entry = self.registry.get(device_id)
+        return None if entry is None else (entry.spec.site.region_code, entry.spec.site.school_id)
 
     def _builder(self, instance: AdapterInstance):
         def build() -> Adapter:

@@ -24,18 +24,21 @@ from twisted.application import service
 
 from hub.alarms import alarm_id
 from hub.events import Event, State, new_event, parse_category, parse_severity
-from hub.journal import Entry, Journal, JournalCursor
+from hub.journal import Entry, Journal, JournalCursor, RetentionExceeded
 from hub.tasks import cancel_and_wait
 from hub.linkage._actions import Outcome
+from hub.linkage._audit import AuditSink, panel_audit_record
 from hub.linkage._journaled import LINKAGE_CATEGORY, action_event
 from hub.linkage._model import Action, Coverage, Rule
 from hub.spi import CapabilityError
 
 log = structlog.get_logger("linkage")
 
-__all__ = ["LinkageEngine", "LinkageService", "CURSOR_NAME", "MAX_DEPTH"]
+__all__ = ["LinkageEngine", "LinkageService", "CURSOR_NAME", "MAX_DEPTH", "NOTIFY_CURSOR_NAME"]
 
 CURSOR_NAME = "linkage"
+#: Before the oldest notify not yet finished: where the next start looks for notifies to resume.
+NOTIFY_CURSOR_NAME = "linkage.notify"
 MAX_DEPTH = 3
 READ_BATCH = 500
 #: Runs of one rule waiting (queued) or running at once (parallel) beyond which triggers are dropped.
@@ -72,7 +75,8 @@ class LinkageEngine:
 
     def __init__(self, rules: Sequence[Rule], coverage: Coverage, actions, submit: Callable[[Event, str], object],
                  *, clock: Callable[[], float] = time.time, known_runs: set[str] | None = None,
-                 metrics=None, schedule_stops: bool = True) -> None:
+                 metrics=None, schedule_stops: bool = True, audit: AuditSink | None = None,
+                 panel_site: Callable[[str], tuple[str, str] | None] = lambda device: None) -> None:
         self.rules = tuple(rules)
         # Candidates by what is cheap to know first: alarm-class rules see only alarm changes;
         # device-event rules are looked up by the event's category (measured: with 200 rules, most
@@ -102,6 +106,14 @@ class LinkageEngine:
         self.counts = collections.Counter()
         #: False for a dry run: a lease's return home and a relay's stop are not waited for.
         self.schedule_stops = schedule_stops
+        #: Where a panel action's audit record goes (none for a dry run), and a panel's site for it.
+        self.audit, self.panel_site = audit, panel_site
+        #: Notifies started and not finished: action id -> sequence of their started event (None
+        #: while it is being journaled). What LinkageService's notify cursor may be committed at.
+        self.open_notifies: dict[str, int | None] = {}
+        #: Set by cancel() (the hub stops): a notify cut short is left open in the journal, for the
+        #: next start to resume, instead of being journaled failed.
+        self.stopping = False
 
     # --- deciding -----------------------------------------------------------------------------
     def matching(self, entry: Entry, event: Event) -> list[Rule]:
@@ -262,29 +274,95 @@ class LinkageEngine:
     async def _one(self, rule: Rule, action: Action, target: str, preset: str, attributes: dict, trigger: Trigger,
                    accepted: asyncio.Future) -> None:
         detail = self._describe(action, preset)
-        await self._journal("started", target, {**attributes, **detail}, accepted)
+        notify = action.kind == "notify"
+        action_id = attributes["action_id"]
+        if notify:
+            self.open_notifies[action_id] = None
+        left_open = False
+        try:
+            started = await self._journal("started", target, {**attributes, **detail}, accepted)
+            if notify:
+                self.open_notifies[action_id] = started
+            await self._finish(rule, action, target, preset, attributes, detail, trigger)
+        except asyncio.CancelledError:
+            left_open = notify and self.stopping
+            raise
+        finally:
+            if notify and not left_open:
+                self.open_notifies.pop(action_id, None)
+
+    async def _finish(self, rule: Rule, action: Action, target: str, preset: str, attributes: dict, detail: dict,
+                      trigger: Trigger) -> None:
+        """Carry out a started action and journal its result (and a panel command's audit)."""
+        media = ()
         try:
             outcome = await asyncio.wait_for(self._carry_out(rule, action, target, preset, trigger, attributes),
                                              action.timeout)
         except TimeoutError:
-            await self._journal("timed_out", target, {**attributes, **detail,
-                                                      "reason": f"no result within {action.timeout:g} s"})
-            return
+            phase, result = "timed_out", {"reason": f"no result within {action.timeout:g} s"}
         except CapabilityError as exc:
-            await self._journal("failed", target, {**attributes, **detail, "reason": str(exc)[:300]})
-            return
+            phase, result = "failed", {"reason": str(exc)[:300]}
         except asyncio.CancelledError:
-            await asyncio.shield(self._journal("failed", target, {**attributes, **detail,
-                                                                  "reason": "cancelled (rule restarted)"}))
+            if not (self.stopping and action.kind == "notify"):  # (a stopped notify resumes at the next start)
+                await asyncio.shield(self._journal("failed", target, {**attributes, **detail,
+                                                                      "reason": "cancelled (rule restarted)"}))
             raise
         except Exception as exc:  # an adapter's surprise is this action's failure, nothing else's
             log.exception("linkage.action_error", rule=rule.id, action=action.kind, target=target)
-            await self._journal("failed", target, {**attributes, **detail, "reason": f"{type(exc).__name__}: {exc}"[:300]})
+            phase, result = "failed", {"reason": f"{type(exc).__name__}: {exc}"[:300]}
+        else:
+            if outcome is None:
+                return
+            phase = outcome.detail.pop("_phase", "done")
+            result, media = outcome.detail, outcome.media
+        sequence = await self._journal(phase, target, {**attributes, **detail, **result}, media=media)
+        if action.kind == "panel":
+            await self._audit_panel(rule, target, detail["command"], phase, result.get("reason", ""), attributes,
+                                    sequence)
+
+    def resume_notify(self, rule: Rule, action: Action, started_sequence: int, started: Event,
+                      trigger: Trigger) -> None:
+        """Carry on with a notify a previous run of the hub started and did not finish (its
+        ``started`` event, at ``started_sequence``): sent again with the same idempotency key, only
+        its result is journaled (``resumed``: the sequence of the start it finishes)."""
+        attributes = {**started.attributes, "resumed": str(started_sequence)}
+        detail = self._describe(action, "")
+        action_id = attributes["action_id"]
+        self.open_notifies[action_id] = started_sequence
+
+        async def resume() -> None:
+            left_open = False
+            try:
+                await self._finish(rule, action, started.source_device_id, "", attributes, detail, trigger)
+            except asyncio.CancelledError:
+                left_open = self.stopping
+                raise
+            except Exception:
+                log.exception("linkage.resume_failed", rule=rule.id, action_id=action_id)
+            finally:
+                if not left_open:
+                    self.open_notifies.pop(action_id, None)
+        self._track(asyncio.get_running_loop().create_task(resume()))
+
+    def notify_low_water(self, head: int) -> int | None:
+        """Where the notify cursor may be committed: before the oldest open notify's start, or
+        ``head`` when none is open; None while a start is still being journaled."""
+        sequences = list(self.open_notifies.values())
+        if any(sequence is None for sequence in sequences):
+            return None
+        return min(sequences) - 1 if sequences else head
+
+    async def _audit_panel(self, rule: Rule, panel: str, command: str, phase: str, reason: str,
+                           attributes: dict, result_sequence: int) -> None:
+        """A rule's panel command audited like an operator's (principal ``rule:<id>``)."""
+        if self.audit is None:
             return
-        if outcome is None:
-            return
-        phase = outcome.detail.pop("_phase", "done")
-        await self._journal(phase, target, {**attributes, **detail, **outcome.detail}, media=outcome.media)
+        record = panel_audit_record(
+            principal=f"rule:{rule.id}", role="rule", peer="", device=panel, command=command, via="rule", phase=phase,
+            reason=reason, site=self.panel_site(panel),
+            extra={"rule_version": rule.version, "run": attributes.get("run", ""),
+                   "result_sequence": str(result_sequence) if result_sequence else ""})
+        await asyncio.shield(self.audit(record))
 
     @staticmethod
     def _describe(action: Action, preset: str) -> dict:
@@ -395,7 +473,9 @@ class LinkageEngine:
     async def _notify(self, rule: Rule, action: Action, trigger: Trigger, attributes: dict) -> Outcome:
         params = action.params
         event = trigger.event
-        body = {"rule": rule.id, "rule_version": rule.version, "action_id": attributes["action_id"],
+        # (A notify resumed after a restart says the version that started it.)
+        body = {"rule": rule.id, "rule_version": attributes.get("rule_version", rule.version),
+                "action_id": attributes["action_id"],
                 "alarm_id": trigger.alarm_id, "event": {
                     "sequence": trigger.sequence, "type": event.type, "device": event.source_device_id,
                     "school_id": event.site.school_id, "region_code": event.site.region_code,
@@ -453,12 +533,14 @@ class LinkageEngine:
 
     # --- journaling ---------------------------------------------------------------------------
     async def _journal(self, phase: str, device: str, attributes: dict, accepted: asyncio.Future | None = None,
-                       media=()) -> None:
+                       media=()) -> int:
+        """Journal an action's event; its sequence (0 when ``submit`` gives none: a dry run)."""
         self.counts[phase] += 1
         result = self.submit(action_event(phase, device, attributes, media), "linkage")
         try:
             if asyncio.isfuture(result):
-                await result
+                return int(await result or 0)
+            return 0
         finally:
             if accepted is not None and not accepted.done():
                 accepted.set_result(None)
@@ -469,6 +551,7 @@ class LinkageEngine:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
     async def cancel(self) -> None:
+        self.stopping = True
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*list(self.tasks), return_exceptions=True)
@@ -500,12 +583,15 @@ class LinkageService(service.Service):
         self.run_blocking = run_blocking
         self._task: asyncio.Task | None = None
         self._retention: asyncio.Task | None = None
+        self._notify_cursor: JournalCursor | None = None
         self.position = 0
         self._advanced = asyncio.Event()
 
     async def start(self) -> None:
         cursor = await JournalCursor.named(self.journal, CURSOR_NAME, create_at=self.journal.head)
         await self._known_runs(cursor.position)
+        self._notify_cursor = await JournalCursor.named(self.journal, NOTIFY_CURSOR_NAME, create_at=self.journal.head)
+        await self._resume_notifies(self._notify_cursor.position)
         self.position = cursor.position
         loop = asyncio.get_running_loop()
         self._task = loop.create_task(self._follow(cursor))
@@ -523,10 +609,70 @@ class LinkageService(service.Service):
                     if run:
                         self.engine.known_runs.add(run)
 
+    async def _resume_notifies(self, after: int) -> None:
+        """Resume every notify started after ``after`` that has no result in the journal (the hub
+        stopped, or died, while it was being tried): from its started event and its trigger's
+        entry, with the rule's current settings; one whose rule no longer has it, or whose trigger
+        retention deleted, is journaled failed instead."""
+        started: dict[str, tuple[int, Event]] = {}
+        position = after
+        while True:
+            entries, position = await self.journal.read_indexed_after(position, READ_BATCH)
+            for entry in entries:
+                if entry.category != LINKAGE_CATEGORY:
+                    continue
+                event = entry.event()
+                if event.attributes.get("action") != "notify":
+                    continue
+                if entry.type == "linkage.action.started":
+                    started[event.attributes.get("action_id", "")] = (entry.seq, event)
+                else:
+                    started.pop(event.attributes.get("action_id", ""), None)
+            if len(entries) < READ_BATCH:
+                break
+        rules = {rule.id: rule for rule in self.engine.rules}
+        for sequence, event in sorted(started.values(), key=lambda pair: pair[0]):
+            await self._resume_notify(sequence, event, rules)
+
+    async def _resume_notify(self, sequence: int, event: Event, rules: dict[str, Rule]) -> None:
+        attributes = event.attributes
+        rule = rules.get(attributes.get("rule", ""))
+        index = attributes.get("action_id", "")[len(attributes.get("run", "")) + 1:].split("/", 1)[0]
+        action = (rule.actions[int(index)] if rule is not None and index.isascii() and index.isdigit()
+                  and int(index) < len(rule.actions) else None)
+        trigger_sequence = attributes.get("trigger_sequence", "")
+        trigger = None
+        if trigger_sequence.isascii() and trigger_sequence.isdigit():
+            try:
+                [trigger] = await JournalCursor.at(self.journal, int(trigger_sequence) - 1).read(1) or [None]
+            except RetentionExceeded:
+                pass
+        if action is None or action.kind != "notify":
+            reason = f"not resumed after a restart: rule {attributes.get('rule', '')!r} no longer has this notify"
+        elif trigger is None or trigger.seq != int(trigger_sequence):
+            reason = f"not resumed after a restart: its trigger (sequence {trigger_sequence}) is no longer in the journal"
+        else:
+            log.info("linkage.notify_resumed", rule=rule.id, action_id=attributes.get("action_id"), started=sequence)
+            self.engine.resume_notify(rule, action, sequence, event, Trigger(
+                trigger.seq, trigger.event(), attributes.get("alarm_id", "")))
+            return
+        self.engine.counts["failed"] += 1
+        await self.engine.submit(action_event("failed", event.source_device_id, {
+            **attributes, "resumed": str(sequence), "reason": reason}), "linkage")
+
+    async def _commit_notify_cursor(self) -> None:
+        if self._notify_cursor is None:
+            return  # (stopped before it started)
+        low_water = self.engine.notify_low_water(self.journal.head)
+        if low_water is not None and low_water > self._notify_cursor.position:
+            self._notify_cursor.position = low_water
+            await self._notify_cursor.commit()
+
     async def stop(self) -> None:
         self.stopService()
         await cancel_and_wait((self._retention, self._task))
         await self.engine.cancel()
+        await self._commit_notify_cursor()  # (the notifies cut short stay after it)
 
     async def wait_beyond(self, position: int) -> None:
         while self.position <= position:
@@ -543,6 +689,7 @@ class LinkageService(service.Service):
             if accepted:
                 await asyncio.gather(*accepted)
             await cursor.commit()
+            await self._commit_notify_cursor()
             self.position = cursor.position
             advanced, self._advanced = self._advanced, asyncio.Event()
             advanced.set()

@@ -6,7 +6,9 @@ priority). Attributes: ``rule``, ``rule_version``, ``run`` (``<rule>@<version>#<
 ``action`` (snapshot, ptz_preset, ptz_home, relay, relay_off, panel, notify, raise), ``action_id``
 (the idempotency key: run/index/target), ``target``, ``trigger_sequence``, ``alarm_id`` (the alarm
 the trigger is or makes), ``reason`` (why it failed) and the action's own details. A snapshot's
-done event carries the stored picture as a MediaRef (``media:<sha256>``).
+done event carries the stored picture as a MediaRef (``media:<sha256>``). The result of a notify
+resumed after a restart has ``resumed``: the sequence of the start (by the earlier run of the hub)
+it finishes.
 """
 from __future__ import annotations
 

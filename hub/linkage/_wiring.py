@@ -47,5 +47,10 @@ def build_linkage(hub, rules: Sequence[Rule], coverage: Coverage, media: MediaSt
         return {"region_code": site.region_code, "school_id": site.school_id, "building": site.building,
                 "floor": site.floor, "zone": site.zone}
 
-    engine = LinkageEngine(rules, coverage, DeviceActions(capability, media, run_blocking, site_of), hub.pipeline.submit)
+    def panel_site(device_id: str) -> tuple[str, str] | None:
+        entry = hub.registry.get(device_id)
+        return None if entry is None else (entry.spec.site.region_code, entry.spec.site.school_id)
+
+    engine = LinkageEngine(rules, coverage, DeviceActions(capability, media, run_blocking, site_of), hub.pipeline.submit,
+                           audit=hub.alarms.record, panel_site=panel_site)
     return LinkageService(hub.journal, engine, media=media, run_blocking=run_blocking)

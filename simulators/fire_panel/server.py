@@ -228,7 +228,8 @@ class FirePanelSimulator:
         for command in model.profile.commands:  # command registers outside the polled blocks
             if not any(b.table == command.table and b.start <= command.address < b.end for b in model.profile.blocks):
                 layout[command.table].append(
-                    SimData(command.address, values=[False] * 16, datatype=DataType.BITS) if command.table.is_bits
+                    # One bit each: two command coils side by side must not overlap.
+                    SimData(command.address, values=[False], datatype=DataType.BITS) if command.table.is_bits
                     else SimData(command.address, count=1, datatype=DataType.REGISTERS))
         for table, blocks in layout.items():
             blocks.sort(key=lambda data: data.address)

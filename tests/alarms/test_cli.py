@@ -90,7 +90,7 @@ async def test_audit_from_the_command_line(alarm_hub):
     code, out, err = await run_cli("audit", *supervisor)
     assert code == 0, err
     header, forced, denied = out.splitlines()
-    assert header.split()[:6] == ["TIME", "PRINCIPAL", "ROLE", "ACTION", "ALARM", "OUTCOME"]
+    assert header.split()[:6] == ["TIME", "PRINCIPAL", "ROLE", "ACTION", "ALARM/PANEL", "OUTCOME"]
     assert forced.split()[1:6] == ["ops", "supervisor", "acknowledge", PANIC, "accepted"] and "force=true" in forced
     assert denied.split()[1:7] == ["police-yanhu", "operator", "acknowledge", PANIC, "refused:", "role"]
     code, out, err = await run_cli("audit", "--refused", "--json", *supervisor)

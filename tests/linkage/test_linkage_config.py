@@ -95,8 +95,8 @@ def test_missing_cameras_devices_and_classes_are_problems_at_their_lines(tmp_pat
         """, tmp_path)
     assert found == [
         "hub.yaml:13: unknown camera 'cam-9'", "hub.yaml:13: unknown camera 'pb-1'",
-        "hub.yaml:16: unknown alarm class 'fires'", "hub.yaml:18: unknown camera 'cam-7'",
-        "hub.yaml:19: unknown device 'strobe-1'"]
+        "hub.yaml:16: rule 'r1': unknown alarm class 'fires'", "hub.yaml:18: rule 'r1': unknown camera 'cam-7'",
+        "hub.yaml:19: rule 'r1': unknown device 'strobe-1'"]
 
 
 def test_a_relay_without_a_stop_and_a_rule_raising_its_own_trigger_are_problems(tmp_path):
@@ -120,3 +120,53 @@ def test_a_problem_in_a_rule_file_names_that_file_and_line(tmp_path):
             do: [{snapshot: {}}]
         """})
     assert any(p.startswith("more-rules.yaml:4:") and "undefined field 'atributes'" in p for p in found), found
+
+
+RULE_FILE_NAMING_MISSING_DEVICES = """\
+    rules:
+      - id: gate-panic
+        when: {alarm_class: panic}
+        do:
+          - snapshot: {cameras: [cam-1, cam-gate-2]}
+      - id: fire-silence
+        when: {categories: [fire]}
+        do:
+          - panel: {device: fp-3, command: silence}
+          - ptz_preset: {cameras: [pb-1], preset: "2"}
+    """
+
+
+def test_a_rule_file_naming_devices_hub_yaml_lacks_names_the_file_the_rule_and_the_device(tmp_path):
+    found = problems("rule_files: [gate-rules.yaml]\n", tmp_path, **{"gate-rules.yaml": RULE_FILE_NAMING_MISSING_DEVICES})
+    assert found == ["gate-rules.yaml:5: rule 'gate-panic': unknown camera 'cam-gate-2'",
+                     "gate-rules.yaml:9: rule 'fire-silence': unknown device 'fp-3'",
+                     "gate-rules.yaml:10: rule 'fire-silence': unknown camera 'pb-1'"]
+
+
+def test_an_inline_panel_rule_naming_a_missing_panel_is_a_problem_naming_the_rule(tmp_path):
+    [found] = problems("""\
+        rules:
+          - {id: fire-silence, when: {categories: [fire]}, do: [{panel: {device: fp-9, command: silence}}]}
+        """, tmp_path)
+    assert found == "hub.yaml:14: rule 'fire-silence': unknown device 'fp-9'"
+
+
+def test_campus_hub_check_reports_a_rule_file_naming_a_missing_device_with_what_would_be_right(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "gate-rules.yaml").write_text(textwrap.dedent(RULE_FILE_NAMING_MISSING_DEVICES))
+    (tmp_path / "hub.yaml").write_text(BASE + "  rule_files: [gate-rules.yaml]\n")
+    checked = subprocess.run([sys.executable, "-m", "hub.cli", "check", str(tmp_path / "hub.yaml")],
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    lines = checked.stdout.splitlines()
+    rule_file = str(tmp_path / "gate-rules.yaml")
+    assert lines == [
+        f"{rule_file}:5:37: rules[0].do[0].snapshot.cameras[1]: rule 'gate-panic': unknown camera 'cam-gate-2'; "
+        "expected one of the \"covering\" or ids of devices with kind: camera in hub.yaml: cam-1",
+        f"{rule_file}:9:25: rules[1].do[0].panel.device: rule 'fire-silence': unknown device 'fp-3'; "
+        "expected one of the ids under devices in hub.yaml: cam-1, pb-1",
+        f"{rule_file}:10:32: rules[1].do[1].ptz_preset.cameras[0]: rule 'fire-silence': unknown camera 'pb-1'; "
+        "expected one of the \"covering\" or ids of devices with kind: camera in hub.yaml: cam-1",
+        f"{tmp_path / 'hub.yaml'}: 3 problems"]

@@ -71,3 +71,20 @@ async def test_a_bad_rules_file_is_reported_at_its_line(tmp_path):
         """))
     code, out, err = await _cli("rules", "test", str(tmp_path / "rules.yaml"), "--config", str(tmp_path / "hub.yaml"))
     assert code == 2 and "rules.yaml:4" in err and "sevrity" in err
+
+
+async def test_candidate_rules_naming_a_device_the_config_lacks_are_refused_naming_file_rule_and_device(tmp_path):
+    (tmp_path / "hub.yaml").write_text(HUB_YAML)
+    (tmp_path / "rules.yaml").write_text(textwrap.dedent("""\
+        rules:
+          - id: gate-snap
+            when: {categories: [panic]}
+            do: [{snapshot: {cameras: [cam-gate-2]}}, {panel: {device: fp-3, command: silence}}]
+        """))
+    code, out, err = await _cli("rules", "test", str(tmp_path / "rules.yaml"), "--config", str(tmp_path / "hub.yaml"))
+    assert code == 2 and out == ""
+    assert err.splitlines() == [
+        f"{tmp_path / 'rules.yaml'}:4:32: rules[0].do[0].snapshot.cameras[0]: rule 'gate-snap': unknown camera "
+        "'cam-gate-2'; expected one of the \"covering\" or ids of devices with kind: camera in hub.yaml: cam-gate",
+        f"{tmp_path / 'rules.yaml'}:4:64: rules[0].do[1].panel.device: rule 'gate-snap': unknown device 'fp-3'; "
+        "expected one of the ids under devices in hub.yaml: cam-gate, pb-1"]

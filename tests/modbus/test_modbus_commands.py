@@ -1,8 +1,10 @@
-"""Panel commands: the profile's command registers, written by the adapter over real Modbus TCP
-to our simulator (which acts on them) and to pymodbus' own server (which only stores them)."""
+"""Panel commands: the profile's command registers and coils, written by the adapter over real
+Modbus TCP to our simulator (which acts on them) and to pymodbus' own server (which only stores them)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import pathlib
 
 import pytest
 from pymodbus.client import AsyncModbusTcpClient
@@ -97,20 +99,79 @@ async def test_a_command_to_a_panel_whose_link_is_down_fails_at_once():
         await run.stop()
 
 
-async def test_the_adapter_writes_the_command_register_of_pymodbus_own_server():
-    store = ModbusDeviceContext(hr=ModbusSequentialDataBlock(1, [0] * 1000))
+@contextlib.asynccontextmanager
+async def pymodbus_server(profile: str = "generic"):
+    """pymodbus' own server (unit 1: holding registers and coils that only store what is
+    written), an adapter polling it with ``profile``, and a client of it: (adapter run, client)."""
+    store = ModbusDeviceContext(hr=ModbusSequentialDataBlock(1, [0] * 1000),
+                                co=ModbusSequentialDataBlock(1, [False] * 100))
     server = ModbusTcpServer(ModbusServerContext(devices={1: store}, single=False), address=("127.0.0.1", 0))
     await server.serve_forever(background=True)
     port = server.transport.sockets[0].getsockname()[1]
-    run = Running([device("fp", port)])
+    run = Running([device("fp", port, profile=profile)])
+    client = AsyncModbusTcpClient("127.0.0.1", port=port)
     try:
         await run.online("fp")
-        await run.adapter.run_panel_command("fp", "acknowledge")
-        client = AsyncModbusTcpClient("127.0.0.1", port=port)
         await client.connect()
-        written = await client.read_holding_registers(902, count=1, device_id=1)
-        client.close()
-        assert written.registers == [1]
+        yield run, client
     finally:
+        client.close()
         await run.stop()
         await server.shutdown()
+
+
+async def test_the_adapter_writes_the_command_register_of_pymodbus_own_server():
+    async with pymodbus_server() as (run, client):
+        await run.adapter.run_panel_command("fp", "acknowledge")
+        written = await client.read_holding_registers(902, count=1, device_id=1)
+    assert written.registers == [1]
+
+
+def coil_profile(tmp_path) -> str:
+    """The generic map with its commands on coils (function 5) instead of holding registers, as
+    panels whose gateways expose their keys as coils have them."""
+    source = (pathlib.Path(__file__).parents[2] / "config" / "profiles" / "generic.yaml").read_text()
+    head, _commands = source.split("\ncommands:\n")
+    path = tmp_path / "coil-keys.yaml"
+    path.write_text(head.replace("profile: generic", "profile: coil-keys") + "\ncommands:\n"
+                    "  - {name: reset,       table: coil, address: 40, value: 1}\n"
+                    "  - {name: silence,     table: coil, address: 41, value: 1, safe_for_rules: true}\n"
+                    "  - {name: acknowledge, table: coil, address: 42, value: 1, safe_for_rules: true}\n")
+    return str(path)
+
+
+async def test_coil_commands_written_by_the_adapter_make_the_simulated_panel_silence_and_reset(tmp_path):
+    profile_path = coil_profile(tmp_path)
+    assert {c.name: c.table.value for c in resolve_profile(profile_path).commands} == {
+        "reset": "coil", "silence": "coil", "acknowledge": "coil"}
+    sim = await FirePanelSimulator.start([EndpointSpec([PanelSpec("fp", resolve_profile(profile_path), 3)])])
+    run = Running([device("fp", sim.port_of("fp"), unit_id=3, profile=profile_path)])
+    try:
+        await run.online("fp")
+        sim.panel("fp").raise_condition("fire.alarm", zone=5)
+        await run.ctx.wait_for_event("fire.alarm", state=State.STATE_RAISED)
+        await run.adapter.run_panel_command("fp", "silence")
+        await run.ctx.wait_for_event("fire.silenced", state=State.STATE_RAISED)
+        await run.adapter.run_panel_command("fp", "acknowledge")
+        await run.adapter.run_panel_command("fp", "reset")
+        await run.ctx.wait_for_event("fire.alarm", state=State.STATE_CLEARED)
+        await run.ctx.wait_for_event("fire.silenced", state=State.STATE_CLEARED)
+        assert sim.panel("fp").commands == ["silence", "acknowledge", "reset"]
+        # A key press, not a state: the coil reads off again once the panel took the command.
+        client = AsyncModbusTcpClient("127.0.0.1", port=sim.port_of("fp"))
+        await client.connect()
+        keys = await client.read_coils(40, count=3, device_id=3)
+        client.close()
+        assert keys.bits[:3] == [False, False, False]
+    finally:
+        await run.stop()
+        await sim.stop()
+
+
+async def test_the_adapter_switches_the_command_coil_of_pymodbus_own_server(tmp_path):
+    async with pymodbus_server(coil_profile(tmp_path)) as (run, client):
+        await run.adapter.run_panel_command("fp", "silence")
+        keys = await client.read_coils(40, count=3, device_id=1)
+        registers = await client.read_holding_registers(900, count=3, device_id=1)
+    assert keys.bits[:3] == [False, True, False]  # the silence coil only
+    assert registers.registers == [0, 0, 0]  # and no register written instead

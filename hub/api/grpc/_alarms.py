@@ -64,8 +64,10 @@ async def _not_found(alarm_id: str, context) -> None:
 
 
 def _audit_message(record: AuditRecord) -> pb.AuditRecord:
+    # A panel command's record says so in its action ("panel.reset"); its details name the panel.
+    action = record.action if record.subject == "alarm" else f"{record.subject}.{record.action}"
     message = pb.AuditRecord(sequence=record.sequence, principal=record.principal, role=record.role, peer=record.peer,
-                             action=record.action, alarm_id=record.alarm_id, outcome=record.outcome, code=record.code,
+                             action=action, alarm_id=record.alarm_id, outcome=record.outcome, code=record.code,
                              reason=record.reason, details=record.details, revision=record.revision)
     set_timestamp(message.at, record.at)
     return message

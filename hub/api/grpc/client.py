@@ -16,6 +16,10 @@ from campushub.v1 import ledger_service_pb2_grpc as ledger_grpc
 from campushub.v1 import report_service_pb2 as report_pb
 from campushub.v1 import report_service_pb2_grpc as report_grpc
 
+#: Request metadata of campus-hub's own CLI on a device command: "cli", and the login name that ran
+#: it (the hub's audit record says the command came from the CLI, and who ran it by their claim).
+CLIENT_HEADER, CLI_USER_HEADER = "x-campushub-client", "x-campushub-cli-user"
+
 
 def make_filter(*, regions=(), schools=(), categories=(), min_severity=0, types=(), devices=()) -> pb.EventFilter:
     return pb.EventFilter(region_prefixes=list(regions), school_ids=list(schools), categories=list(categories),
@@ -138,8 +142,13 @@ class HubClient:
                                                 metadata=self.metadata)
 
     # --- DeviceCommandService ---
-    async def run_panel_command(self, device_id: str, command: str, comment: str = "") -> int:
-        """Send a panel command; the journal sequence of its result."""
+    async def run_panel_command(self, device_id: str, command: str, comment: str = "", *,
+                                cli_user: str | None = None) -> int:
+        """Send a panel command; the journal sequence of its result. ``cli_user``: sent by
+        ``campus-hub panel`` (the login name that ran it, for the audit record)."""
+        metadata = self.metadata
+        if cli_user is not None:
+            metadata += ((CLIENT_HEADER, "cli"), (CLI_USER_HEADER, cli_user))
         response = await self.commands.RunPanelCommand(command_pb.RunPanelCommandRequest(
-            device_id=device_id, command=command, comment=comment), metadata=self.metadata)
+            device_id=device_id, command=command, comment=comment), metadata=metadata)
         return response.sequence
