@@ -31,7 +31,7 @@ import structlog
 from twisted.application import service
 
 from hub.events import Category, Event, State
-from hub.journal import Entry, Journal, JournalCursor, SnapshotKeeper, fold, snapshot_format
+from hub.journal import DEFAULT_EVERY, Entry, Journal, JournalCursor, SnapshotKeeper, fold, snapshot_format
 from hub.tasks import cancel_and_wait
 from hub.ledger._journaled import change_event, hazard_of, is_ledger_change
 from hub.ledger._model import (
@@ -78,7 +78,7 @@ class LedgerProjection(service.Service):
 
     def __init__(self, journal: Journal, submit: Callable[[Event, str], asyncio.Future[int]],
                  settings: LedgerSettings, reports=None, photos: PhotoStore | None = None,
-                 clock: Callable[[], float] = time.time, snapshot_every: int | None = 50_000) -> None:
+                 clock: Callable[[], float] = time.time, snapshot_every: int | None = DEFAULT_EVERY) -> None:
         self.journal = journal
         self.submit = submit
         self.settings = settings
