@@ -84,12 +84,19 @@ async def _campus_demo(data_dir: str, args) -> int:
         say=lambda line: print(line, file=sys.stderr, flush=True),
         families=tuple(f for f in (args.only or FAMILIES) if f not in unusable))
     campus.missing.update(unusable)
+    if plan.scenario.history is not None:
+        from simulators.campus.past import leave_unrepaired
+        await leave_unrepaired(campus, lambda line: print(line, file=sys.stderr, flush=True))
     tasks: list[asyncio.Task] = []
     hub = None
     try:
         text, token = config_text(campus, HubOptions(args.grpc, args.metrics, f"{data_dir}/journal.db"))
         config = hub_config.load_text(text, "<demo config>", base_dir=data_dir)
-        hub = Hub(settings_from_config(config))
+        hub_settings = settings_from_config(config)
+        if plan.scenario.history is not None:
+            from simulators.campus.past import journal_past_if_new
+            await journal_past_if_new(plan, hub_settings, lambda line: print(line, file=sys.stderr, flush=True))
+        hub = Hub(hub_settings)
         console, login = _attach_demo_console(hub, plan, args)
         try:
             await hub.start()

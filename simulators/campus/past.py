@@ -17,8 +17,12 @@ reports computed from it (the county scenario's test counts from it).
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
+import os
 import random
+import time
+from collections.abc import Callable
 
 from hub.events import Site, stamp_received, timestamp_seconds
 from hub.journal import Journal
@@ -26,9 +30,10 @@ from hub.ledger import Hazard, LedgerProjection, LedgerSettings, Move
 from hub.reports import ReportProjection, ReportSettings
 from hub.spi import DeviceSpec
 from simulators.campus.history import Plan, history, write_history
-from simulators.campus.scenario import CampusPlan, HistoryConfig
+from simulators.campus.scenario import CampusPlan, HistoryConfig, TimelineStep
 
-__all__ = ["INSPECTOR", "PastRecord", "device_specs", "journal_past"]
+__all__ = ["INSPECTOR", "PastRecord", "device_specs", "journal_past", "journal_past_if_new", "leave_unrepaired",
+           "unrepaired_steps"]
 
 #: The actor of the people's ledger changes.
 INSPECTOR = "subscriber:county-inspector"
@@ -201,3 +206,63 @@ class _People:
 
     async def _move(self, hazard: Hazard, to: str, comment: str, actor: str) -> None:
         await self.ledger.command(hazard.id, Move(to, comment, hazard.revision), actor)
+
+
+# --- the live campus after its history ----------------------------------------------------------
+def unrepaired_steps(plan: CampusPlan) -> list[TimelineStep]:
+    """The steps that keep the live devices as the history left them: a camera, switch or UPS
+    offline stays silent, a fire panel's fault or supervisory condition stays raised. (A fire panel
+    or SIA transmitter offline is history only: a school's panels share one converter, and a
+    transmitter that stops sending is simply quiet.)"""
+    steps = []
+    for fault in plan.scenario.history.unrepaired if plan.scenario.history else ():
+        device = plan.devices[fault.device]
+        if fault.fault == "offline" and device.kind in ("camera", "switch", "ups"):
+            steps.append(TimelineStep(at=0, device=device.id, do="silent", on=True) if device.kind == "camera"
+                         else TimelineStep(at=0, device=device.id, do="silent"))
+        elif fault.fault == "fire.fault":
+            steps.append(TimelineStep(at=0, device=device.id, do="fault", zone=2))
+        elif fault.fault == "fire.supervisory":
+            steps.append(TimelineStep(at=0, device=device.id, do="raise", event="fire.supervisory"))
+        elif fault.fault == "power.on_battery":
+            steps.append(TimelineStep(at=0, device=device.id, do="mains_off"))
+    return steps
+
+
+async def leave_unrepaired(campus, say: Callable[[str], None]) -> None:
+    """Apply :func:`unrepaired_steps` to a running campus (before the hub reaches it)."""
+    for step in unrepaired_steps(campus.plan):
+        if step.do == "silent":
+            campus.left_silent.add(step.device)
+        text = await campus.apply(step)
+        say(f"history: left unrepaired: {text}")
+
+
+async def journal_past_if_new(plan: CampusPlan, hub_settings, say: Callable[[str], None]) -> PastRecord | None:
+    """Journal the scenario's history into the journal ``hub_settings`` names (hub.kernel.HubSettings,
+    from the hub config) when that journal does not exist yet; None when it does or there is no
+    history."""
+    if plan.scenario.history is None:
+        return None
+    path = hub_settings.journal_path
+    if os.path.exists(path):
+        say(f"history: {path} exists; its history is not written again")
+        return None
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    journal = Journal(path, durability="normal", max_age=None, max_bytes=None)
+    await journal.open()
+    started = time.monotonic()
+    try:
+        record = await journal_past(journal, plan, hub_settings.hub_id, time.time(), hub_settings.reports,
+                                    hub_settings.ledger)
+        ledger = LedgerProjection(journal, None, LedgerSettings())
+        await ledger.rebuild()
+    finally:
+        await journal.close()
+    states = collections.Counter(hazard.state for hazard in ledger.table.values())
+    overdue = sum(hazard.overdue for hazard in ledger.table.values() if not hazard.closed)
+    say(f"history: journaled {plan.scenario.history.days:g} days of the campus's past into {path} "
+        f"({record.events:,} device events, {len(ledger.table)} ledger entries: "
+        + ", ".join(f"{n} {state}" for state, n in sorted(states.items())) + f"; {overdue} open and overdue) "
+        f"in {time.monotonic() - started:.0f} s")
+    return record

@@ -221,6 +221,8 @@ class Scenario(_Strict):
     schools: list[SchoolEntry] = Field(default_factory=list, description="Schools written out in full.")
     generate: list[GenerateEntry] = Field(default_factory=list, description="Schools made from a template.")
     noise: NoiseConfig = Field(default_factory=NoiseConfig, description="Background events.")
+    region_names: dict[str, str] = Field(default_factory=dict, description="GB/T 2260 code -> name, written into "
+                                         "the hub config's reports.region_names.")
     history: HistoryConfig | None = Field(None, description="Days of past life journaled before the hub first "
                                           "starts (none: the hub starts on an empty journal).")
 
