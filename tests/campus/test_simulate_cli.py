@@ -83,3 +83,12 @@ async def test_simulate_journals_the_history_into_a_new_journal_once_and_keeps_i
         assert set(rows) == {"fire-a", "cam-1", "cam-2", "cam-3", "panic-1"}
     finally:
         await hub.stop()
+
+
+async def test_simulate_with_no_history_writes_none_and_leaves_the_devices_working(tmp_path):
+    (tmp_path / "campus.yaml").write_text(HISTORY_SCENARIO, encoding="utf-8")
+    code, out, err = await simulate("campus.yaml", "--write-config", "hub.yaml", "--grpc", "127.0.0.1:0",
+                                    "--metrics", "", "--no-wait", "--duration", "0.5", "--no-history", cwd=tmp_path)
+    assert code == 0, err
+    assert "history:" not in out and (tmp_path / "hub.yaml").exists()
+    assert not (tmp_path / "data").exists()  # no journal: the hub starts on an empty one
