@@ -3,7 +3,7 @@ paged list, and rebuilding the report projection from a large journal.
 
   python -m bench.bench_reports                     # 2,600 devices, 30 days; 100,000 entries; 1,000,000 events
   python -m bench.bench_reports --quick             # small: a check that it works
-  python -m bench.bench_reports --only restart      # one part (connectivity, ledger, rebuild, restart)
+  python -m bench.bench_reports --only restart      # one part (connectivity, ledger, rebuild, tick, restart)
 
 1. A journal of ``--days`` of generated history for the county scenario's devices (census,
    outages, panic tests, fire tests, false alarms; simulators.campus.history) is written; the
@@ -13,7 +13,10 @@ paged list, and rebuilding the report projection from a large journal.
    network) with a filter (open, one category, one county) and a page of 100 is timed (≤ 100 ms).
 3. A journal of about ``--journal-events`` events (the same history with more outages) is
    rebuilt into the report projection: time and events/s.
-4. Restart: the report and ledger projections start (``restore``) on that journal from their
+4. Tick: the ledger's time-driven decisions (cameras offline too long, panic tests, false
+   alarms; hub.ledger.LedgerProjection.tick without its journal writes) over the county's
+   ``--devices`` and a ledger of ``--entries`` entries, which it runs every minute on the loop.
+5. Restart: the report and ledger projections start (``restore``) on that journal from their
    snapshot with a tail of ``--tail-share`` of it journaled after the snapshot, against starting
    without a snapshot (a full rebuild, as before snapshots).
 Each timing is repeated ``--repeat`` times; the median and the spread are printed.
@@ -171,6 +174,33 @@ async def bench_rebuild(work: str, args) -> None:
     await journal.close()
 
 
+async def bench_tick(args) -> None:
+    import types
+    from hub.ledger import DEFAULT_CATEGORIES, Hazard, LedgerProjection, LedgerSettings
+    from hub.reports import Facts, ReportSettings
+    rng = random.Random(1)
+    now = time.time()
+    settings = ReportSettings(retention=None)
+    facts = Facts(settings.classes)
+    specs = generated_specs(args.devices)
+    for spec in specs:  # online for days, panic tests passed: nothing to decide, everything to look at
+        track = facts._track(spec.id, spec.site.region_code, spec.site.school_id, spec.kind, "bench", now - 10 * 86400)
+        track.set_online(now - 5 * 86400, True)
+        track.tests.append((now - 3600, 0.5))
+    ledger = LedgerProjection(None, None, LedgerSettings(photo_dir=tempfile.mkdtemp(), tick_interval=None),
+                              types.SimpleNamespace(facts=facts, settings=settings))
+    for n in range(args.entries):
+        spec = rng.choice(specs)
+        ledger._set_decided(Hazard(
+            id=f"HZ-{n:08d}", grade="general", category=rng.choice(DEFAULT_CATEGORIES), region="140802",
+            school=spec.site.school_id, description="finding", device=spec.id,
+            cause=rng.choice(("", "camera_offline", "panic_test_missed")), state="closed",
+            source="auto:bench", registered_at=now - 86400, deadline=now + 86400))
+    samples = timed(args.repeat, lambda: ledger._from_reports(now))
+    print(f"ledger tick over {len(specs):,} devices and {args.entries:,} entries: {spread(samples)}")
+    headline(f"ledger tick, {len(specs)} devices, {args.entries} entries", statistics.median(samples) * 1000, "ms")
+
+
 async def bench_restart(work: str, args) -> None:
     from hub.journal import Journal
     from hub.ledger import LedgerProjection, LedgerSettings
@@ -219,7 +249,7 @@ def main(argv=None) -> int:
     parser.add_argument("--journal-events", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--tail-share", type=float, default=0.01, help="share of the journal after the snapshot")
-    parser.add_argument("--only", choices=("connectivity", "ledger", "rebuild", "restart"), action="append",
+    parser.add_argument("--only", choices=("connectivity", "ledger", "rebuild", "tick", "restart"), action="append",
                         help="run only these parts (repeatable)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -230,10 +260,10 @@ def main(argv=None) -> int:
     async def run() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-reports-") as work:
             parts = {"connectivity": bench_connectivity, "ledger": bench_ledger, "rebuild": bench_rebuild,
-                     "restart": bench_restart}
+                     "tick": bench_tick, "restart": bench_restart}
             for name, part in parts.items():
                 if not args.only or name in args.only:
-                    await (part(args) if name == "ledger" else part(work, args))
+                    await (part(args) if name in ("ledger", "tick") else part(work, args))
     asyncio.run(run())
     print_result("reports")
     return 0

@@ -158,16 +158,17 @@ def _emit(args, columns, rows: list[dict], sheet: str) -> int:
             print(json.dumps(row, ensure_ascii=False))
         return 0
     names = headers(columns, args.english)
-    table = [names] + [[_cell(row.get(key, "")) for key, _, _ in columns] for row in rows]
+    table = [names] + [[_cell(key, row.get(key, "")) for key, _, _ in columns] for row in rows]
     widths = [max(_width(line[i]) for line in table) for i in range(len(names))]
     for line in table:
         print("  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(line, widths)).rstrip())
     return 0
 
 
-def _cell(value) -> str:
+def _cell(key: str, value) -> str:
+    """A rate (a column named ``*_rate``) as a percentage, any other number as itself."""
     if isinstance(value, float):
-        return f"{value:.1%}" if value <= 1.0 else f"{value:.1f}"
+        return f"{value:.1%}" if key.endswith("_rate") else f"{value:.1f}"
     return str(value)
 
 

@@ -10,7 +10,9 @@ import pydantic
 from pydantic import BeforeValidator, Field
 
 from hub.config.section import Section as _Section
+from hub.config.snapshots import SnapshotEvery
 from hub.config.units import parse_duration, parse_size
+from hub.journal import DEFAULT_EVERY
 from hub.ledger import AUTO_CATEGORIES, DEFAULT_CATEGORIES, LedgerSettings
 
 __all__ = ["DeadlineConfig", "LedgerConfig"]
@@ -47,6 +49,9 @@ class LedgerConfig(_Section):
                                     "are looked for.")
     keep_closed: Duration = Field("400d", gt=0, description="How long after it was closed an entry is kept "
                                   "(journaled again before retention takes it), so a year's statistics count it.")
+    snapshot_every: SnapshotEvery = Field(DEFAULT_EVERY, description="Journal entries between two snapshots of "
+                                          "the ledger's table (a restart folds at most this many, plus what came "
+                                          "while the hub was down).")
 
     @pydantic.model_validator(mode="after")
     def _deadline_categories_exist(self) -> LedgerConfig:
@@ -64,4 +69,5 @@ class LedgerConfig(_Section):
             deadlines={(d.grade, d.category): d.within for d in self.deadlines},
             photo_dir=str(self.photo_dir if self.photo_dir.is_absolute() else journal_dir / self.photo_dir),
             photo_max_bytes=self.photo_max_size, camera_offline_limit=self.camera_offline_limit,
-            auto_causes=frozenset(self.automatic), tick_interval=self.tick_interval, keep_closed=self.keep_closed)
+            auto_causes=frozenset(self.automatic), tick_interval=self.tick_interval, keep_closed=self.keep_closed,
+            snapshot_every=self.snapshot_every)

@@ -8,7 +8,9 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from hub.config.section import Section as _Section
+from hub.config.snapshots import SnapshotEvery
 from hub.config.units import parse_duration
+from hub.journal import DEFAULT_EVERY
 from hub.regions import validate_region_prefix
 from hub.reports import DEVICE_CLASSES, DeviceClasses, ReportSettings
 
@@ -72,6 +74,9 @@ class ReportsConfig(_Section):
                                       "is flagged (and becomes a ledger entry).")
     utc_offset_hours: float = Field(8, ge=-12, le=14, description="Time zone of the days and months reports "
                                     "count in (China: 8).")
+    snapshot_every: SnapshotEvery = Field(DEFAULT_EVERY, description="Journal entries between two snapshots of "
+                                          "the report facts (a restart folds at most this many, plus what came "
+                                          "while the hub was down).")
 
     def to_settings(self, school_names: dict[str, str], retention: float | None) -> ReportSettings | None:
         if not self.enabled:
@@ -83,4 +88,4 @@ class ReportsConfig(_Section):
             panic_test_max_delay=self.panic_test.max_delay, panic_test_types=tuple(self.panic_test.types),
             fire_tests_per_month=self.fire_test.per_month, fire_test_types=tuple(self.fire_test.types),
             false_alarms_per_day=self.false_alarms_per_day, utc_offset=self.utc_offset_hours * 3600.0,
-            retention=retention)
+            retention=retention, snapshot_every=self.snapshot_every)

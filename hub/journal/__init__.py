@@ -19,7 +19,7 @@ _PUBLIC = {
     "CursorNotFound": "_journal", "Journal": "_journal", "JournalUnavailable": "_journal",
     "RetentionExceeded": "_journal",
     "SYNCHRONOUS": "_store",
-    "Snapshot": "_snapshot", "SnapshotKeeper": "_snapshot", "fold": "_snapshot", "snapshot_format": "_snapshot",
+    "DEFAULT_EVERY": "_snapshot", "Snapshot": "_snapshot", "SnapshotKeeper": "_snapshot", "fold": "_snapshot", "snapshot_format": "_snapshot",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -202,14 +202,16 @@ class Hub(service.MultiService):
         self.reports = None
         if settings.reports is not None:
             self.reports = ReportProjection(self.journal, self.pipeline.submit, self.registry, settings.reports,
-                                            settings.hub_id, clock=settings.reports_clock or time.time)
+                                            settings.hub_id, clock=settings.reports_clock or time.time,
+                                            snapshot_every=settings.reports.snapshot_every)
             self.reports.setServiceParent(self)
         self.ledger = None
         if settings.ledger is not None:
             earlier = FilePhotoStore(settings.ledger.photo_dir, settings.ledger.photo_max_bytes)
             self.ledger = LedgerProjection(self.journal, self.pipeline.submit, settings.ledger, self.reports,
                                            MediaPhotoStore(self.media, settings.ledger.photo_max_bytes, earlier),
-                                           clock=settings.reports_clock or time.time)
+                                           clock=settings.reports_clock or time.time,
+                                           snapshot_every=settings.ledger.snapshot_every)
             self.ledger.setServiceParent(self)
         for instance in settings.adapters:
             AdapterService(

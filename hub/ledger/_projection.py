@@ -31,7 +31,7 @@ import structlog
 from twisted.application import service
 
 from hub.events import Category, Event, State
-from hub.journal import Entry, Journal, JournalCursor, SnapshotKeeper, fold, snapshot_format
+from hub.journal import DEFAULT_EVERY, Entry, Journal, JournalCursor, SnapshotKeeper, fold, snapshot_format
 from hub.tasks import cancel_and_wait
 from hub.ledger._journaled import change_event, hazard_of, is_ledger_change
 from hub.ledger._model import (
@@ -78,7 +78,7 @@ class LedgerProjection(service.Service):
 
     def __init__(self, journal: Journal, submit: Callable[[Event, str], asyncio.Future[int]],
                  settings: LedgerSettings, reports=None, photos: PhotoStore | None = None,
-                 clock: Callable[[], float] = time.time, snapshot_every: int | None = 50_000) -> None:
+                 clock: Callable[[], float] = time.time, snapshot_every: int | None = DEFAULT_EVERY) -> None:
         self.journal = journal
         self.submit = submit
         self.settings = settings
@@ -89,6 +89,9 @@ class LedgerProjection(service.Service):
         self.table: dict[str, Hazard] = {}
         self.position = 0
         self._decided: dict[str, Hazard] = {}
+        #: (device, cause) -> id of its open automatic entry among ``_decided``: a tick asks for
+        #: every device's, and a scan of a large ledger for each took seconds.
+        self._open_auto_ids: dict[tuple[str, str], str] = {}
         self._decided_through = 0
         #: id -> (sequence, received_at) of the entry's newest journaled record.
         self._records: dict[str, tuple[int, float]] = {}
@@ -145,7 +148,10 @@ class LedgerProjection(service.Service):
                 decided_through = max(decided_through, source)
         position = await fold(self.journal, after, apply)
         self.table = table
-        self._decided = dict(table)
+        self._decided = {}
+        self._open_auto_ids = {}
+        for hazard in table.values():
+            self._set_decided(hazard)
         self._decided_through = decided_through
         self._records = records
         self._advance(position)
@@ -244,14 +250,26 @@ class LedgerProjection(service.Service):
         return await self.command(id_, AddPhoto(ref.text(), comment), actor, peer)
 
     def _journal(self, result: Changed, source_sequence: int = 0, peer: str = "") -> asyncio.Future[int]:
-        self._decided[result.hazard.id] = result.hazard
+        self._set_decided(result.hazard)
         return self.submit(change_event(result.hazard, result.kind, source_sequence, peer), "ledger")
 
+    def _set_decided(self, hazard: Hazard) -> None:
+        self._decided[hazard.id] = hazard
+        if hazard.cause:  # (automatic entries have one)
+            key = (hazard.device, hazard.cause)
+            if not hazard.closed:
+                self._open_auto_ids.setdefault(key, hazard.id)
+            elif self._open_auto_ids.get(key) == hazard.id:
+                del self._open_auto_ids[key]
+                # (another open entry of the same fault, journaled before one per fault was kept)
+                for other in self._decided.values():
+                    if (other.device, other.cause) == key and not other.closed:
+                        self._open_auto_ids[key] = other.id
+                        break
+
     def _open_auto(self, device: str, cause: str) -> Hazard | None:
-        for hazard in self._decided.values():
-            if hazard.device == device and hazard.cause == cause and not hazard.closed:
-                return hazard
-        return None
+        id_ = self._open_auto_ids.get((device, cause))
+        return self._decided.get(id_) if id_ is not None else None
 
     def _auto_entry(self, device: str, cause: str, region: str, school: str, description: str,
                     now: float, source_sequence: int = 0) -> asyncio.Future[int] | None:
@@ -390,7 +408,7 @@ class LedgerProjection(service.Service):
                         self._decided_through = max(self._decided_through, source)
                         known = self._decided.get(hazard.id)
                         if known is None or known.revision < hazard.revision:
-                            self._decided[hazard.id] = hazard
+                            self._set_decided(hazard)
                 elif entry.seq > self._decided_through and entry.category in _FAULT_CATEGORIES:
                     # Each entry comes here once; after a restart, those whose change was
                     # journaled are at or below _decided_through (the change names its source).

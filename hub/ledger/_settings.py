@@ -4,6 +4,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+from hub.journal import DEFAULT_EVERY
+
 DEFAULT_CATEGORIES = ("fire", "security", "video", "network", "power", "building", "other")
 #: Rectification deadline per grade when config names none for the category.
 DEFAULT_DEADLINES = {"general": 7 * 86400.0, "major": 30 * 86400.0}
@@ -30,6 +32,8 @@ class LedgerSettings:
     #: A closed entry is re-journaled before retention takes its record for this long after it
     #: was closed (so a year's statistics still count it); then it leaves the ledger.
     keep_closed: float = 400 * 86400.0
+    #: Journal entries the ledger folds between two snapshots of its table (hub.journal.SnapshotKeeper).
+    snapshot_every: int = DEFAULT_EVERY
 
     def deadline_for(self, grade: str, category: str) -> float:
         return self.deadlines.get((grade, category)) or self.deadlines.get((grade, "")) or DEFAULT_DEADLINES[grade]

@@ -21,7 +21,7 @@ import structlog
 from twisted.application import service
 
 from hub.events import DeviceState, Event, Severity, State, new_event
-from hub.journal import Journal, JournalCursor, RetentionExceeded, SnapshotKeeper, fold, snapshot_format
+from hub.journal import DEFAULT_EVERY, Journal, JournalCursor, RetentionExceeded, SnapshotKeeper, fold, snapshot_format
 from hub.tasks import cancel_and_wait
 from hub.reports._model import CENSUS, REPORT_CATEGORY, RETIRED, TRACK_FIELDS, Facts
 from hub.reports._settings import ReportSettings
@@ -47,7 +47,7 @@ class ReportProjection(service.Service):
 
     def __init__(self, journal: Journal, submit: Callable[[Event, str], asyncio.Future[int]], registry,
                  settings: ReportSettings, hub_id: str, clock: Callable[[], float] = time.time,
-                 snapshot_every: int | None = 50_000) -> None:
+                 snapshot_every: int | None = DEFAULT_EVERY) -> None:
         self.journal = journal
         self.submit = submit
         self.registry = registry

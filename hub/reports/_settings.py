@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+from hub.journal import DEFAULT_EVERY
 from hub.reports._classes import DeviceClasses
 
 
@@ -33,3 +34,6 @@ class ReportSettings:
     utc_offset: float = 8 * 3600.0
     #: The longest window a report may ask for (the journal's retention; None: no limit).
     retention: float | None = 30 * 86400.0
+    #: Journal entries the projection folds between two snapshots of its state (see
+    #: hub.journal.SnapshotKeeper; a restart reads at most this many more than came while down).
+    snapshot_every: int = DEFAULT_EVERY

@@ -16,6 +16,7 @@ from simulators.campus.campus import FAMILIES, SimulatedCampus
 from simulators.campus.credentials import Credentials
 from simulators.campus.hubconfig import HubOptions, secrets_dir, write_hub_config
 from simulators.campus.noise import Noise
+from simulators.campus.past import journal_past_if_new, leave_unrepaired
 from simulators.campus.scenario import ScenarioError, load_scenario
 from simulators.campus.timeline import free_port, play_timeline
 
@@ -56,6 +57,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="between repeats of the timeline (default 10)")
     play.add_argument("--duration", type=float, default=0, metavar="SECONDS",
                       help="stop this long after the timeline started (0: run until Ctrl-C)")
+    play.add_argument("--no-history", action="store_true",
+                      help="neither journal the scenario's history (its history: section) into a new journal nor "
+                           "keep its unrepaired faults")
     play.add_argument("--verbose", action="store_true", help="also print the simulators' own lines")
     parser.set_defaults(main=main)
 
@@ -84,7 +88,10 @@ async def main(args: argparse.Namespace) -> int:
                                          detail=say if args.verbose else None,
                                          families=tuple(args.only or FAMILIES), first_port=args.first_port,
                                          credentials=credentials)
+    with_history = plan.scenario.history is not None and not args.no_history
     try:
+        if with_history:
+            await leave_unrepaired(campus, say)
         _summary(campus)
         if not args.no_config:
             config_path = pathlib.Path(args.write_config)
@@ -94,6 +101,8 @@ async def main(args: argparse.Namespace) -> int:
                 f"    campus-hub run -c {config_path}\n"
                 f"subscriber token: {token}\n"
                 f"    campus-hub tail --target {args.grpc} --token {token}")
+            if with_history:
+                await _journal_history(plan, config_path)
         if not args.no_wait:
             say("waiting for the hub to reach every device ...")
             if await campus.wait_for_hub(args.wait):
@@ -125,6 +134,16 @@ async def main(args: argparse.Namespace) -> int:
     finally:
         await campus.stop()
     return 0
+
+
+async def _journal_history(plan, config_path: pathlib.Path) -> None:
+    """The scenario's past into the journal the written config names, if that journal is new."""
+    from hub import config as hub_config
+    from hub.cli import logs
+    from hub.cli.runtime import settings_from_config
+
+    logs.configure("error")  # (the ledger's own log lines while it walks through the history)
+    await journal_past_if_new(plan, settings_from_config(hub_config.load(config_path)), say)
 
 
 def _summary(campus: SimulatedCampus) -> None:

@@ -84,12 +84,20 @@ async def _campus_demo(data_dir: str, args) -> int:
         say=lambda line: print(line, file=sys.stderr, flush=True),
         families=tuple(f for f in (args.only or FAMILIES) if f not in unusable))
     campus.missing.update(unusable)
+    if plan.scenario.history is not None:
+        from simulators.campus.past import leave_unrepaired
+        await leave_unrepaired(campus, lambda line: print(line, file=sys.stderr, flush=True))
     tasks: list[asyncio.Task] = []
     hub = None
     try:
         text, token = config_text(campus, HubOptions(args.grpc, args.metrics, f"{data_dir}/journal.db"))
         config = hub_config.load_text(text, "<demo config>", base_dir=data_dir)
-        hub = Hub(settings_from_config(config))
+        hub_settings = settings_from_config(config)
+        with_history = plan.scenario.history is not None
+        if with_history:
+            from simulators.campus.past import journal_past_if_new
+            await journal_past_if_new(plan, hub_settings, lambda line: print(line, file=sys.stderr, flush=True))
+        hub = Hub(hub_settings)
         console, login = _attach_demo_console(hub, plan, args)
         try:
             await hub.start()
@@ -102,7 +110,10 @@ async def _campus_demo(data_dir: str, args) -> int:
         colour = render.stdout_is_terminal()
         schools = {school.school_id: school.name for school in plan.schools}
         async with HubClient(target, token) as client:
-            tasks.append(asyncio.ensure_future(_print_events(client, schools, colour)))
+            # With a history the live view starts after it (and after the census at start): its
+            # events are the reports' and the ledger's to show, not a screenful each.
+            after = hub.journal.head if with_history else None
+            tasks.append(asyncio.ensure_future(_print_events(client, schools, colour, after)))
             tasks.append(asyncio.ensure_future(_play(campus, colour)))
             noise = Noise(campus, plan.scenario.noise, args.rate)
             tasks.append(asyncio.ensure_future(noise.run()))
@@ -159,6 +170,12 @@ def _print_header(campus, hub, target: str, token: str, args, console=None, logi
         f"    campus-hub alarms --watch --target {target} --token {token}   (the gate's panic alarm escalates "
         "to the county after 60 s unless acknowledged:",
         f"    campus-hub alarm ack ID --revision N --target {target} --token {token})",
+        *([f"  the journal holds {plan.scenario.history.days:g} days of the campus's past (the live view starts "
+           "after it); its reports and ledger:",
+           f"    campus-hub report connectivity --level county --target {target} --token {token}",
+           f"    campus-hub report compliance --target {target} --token {token}",
+           f"    campus-hub ledger list --overdue --target {target} --token {token}"]
+          if plan.scenario.history is not None else []),
         "  Ctrl-C stops.",
         "",
         "events as a platform receives them over gRPC (lines starting with 'script' say what the simulator did):",
@@ -179,8 +196,8 @@ async def _play(campus, colour: bool) -> None:
         await asyncio.sleep(REPLAY_PAUSE)
 
 
-async def _print_events(client, schools: dict[str, str], colour: bool) -> None:
-    async for event in client.events(from_earliest=True):
+async def _print_events(client, schools: dict[str, str], colour: bool, after: int | None = None) -> None:
+    async for event in client.events(**({"after": after} if after is not None else {"from_earliest": True})):
         print(event_view(event, schools, colour), flush=True)
 
 

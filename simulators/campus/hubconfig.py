@@ -152,6 +152,7 @@ def build_hub_config(campus: SimulatedCampus, hub: HubOptions, secrets: dict[str
         "subscribers": [{"id": SUBSCRIBER_ID, "token_sha256": f"${{file:{secrets['token']}}}",
                          "scope": {"all_regions": True}, "role": "supervisor"}],
         "alarms": {"classes": ALARM_CLASSES},
+        **({"reports": {"region_names": dict(plan.scenario.region_names)}} if plan.scenario.region_names else {}),
         **({"linkage": section} if hub.linkage and (section := linkage_section(campus)) else {}),
     }
 

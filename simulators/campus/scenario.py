@@ -21,12 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from adapters.modbus.profile import ProfileName
 from hub.config.errors import validation_problems
 from hub.config.problems import ConfigError, Problem
-from hub.config.model import Identifier, RegionCode
+from hub.config.model import Duration, Identifier, RegionCode
 from hub.config.source import Document, parse_yaml, read_yaml_file
 from simulators.campus.vocabulary import FAMILY_OF_KIND, check_step_params
 
-__all__ = ["CampusPlan", "PlannedDevice", "Scenario", "ScenarioError", "TimelineStep", "load_scenario",
-           "load_scenario_text", "resolve_scenario_path"]
+__all__ = ["CampusPlan", "HistoryConfig", "PlannedDevice", "Scenario", "ScenarioError", "TimelineStep",
+           "load_scenario", "load_scenario_text", "resolve_scenario_path"]
 
 SCENARIO_DIR = pathlib.Path(__file__).resolve().parents[2] / "config" / "scenarios"
 
@@ -161,6 +161,54 @@ class Timing(_Strict):
     sia_supervision: float | None = Field(None, gt=0, description="Expect a link test this often, seconds.")
 
 
+class JoinedDevice(_Strict):
+    device: str = Field(description="Id of a device of the scenario that joined the inventory during the history.")
+    ago: Duration = Field(gt=0, description="How long before now it joined, e.g. 4d.")
+
+
+class RemovedDevice(_Strict):
+    id: Identifier = Field(description="Id of a device that was there and has been removed (not in the scenario).")
+    kind: Literal["fire_panel", "camera", "switch", "ups", "panic_button", "alarm_panel"] = Field(
+        description="What it was.")
+    school_id: str = Field(description="The school it was at (one of the scenario's).")
+    ago: Duration = Field(gt=0, description="How long before now it was removed, e.g. 6d.")
+
+
+class UnrepairedFault(_Strict):
+    device: str = Field(description="Id of a device of the scenario.")
+    fault: Literal["offline", "fire.fault", "fire.supervisory", "power.on_battery"] = Field(
+        description="offline (it stopped answering), or a fault it raised and never cleared.")
+    ago: Duration = Field(gt=0, description="How long before now it began, e.g. 12d.")
+
+
+class HistoryConfig(_Strict):
+    """The campus's past, journaled before its hub first starts, so reports and the ledger have
+    something to show (see docs/simulator-guide.md, "History")."""
+
+    days: float = Field(14, gt=0, le=29, description="How many days of history, ending now (within the "
+                        "journal's 30-day retention).")
+    seed: int = Field(1, description="Random seed: the same history every time.")
+    outages_per_day: float = Field(0.3, ge=0, le=100, description="Outages per device and day (a Poisson process).")
+    mean_outage_hours: float = Field(3.0, gt=0, le=240, description="Mean length of an outage, hours.")
+    missed_test_share: float = Field(0.1, ge=0, le=1, description="Share of one-button alarms' daily tests missing.")
+    late_test_share: float = Field(0.05, ge=0, le=1, description="Share of tests reaching the hub late (30-120 s).")
+    false_alarm_devices: int = Field(1, ge=0, le=1000, description="Devices with a day of 7 false alarms.")
+    inspections_per_week: float = Field(3.0, ge=0, le=1000, description="Hazards found by inspections, registered "
+                                        "by hand over all schools; most are rectified, some late, some not yet.")
+    joined: list[JoinedDevice] = Field(default_factory=list, description="Devices added during the history.")
+    removed: list[RemovedDevice] = Field(default_factory=list, description="Devices removed during the history.")
+    unrepaired: list[UnrepairedFault] = Field(default_factory=list, description="Faults still there now.")
+
+    @pydantic.model_validator(mode="after")
+    def _within(self) -> HistoryConfig:
+        for kind in ("joined", "removed", "unrepaired"):
+            for i, item in enumerate(getattr(self, kind)):
+                if item.ago >= self.days * 86400:
+                    raise ValueError(f"{kind}[{i}]: ago is {item.ago / 86400:g} days, beyond the {self.days:g} days of "
+                                     f"history; expected an ago shorter than days: {self.days:g}")
+        return self
+
+
 class Scenario(_Strict):
     """A scenario file without its ``timeline`` (a list of :class:`TimelineStep`, checked step by step
     so that one bad step does not hide the others)."""
@@ -173,6 +221,10 @@ class Scenario(_Strict):
     schools: list[SchoolEntry] = Field(default_factory=list, description="Schools written out in full.")
     generate: list[GenerateEntry] = Field(default_factory=list, description="Schools made from a template.")
     noise: NoiseConfig = Field(default_factory=NoiseConfig, description="Background events.")
+    region_names: dict[str, str] = Field(default_factory=dict, description="GB/T 2260 code -> name, written into "
+                                         "the hub config's reports.region_names.")
+    history: HistoryConfig | None = Field(None, description="Days of past life journaled before the hub first "
+                                          "starts (none: the hub starts on an empty journal).")
 
     @pydantic.field_validator("snmp_first_address")
     @classmethod
@@ -312,6 +364,8 @@ def _expand(scenario: Scenario, timeline: list[tuple[int, TimelineStep]], doc: D
             school = PlannedSchool(group.school_id.format(n=n, region=region), region,
                                    group.name.format(n=n, region=region))
             add_school(school, group.template, group.device_prefix.format(n=n, region=region), ("generate", g))
+    if scenario.history is not None:
+        problems += _history_problems(scenario.history, plan, doc)
     if not plan.devices:
         problems.append(doc.problem((), "the scenario has no devices",
                                     "schools: (or generate:) with fire_panels, cameras, switches, upses, "
@@ -326,6 +380,31 @@ def _expand(scenario: Scenario, timeline: list[tuple[int, TimelineStep]], doc: D
             continue
         problems += check_step_params(doc, path, device.kind, step.do, step.params)
     return plan, problems
+
+
+def _history_problems(history: HistoryConfig, plan: CampusPlan, doc: Document) -> list[Problem]:
+    problems = []
+    schools = {school.school_id for school in plan.schools}
+    for key in ("joined", "unrepaired"):
+        for i, item in enumerate(getattr(history, key)):
+            if item.device not in plan.devices:
+                problems.append(doc.problem(("history", key, i, "device"), f"no device {item.device!r} in this "
+                                            f"scenario{_near(item.device, plan.devices)}", "the id of a device of "
+                                            "the scenario (generated ids carry their prefix)"))
+    for i, fault in enumerate(history.unrepaired):
+        device = plan.devices.get(fault.device)
+        faults = {"fire_panel": ("offline", "fire.fault", "fire.supervisory"), "ups": ("offline", "power.on_battery")}
+        if device is not None and fault.fault not in faults.get(device.kind, ("offline",)):
+            problems.append(doc.problem(("history", "unrepaired", i, "fault"), f"a {device.kind} cannot have "
+                                        f"{fault.fault!r}", "one of: " + ", ".join(faults.get(device.kind, ("offline",)))))
+    for i, removed in enumerate(history.removed):
+        if removed.id in plan.devices:
+            problems.append(doc.problem(("history", "removed", i, "id"), f"{removed.id!r} is a device of the "
+                                        "scenario, so it was not removed", "the id of a device no longer there"))
+        if removed.school_id not in schools:
+            problems.append(doc.problem(("history", "removed", i, "school_id"), f"no school {removed.school_id!r} in "
+                                        f"this scenario{_near(removed.school_id, schools)}", "a school_id of the scenario"))
+    return problems
 
 
 def _near(name: str, known) -> str:

@@ -42,3 +42,21 @@ async def test_demo_says_which_family_is_missing_and_runs_with_the_others():
     assert "MISSING    switch and UPS (SNMP): left out on request (the demo runs without them)" in out
     events = [line for line in out.splitlines() if line.startswith("#")]
     assert any("[sia-dc09]" in line for line in events) and not any("[onvif]" in line for line in events)
+
+
+async def test_demo_on_a_scenario_with_history_journals_it_and_shows_live_events_after_it(tmp_path):
+    import re
+
+    from tests.campus.test_simulate_cli import HISTORY_SCENARIO
+    scenario = tmp_path / "campus.yaml"
+    scenario.write_text(HISTORY_SCENARIO, encoding="utf-8")
+    code, out, err = await run_demo("--scenario", str(scenario), "--duration", "6", "--grpc", "127.0.0.1:0",
+                                    "--metrics", "127.0.0.1:0")
+    assert code == 0, err
+    assert "history: left unrepaired: cam-2: going silent" in err
+    journaled = re.search(r"history: journaled 12 days .* \((\d+) device events, (\d+) ledger entries", err)
+    assert journaled, err
+    assert "the journal holds 12 days of the campus's past" in out and "campus-hub ledger list --overdue" in out
+    shown = [int(line[1:].split()[0]) for line in out.splitlines() if line.startswith("#")]
+    # history, its ledger changes and the census at start are not in the live view; live events are
+    assert shown and min(shown) > int(journaled[1]) + int(journaled[2]) + 5

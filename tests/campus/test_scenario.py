@@ -148,3 +148,33 @@ def test_a_missing_scenario_file_names_the_shipped_ones(tmp_path):
     with pytest.raises(ScenarioError) as caught:
         load_scenario(str(tmp_path / "nope.yaml"))
     assert "cannot read the scenario" in str(caught.value) and "county, one-school" in str(caught.value)
+
+
+def test_history_mistakes_are_reported_at_their_lines():
+    text = SCHOOL + textwrap.dedent("""\
+        history:
+          days: 14
+          joined:
+            - {device: cam-9, ago: 2d}
+          removed:
+            - {id: cam-1, kind: camera, school_id: sch-1, ago: 3d}
+            - {id: cam-old, kind: camera, school_id: sch-2, ago: 3d}
+          unrepaired:
+            - {device: cam-2, fault: fire.fault, ago: 1d}
+            - {device: fire-a, fault: power.on_battery, ago: 1d}
+        """)
+    found = problems(text)
+    assert found == [
+        "campus.yaml:19:16: history.joined[0].device: no device 'cam-9' in this scenario (did you mean 'cam-4'?); "
+        "expected the id of a device of the scenario (generated ids carry their prefix)",
+        "campus.yaml:21:12: history.removed[0].id: 'cam-1' is a device of the scenario, so it was not removed; "
+        "expected the id of a device no longer there",
+        "campus.yaml:22:46: history.removed[1].school_id: no school 'sch-2' in this scenario (did you mean "
+        "'sch-1'?); expected a school_id of the scenario",
+        "campus.yaml:24:30: history.unrepaired[0].fault: a camera cannot have 'fire.fault'; expected one of: offline",
+        "campus.yaml:25:31: history.unrepaired[1].fault: a fire_panel cannot have 'power.on_battery'; expected one "
+        "of: offline, fire.fault, fire.supervisory",
+    ]
+    beyond = problems(SCHOOL + "history: {days: 3, joined: [{device: cam-1, ago: 5d}]}\n")
+    assert beyond == ["campus.yaml:16:1: history: joined[0]: ago is 5 days, beyond the 3 days of history; "
+                      "expected an ago shorter than days: 3"]

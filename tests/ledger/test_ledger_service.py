@@ -134,6 +134,29 @@ async def test_a_fire_panel_fault_opens_an_entry_that_clears_to_acceptance_and_o
     assert closed.state == pb.HAZARD_STATE_CLOSED
 
 
+async def test_a_fault_raised_again_after_its_entry_was_closed_opens_a_new_one_and_only_one(ledger_hub):
+    def fault(state):
+        return new_event(device_id="fp-1", type="fire.fault", category=Category.CATEGORY_FIRE,
+                         severity=Severity.SEVERITY_MAJOR, state=state)
+
+    for state in (State.STATE_RAISED, State.STATE_CLEARED):
+        await ledger_hub.submit(fault(state), "synth")
+    await settle(ledger_hub)
+    [first] = ledger_hub.ledger.table.values()
+    await call(ledger_hub, "MoveHazard", hazard_id=first.id, to=pb.HAZARD_STATE_CLOSED)
+    for _ in range(2):  # raised again, and again while its new entry is open
+        await ledger_hub.submit(fault(State.STATE_RAISED), "synth")
+        await ledger_hub.submit(new_event(device_id="fp-1", type="device.online", category=Category.CATEGORY_DEVICE,
+                                          severity=Severity.SEVERITY_INFO), "synth")  # (not deduplicated)
+    await settle(ledger_hub)
+    second = [h for h in ledger_hub.ledger.table.values() if h.id != first.id]
+    assert len(second) == 1 and second[0].state == "registered" and second[0].cause == "fire.fault"
+    await ledger_hub.submit(fault(State.STATE_CLEARED), "synth")
+    await settle(ledger_hub)
+    assert ledger_hub.ledger.get(second[0].id).state == "awaiting_acceptance"
+    assert ledger_hub.ledger.get(first.id).state == "closed"
+
+
 async def test_overdue_entries_are_journaled_and_counted_in_statistics_and_gauges(ledger_hub, clock):
     import datetime as dt
     late = await register(ledger_hub)

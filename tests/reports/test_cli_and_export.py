@@ -84,3 +84,14 @@ async def test_ledger_comment_photo_and_history(tmp_path):
         assert "已通知后勤" in lines[2] and "现场照片" in lines[3] and "subscriber:" in lines[3]
         status, text, _ = await cli(hub, "ledger", "history", hazard_id, "--format", "json")
         assert [json.loads(line)["revision"] for line in text.splitlines()] == [1, 2, 3]
+
+
+async def test_the_compliance_table_gives_a_tests_delay_in_seconds_even_under_one(tmp_path):
+    await generated_journal(tmp_path, days=1)  # panic tests take 0.05-2 s to arrive
+    async with running_hub(ledger_settings(tmp_path)) as hub:
+        status, text, _ = await cli(hub, "report", "compliance", "--format", "json")
+        [row] = [json.loads(line) for line in text.splitlines() if line.startswith("{") and '"pb-1"' in line]
+        delay = row["last_delay_seconds"]
+        status, table, _ = await cli(hub, "report", "compliance")
+        [line] = [line for line in table.splitlines() if line.startswith("pb-1")]
+        assert status == 0 and f"{delay:.1f}" in line.split() and "%" not in line
