@@ -30,7 +30,9 @@ from hub.events import Category
 from hub.journal import Journal
 from simulators.sia import SiaTransmitter
 
-from tests.kernel.test_cli import CLI, free_port
+from tests.kernel.test_cli import free_port
+
+from .test_restart_kill import SIA_HUB_HEAD, start
 
 #: Kills: at least MIN_KILLS, and more (up to MAX_KILLS) until one left events after the stored
 #: cursor whose changes were journaled (decided twice if taken again) and one left events after
@@ -39,20 +41,9 @@ MIN_KILLS, MAX_KILLS = 3, 8
 RUNS = MAX_KILLS + 1
 PANELS_PER_RUN = 8
 
-HUB_YAML = """\
-hub: {{id: kill-decisions}}
-journal: {{path: {journal}}}
-listeners:
-  grpc: {{address: "127.0.0.1:{grpc}"}}
-  metrics: null
-sites:
-  - {{school_id: sch-1, region_code: "140802"}}
-adapters:
-  - {{name: sia-main, type: sia, options: {{host: 127.0.0.1, tcp_port: {sia}, udp_port: null}}}}
+HUB_YAML = SIA_HUB_HEAD + """\
 devices:
 {devices}
-subscribers:
-  - {{id: duty, token_sha256: "${{DUTY_SHA}}", scope: {{all_regions: true}}, role: supervisor}}
 alarms:
   classes:
     - {{name: test-report, type_prefixes: [system.test], priority: 4}}
@@ -68,13 +59,6 @@ def devices_yaml() -> str:
         f"  - {{id: panel-{run}-{panel}, kind: alarm_panel, adapter: sia-main, site: {{school_id: sch-1}}, "
         f"options: {{account: \"{account(run, panel)}\"}}}}"
         for run in range(RUNS) for panel in range(PANELS_PER_RUN))
-
-
-async def start(config, digest, log) -> asyncio.subprocess.Process:
-    with open(log, "ab") as err:
-        return await asyncio.create_subprocess_exec(
-            *CLI, "run", "-c", str(config), env={**os.environ, "DUTY_SHA": digest}, stdout=asyncio.subprocess.DEVNULL,
-            stderr=err, start_new_session=True)  # its own process group: the journal store dies with it
 
 
 async def answering(target: str, token: str, sia_port: int, hub: asyncio.subprocess.Process,
@@ -157,7 +141,8 @@ async def test_no_alarm_change_is_lost_or_journaled_twice_across_kill_9(tmp_path
     target = f"127.0.0.1:{grpc_port}"
     journal = tmp_path / "j.db"
     config = tmp_path / "hub.yaml"
-    config.write_text(HUB_YAML.format(journal=journal, grpc=grpc_port, sia=sia_port, devices=devices_yaml()))
+    config.write_text(HUB_YAML.format(hub_id="kill-decisions", journal=journal, grpc=grpc_port, sia=sia_port,
+                                      devices=devices_yaml()))
     log = tmp_path / "hub.log"
     rng = random.Random()
     windows = []  # per kill, device events after the stored cursor: (their changes journaled, not journaled)
