@@ -135,11 +135,15 @@ class AlarmProjection(DecidesChanges, service.Service):
     async def stop(self) -> None:
         self.stopService()
         await cancel_and_wait((self._ticker, self._task))
-        if self._committer is not None:  # the position decided through is stored, if it can be
-            try:
-                await asyncio.wait_for(self._committer, 5.0)
-            except Exception:
-                log.exception("the alarm cursor's last commit failed; its events are decided again at start")
+        committer = self._committer
+        if committer is not None:  # the position decided through is stored, if it can be
+            # (asyncio.wait: neither a failed commit nor a cancelled change may end the hub's stop)
+            await asyncio.wait((committer,), timeout=5.0)
+            if not committer.done():
+                await cancel_and_wait((committer,))
+            if committer.cancelled() or committer.exception() is not None:
+                log.error("the alarm cursor's last commit failed; its events are decided again at start",
+                          error=repr(None if committer.cancelled() else committer.exception()))
 
     async def rebuild(self) -> None:
         """Rebuild ``table`` from the change events still in the journal (read through the
@@ -318,7 +322,9 @@ class AlarmProjection(DecidesChanges, service.Service):
             self.tables.advance(max(self.position, cursor.position))
             self._commit_soon(cursor.position)
             if len(self._unjournaled) >= MAX_UNJOURNALED:
-                await asyncio.gather(*self._unjournaled)
+                # asyncio.wait, not gather: a stop cancelling this loop here must not cancel the
+                # changes' futures (the committer waits for them too).
+                await asyncio.wait(self._unjournaled)
 
     # The cursor is committed beside the follow loop, not in it: the loop goes on deciding while
     # the changes it submitted are journaled and the position is stored. (Awaited in the loop, a
