@@ -11,6 +11,7 @@ import dataclasses
 
 from hub.alarms._state import Alarm, Disposition, Shelving
 from hub.events import Category, Event, Severity, State, category_name, new_event, parse_category
+from hub.projection import attribute_text, attribute_value
 
 #: Priority 1..4 -> the event's severity.
 PRIORITY_SEVERITY = {1: Severity.SEVERITY_CRITICAL, 2: Severity.SEVERITY_MAJOR, 3: Severity.SEVERITY_WARNING,
@@ -21,37 +22,14 @@ TYPE_PREFIX = "alarm."
 _FIELDS = {field.name: field.type for field in dataclasses.fields(Alarm)}
 #: Alarm fields whose attribute is named differently (the brief names of the event).
 _RENAMED = {"id": "alarm_id", "last_actor": "actor", "category": "source_category"}
-
-
-def _text(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (Shelving, Disposition)):
-        return value.value
-    if value is None:
-        return ""
-    return repr(value) if isinstance(value, float) else str(value)
-
-
-def _value(annotation: str, text: str):
-    if annotation == "bool":
-        return text == "true"
-    if annotation == "int":
-        return int(text)
-    if annotation == "float":
-        return float(text)
-    if annotation == "Shelving":
-        return Shelving(text)
-    if annotation == "Disposition | None":
-        return Disposition(text) if text else None
-    return text
+_ENUMS = {"Shelving": Shelving, "Disposition": Disposition}
 
 
 def change_event(alarm: Alarm, kind: str, source_sequence: int = 0, peer: str = "") -> Event:
     """The event journaling ``alarm`` as it is after a change of ``kind``. ``source_sequence``:
     the journaled device event that caused it (0 for an operator's command); ``peer``: where a
     command came from."""
-    attributes = {_RENAMED.get(name, name): _text(getattr(alarm, name)) for name in _FIELDS}
+    attributes = {_RENAMED.get(name, name): attribute_text(getattr(alarm, name)) for name in _FIELDS}
     attributes["source_category"] = category_name(alarm.category)
     attributes["state"] = alarm.state.value
     attributes["change"] = kind
@@ -71,7 +49,7 @@ def alarm_of(event: Event) -> tuple[Alarm, str, int]:
     """(the alarm after the change, the change's kind, its source sequence) of a change event."""
     attributes = event.attributes
     # A field the event does not name (journaled before the field existed) takes its default.
-    values = {name: _value(annotation, attributes[_RENAMED.get(name, name)])
+    values = {name: attribute_value(annotation, attributes[_RENAMED.get(name, name)], _ENUMS)
               for name, annotation in _FIELDS.items() if name != "category" and _RENAMED.get(name, name) in attributes}
     category = attributes["source_category"]
     values["category"] = parse_category(category) if category != "unspecified" else 0

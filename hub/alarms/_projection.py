@@ -6,9 +6,10 @@ model, and the change is *submitted* as an event (``hub.alarms._journaled``) thr
 pipeline like any other: it never writes the journal itself. Operators' commands are decided the
 same way (:meth:`AlarmProjection.command`).
 
-Two tables: ``decided`` holds every change decided so far (what the next decision starts from,
-so a command sees a change still on its way to the journal); ``table`` holds what is journaled,
-applied as the change events are read back, and is what readers see. ``table`` is rebuilt from
+Two tables (a :class:`hub.projection.DecidedTable`, as the hazard ledger's): ``decided`` holds
+every change decided so far (what the next decision starts from, so a command sees a change
+still on its way to the journal); ``table`` holds what is journaled, applied as the change events
+are read back, and is what readers see. ``table`` is rebuilt from
 the change events alone (each holds the whole alarm), so it can be dropped and rebuilt
 identically; the cursor's stored position says which device events were decided. The cursor is
 committed only once the changes decided from the entries before it are journaled, so a crash
@@ -35,6 +36,7 @@ from hub.alarms._state import Alarm, alarm_id
 from hub.alarms._timers import due
 from hub.events import Event, State
 from hub.journal import Entry, Journal, JournalCursor
+from hub.projection import DecidedTable, DecidesChanges
 from hub.tasks import cancel_and_wait
 
 log = structlog.get_logger("alarms")
@@ -84,7 +86,7 @@ def change_of(entry: Entry) -> Change:
     return Change(entry.seq, alarm, kind, event.attributes.get("peer", ""))
 
 
-class AlarmProjection(service.Service):
+class AlarmProjection(DecidesChanges, service.Service):
     """The alarm table as a child of the hub's service tree (see the module docstring)."""
 
     name = "alarms"
@@ -101,18 +103,15 @@ class AlarmProjection(service.Service):
         self.clock = clock
         #: How often time-driven changes are looked for (None: only when tick() is called).
         self.tick_interval = tick_interval
-        #: What is journaled: alarm id -> alarm. Readers use this.
-        self.table: dict[str, Alarm] = {}
+        #: The alarms decided and journaled (``table``, at ``position``; see hub.projection).
+        self.tables: DecidedTable[Alarm] = DecidedTable(submit, change_event, "alarms", Changed,
+                                                        AlarmNotFound, CommandRefused)
         #: KPIs of the changes applied to ``table`` (rebuilt with it).
         self.kpis = KpiTracker()
-        #: The journal sequence ``table`` reflects (its revision).
-        self.position = 0
-        self._decided: dict[str, Alarm] = {}
         self._decided_through = 0
         self._devices_with_alarms: set[str] = set()
         #: Media linkage attached to each alarm (alarm id -> MediaRefs), from LINKAGE events.
         self.media: dict[str, list] = {}
-        self._advanced = asyncio.Event()
         self._cursor: JournalCursor | None = None
         self._task: asyncio.Task | None = None
         self._ticker: asyncio.Task | None = None
@@ -136,11 +135,15 @@ class AlarmProjection(service.Service):
     async def stop(self) -> None:
         self.stopService()
         await cancel_and_wait((self._ticker, self._task))
-        if self._committer is not None:  # the position decided through is stored, if it can be
-            try:
-                await asyncio.wait_for(self._committer, 5.0)
-            except Exception:
-                log.exception("the alarm cursor's last commit failed; its events are decided again at start")
+        committer = self._committer
+        if committer is not None:  # the position decided through is stored, if it can be
+            # (asyncio.wait: neither a failed commit nor a cancelled change may end the hub's stop)
+            await asyncio.wait((committer,), timeout=5.0)
+            if not committer.done():
+                await cancel_and_wait((committer,))
+            if committer.cancelled() or committer.exception() is not None:
+                log.error("the alarm cursor's last commit failed; its events are decided again at start",
+                          error=repr(None if committer.cancelled() else committer.exception()))
 
     async def rebuild(self) -> None:
         """Rebuild ``table`` from the change events still in the journal (read through the
@@ -162,12 +165,10 @@ class AlarmProjection(service.Service):
                     self._attach_media(entry)
             if len(entries) < READ_BATCH:
                 break
-        self.table = table
         self.kpis = kpis
-        self._decided = dict(table)
         self._devices_with_alarms = {alarm.device for alarm in table.values()}
         self._decided_through = decided_through
-        self._advance(position)
+        self.tables.reset(table, position)
         log.info("alarm table rebuilt", alarms=len(table), position=self.position)
 
     async def _changes(self):
@@ -181,9 +182,6 @@ class AlarmProjection(service.Service):
                 return
 
     # --- reading ------------------------------------------------------------------------------
-    def get(self, id_: str) -> Alarm | None:
-        return self.table.get(id_)
-
     def decoded_change(self, entry: Entry) -> Change:
         """The change an alarm change entry journaled: the one the table applied (decoded once for
         every watcher) while it is among the newest, else decoded now."""
@@ -196,38 +194,15 @@ class AlarmProjection(service.Service):
         if len(recent) > RECENT_CHANGES:
             del recent[next(iter(recent))]  # the oldest: changes are applied in sequence order
 
-    async def wait_applied(self, sequence: int) -> None:
-        """Until ``table`` reflects the journal through ``sequence``."""
-        while self.position < sequence:
-            await self._advanced.wait()
-
-    async def wait_beyond(self, position: int) -> None:
-        while self.position <= position:
-            await self._advanced.wait()
-
-    def _advance(self, position: int) -> None:
-        self.position = position
-        advanced, self._advanced = self._advanced, asyncio.Event()
-        advanced.set()
-
     # --- deciding -----------------------------------------------------------------------------
     async def command(self, id_: str, command: Command, actor: str, peer: str = "") -> Alarm:
         """Decide an operator's ``command`` on alarm ``id_``, journal the change and return the
         alarm once the table shows it. Raises AlarmNotFound or CommandRefused (nothing changed)."""
-        alarm = self._decided.get(id_)
-        if alarm is None:
-            raise AlarmNotFound(id_)
-        result = apply(alarm, command, self.clock(), actor)
-        if isinstance(result, Refused):
-            raise CommandRefused(result)
-        sequence = await self._journal(result, peer=peer)
-        await self.wait_applied(sequence)
-        return self.table[id_]
+        return await self.tables.command(id_, lambda alarm: apply(alarm, command, self.clock(), actor), peer)
 
-    def _journal(self, result: Changed, source_sequence: int = 0, peer: str = "") -> asyncio.Future[int]:
-        self._decided[result.alarm.id] = result.alarm
+    def _journal(self, result: Changed, source_sequence: int = 0) -> asyncio.Future[int]:
         self._devices_with_alarms.add(result.alarm.device)
-        return self.submit(change_event(result.alarm, result.kind, source_sequence, peer), "alarms")
+        return self.tables.journal(result, source_sequence)
 
     async def history(self, id_: str) -> list[Change]:
         """Every change of alarm ``id_`` still in the journal, oldest first (read through the
@@ -275,7 +250,7 @@ class AlarmProjection(service.Service):
             alarm_class = self.settings.resolve(alarm_class.name, entry.region, entry.school, event.site.building,
                                                 entry.device)
         id_ = alarm_id(entry.device, entry.type, event.site.zone)
-        alarm = self._decided.get(id_)
+        alarm = self.tables.decided.get(id_)
         if event.state == State.STATE_CLEARED:
             if alarm is None:
                 return None
@@ -307,7 +282,7 @@ class AlarmProjection(service.Service):
         out) as of the clock; returns the journal sequences of the changes."""
         now = self.clock()
         submitted = []
-        for alarm in list(self._decided.values()):
+        for alarm in list(self.tables.decided.values()):
             command = due(alarm, self.settings.of(alarm), now)
             if command is None:
                 continue
@@ -335,10 +310,7 @@ class AlarmProjection(service.Service):
                         alarm = change.alarm
                         self._remember(change)
                         self.kpis.observe(self.table.get(alarm.id), alarm, change.kind)
-                        self.table[alarm.id] = alarm
-                        known = self._decided.get(alarm.id)
-                        if known is None or known.revision < alarm.revision:
-                            self._decided[alarm.id] = alarm  # (decided before a rebuild while running)
+                        self.tables.applied(alarm)
                 elif entry.category == LINKAGE_CATEGORY:  # (what linkage did is no alarm itself)
                     if entry.seq > self.position:
                         self._attach_media(entry)
@@ -347,10 +319,12 @@ class AlarmProjection(service.Service):
                     if change is not None:
                         submitted.append(change)
                     self._decided_through = entry.seq
-            self._advance(max(self.position, cursor.position))
+            self.tables.advance(max(self.position, cursor.position))
             self._commit_soon(cursor.position)
             if len(self._unjournaled) >= MAX_UNJOURNALED:
-                await asyncio.gather(*self._unjournaled)
+                # asyncio.wait, not gather: a stop cancelling this loop here must not cancel the
+                # changes' futures (the committer waits for them too).
+                await asyncio.wait(self._unjournaled)
 
     # The cursor is committed beside the follow loop, not in it: the loop goes on deciding while
     # the changes it submitted are journaled and the position is stored. (Awaited in the loop, a

@@ -9,26 +9,11 @@ import dataclasses
 
 from hub.events import Category, Event, Severity, State, new_event
 from hub.ledger._model import Hazard
+from hub.projection import attribute_text, attribute_value
 
 LEDGER_CATEGORY = Category.CATEGORY_LEDGER
 TYPE_PREFIX = "ledger."
 _FIELDS = {field.name: field.type for field in dataclasses.fields(Hazard)}
-
-
-def _text(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value) if isinstance(value, float) else str(value)
-
-
-def _value(annotation: str, text: str):
-    if annotation == "bool":
-        return text == "true"
-    if annotation == "int":
-        return int(text)
-    if annotation == "float":
-        return float(text)
-    return text
 
 
 def is_ledger_change(entry) -> bool:
@@ -36,7 +21,7 @@ def is_ledger_change(entry) -> bool:
 
 
 def change_event(hazard: Hazard, kind: str, source_sequence: int = 0, peer: str = "") -> Event:
-    attributes = {name: _text(getattr(hazard, name)) for name in _FIELDS}
+    attributes = {name: attribute_text(getattr(hazard, name)) for name in _FIELDS}
     attributes["change"] = kind
     if source_sequence:
         attributes["source_sequence"] = str(source_sequence)
@@ -54,5 +39,6 @@ def change_event(hazard: Hazard, kind: str, source_sequence: int = 0, peer: str 
 def hazard_of(event: Event) -> tuple[Hazard, str, int]:
     """(the entry after the change, the change's kind, its source sequence)."""
     attributes = event.attributes
-    values = {name: _value(annotation, attributes[name]) for name, annotation in _FIELDS.items() if name in attributes}
+    values = {name: attribute_value(annotation, attributes[name])
+              for name, annotation in _FIELDS.items() if name in attributes}
     return Hazard(**values), attributes["change"], int(attributes.get("source_sequence", "0"))

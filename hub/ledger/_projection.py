@@ -4,7 +4,8 @@ Like the alarm table (hub.alarms._projection): ``LedgerProjection`` follows the 
 cursor "ledger"; every change — a person's command or the hub's own decision — is submitted as an
 event (hub.ledger._journaled) through the pipeline, and ``table`` is rebuilt from those events
 alone. ``decided`` holds every change decided so far, so a command sees one still on its way to
-the journal. Automatic entries come from device events (a fire-panel fault or supervisory
+the journal (the two tables are a :class:`hub.projection.DecidedTable`, as the alarm table's).
+Automatic entries come from device events (a fire-panel fault or supervisory
 condition, a UPS on battery or with a low battery: registered when raised, 待验收 when cleared;
 the change names the device event's sequence, so after a crash none is decided twice) and from
 time (a camera offline longer than the limit, a missed panic test, too many false alarms a day,
@@ -32,6 +33,7 @@ from twisted.application import service
 
 from hub.events import Category, Event, State
 from hub.journal import DEFAULT_EVERY, Entry, Journal, JournalCursor, SnapshotKeeper, fold, snapshot_format
+from hub.projection import DecidedTable, DecidesChanges
 from hub.tasks import cancel_and_wait
 from hub.ledger._journaled import change_event, hazard_of, is_ledger_change
 from hub.ledger._model import (
@@ -73,7 +75,7 @@ def new_hazard_id() -> str:
     return "HZ-" + secrets.token_hex(6)
 
 
-class LedgerProjection(service.Service):
+class LedgerProjection(DecidesChanges, service.Service):
     name = "ledger"
 
     def __init__(self, journal: Journal, submit: Callable[[Event, str], asyncio.Future[int]],
@@ -86,16 +88,15 @@ class LedgerProjection(service.Service):
         self.reports = reports
         self.photos = photos if photos is not None else FilePhotoStore(settings.photo_dir, settings.photo_max_bytes)
         self.clock = clock
-        self.table: dict[str, Hazard] = {}
-        self.position = 0
-        self._decided: dict[str, Hazard] = {}
-        #: (device, cause) -> id of its open automatic entry among ``_decided``: a tick asks for
+        #: The entries decided and journaled (``table``, at ``position``; see hub.projection).
+        self.tables: DecidedTable[Hazard] = DecidedTable(submit, change_event, "ledger", Changed,
+                                                         HazardNotFound, HazardRefused, self._index_decided)
+        #: (device, cause) -> id of its open automatic entry among the decided: a tick asks for
         #: every device's, and a scan of a large ledger for each took seconds.
         self._open_auto_ids: dict[tuple[str, str], str] = {}
         self._decided_through = 0
         #: id -> (sequence, received_at) of the entry's newest journaled record.
         self._records: dict[str, tuple[int, float]] = {}
-        self._advanced = asyncio.Event()
         self._cursor: JournalCursor | None = None
         self._tasks: list[asyncio.Task] = []
         self.snapshots = SnapshotKeeper(journal, CURSOR_NAME, snapshot_format(CURSOR_NAME, SNAPSHOT_VERSION,
@@ -147,14 +148,10 @@ class LedgerProjection(service.Service):
                 records[hazard.id] = (entry.seq, entry.received_at)
                 decided_through = max(decided_through, source)
         position = await fold(self.journal, after, apply)
-        self.table = table
-        self._decided = {}
-        self._open_auto_ids = {}
-        for hazard in table.values():
-            self._set_decided(hazard)
         self._decided_through = decided_through
         self._records = records
-        self._advance(position)
+        self._open_auto_ids = {}
+        self.tables.reset(table, position)
 
     def snapshot_state(self) -> tuple:
         """What the table holds, as plain values (equal states: equal ledgers)."""
@@ -166,20 +163,8 @@ class LedgerProjection(service.Service):
         await self.snapshots.save(self.position, self.snapshot_state())
 
     # --- reading ------------------------------------------------------------------------------
-    def get(self, id_: str) -> Hazard | None:
-        return self.table.get(id_)
-
     def entries(self):
         return self.table.values()
-
-    async def wait_applied(self, sequence: int) -> None:
-        while self.position < sequence:
-            await self._advanced.wait()
-
-    def _advance(self, position: int) -> None:
-        self.position = position
-        advanced, self._advanced = self._advanced, asyncio.Event()
-        advanced.set()
 
     async def history(self, id_: str) -> list[tuple[int, str, Hazard]]:
         reader = JournalCursor.at(self.journal, self.journal.earliest - 1)
@@ -232,29 +217,21 @@ class LedgerProjection(service.Service):
         return self.table[hazard.id]
 
     async def command(self, id_: str, command: Command, actor: str, peer: str = "") -> Hazard:
-        hazard = self._decided.get(id_)
-        if hazard is None:
-            raise HazardNotFound(id_)
-        result = apply(hazard, command, self.clock(), actor)
-        if isinstance(result, Refused):
-            raise HazardRefused(result)
-        sequence = await self._journal(result, peer=peer)
-        await self.wait_applied(sequence)
-        return self.table[id_]
+        """Decide a person's ``command`` on entry ``id_``, journal the change and return the entry
+        once the ledger shows it. Raises HazardNotFound or HazardRefused (nothing changed)."""
+        return await self.tables.command(id_, lambda hazard: apply(hazard, command, self.clock(), actor), peer)
 
     async def add_photo(self, id_: str, data: bytes, actor: str, comment: str = "", peer: str = "") -> Hazard:
-        hazard = self._decided.get(id_)
+        hazard = self.tables.decided.get(id_)
         if hazard is None:
             raise HazardNotFound(id_)
         ref = await asyncio.to_thread(self.photos.put, data, _site(hazard))
         return await self.command(id_, AddPhoto(ref.text(), comment), actor, peer)
 
     def _journal(self, result: Changed, source_sequence: int = 0, peer: str = "") -> asyncio.Future[int]:
-        self._set_decided(result.hazard)
-        return self.submit(change_event(result.hazard, result.kind, source_sequence, peer), "ledger")
+        return self.tables.journal(result, source_sequence, peer)
 
-    def _set_decided(self, hazard: Hazard) -> None:
-        self._decided[hazard.id] = hazard
+    def _index_decided(self, hazard: Hazard) -> None:
         if hazard.cause:  # (automatic entries have one)
             key = (hazard.device, hazard.cause)
             if not hazard.closed:
@@ -262,14 +239,14 @@ class LedgerProjection(service.Service):
             elif self._open_auto_ids.get(key) == hazard.id:
                 del self._open_auto_ids[key]
                 # (another open entry of the same fault, journaled before one per fault was kept)
-                for other in self._decided.values():
+                for other in self.tables.decided.values():
                     if (other.device, other.cause) == key and not other.closed:
                         self._open_auto_ids[key] = other.id
                         break
 
     def _open_auto(self, device: str, cause: str) -> Hazard | None:
         id_ = self._open_auto_ids.get((device, cause))
-        return self._decided.get(id_) if id_ is not None else None
+        return self.tables.decided.get(id_) if id_ is not None else None
 
     def _auto_entry(self, device: str, cause: str, region: str, school: str, description: str,
                     now: float, source_sequence: int = 0) -> asyncio.Future[int] | None:
@@ -327,10 +304,10 @@ class LedgerProjection(service.Service):
             if hazard.closed and now - hazard.closed_at > self.settings.keep_closed:
                 if sequence < earliest:  # a rebuild no longer has it either
                     del self.table[id_]
-                    self._decided.pop(id_, None)
+                    self.tables.decided.pop(id_, None)
                     self._records.pop(id_, None)
                 continue
-            if self._decided.get(id_, hazard).revision != hazard.revision:
+            if self.tables.decided.get(id_, hazard).revision != hazard.revision:
                 continue  # a newer change is on its way: that is its new record
             submitted.append(self.submit(change_event(hazard, "compacted"), "ledger"))
         if submitted:
@@ -342,7 +319,7 @@ class LedgerProjection(service.Service):
         long (and back), missed panic tests (and passed again), too many false alarms a day."""
         now = self.clock()
         submitted: list[asyncio.Future[int]] = []
-        for hazard in list(self._decided.values()):
+        for hazard in list(self.tables.decided.values()):
             result = apply(hazard, MarkOverdue(), now, HUB_ACTOR)
             if isinstance(result, Changed):
                 log.warning("ledger entry overdue", hazard=hazard.id, grade=hazard.grade, school=hazard.school)
@@ -381,7 +358,7 @@ class LedgerProjection(service.Service):
             submitted.append(self._auto_entry(day.device, "false_alarms", day.region, day.school,
                                               f"{day.count} false alarms of {day.device} on {day.day} (more than "
                                               f"{settings.false_alarms_per_day})", now))
-        for hazard in list(self._decided.values()):
+        for hazard in list(self.tables.decided.values()):
             if hazard.cause == "false_alarms" and not hazard.fault_cleared and hazard.device not in today:
                 submitted.append(self._clear(hazard.device, "false_alarms", now))
         return submitted
@@ -402,20 +379,17 @@ class LedgerProjection(service.Service):
                 if is_ledger_change(entry):
                     if entry.seq > self.position:
                         hazard, _, source = hazard_of(entry.event())
-                        self.table[hazard.id] = hazard
+                        self.tables.applied(hazard)
                         self._records[hazard.id] = (entry.seq, entry.received_at)
                         # (as a rebuild has it, so a snapshot taken now equals a rebuild)
                         self._decided_through = max(self._decided_through, source)
-                        known = self._decided.get(hazard.id)
-                        if known is None or known.revision < hazard.revision:
-                            self._set_decided(hazard)
                 elif entry.seq > self._decided_through and entry.category in _FAULT_CATEGORIES:
                     # Each entry comes here once; after a restart, those whose change was
                     # journaled are at or below _decided_through (the change names its source).
                     change = self._decide(entry)
                     if change is not None:
                         submitted.append(change)
-            self._advance(max(self.position, cursor.position))
+            self.tables.advance(max(self.position, cursor.position))
             if submitted:
                 await asyncio.gather(*submitted)
             await cursor.commit()

@@ -189,3 +189,39 @@ async def test_a_camera_offline_shorter_than_the_on_delay_is_no_alarm_a_longer_o
         await hub.alarms.wait_applied(sequence)
         active = hub.alarms.get(pending.id)
         assert (active.state, active.raised_at, active.last_actor) == (IsaState.UNACKNOWLEDGED, clock.now, "hub")
+
+
+async def test_a_hub_stopped_while_its_alarms_catch_up_on_a_backlog_stops_whole(tmp_path):
+    """Stopped while the alarm table waits for the changes of a backlog to be journaled (more
+    than MAX_UNJOURNALED decided at once): the stop goes on to the pipeline and the journal, and
+    the next start decides what is left, each event once."""
+    from hub.alarms._projection import MAX_UNJOURNALED
+    from hub.events import stamp_received
+    from hub.journal import Journal
+    presses = MAX_UNJOURNALED * 2
+    backlog = Journal(str(tmp_path / "journal.db"), durability="off")
+    await backlog.open()
+    appended = []
+    for n in range(presses + 1):
+        event = panic(f"pb-{n}")
+        event.site.region_code, event.site.school_id = "140802", "sch-b"
+        stamp_received(event)
+        appended.append(backlog.append(event))
+    await asyncio.gather(*appended)
+    await backlog.save_cursor("alarms", 0)  # none decided yet
+    await backlog.close()
+
+    hub = Hub(alarm_settings(tmp_path, max_events_per_commit=100))  # (slow to journal the changes)
+    await hub.start()
+    while len(hub.alarms._unjournaled) < MAX_UNJOURNALED:  # the loop waits for them to be journaled
+        await asyncio.sleep(0)
+    await hub.stop()
+    assert hub.journal.closed
+
+    async with running_hub(alarm_settings(tmp_path)) as again:
+        while len(again.alarms.table) < presses + 1:
+            await asyncio.wait_for(again.alarms.wait_beyond(again.alarms.position), 30)
+        changes = [entry.event() for entry in await again.journal.read_after(presses + 1, 3 * presses)
+                   if is_change(entry)]
+    sources = [int(event.attributes["source_sequence"]) for event in changes if event.type == "alarm.raised"]
+    assert sorted(sources) == list(range(1, presses + 2))

@@ -23,8 +23,10 @@ CLI = [sys.executable, "-m", "hub.cli"]
 PANIC = "panic-1/panic.alarm/gate"
 COUNTY_AFTER, CITY_AFTER = 3.0, 12.0
 
-HUB_YAML = """\
-hub: {{id: restart-hub}}
+#: A hub with one school, an SIA receiver and a supervisor "duty" (its token's digest in DUTY_SHA);
+#: its devices and alarm classes follow.
+SIA_HUB_HEAD = """\
+hub: {{id: {hub_id}}}
 journal: {{path: {journal}}}
 listeners:
   grpc: {{address: "127.0.0.1:{grpc}"}}
@@ -33,11 +35,14 @@ sites:
   - {{school_id: sch-1, region_code: "140802"}}
 adapters:
   - {{name: sia-main, type: sia, options: {{host: 127.0.0.1, tcp_port: {sia}, udp_port: null}}}}
+subscribers:
+  - {{id: duty, token_sha256: "${{DUTY_SHA}}", scope: {{all_regions: true}}, role: supervisor}}
+"""
+
+HUB_YAML = SIA_HUB_HEAD + """\
 devices:
   - {{id: panic-1, kind: panic_button, adapter: sia-main, site: {{school_id: sch-1, zone: gate}},
      options: {{account: "1001"}}}}
-subscribers:
-  - {{id: duty, token_sha256: "${{DUTY_SHA}}", scope: {{all_regions: true}}, role: supervisor}}
 alarms:
   classes:
     - name: panic
@@ -72,8 +77,8 @@ async def test_escalation_fires_at_its_remaining_time_after_kill_9(tmp_path):
     token, digest = new_token()
     grpc_port, sia_port = free_port(), free_port()
     config = tmp_path / "hub.yaml"
-    config.write_text(HUB_YAML.format(journal=tmp_path / "j.db", grpc=grpc_port, sia=sia_port, county=COUNTY_AFTER,
-                                      city=CITY_AFTER))
+    config.write_text(HUB_YAML.format(hub_id="restart-hub", journal=tmp_path / "j.db", grpc=grpc_port, sia=sia_port,
+                                      county=COUNTY_AFTER, city=CITY_AFTER))
     log = tmp_path / "hub.log"
     hub = await start(config, digest, log)
     try:

@@ -20,7 +20,7 @@ def message(page: str) -> str:
 async def settled(hub):
     """Until every alarm decided so far is in the table (its change journaled and read back)."""
     for _ in range(500):
-        decided = hub.alarms._decided
+        decided = hub.alarms.tables.decided
         if all(hub.alarms.table.get(id_) == alarm for id_, alarm in decided.items()) and decided:
             return
         await asyncio.sleep(0.01)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Callable
 
 import grpc
@@ -27,6 +28,7 @@ from hub.api.grpc._service import EventHubService, resume_problem
 from hub.events import set_timestamp
 from hub.journal import JournalCursor, RetentionExceeded
 from hub.regions import level_of
+from hub.tasks import cancel_and_wait
 
 log = structlog.get_logger("api")
 
@@ -112,6 +114,42 @@ class AlarmApi:
         self.journal = projection.journal
         self._refusals = RateLimitedLog(log)
         self._encoded = wire.EncodedAlarms(self._message, escalated_to)
+        self._encoder: asyncio.Task | None = None
+        #: Set once the alarms the table held at start are encoded (see start_encoding).
+        self.encoded_at_start = asyncio.Event()
+
+    # --- encoding in the background -------------------------------------------------------------
+    @property
+    def encoded(self) -> wire.EncodedAlarms:
+        """What WatchAlarms keeps encoded (see hub.api.grpc._alarm_wire)."""
+        return self._encoded
+
+    def start_encoding(self) -> None:
+        """Encode the retained alarms in the background (the projection has rebuilt its table), so
+        the first refresh after a start does not pay for it; see hub.api.grpc._alarm_wire."""
+        self._encoder = asyncio.get_running_loop().create_task(self._encode_at_start())
+
+    async def stop_encoding(self) -> None:
+        await cancel_and_wait((self._encoder,))
+
+    async def _encode_at_start(self) -> None:
+        started = time.perf_counter()
+        try:
+            count = await wire.encode_in_chunks(list(self.projection.table), self._encode_current)
+        except Exception:  # a refresh encodes what is missing itself
+            log.exception("encoding the alarms in the background failed; refreshes encode them")
+            return
+        finally:
+            self.encoded_at_start.set()
+        log.info("alarms encoded for WatchAlarms", alarms=count, seconds=round(time.perf_counter() - started, 3))
+
+    def _encode_current(self, alarm_id: str) -> None:
+        alarm = self.projection.table.get(alarm_id)
+        if alarm is None or not alarm.retained:  # (gone since, or not sent in a refresh)
+            return
+        self._encode(alarm, 0)
+        if alarm.escalation_level:  # the desks it was escalated to see escalated_to_you
+            self._encode(alarm, alarm.escalation_level)
 
     def _message(self, alarm: Alarm, caller_level: int = 0) -> pb.Alarm:
         alarm_class = self.projection.settings.of(alarm)

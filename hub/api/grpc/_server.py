@@ -134,6 +134,8 @@ class GrpcService(service.Service):
         await server.start()
         self.server, self.port = server, port
         await self.set_health(True)
+        if self.alarms is not None:  # (the alarm table is rebuilt: it started before this)
+            self.alarms.start_encoding()
         self.startService()
 
     def add_service(self, name: str, handler: grpc.GenericRpcHandler) -> None:
@@ -153,6 +155,8 @@ class GrpcService(service.Service):
 
     async def stop(self) -> None:
         self.stopService()
+        if self.alarms is not None:
+            await self.alarms.stop_encoding()
         if self.server is not None:
             await self.server.stop(grace=1.0)
 
