@@ -43,16 +43,19 @@ class Publisher:
         self.log = log or structlog.get_logger("uplink")
         self.cursor_name = f"uplink:{instance}:{lane}"
         self.cursor: JournalCursor | None = None
+        #: The acknowledged position (the cursor's own runs ahead while a window is in flight).
+        self.acknowledged: int | None = None
         self.published = 0
         self.connected = False
 
     @property
     def backlog(self) -> int:
         """Journal entries after the published position (of both lanes: the cursor reads all)."""
-        return self.cursor.lag if self.cursor is not None else self.journal.head
+        return self.journal.head - (self.acknowledged or 0)
 
     async def run(self) -> None:
         self.cursor = cursor = await JournalCursor.named(self.journal, self.cursor_name, create_at=0)
+        self.acknowledged = cursor.position
         failures = 0
         while True:
             committed = cursor.position
@@ -62,7 +65,7 @@ class Publisher:
                 self.log.error("uplink fell behind retention: these events were never published", lane=self.lane,
                                error=str(exc))
                 self.metrics.count("uplink_lost_to_retention", max(0, self.journal.earliest - 1 - committed))
-                cursor.position = self.journal.earliest - 1
+                cursor.position = self.acknowledged = self.journal.earliest - 1  # (lost, not backlog)
                 continue
             if not entries:
                 self.metrics.gauge("uplink_backlog", 0, lane=self.lane)
@@ -89,6 +92,7 @@ class Publisher:
             failures = 0
             self.connected = True
             await cursor.commit()
+            self.acknowledged = cursor.position
             self.published += sent
             self.metrics.count("uplink_published", sent, lane=self.lane)
             self.metrics.gauge("uplink_backlog", self.backlog, lane=self.lane)
