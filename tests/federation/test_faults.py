@@ -208,3 +208,25 @@ async def test_acknowledgements_lost_on_the_way_to_jetstream_are_redelivered_and
         assert link.lost["consumer_ack"] >= 1
         assert await arrived(county, "school-a") == sent.lanes
         assert county.journal.head == len(sent)
+
+
+async def test_a_nats_server_killed_while_the_county_restarts_doubles_nothing(tmp_path, nats_server):
+    # A server killed with SIGKILL may forget acknowledgements it had confirmed (its consumer state
+    # is written behind), and redeliver what the county journaled before its checkpoint.
+    sent = Sent("school-a")
+    async with running(hub_settings(tmp_path, "school-a", [nats_server.url], school="sch-a")) as school:
+        async with running(county_settings(tmp_path, [nats_server.url])) as county:
+            for n in range(300):
+                await sent.submit(school, camera_event("sch-a", n))
+            # Killed as soon as the county has acknowledged (and checkpointed) the last of them.
+            await eventually(lambda: sum(i.ingested for i in county.uplink("nats").ingesters) == 300, interval=0.001)
+            nats_server.stop(kill=True)
+        restarted = NatsServer(nats_server.directory, nats_server.name, port=nats_server.port).start()
+        try:
+            async with running(county_settings(tmp_path, [restarted.url])) as county:
+                await until_drained(restarted.url)
+                got = await arrived(county, "school-a")
+                head = county.journal.head
+        finally:
+            restarted.stop()
+    assert got == sent.lanes and head == 300

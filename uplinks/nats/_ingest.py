@@ -6,9 +6,9 @@ message is journaled here with its origin (``origin_hub_id``, ``origin_sequence`
 messages are acknowledged (each explicitly, the last confirmed by the server) only once the whole
 batch is durable. At most one batch is unacknowledged (``max_ack_pending`` = the batch), so a
 redelivery comes before anything newer and each origin stays in order. A redelivery is recognised
-by its origin (hub id, origin sequence) among those journaled since the lane's checkpoint cursor
-(``uplink:<instance>:ingest-<lane>``, committed once a batch is acknowledged; rebuilt from the
-journal at start), and dropped.
+by its origin (hub id, origin sequence) among the last ``_SEEN_KEPT`` journaled here (rebuilt
+from the journal at start, back from the head and at least back to the lane's checkpoint cursor
+``uplink:<instance>:ingest-<lane>``, committed once a batch is acknowledged), and dropped.
 
 Bad messages (undecodable, outside the region, an origin not configured, headers that disagree
 with the event) are refused: logged (rate-limited), counted and terminated (``term``: never
@@ -37,7 +37,8 @@ __all__ = ["Ingester", "Refused"]
 
 _SCAN_BATCH = 2000
 #: (origin, origin sequence) pairs remembered for recognising redeliveries: far more than can be
-#: unacknowledged (one batch) plus what a previous run journaled without acknowledging.
+#: unacknowledged (one batch) plus what a previous run journaled without acknowledging, and than
+#: a server killed with SIGKILL forgets of its confirmed acknowledgements (a second or two of ingest).
 _SEEN_KEPT = 200_000
 _LOG_EVERY = 10.0
 
@@ -77,10 +78,13 @@ class Ingester:
         self.ingested = 0
 
     async def rebuild_marks(self) -> JournalCursor:
-        """The marks from the entries after the checkpoint: the only ones whose messages may be
-        redelivered (those before it were acknowledged)."""
+        """The marks from the journal's newest entries: those after the checkpoint (journaled,
+        maybe never acknowledged) and as many before it as a running ingester remembers, since a
+        nats-server killed with SIGKILL can forget acknowledgements it had confirmed (its consumer
+        state is written behind) and redeliver what was checkpointed here."""
         checkpoint = await JournalCursor.named(self.journal, self.checkpoint_name, create_at=self.journal.head)
-        reader = JournalCursor.at(self.journal, max(checkpoint.position, self.journal.earliest - 1))
+        start = min(checkpoint.position, self.journal.head - _SEEN_KEPT)
+        reader = JournalCursor.at(self.journal, max(start, self.journal.earliest - 1))
         while entries := await reader.read(_SCAN_BATCH):
             for entry in entries:
                 if lane_of(entry.category) != self.lane:
