@@ -138,7 +138,8 @@ class AlarmProjection(service.Service):
         await cancel_and_wait((self._ticker, self._task))
         if self._committer is not None:  # the position decided through is stored, if it can be
             try:
-                await asyncio.wait_for(self._committer, 5.0)
+                async with asyncio.timeout(5.0):  # (not wait_for: it can swallow a cancel, gh-86296)
+                    await self._committer
             except Exception:
                 log.exception("the alarm cursor's last commit failed; its events are decided again at start")
 

@@ -264,8 +264,8 @@ class LinkageEngine:
         detail = self._describe(action, preset)
         await self._journal("started", target, {**attributes, **detail}, accepted)
         try:
-            outcome = await asyncio.wait_for(self._carry_out(rule, action, target, preset, trigger, attributes),
-                                             action.timeout)
+            async with asyncio.timeout(action.timeout):  # (not wait_for: it can swallow a stop, gh-86296)
+                outcome = await self._carry_out(rule, action, target, preset, trigger, attributes)
         except TimeoutError:
             await self._journal("timed_out", target, {**attributes, **detail,
                                                       "reason": f"no result within {action.timeout:g} s"})
@@ -370,7 +370,8 @@ class LinkageEngine:
         async def stop(after: float) -> None:
             if after:
                 try:
-                    await asyncio.wait_for(asyncio.shield(stopped), after)
+                    async with asyncio.timeout(after):  # (not wait_for: it can swallow a stop, gh-86296)
+                        await asyncio.shield(stopped)
                 except TimeoutError:
                     pass
             else:

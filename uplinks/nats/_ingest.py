@@ -199,6 +199,7 @@ class Ingester:
 
 
 async def _nak_all(messages) -> None:
+    # (wait_for swallowing a second cancellation is harmless here: the caller is stopping and re-raises)
     try:
         await asyncio.wait_for(asyncio.gather(*(message.nak() for message in messages), return_exceptions=True), 1.0)
     except (asyncio.TimeoutError, asyncio.CancelledError):

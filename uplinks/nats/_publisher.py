@@ -116,7 +116,10 @@ class Publisher:
             return 0
         remaining = self.ack_timeout - (time.monotonic() - started)
         try:
-            results = await asyncio.wait_for(asyncio.gather(*acks), timeout=max(remaining, 0.001))
+            # asyncio.timeout, not wait_for: on 3.11 wait_for drops a stop's cancellation that
+            # arrives with the acks (gh-86296), and the publisher would go on to its next round.
+            async with asyncio.timeout(max(remaining, 0.001)):
+                results = await asyncio.gather(*acks)
         except BaseException:
             for ack in acks:
                 ack.cancel()

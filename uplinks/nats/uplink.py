@@ -63,7 +63,8 @@ class NatsUplink(Uplink):
             await _first_failure([asyncio.ensure_future(task) for task in tasks])
         finally:
             try:
-                await asyncio.wait_for(self.connection.close(), timeout=2.0)
+                async with asyncio.timeout(2.0):  # (not wait_for: it can swallow a stop, gh-86296)
+                    await self.connection.close()
             except Exception:  # closing a broken connection: nothing more to do
                 pass
 
