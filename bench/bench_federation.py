@@ -125,7 +125,8 @@ async def part_latency(args, directory: pathlib.Path, servers: list[str]) -> Non
             while True:
                 entries = await cursor.read(2000)
                 if not entries:
-                    await cursor.wait(timeout=1.0)
+                    if not await cursor.wait(timeout=1.0) and county.journal.closed:
+                        return
                     continue
                 now = time.perf_counter()
                 for entry in entries:

@@ -30,6 +30,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from hub.events import Event
 from hub.journal import JournalCursor
+from uplinks.nats._cancelling import raise_if_cancelling
 from uplinks.nats._publisher import ORIGIN_HEADER, ORIGIN_SEQUENCE_HEADER
 from uplinks.nats._subjects import lane_of, region_filter, region_of_subject
 
@@ -103,6 +104,7 @@ class Ingester:
         self.log.info("ingesting", lane=self.lane, consumer=self.durable, region=self.region_prefix or "all",
                       origins=sorted(self.origins), known_origins=len(self.marks))
         while True:
+            raise_if_cancelling()
             try:
                 messages = await subscription.fetch(self.batch, timeout=1.0)
             except (asyncio.TimeoutError, nats.errors.TimeoutError):
@@ -115,6 +117,7 @@ class Ingester:
             if not messages:
                 continue
             try:
+                raise_if_cancelling()  # (a stop the fetch swallowed: nak what it brought)
                 journaled = [future for message in messages if (future := await self._take(message)) is not None]
                 sequences = await asyncio.gather(*journaled)
                 to_ack = [message for message in messages if not message.is_acked]  # (refused ones were terminated)

@@ -19,6 +19,7 @@ import structlog
 
 from hub.events import Event
 from hub.journal import JournalCursor, RetentionExceeded
+from uplinks.nats._cancelling import raise_if_cancelling
 from uplinks.nats._subjects import event_subject, lane_of
 
 __all__ = ["ORIGIN_HEADER", "ORIGIN_SEQUENCE_HEADER", "Publisher"]
@@ -58,6 +59,7 @@ class Publisher:
         self.acknowledged = cursor.position
         failures = 0
         while True:
+            raise_if_cancelling()  # (nats-py's publish_async may have swallowed a stop)
             committed = cursor.position
             try:
                 entries = await cursor.read(self.window)

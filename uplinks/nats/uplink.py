@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from hub.spi import Uplink
+from uplinks.nats._cancelling import raise_if_cancelling
 from uplinks.nats._connect import connect
 from uplinks.nats._ingest import Ingester
 from uplinks.nats._options import NatsOptions
@@ -42,6 +43,7 @@ class NatsUplink(Uplink):
             js = self.connection.jetstream(timeout=options.ack_timeout)
             for line in await ensure_streams(js, options.subject_prefix, options.streams):
                 ctx.log.info(line)
+            raise_if_cancelling()  # (nats-py's requests may have swallowed a stop)
             streams = {"alarm": options.streams.alarm_stream, "event": options.streams.event_stream}
             tasks = []
             for publisher in self.publishers:
