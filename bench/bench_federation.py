@@ -44,10 +44,14 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+#: The uplink's publish window and the county's fetch batch (--window, --batch).
+TUNING = {"window": 256, "batch": 500}
+
+
 def hub_settings(directory: pathlib.Path, hub_id: str, servers: list[str], *, school: bool,
                  ingest: IngestOptions | None = None, uplink: bool = True) -> HubSettings:
     site = Site(region_code=REGION, school_id=SCHOOL)
-    options = NatsOptions(servers=servers, publish=school, ingest=ingest)
+    options = NatsOptions(servers=servers, publish=school, ingest=ingest, window=TUNING["window"])
     return HubSettings(
         journal_path=str(directory / f"{hub_id}.db"), hub_id=hub_id, durability="normal",
         devices=[DeviceSpec(id="cam", kind="camera", adapter="bench", site=site)] if school else [],
@@ -63,7 +67,7 @@ def camera_event(n: int):
 
 def county_settings(directory: pathlib.Path, servers: list[str]) -> HubSettings:
     return hub_settings(directory, "county", servers, school=False,
-                        ingest=IngestOptions(region_prefix=REGION, origins=["school-a"]))
+                        ingest=IngestOptions(region_prefix=REGION, origins=["school-a"], batch=TUNING["batch"]))
 
 
 async def until(condition, timeout: float, what: str) -> None:
@@ -180,8 +184,11 @@ def parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=1000.0, help="paced events/s for the latency")
     parser.add_argument("--seconds", type=float, default=20.0, help="how long the paced events run")
     parser.add_argument("--timeout", type=float, default=600.0, help="patience for each part's events")
+    parser.add_argument("--window", type=int, default=256, help="the school uplink's publishes in flight")
+    parser.add_argument("--batch", type=int, default=500, help="the county's messages per fetch")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
+    TUNING.update(window=args.window, batch=args.batch)
     if args.quick:
         args.events, args.rate, args.seconds = 5000, 200.0, 2.0
     return args
