@@ -40,6 +40,7 @@ BENCHMARKS = {
     "console": ("bench.bench_console", [], ["--quick"]),
     "reports": ("bench.bench_reports", [], ["--quick"]),
     "memory": ("bench.bench_memory", [], ["--schools", "1", "--settle", "1", "--no-all", "--attach-timeout", "60"]),
+    "federation": ("bench.bench_federation", [], ["--quick"]),
 }
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -236,7 +236,8 @@ class Link:
         if self._writes:
             return
         try:
-            await asyncio.wait_for(self._wake.wait(), seconds)
+            async with asyncio.timeout(seconds):  # (not wait_for: it can swallow a stop, gh-86296)
+                await self._wake.wait()
         except TimeoutError:
             pass
 

@@ -34,6 +34,7 @@ class SharedClients:
     async def close(self) -> None:
         """Close idle connections (a hung camera's cannot hold up a shutdown for long)."""
         try:
-            await asyncio.wait_for(self.soap.close(), 5.0)
+            async with asyncio.timeout(5.0):  # (not wait_for: it can swallow a stop, gh-86296)
+                await self.soap.close()
         finally:
             self.blocking.close()

@@ -80,7 +80,8 @@ class SoapHttpClient:
         headers = Headers({b"content-type": [b'application/soap+xml; charset=utf-8']})
         try:
             request = self._agent.request(b"POST", url.encode(), headers, _BytesProducer(payload))
-            status, data = await asyncio.wait_for(self._read(request).asFuture(asyncio.get_running_loop()), timeout)
+            async with asyncio.timeout(timeout):  # (not wait_for: it can swallow a stop, gh-86296)
+                status, data = await self._read(request).asFuture(asyncio.get_running_loop())
         except TimeoutError:
             raise CameraError(FailureKind.TIMEOUT, f"no answer in {timeout:g}s", operation=operation) from None
         except CameraError as exc:

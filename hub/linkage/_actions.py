@@ -73,10 +73,11 @@ class DeviceActions:
         import treq
 
         loop = asyncio.get_running_loop()
-        response = await asyncio.wait_for(treq.post(
-            url, data=json.dumps(body).encode(), timeout=timeout, persistent=False,
-            headers={"Content-Type": ["application/json"], "Idempotency-Key": [key],
-                     **{name: [value] for name, value in headers.items()}}).asFuture(loop), timeout)
+        async with asyncio.timeout(timeout):  # (not wait_for: it can swallow a stop, gh-86296)
+            response = await treq.post(
+                url, data=json.dumps(body).encode(), timeout=timeout, persistent=False,
+                headers={"Content-Type": ["application/json"], "Idempotency-Key": [key],
+                         **{name: [value] for name, value in headers.items()}}).asFuture(loop)
         code = response.code
         await treq.content(response).asFuture(loop)  # read it all, so the connection is let go
         if not 200 <= code < 300:

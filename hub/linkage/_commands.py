@@ -52,7 +52,8 @@ class PanelCommandRunner:
                       "action_id": f"operator:{actor}#{key}/{device}"}
         await self._journal("started", device, attributes)
         try:
-            await asyncio.wait_for(self.actions.panel(device, command, False), self.timeout)
+            async with asyncio.timeout(self.timeout):  # (not wait_for: it can swallow a cancel, gh-86296)
+                await self.actions.panel(device, command, False)
         except TimeoutError:
             reason = f"no result within {self.timeout:g} s"
             result = CommandResult("timed_out", await self._journal("timed_out", device, {**attributes, "reason": reason}),

@@ -296,8 +296,8 @@ class LinkageEngine:
         """Carry out a started action and journal its result (and a panel command's audit)."""
         media = ()
         try:
-            outcome = await asyncio.wait_for(self._carry_out(rule, action, target, preset, trigger, attributes),
-                                             action.timeout)
+            async with asyncio.timeout(action.timeout):  # (not wait_for: it can swallow a stop, gh-86296)
+                outcome = await self._carry_out(rule, action, target, preset, trigger, attributes)
         except TimeoutError:
             phase, result = "timed_out", {"reason": f"no result within {action.timeout:g} s"}
         except CapabilityError as exc:
@@ -448,7 +448,8 @@ class LinkageEngine:
         async def stop(after: float) -> None:
             if after:
                 try:
-                    await asyncio.wait_for(asyncio.shield(stopped), after)
+                    async with asyncio.timeout(after):  # (not wait_for: it can swallow a stop, gh-86296)
+                        await asyncio.shield(stopped)
                 except TimeoutError:
                     pass
             else:

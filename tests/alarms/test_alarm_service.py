@@ -284,3 +284,24 @@ async def test_subscribers_see_alarm_changes_in_the_event_stream_and_resume_thro
         [acked] = (await asyncio.wait_for(resumed.read(), 10)).batch.events
         assert (acked.type, acked.attributes["actor"]) == ("alarm.acknowledged", "subscriber:police-yanhu")
         resumed.cancel()
+
+
+async def test_a_watch_cancelled_as_the_alarm_table_advances_ends_cancelled(alarm_hub):
+    """A WatchAlarms call cancelled (its client gone) in the loop turn the table advances must
+    end: on Python 3.11, asyncio.wait_for returned and swallowed the cancellation (gh-86296), and
+    the watch went on reading for no one."""
+    from hub.api.grpc._alarms import AlarmApi
+
+    projection = alarm_hub.alarms
+    api = AlarmApi(alarm_hub.api, projection)
+    position = projection.position
+    waiter = asyncio.ensure_future(api._wait_for_changes(position))
+    for _ in range(3):
+        await asyncio.sleep(0)  # parked on the table's "advanced" event
+    projection.tables.advance(position + 1)  # what applying an entry does, then the call's cancel
+    waiter.cancel()
+    try:
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+    finally:
+        projection.tables.position = position

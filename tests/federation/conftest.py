@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 
 import nats
 import pytest
@@ -42,7 +43,20 @@ async def running(settings: HubSettings):
     try:
         yield hub
     finally:
-        await hub.stop()
+        await stop_or_show_why(hub)
+
+
+async def stop_or_show_why(hub: Hub, patience: float = 30.0) -> None:
+    """Stop the hub; if it does not stop, print every task's stack (what it waits on) and fail,
+    rather than leave the test to its timeout with nothing to go on."""
+    stopping = asyncio.ensure_future(hub.stop())
+    done, _ = await asyncio.wait([stopping], timeout=patience)
+    if not done:
+        for task in asyncio.all_tasks():
+            print(f"--- {task.get_name()}: {task.get_coro()!r}", file=sys.stderr)
+            task.print_stack(limit=20, file=sys.stderr)
+        raise AssertionError(f"hub {hub.settings.hub_id} did not stop within {patience:g} s; its tasks are above")
+    stopping.result()
 
 
 def camera_event(school: str, n: int):

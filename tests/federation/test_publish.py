@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from hub.events import Event
 from hub.journal import JournalCursor
 from tests.federation.conftest import camera_event, eventually, fire_event, hub_settings, running
@@ -77,3 +79,47 @@ async def test_a_restart_resumes_from_the_acknowledged_position(tmp_path, nats_s
         assert hub.uplink("nats").status()["published"] == 10
     messages = await _stream_messages(nats_client.jetstream(), "CAMPUS_EVENTS")
     assert [int(Event.FromString(m.data).attributes["n"]) for m in messages] == list(range(60))
+
+
+class _HeldAcks:
+    """JetStream's publish_async with the acknowledgements held until the test releases them (the
+    race below needs them to arrive in one chosen loop turn, which a socket cannot promise)."""
+
+    def __init__(self) -> None:
+        self.acks: list[asyncio.Future] = []
+
+    async def publish_async(self, subject, payload, headers=None, wait_stall=None):
+        self.acks.append(asyncio.get_running_loop().create_future())
+        return self.acks[-1]
+
+
+async def test_a_publisher_stopped_as_its_acks_arrive_ends_cancelled(tmp_path):
+    """On Python 3.11, asyncio.wait_for returned the acks and swallowed the stop's cancellation
+    (gh-86296): the publisher went on to its next round and the uplink never stopped."""
+    import types
+
+    from hub.journal import Journal
+    from hub.journal._entries import NewEntry
+    from uplinks.nats._publisher import Publisher
+
+    journal = Journal(str(tmp_path / "j.db"), tail_cache_events=0)
+    await journal.open()
+    try:
+        event = camera_event("sch-a", 0)
+        await journal.append_entry(NewEntry(0.0, "140802", "sch-a", event.category, event.severity, event.type,
+                                            event.source_device_id, event.SerializeToString(), b""))
+        js = _HeldAcks()
+        metrics = types.SimpleNamespace(count=lambda *a, **k: None, gauge=lambda *a, **k: None)
+        publisher = Publisher(js, journal, instance="nats", hub_id="school-a", prefix="campus", lane="event",
+                              region="140802", window=8, ack_timeout=30.0, metrics=metrics)
+        running = asyncio.ensure_future(publisher.run())
+        await eventually(lambda: len(js.acks) == 1)
+        for _ in range(3):
+            await asyncio.sleep(0)  # parked on the acknowledgements
+        js.acks[0].set_result(types.SimpleNamespace(duplicate=False))  # JetStream's ack, then the stop
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(running), 5.0)
+    finally:
+        running.cancel()
+        await journal.close()

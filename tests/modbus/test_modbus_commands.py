@@ -175,3 +175,19 @@ async def test_the_adapter_switches_the_command_coil_of_pymodbus_own_server(tmp_
         registers = await client.read_holding_registers(900, count=3, device_id=1)
     assert keys.bits[:3] == [False, True, False]  # the silence coil only
     assert registers.registers == [0, 0, 0]  # and no register written instead
+
+
+async def test_a_link_stopped_as_a_command_wakes_it_ends_cancelled():
+    """A link cancelled in the loop turn that a command wakes it must stop: on Python 3.11,
+    asyncio.wait_for returned and swallowed the cancellation (gh-86296)."""
+    from adapters.modbus.link import Link, LinkSettings
+    from hub.spi.testing import RecordingContext
+
+    link = Link(RecordingContext("fire", []), "127.0.0.1", 1, "socket", [], LinkSettings())
+    idle = asyncio.ensure_future(link._idle(30.0))
+    for _ in range(3):
+        await asyncio.sleep(0)  # parked on the wake event
+    link._wake.set()  # what send_command does, then the adapter's stop
+    idle.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await idle

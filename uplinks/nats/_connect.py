@@ -48,8 +48,9 @@ async def connect(options: NatsOptions, name: str, log) -> nats.NATS:
     # the credentials) is an error here, and the supervisor retries with its backoff.
     limit = options.connect_timeout * 3
     try:
-        await asyncio.wait_for(connecting, timeout=limit)
-    except asyncio.TimeoutError:
+        async with asyncio.timeout(limit):  # (not wait_for: it can swallow a stop, gh-86296)
+            await connecting
+    except TimeoutError:
         await _close_quietly(connection)
         raise ConnectionError(f"no NATS server of {', '.join(options.servers)} completed a connection within "
                               f"{limit:g} s (not answering, TLS or credentials refused); the journal keeps the "
@@ -59,6 +60,7 @@ async def connect(options: NatsOptions, name: str, log) -> nats.NATS:
 
 async def _close_quietly(connection) -> None:
     try:
-        await asyncio.wait_for(connection.close(), 1.0)
+        async with asyncio.timeout(1.0):  # (not wait_for: it can swallow a stop, gh-86296)
+            await connection.close()
     except Exception:  # it never connected: nothing to flush
         pass

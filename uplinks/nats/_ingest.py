@@ -6,9 +6,9 @@ message is journaled here with its origin (``origin_hub_id``, ``origin_sequence`
 messages are acknowledged (each explicitly, the last confirmed by the server) only once the whole
 batch is durable. At most one batch is unacknowledged (``max_ack_pending`` = the batch), so a
 redelivery comes before anything newer and each origin stays in order. A redelivery is recognised
-by its origin (hub id, origin sequence) among those journaled since the lane's checkpoint cursor
-(``uplink:<instance>:ingest-<lane>``, committed once a batch is acknowledged; rebuilt from the
-journal at start), and dropped.
+by its origin (hub id, origin sequence) among the last ``_SEEN_KEPT`` journaled here (rebuilt
+from the journal at start, back from the head and at least back to the lane's checkpoint cursor
+``uplink:<instance>:ingest-<lane>``, committed once a batch is acknowledged), and dropped.
 
 Bad messages (undecodable, outside the region, an origin not configured, headers that disagree
 with the event) are refused: logged (rate-limited), counted and terminated (``term``: never
@@ -30,6 +30,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from hub.events import Event
 from hub.journal import JournalCursor
+from uplinks.nats._cancelling import raise_if_cancelling
 from uplinks.nats._publisher import ORIGIN_HEADER, ORIGIN_SEQUENCE_HEADER
 from uplinks.nats._subjects import lane_of, region_filter, region_of_subject
 
@@ -37,7 +38,8 @@ __all__ = ["Ingester", "Refused"]
 
 _SCAN_BATCH = 2000
 #: (origin, origin sequence) pairs remembered for recognising redeliveries: far more than can be
-#: unacknowledged (one batch) plus what a previous run journaled without acknowledging.
+#: unacknowledged (one batch) plus what a previous run journaled without acknowledging, and than
+#: a server killed with SIGKILL forgets of its confirmed acknowledgements (a second or two of ingest).
 _SEEN_KEPT = 200_000
 _LOG_EVERY = 10.0
 
@@ -77,10 +79,13 @@ class Ingester:
         self.ingested = 0
 
     async def rebuild_marks(self) -> JournalCursor:
-        """The marks from the entries after the checkpoint: the only ones whose messages may be
-        redelivered (those before it were acknowledged)."""
+        """The marks from the journal's newest entries: those after the checkpoint (journaled,
+        maybe never acknowledged) and as many before it as a running ingester remembers, since a
+        nats-server killed with SIGKILL can forget acknowledgements it had confirmed (its consumer
+        state is written behind) and redeliver what was checkpointed here."""
         checkpoint = await JournalCursor.named(self.journal, self.checkpoint_name, create_at=self.journal.head)
-        reader = JournalCursor.at(self.journal, max(checkpoint.position, self.journal.earliest - 1))
+        start = min(checkpoint.position, self.journal.head - _SEEN_KEPT)
+        reader = JournalCursor.at(self.journal, max(start, self.journal.earliest - 1))
         while entries := await reader.read(_SCAN_BATCH):
             for entry in entries:
                 if lane_of(entry.category) != self.lane:
@@ -99,6 +104,7 @@ class Ingester:
         self.log.info("ingesting", lane=self.lane, consumer=self.durable, region=self.region_prefix or "all",
                       origins=sorted(self.origins), known_origins=len(self.marks))
         while True:
+            raise_if_cancelling()
             try:
                 messages = await subscription.fetch(self.batch, timeout=1.0)
             except (asyncio.TimeoutError, nats.errors.TimeoutError):
@@ -111,6 +117,7 @@ class Ingester:
             if not messages:
                 continue
             try:
+                raise_if_cancelling()  # (a stop the fetch swallowed: nak what it brought)
                 journaled = [future for message in messages if (future := await self._take(message)) is not None]
                 sequences = await asyncio.gather(*journaled)
                 to_ack = [message for message in messages if not message.is_acked]  # (refused ones were terminated)
@@ -195,6 +202,7 @@ class Ingester:
 
 
 async def _nak_all(messages) -> None:
+    # (wait_for swallowing a second cancellation is harmless here: the caller is stopping and re-raises)
     try:
         await asyncio.wait_for(asyncio.gather(*(message.nak() for message in messages), return_exceptions=True), 1.0)
     except (asyncio.TimeoutError, asyncio.CancelledError):

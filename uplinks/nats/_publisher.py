@@ -19,6 +19,7 @@ import structlog
 
 from hub.events import Event
 from hub.journal import JournalCursor, RetentionExceeded
+from uplinks.nats._cancelling import raise_if_cancelling
 from uplinks.nats._subjects import event_subject, lane_of
 
 __all__ = ["ORIGIN_HEADER", "ORIGIN_SEQUENCE_HEADER", "Publisher"]
@@ -43,18 +44,22 @@ class Publisher:
         self.log = log or structlog.get_logger("uplink")
         self.cursor_name = f"uplink:{instance}:{lane}"
         self.cursor: JournalCursor | None = None
+        #: The acknowledged position (the cursor's own runs ahead while a window is in flight).
+        self.acknowledged: int | None = None
         self.published = 0
         self.connected = False
 
     @property
     def backlog(self) -> int:
         """Journal entries after the published position (of both lanes: the cursor reads all)."""
-        return self.cursor.lag if self.cursor is not None else self.journal.head
+        return self.journal.head - (self.acknowledged or 0)
 
     async def run(self) -> None:
         self.cursor = cursor = await JournalCursor.named(self.journal, self.cursor_name, create_at=0)
+        self.acknowledged = cursor.position
         failures = 0
         while True:
+            raise_if_cancelling()  # (nats-py's publish_async may have swallowed a stop)
             committed = cursor.position
             try:
                 entries = await cursor.read(self.window)
@@ -62,7 +67,7 @@ class Publisher:
                 self.log.error("uplink fell behind retention: these events were never published", lane=self.lane,
                                error=str(exc))
                 self.metrics.count("uplink_lost_to_retention", max(0, self.journal.earliest - 1 - committed))
-                cursor.position = self.journal.earliest - 1
+                cursor.position = self.acknowledged = self.journal.earliest - 1  # (lost, not backlog)
                 continue
             if not entries:
                 self.metrics.gauge("uplink_backlog", 0, lane=self.lane)
@@ -89,6 +94,7 @@ class Publisher:
             failures = 0
             self.connected = True
             await cursor.commit()
+            self.acknowledged = cursor.position
             self.published += sent
             self.metrics.count("uplink_published", sent, lane=self.lane)
             self.metrics.gauge("uplink_backlog", self.backlog, lane=self.lane)
@@ -112,7 +118,10 @@ class Publisher:
             return 0
         remaining = self.ack_timeout - (time.monotonic() - started)
         try:
-            results = await asyncio.wait_for(asyncio.gather(*acks), timeout=max(remaining, 0.001))
+            # asyncio.timeout, not wait_for: on 3.11 wait_for drops a stop's cancellation that
+            # arrives with the acks (gh-86296), and the publisher would go on to its next round.
+            async with asyncio.timeout(max(remaining, 0.001)):
+                results = await asyncio.gather(*acks)
         except BaseException:
             for ack in acks:
                 ack.cancel()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from hub.spi import Uplink
+from uplinks.nats._cancelling import raise_if_cancelling
 from uplinks.nats._connect import connect
 from uplinks.nats._ingest import Ingester
 from uplinks.nats._options import NatsOptions
@@ -42,6 +43,7 @@ class NatsUplink(Uplink):
             js = self.connection.jetstream(timeout=options.ack_timeout)
             for line in await ensure_streams(js, options.subject_prefix, options.streams):
                 ctx.log.info(line)
+            raise_if_cancelling()  # (nats-py's requests may have swallowed a stop)
             streams = {"alarm": options.streams.alarm_stream, "event": options.streams.event_stream}
             tasks = []
             for publisher in self.publishers:
@@ -63,7 +65,8 @@ class NatsUplink(Uplink):
             await _first_failure([asyncio.ensure_future(task) for task in tasks])
         finally:
             try:
-                await asyncio.wait_for(self.connection.close(), timeout=2.0)
+                async with asyncio.timeout(2.0):  # (not wait_for: it can swallow a stop, gh-86296)
+                    await self.connection.close()
             except Exception:  # closing a broken connection: nothing more to do
                 pass
 

@@ -262,7 +262,10 @@ class AlarmApi:
         were decoded once, by the projection, for every watcher), at most 30 s; then whether the
         journal has entries beyond it (a watcher reads on even if the table stalled)."""
         try:
-            await asyncio.wait_for(self.projection.wait_beyond(position), 30.0)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for drops a cancellation (the client
+            # gone) that arrives as the table advances (gh-86296), and the watch would go on.
+            async with asyncio.timeout(30.0):
+                await self.projection.wait_beyond(position)
         except TimeoutError:
             pass
         return self.journal.head > position
