@@ -10,5 +10,5 @@ TARGETS = (
     "sia", "sia_receiver", "snmp_envelope", "snmp_trap", "snmp_poll", "modbus_profile", "modbus_tracker",
     "modbus_link", "onvif", "onvif_fields", "grpc_request", "camera_requests", "fire_panel_requests", "modbus_pairing",
     "console_input",
-    "ledger_photo",
+    "ledger_photo", "media_signed_path", "linkage_snapshot",
 )

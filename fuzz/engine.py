@@ -2,13 +2,41 @@
 from __future__ import annotations
 
 import gc
+import os
+import shutil
 import sys
+import tempfile
 import time
 import types
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 #: Our code. Targets add the libraries that parse their input (pyasn1's BER decoder, pymodbus...).
 OUR_PACKAGES = ("adapters.", "hub.", "fuzz.")
+
+
+def scratch_dir(name: str) -> Path:
+    """An empty directory for a target's files (in memory where there is /dev/shm), named by the
+    process; those of runs that have ended are removed first (libFuzzer's exit skips atexit)."""
+    base = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+    for old in base.glob(f"campus-hub-fuzz-{name}-*"):
+        pid = old.name.rpartition("-")[2]
+        if pid.isascii() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    path = base / f"campus-hub-fuzz-{name}-{os.getpid()}"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir()
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _in_packages(function: types.FunctionType, packages: tuple[str, ...]) -> bool:

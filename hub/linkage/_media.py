@@ -24,6 +24,8 @@ import time
 __all__ = ["MediaItem", "MediaRejected", "MediaStore", "sniff_type"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+#: An expiry is epoch seconds: 18 digits reach far beyond any signed path's lifetime.
+_EXPIRES_DIGITS = 18
 _EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png"}
 #: Where kept items live under the root (retention looks only at <root>/<ab>/ files).
 KEPT = "kept"
@@ -130,7 +132,13 @@ class MediaStore:
         return f"/media/{sha256}?expires={expires}&sig={self.signature(sha256, expires)}"
 
     def check_signature(self, sha256: str, expires: str, sig: str, now: float | None = None) -> bool:
-        if not (expires.isascii() and expires.isdigit()) or int(expires) < (time.time() if now is None else now):
+        """True only for this store's signature of ``sha256`` until ``expires``; False for anything
+        else a client can send (never raises: the HTTP listener answers 404, not 500)."""
+        # int() refuses more than 4300 digits and compare_digest any non-ASCII str: both raised
+        if not (_SHA256.match(sha256) and expires.isascii() and expires.isdigit()
+                and len(expires) <= _EXPIRES_DIGITS and sig.isascii()):
+            return False
+        if int(expires) < (time.time() if now is None else now):
             return False
         return hmac.compare_digest(self.signature(sha256, int(expires)), sig)
 
