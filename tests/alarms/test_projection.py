@@ -211,7 +211,14 @@ async def test_a_hub_stopped_while_its_alarms_catch_up_on_a_backlog_stops_whole(
     await backlog.save_cursor("alarms", 0)  # none decided yet
     await backlog.close()
 
-    hub = Hub(alarm_settings(tmp_path, max_events_per_commit=100))  # (slow to journal the changes)
+    hub = Hub(alarm_settings(tmp_path))
+    held = []
+
+    def not_journaled_yet(event, adapter):  # (a journal that has not committed the changes: deterministic,
+        held.append(asyncio.get_running_loop().create_future())  # where a slow commit was not on a quiet machine)
+        return held[-1]
+
+    hub.alarms.tables._submit = not_journaled_yet
     await hub.start()
     while len(hub.alarms._unjournaled) < MAX_UNJOURNALED:  # the loop waits for them to be journaled
         await asyncio.sleep(0)

@@ -18,6 +18,7 @@ from hub.api.grpc.client import HubClient
 from simulators.sia import SiaTransmitter
 
 from tests.kernel.test_cli import free_port
+from tests.orphans import die_with_parent
 
 CLI = [sys.executable, "-m", "hub.cli"]
 PANIC = "panic-1/panic.alarm/gate"
@@ -57,7 +58,8 @@ async def start(config, digest, log) -> asyncio.subprocess.Process:
     with open(log, "ab") as err:
         return await asyncio.create_subprocess_exec(
             *CLI, "run", "-c", str(config), env={**os.environ, "DUTY_SHA": digest}, stdout=asyncio.subprocess.DEVNULL,
-            stderr=err, start_new_session=True)  # its own process group: the journal store dies with it
+            stderr=err, start_new_session=True,  # its own process group: the journal store dies with it
+            preexec_fn=die_with_parent)
 
 
 async def until(predicate, timeout=30.0):
