@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 from hypothesis import given
@@ -16,19 +14,12 @@ from prometheus_client import CollectorRegistry
 
 from hub.api.http import HttpService
 from hub.linkage import MediaStore
+from tests.linkage.test_media import _get
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"\xff\xd9"
 SECRET = b"s" * 32
 STORE = MediaStore("/nonexistent-media-root", url_secret=SECRET)
 SHA = "ab" * 32
-
-
-def _get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as answer:
-            return answer.status, answer.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, b""
 
 
 async def test_the_listener_answers_404_not_500_to_any_expires_and_sig(tmp_path):
