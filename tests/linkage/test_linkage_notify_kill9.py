@@ -24,7 +24,7 @@ from tests.linkage.test_linkage_notify_restart import DutySystem
 
 # The alarm restart test's hub (SIA panic button, a supervisor's token), with a notify rule for
 # its alarms instead of escalation.
-HUB_YAML = restart_kill.HUB_YAML.split("alarms:\n")[0].replace("restart-hub", "notify-kill-hub") + """\
+HUB_YAML = restart_kill.HUB_YAML.split("alarms:\n")[0] + """\
 linkage:
   rules:
     - id: tell-duty
@@ -76,7 +76,7 @@ async def test_a_notify_cut_short_by_kill_9_is_sent_once_by_the_restarted_proces
     token, digest = new_token()
     grpc_port, sia_port, duty_port = free_port(), free_port(), free_port()
     config = tmp_path / "hub.yaml"
-    config.write_text(HUB_YAML.format(journal=tmp_path / "j.db", grpc=grpc_port, sia=sia_port, duty=duty_port))
+    config.write_text(HUB_YAML.format(hub_id="notify-kill-hub", journal=tmp_path / "j.db", grpc=grpc_port, sia=sia_port, duty=duty_port))
     assert "alarms:" not in config.read_text() and "sia-main" in config.read_text()
     log = tmp_path / "hub.log"
     duty = DutySystem()
