@@ -16,7 +16,7 @@ the figures are upper bounds of what a separate client would see):
 - pipeline: events/s through the pipeline with alarm classes loaded vs without, as a ratio
   (1% of the events are alarms).
 
-Usage: ``.venv/bin/python bench/bench_alarms.py [--alarms 100000] [--journal-events 1000000]
+Usage: ``.venv/bin/python -m bench.bench_alarms [--alarms 100000] [--journal-events 1000000]
 [--acks 300] [--panels 100] [--rate 500] [--seconds 6] [--pipeline-events 100000]``; ``--quick``
 runs tiny sizes.
 """

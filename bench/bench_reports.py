@@ -191,7 +191,7 @@ async def bench_tick(args) -> None:
                               types.SimpleNamespace(facts=facts, settings=settings))
     for n in range(args.entries):
         spec = rng.choice(specs)
-        ledger._set_decided(Hazard(
+        ledger.tables.applied(Hazard(
             id=f"HZ-{n:08d}", grade="general", category=rng.choice(DEFAULT_CATEGORIES), region="140802",
             school=spec.site.school_id, description="finding", device=spec.id,
             cause=rng.choice(("", "camera_offline", "panic_test_missed")), state="closed",
