@@ -76,8 +76,8 @@ class PanelTracker:
         self._at = layout_of(profile)
         # Polls mostly return what the previous poll did: compare whole reads first, then words.
         self._last_read: dict[tuple[Table, int], list[int]] = {}
-        #: Conditions held now, by the id of the decoded word (SignalInstance) holding them.
-        self._held: dict[int, tuple[SignalInstance, dict[str, Decoded]]] = {}
+        #: Conditions held now, by the id of the decoded word (SignalInstance, in the layout) holding them.
+        self._held: dict[int, dict[str, Decoded]] = {}
 
     def feed(self, table: Table, start: int, values: Sequence[int | bool]) -> list[Transition]:
         """Take one read of ``values`` from ``start`` in ``table``; return what changed."""
@@ -106,9 +106,9 @@ class PanelTracker:
     def _update(self, instance: SignalInstance, raw: int) -> list[Transition]:
         signal = instance.signal
         now = {d.key: d for d in decode_word(signal, raw)}
-        _, before = self._held.get(id(instance), (instance, _NOTHING_HELD))
+        before = self._held.get(id(instance), _NOTHING_HELD)
         if now:
-            self._held[id(instance)] = (instance, now)
+            self._held[id(instance)] = now
         else:
             self._held.pop(id(instance), None)
         if not now and not before:
@@ -126,7 +126,7 @@ class PanelTracker:
     def active(self) -> list[tuple[SignalInstance, Decoded]]:
         """Conditions holding now (as last read), in profile order."""
         return [(instance, decoded) for instances in self._at.values() for instance in instances
-                if id(instance) in self._held for decoded in self._held[id(instance)][1].values()]
+                if id(instance) in self._held for decoded in self._held[id(instance)].values()]
 
 
 _NOTHING_HELD: dict[str, Decoded] = {}
