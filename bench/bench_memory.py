@@ -95,8 +95,6 @@ def print_heap(run: dict, empty: dict | None) -> None:
         return
     for grouping, title in (("by_owner", "for our module"), ("by_package", "allocated in"),
                             ("by_line", "for our line")):
-        if grouping not in heap:
-            continue
         before = base.get(grouping, {})
         rows = sorted(heap[grouping].items(), key=lambda kv: -(kv[1] - before.get(kv[0], 0)))[:8]
         print(f"      Python heap {title} (KiB above the empty hub): "
