@@ -138,9 +138,10 @@ class MediaStore:
         if not (_SHA256.match(sha256) and expires.isascii() and expires.isdigit()
                 and len(expires) <= _EXPIRES_DIGITS and sig.isascii()):
             return False
-        if int(expires) < (time.time() if now is None else now):
+        expiry = int(expires)
+        if expiry < (time.time() if now is None else now):
             return False
-        return hmac.compare_digest(self.signature(sha256, int(expires)), sig)
+        return hmac.compare_digest(self.signature(sha256, expiry), sig)
 
     # --- retention ----------------------------------------------------------------------------
     def apply_retention(self, now: float | None = None) -> int:
