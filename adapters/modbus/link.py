@@ -31,7 +31,7 @@ from adapters.modbus.pairing import ResponsePairing, Shape, pairing_framer
 from adapters.modbus.planner import ReadRequest, plan_requests
 from adapters.modbus.profile import Command, Profile, Table
 from adapters.modbus.tracker import PanelTracker, RegisterValueError
-from hub.spi import AdapterContext, Backoff, CapabilityError, LateDevices
+from hub.spi import AdapterContext, Backoff, CapabilityError, LateDevices, raise_if_cancelling
 
 # pymodbus logs frame dumps and retries of what this module already reports as device faults,
 # with device ids, through the hub's structured log; its own lines would only be noise.
@@ -211,18 +211,16 @@ class Link:
             wait = when - loop.time()
             if wait > 0:
                 await self._idle(wait)
-                if asyncio.current_task().cancelling():  # (see below)
-                    raise asyncio.CancelledError
+                raise_if_cancelling()  # (see below)
                 continue
             when, _, panel, request = heapq.heappop(due)
             self._note_lag(panel, request, loop.time() - when)
             await self._read(client, panel, request)
             if when == connected_at:
                 when -= request.interval * (1 - phase)
-            if asyncio.current_task().cancelling():
-                # Python 3.11's wait_for (inside pymodbus) swallows a cancel that races with the
-                # answer arriving; honour it here or the link would outlive the adapter.
-                raise asyncio.CancelledError
+            # Python 3.11's wait_for (inside pymodbus) swallows a cancel that races with the
+            # answer arriving; honour it here or the link would outlive the adapter.
+            raise_if_cancelling()
             # Fall behind rather than burst: a late poll moves the next one, never doubles up. A
             # panel that stopped answering is asked less and less often, as each unanswered
             # request holds the connection (and its neighbours) for a whole timeout.

@@ -21,6 +21,7 @@ adapter tests.
 """
 from hub.spi._adapter import Adapter, AdapterContext, AdapterMetrics, DeviceSpec, NoOptions, Upstream
 from hub.spi._backoff import Backoff, sleep
+from hub.spi._cancelling import raise_if_cancelling
 from hub.spi._lateness import LATE_FACT, LateDevices
 from hub.spi._capabilities import (
     CapabilityError,
@@ -50,5 +51,5 @@ from hub.spi._uplink import Uplink, UplinkContext
 __all__ = ["ADAPTER_GROUP", "LATE_FACT", "PLUGIN_KINDS", "Adapter", "AdapterContext", "AdapterMetrics", "Backoff",
            "CapabilityError", "DeviceSpec", "LateDevices", "NoOptions", "PanelCommand", "PanelCommands", "PluginError", "PtzControl", "RelayOutput", "Snapshot",
            "SnapshotSource", "TerminalInventorySource", "TerminalRecord", "Uplink", "UplinkContext", "Upstream", "adapter_types",
-           "available_type_names", "installed_plugins", "load_adapter_class", "load_plugin", "load_uplink_class", "override_adapter_classes",
+           "available_type_names", "installed_plugins", "load_adapter_class", "load_plugin", "load_uplink_class", "override_adapter_classes", "raise_if_cancelling",
            "sleep"]

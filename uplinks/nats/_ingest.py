@@ -25,12 +25,13 @@ import time
 import nats.errors
 import nats.js.errors
 import structlog
+
 from google.protobuf.message import DecodeError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from hub.events import Event
 from hub.journal import JournalCursor
-from uplinks.nats._cancelling import raise_if_cancelling
+from hub.spi import raise_if_cancelling
 from uplinks.nats._publisher import ORIGIN_HEADER, ORIGIN_SEQUENCE_HEADER
 from uplinks.nats._subjects import lane_of, region_filter, region_of_subject
 

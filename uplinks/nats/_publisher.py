@@ -19,7 +19,7 @@ import structlog
 
 from hub.events import Event
 from hub.journal import JournalCursor, RetentionExceeded
-from uplinks.nats._cancelling import raise_if_cancelling
+from hub.spi import raise_if_cancelling
 from uplinks.nats._subjects import event_subject, lane_of
 
 __all__ = ["ORIGIN_HEADER", "ORIGIN_SEQUENCE_HEADER", "Publisher"]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hub.spi import Uplink
-from uplinks.nats._cancelling import raise_if_cancelling
+from hub.spi import Uplink, raise_if_cancelling
 from uplinks.nats._connect import connect
 from uplinks.nats._ingest import Ingester
 from uplinks.nats._options import NatsOptions
